@@ -1,0 +1,272 @@
+"""Settings from `CAREERS_*` variables, read and checked in one place (SPEC §1)."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "CAREERS_"
+# Languages Personio's feed knows (personio-api.md §1.1).
+FEED_LANGUAGES = ("de", "en", "fr", "es", "nl", "it", "pt")
+
+
+class ConfigError(Exception):
+    """Bad configuration: one line per problem, each naming the variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """ "N/S": at most `count` events per `seconds`."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.seconds}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, validated configuration; everything else receives this, never os.environ."""
+
+    personio_subdomain: str
+    personio_feed_url: str
+    personio_api_url: str
+    personio_company_id: str
+    personio_recruiting_token: str
+    personio_rate_limit: RateLimit
+    languages: tuple[str, ...]
+    feed_ttl: int
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    public_url: str
+    company_name: str
+    privacy_url: str
+    frame_ancestors: tuple[str, ...]
+    form_file: Path | None
+    allowed_extensions: tuple[str, ...]
+    min_fill_seconds: int
+    submit_rate_limit: RateLimit
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    @property
+    def read_only(self) -> bool:
+        """Without Recruiting API credentials, applications go to Personio's own page (SPEC §1)."""
+        return not (self.personio_company_id and self.personio_recruiting_token)
+
+    @property
+    def personio_site_url(self) -> str:
+        """Base of Personio's hosted career site, for 'apply on Personio' links."""
+        if self.personio_subdomain:
+            return f"https://{self.personio_subdomain}.jobs.personio.de"
+        parts = urlsplit(self.personio_feed_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def __repr__(self) -> str:
+        # Never let the token or the secret reach a log line or a traceback.
+        shown = {
+            f.name: (
+                "***"
+                if f.name in {"personio_recruiting_token", "secret_key"}
+                else getattr(self, f.name)
+            )
+            for f in fields(self)
+        }
+        return f"Settings({shown})"
+
+
+# Personio's 23 extensions (personio-api.md §2.1; SPEC §4).
+DEFAULT_EXTENSIONS = (
+    "pdf docx doc jpg png txt jpeg odt ods xlsx rtf xls pptx ppt gif tif tiff bmp csv rar gz zip 7z"
+).split()
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http(s) URL such as https://example.com")
+    return value.rstrip("/")
+
+
+def _subdomain(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", value):
+        raise ValueError("must be the account name only, e.g. 'acme' for acme.jobs.personio.de")
+    return value
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+def _company_id(value: str) -> str:
+    if value and not value.isdigit():
+        raise ValueError("must be the numeric company id from Personio's API credentials page")
+    return value
+
+
+def _rate(value: str) -> RateLimit:
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
+        raise ValueError("must look like COUNT/SECONDS, e.g. 20/60")
+    return RateLimit(int(match[1]), int(match[2]))
+
+
+def _languages(value: str) -> tuple[str, ...]:
+    langs = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
+    bad = [lang for lang in langs if lang not in FEED_LANGUAGES]
+    if bad or not langs:
+        raise ValueError(f"must be a comma list of {','.join(FEED_LANGUAGES)} (got {value!r})")
+    return langs
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(value.split())
+    for origin in origins:
+        if not re.fullmatch(r"https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?", origin):
+            raise ValueError(f"{origin!r} is not an origin like https://www.acme.com")
+    return origins
+
+
+def _extensions(value: str) -> tuple[str, ...]:
+    exts = tuple(
+        dict.fromkeys(e.strip().lower().lstrip(".") for e in value.split(",") if e.strip())
+    )
+    bad = [e for e in exts if e not in DEFAULT_EXTENSIONS]
+    if bad or not exts:
+        raise ValueError(f"may only contain {','.join(DEFAULT_EXTENSIONS)} (not {','.join(bad)})")
+    return exts
+
+
+def _existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise ValueError(f"file {value!r} does not exist")
+    return path
+
+
+def _database_url(value: str) -> str:
+    if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ValueError("must start with sqlite:/// or postgresql://")
+    return value
+
+
+# name → (parser, default). A default of None means "derived below" or "not set".
+_TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
+    "PERSONIO_SUBDOMAIN": (_subdomain, None),
+    "PERSONIO_FEED_URL": (_url, None),
+    "PERSONIO_API_URL": (_url, "https://api.personio.de"),
+    "PERSONIO_COMPANY_ID": (_company_id, ""),
+    "PERSONIO_RECRUITING_TOKEN": (str.strip, ""),
+    "PERSONIO_RATE_LIMIT": (_rate, "20/60"),
+    "LANGUAGES": (_languages, "en,de"),
+    "FEED_TTL": (_positive_int, "300"),
+    "DATA_DIR": (Path, "./instance"),
+    "DATABASE_URL": (_database_url, None),
+    "SECRET_KEY": (str, None),
+    "PUBLIC_URL": (_url, ""),
+    "COMPANY_NAME": (str.strip, None),
+    "PRIVACY_URL": (_url, None),
+    "FRAME_ANCESTORS": (_origins, ""),
+    "FORM_FILE": (_existing_file, None),
+    "ALLOWED_EXTENSIONS": (_extensions, ",".join(DEFAULT_EXTENSIONS)),
+    "MIN_FILL_SECONDS": (_non_negative_int, "3"),
+    "SUBMIT_RATE_LIMIT": (_rate, "5/600"),
+}
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Read every CAREERS_* value, collect all problems, and fail once with all of them."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, (parse, default) in _TABLE.items():
+        raw = env.get(PREFIX + name)
+        if raw is None or raw.strip() == "":
+            values[name] = parse(default) if default else default
+            continue
+        try:
+            values[name] = parse(raw.strip())
+        except ValueError as exc:
+            problems.append(f"{PREFIX}{name}: {exc}")
+            values[name] = None
+
+    sub, feed = values["PERSONIO_SUBDOMAIN"], values["PERSONIO_FEED_URL"]
+    if not sub and not feed and not any(p.startswith(PREFIX + "PERSONIO_") for p in problems):
+        problems.append(
+            f"{PREFIX}PERSONIO_SUBDOMAIN: required (or set {PREFIX}PERSONIO_FEED_URL), "
+            "e.g. 'acme' for https://acme.jobs.personio.de/xml"
+        )
+    if bool(values["PERSONIO_COMPANY_ID"]) != bool(values["PERSONIO_RECRUITING_TOKEN"]):
+        missing = (
+            "PERSONIO_RECRUITING_TOKEN" if values["PERSONIO_COMPANY_ID"] else "PERSONIO_COMPANY_ID"
+        )
+        problems.append(
+            f"{PREFIX}{missing}: required together with the other Recruiting API credential "
+            "(set both, or neither for read-only mode)"
+        )
+    secret = values["SECRET_KEY"]
+    if secret is None:
+        if demo:
+            secret = secrets.token_urlsafe(32)
+        else:
+            problems.append(
+                f"{PREFIX}SECRET_KEY: required (e.g. the output of `openssl rand -hex 32`)"
+            )
+    elif len(secret) < 16:
+        problems.append(f"{PREFIX}SECRET_KEY: must be at least 16 characters long")
+    if problems:
+        raise ConfigError(problems)
+
+    data_dir: Path = values["DATA_DIR"]
+    return Settings(
+        personio_subdomain=sub or "",
+        personio_feed_url=feed or f"https://{sub}.jobs.personio.de/xml",
+        personio_api_url=values["PERSONIO_API_URL"],
+        personio_company_id=values["PERSONIO_COMPANY_ID"],
+        personio_recruiting_token=values["PERSONIO_RECRUITING_TOKEN"],
+        personio_rate_limit=values["PERSONIO_RATE_LIMIT"],
+        languages=values["LANGUAGES"],
+        feed_ttl=values["FEED_TTL"],
+        data_dir=data_dir,
+        database_url=values["DATABASE_URL"] or f"sqlite:///{data_dir / 'careers.db'}",
+        secret_key=secret,
+        public_url=values["PUBLIC_URL"],
+        company_name=values["COMPANY_NAME"] or sub or "Careers",
+        privacy_url=values["PRIVACY_URL"]
+        or (f"https://{sub}.jobs.personio.de/privacy-policy" if sub else ""),
+        frame_ancestors=values["FRAME_ANCESTORS"] or (),
+        form_file=values["FORM_FILE"],
+        allowed_extensions=values["ALLOWED_EXTENSIONS"],
+        min_fill_seconds=values["MIN_FILL_SECONDS"],
+        submit_rate_limit=values["SUBMIT_RATE_LIMIT"],
+    )

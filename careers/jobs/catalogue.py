@@ -1,0 +1,284 @@
+"""The open positions per language: served from memory, refreshed in the background."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from ..personio.feed import FeedClient, FeedError, parse_feed
+from ..personio.model import Position
+from .search import search_text
+from .store import FeedStore, StoredFeed
+
+log = logging.getLogger(__name__)
+
+# How long a request with no copy at all may wait for the first fetch before a 503.
+COLD_START_WAIT = 8.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One language's board as pages see it, with fallback texts already merged in."""
+
+    language: str
+    positions: tuple[Position, ...]
+    by_id: dict[int, Position]
+    # id -> language the description texts are in, when not `language` (SPEC §7 fallback).
+    text_language: dict[int, str]
+    haystack: dict[int, str]
+    version: str
+    fetched_at: float
+
+
+@dataclass
+class FetchStatus:
+    """What the last refresh of one language did, for /readyz, /metrics and logs."""
+
+    last_attempt: float = 0.0
+    last_success: float = 0.0
+    last_error: str = ""
+    consecutive_failures: int = 0
+
+
+@dataclass
+class _Language:
+    raw: StoredFeed | None = None
+    positions: tuple[Position, ...] = ()
+    status: FetchStatus = field(default_factory=FetchStatus)
+    in_flight: threading.Event | None = None
+
+
+class Catalogue:
+    """Last good board per language; a request never waits on Personio when any copy exists."""
+
+    def __init__(
+        self,
+        client: FeedClient,
+        store: FeedStore,
+        languages: tuple[str, ...],
+        ttl: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_fetch: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.languages = languages
+        self.ttl = ttl
+        self.clock = clock
+        self.on_fetch = on_fetch or (lambda language, outcome: None)
+        self._lock = threading.Lock()
+        self._langs = {lang: _Language() for lang in languages}
+        self._views: dict[str, Snapshot] = {}
+        self._seen: dict[int, dict[str, str]] = store.load_seen()
+        for lang in languages:
+            stored = store.load(lang)
+            if stored is not None:
+                self._accept(stored, persist=False)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def snapshot(self, language: str, *, wait: float = COLD_START_WAIT) -> Snapshot | None:
+        """The current board; starts a background refresh when stale, waits only when empty."""
+        view = self._views.get(language)
+        state = self._langs[language]
+        if view is None or self.clock() - state.status.last_attempt >= self.ttl:
+            event = self.refresh_in_background(language)
+            if view is None and event is not None and wait > 0:
+                event.wait(wait)
+                view = self._views.get(language)
+        return view
+
+    def find(self, language: str, position_id: int) -> tuple[Position, str] | None:
+        """A position and the language of its text: this language first, then the others."""
+        for lang in (language, *[x for x in self.languages if x != language]):
+            view = self._views.get(lang)
+            if view is not None and position_id in view.by_id:
+                text_lang = view.text_language.get(position_id, lang)
+                return view.by_id[position_id], text_lang
+        return None
+
+    def seen_title(self, position_id: int, language: str) -> str | None:
+        """The last known title of a position that was ever published, else None."""
+        titles = self._seen.get(position_id)
+        if titles is None:
+            return None
+        return titles.get(language) or next(iter(titles.values()), "")
+
+    def status(self, language: str) -> FetchStatus:
+        """Fetch bookkeeping of one language."""
+        return self._langs[language].status
+
+    def age(self, language: str) -> float | None:
+        """Seconds since Personio last confirmed the copy we serve, None without a copy."""
+        raw = self._langs[language].raw
+        return None if raw is None else max(0.0, self.clock() - raw.fetched_at)
+
+    # -- refreshing ----------------------------------------------------------------------
+
+    def refresh_in_background(self, language: str) -> threading.Event | None:
+        """Start one refresh thread per language (single flight); return its done-event."""
+        state = self._langs[language]
+        with self._lock:
+            if state.in_flight is not None:
+                return state.in_flight
+            event = state.in_flight = threading.Event()
+            # Count the attempt now, so concurrent requests don't all start one.
+            state.status.last_attempt = self.clock()
+        thread = threading.Thread(
+            target=self._refresh_thread,
+            args=(language, event),
+            name=f"feed-{language}",
+            daemon=True,
+        )
+        thread.start()
+        return event
+
+    def _refresh_thread(self, language: str, event: threading.Event) -> None:
+        try:
+            self.refresh(language)
+        except Exception:  # a refresh must never kill the worker; the old copy stays
+            log.exception("feed refresh crashed", extra={"reason": "refresh_crash"})
+        finally:
+            with self._lock:
+                self._langs[language].in_flight = None
+            event.set()
+
+    def refresh(self, language: str) -> str:
+        """Fetch one language now; keep the old copy on any failure. Returns the outcome tag."""
+        state = self._langs[language]
+        state.status.last_attempt = self.clock()
+        # Another worker process may have fetched recently: reuse its copy from disk.
+        stored_at = self.store.stored_at(language)
+        if stored_at is not None and self.clock() - stored_at < self.ttl:
+            if state.raw is None or stored_at > state.raw.fetched_at:
+                stored = self.store.load(language)
+                if stored is not None and self._accept(stored, persist=False):
+                    return self._record(language, "from_disk")
+        raw = state.raw
+        try:
+            result = self.client.fetch(
+                language,
+                etag=raw.etag if raw else "",
+                last_modified=raw.last_modified if raw else "",
+            )
+            now = self.clock()
+            if result.not_modified and raw is not None:
+                state.raw = _touched(raw, now)
+                self.store.touch(language, now)
+                return self._record(language, "not_modified")
+            assert result.body is not None
+            version = hashlib.sha256(result.body).hexdigest()[:20]
+            stored = StoredFeed(
+                language, result.body, result.etag, result.last_modified, now, version
+            )
+            self._accept(stored, persist=True)
+            return self._record(language, "ok")
+        except FeedError as exc:
+            return self._record(language, exc.reason, error=str(exc))
+
+    def refresh_all(self) -> dict[str, str]:
+        """Refresh every language in the foreground (used by `careers check` and tests)."""
+        return {lang: self.refresh(lang) for lang in self.languages}
+
+    def _record(self, language: str, outcome: str, error: str = "") -> str:
+        status = self._langs[language].status
+        if error:
+            status.last_error = error
+            status.consecutive_failures += 1
+            log.warning(
+                "feed refresh failed; serving last good copy",
+                extra={"reason": outcome, "language": language},
+            )
+        else:
+            status.last_success = self.clock()
+            status.last_error = ""
+            status.consecutive_failures = 0
+        self.on_fetch(language, outcome)
+        return outcome
+
+    def _accept(self, stored: StoredFeed, *, persist: bool) -> bool:
+        """Parse and install a body; a body that does not parse changes nothing."""
+        try:
+            positions = tuple(parse_feed(stored.body))
+        except FeedError as exc:
+            if persist:
+                raise
+            log.warning("stored feed unusable", extra={"reason": exc.reason})
+            return False
+        if persist:
+            self.store.save(stored)
+        with self._lock:
+            state = self._langs[stored.language]
+            state.raw, state.positions = stored, positions
+            changed = self._remember(stored.language, positions)
+            self._rebuild()
+        if changed and persist:
+            self.store.save_seen(self._seen)
+        return True
+
+    def _remember(self, language: str, positions: tuple[Position, ...]) -> bool:
+        """Note ids and titles, so a job that later leaves the feed answers 410."""
+        changed = False
+        for position in positions:
+            titles = self._seen.setdefault(position.id, {})
+            if position.name and titles.get(language) != position.name:
+                titles[language] = position.name
+                changed = True
+        return changed
+
+    def _rebuild(self) -> None:
+        """Recompute every language's view: one language's texts can fill another's gaps."""
+        by_lang = {lang: {p.id: p for p in s.positions} for lang, s in self._langs.items() if s.raw}
+        # Texts borrowed across languages make each view depend on every language's content.
+        combined = hashlib.sha256(
+            "|".join(s.raw.version for s in self._langs.values() if s.raw).encode()
+        ).hexdigest()[:20]
+        views: dict[str, Snapshot] = {}
+        for lang, state in self._langs.items():
+            if state.raw is None:
+                continue
+            merged, text_language = [], {}
+            for position in state.positions:
+                if not position.descriptions:
+                    donor = _donor(position.id, lang, self.languages, by_lang)
+                    if donor is not None:
+                        text_language[position.id] = donor[0]
+                        position = _with_texts(position, donor[1])
+                merged.append(position)
+            views[lang] = Snapshot(
+                language=lang,
+                positions=tuple(merged),
+                by_id={p.id: p for p in merged},
+                text_language=text_language,
+                haystack={p.id: search_text(p) for p in merged},
+                version=combined,
+                fetched_at=state.raw.fetched_at,
+            )
+        self._views = views
+
+
+def _touched(raw: StoredFeed, now: float) -> StoredFeed:
+    return StoredFeed(raw.language, raw.body, raw.etag, raw.last_modified, now, raw.version)
+
+
+def _donor(
+    position_id: int, language: str, order: tuple[str, ...], by_lang: dict[str, dict[int, Position]]
+) -> tuple[str, Position] | None:
+    """The first other language whose copy of this position has description texts."""
+    for other in order:
+        if other == language:
+            continue
+        candidate = by_lang.get(other, {}).get(position_id)
+        if candidate is not None and candidate.descriptions:
+            return other, candidate
+    return None
+
+
+def _with_texts(position: Position, donor: Position) -> Position:
+    """This language's facts with another language's texts (and title, if ours is empty)."""
+    return replace(position, descriptions=donor.descriptions, name=position.name or donor.name)

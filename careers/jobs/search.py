@@ -1,0 +1,136 @@
+"""Filters, facet counts, text search and sorting over one language's positions (SPEC §3)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..personio.model import Position
+
+# URL parameter -> the position's values for it. OR within a facet, AND across facets.
+FACETS: dict[str, Callable[[Position], tuple[str, ...]]] = {
+    "office": lambda p: p.offices,
+    "department": lambda p: (p.department,),
+    "employment_type": lambda p: (p.employment_type,),
+    "schedule": lambda p: (p.schedule,),
+    "seniority": lambda p: (p.seniority,),
+    "experience": lambda p: (p.years_of_experience,),
+    "subcompany": lambda p: (p.subcompany,),
+    "category": lambda p: (p.recruiting_category,),
+}
+
+# Natural orders for coded facets (personio-api.md §1.4); unknown codes go last, by name.
+CODE_ORDER: dict[str, tuple[str, ...]] = {
+    "employment_type": (
+        "permanent",
+        "temporary",
+        "freelance",
+        "trainee",
+        "intern",
+        "working_student",
+    ),
+    "schedule": ("full-time", "part-time", "full-or-part-time"),
+    "seniority": ("student", "entry-level", "experienced", "executive"),
+    "experience": ("lt-1", "1-2", "2-5", "5-7", "7-10", "10-15", "gt-15"),
+}
+
+SORTS = ("newest", "title")
+_TAGS = re.compile(r"<[^>]+>")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form, so 'munchen' finds 'München'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text(position: Position) -> str:
+    """What `q` searches: title, keywords and description text (SPEC §3)."""
+    parts = [position.name, " ".join(position.keywords)]
+    for block in position.descriptions:
+        parts.append(block.name)
+        parts.append(_TAGS.sub(" ", block.html))
+    return fold(" ".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    positions: tuple[Position, ...]
+    facets: dict[str, tuple[FacetValue, ...]]
+    total: int
+
+
+def clean_filters(args: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Keep known facets with non-empty values; unknown values simply match nothing."""
+    filters = {}
+    for name in FACETS:
+        values = tuple(dict.fromkeys(v.strip() for v in args.get(name, ()) if v and v.strip()))
+        if values:
+            filters[name] = values
+    return filters
+
+
+def _matches(position: Position, filters: Mapping[str, tuple[str, ...]], skip: str = "") -> bool:
+    for name, wanted in filters.items():
+        if name == skip:
+            continue
+        if not any(value in wanted for value in FACETS[name](position)):
+            return False
+    return True
+
+
+def _sort_key(name: str) -> Callable[[str], tuple[int, str]]:
+    order = CODE_ORDER.get(name, ())
+
+    def key(value: str) -> tuple[int, str]:
+        return (order.index(value) if value in order else len(order), fold(value))
+
+    return key
+
+
+def run(
+    positions: Iterable[Position],
+    haystack: Mapping[int, str],
+    *,
+    filters: Mapping[str, tuple[str, ...]],
+    q: str = "",
+    sort: str = "newest",
+) -> Result:
+    """Filter, count facet values the way shoppers expect, and sort."""
+    words = fold(q).split()
+    pool = [p for p in positions if all(w in haystack.get(p.id, "") for w in words)]
+
+    facets: dict[str, tuple[FacetValue, ...]] = {}
+    for name, values_of in FACETS.items():
+        # Counts for a facet ignore that facet's own selection, so other values stay reachable.
+        counts: dict[str, int] = {}
+        for position in pool:
+            if _matches(position, filters, skip=name):
+                for value in set(values_of(position)):
+                    if value:
+                        counts[value] = counts.get(value, 0) + 1
+        selected = filters.get(name, ())
+        for value in selected:
+            counts.setdefault(value, 0)
+        facets[name] = tuple(
+            FacetValue(value, counts[value], value in selected)
+            for value in sorted(counts, key=_sort_key(name))
+        )
+
+    hits = [p for p in pool if _matches(p, filters)]
+    if sort == "title":
+        hits.sort(key=lambda p: (fold(p.name), p.id))
+    else:
+        hits.sort(key=lambda p: (p.created_at or _EPOCH, p.id), reverse=True)
+    return Result(positions=tuple(hits), facets=facets, total=len(hits))

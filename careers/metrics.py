@@ -1,0 +1,53 @@
+"""Prometheus metrics, one registry per app so tests and workers never share counters."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """The counters an operator needs to see the feed and the site working."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.feed_fetches = Counter(
+            "careers_feed_fetch",
+            "Feed refresh attempts by language and outcome (ok, not_modified, or a reason tag)",
+            ["language", "outcome"],
+            registry=self.registry,
+        )
+        self.feed_age = Gauge(
+            "careers_feed_age_seconds",
+            "Seconds since Personio last confirmed the copy being served",
+            ["language"],
+            registry=self.registry,
+        )
+        self.positions = Gauge(
+            "careers_positions", "Open positions being served", ["language"], registry=self.registry
+        )
+        self.requests = Counter(
+            "careers_http_requests",
+            "HTTP requests by endpoint and status",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "careers_http_request_duration_seconds",
+            "Time to answer, by endpoint",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+    def feed_fetched(self, language: str, outcome: str) -> None:
+        """Called by the catalogue after every refresh attempt."""
+        self.feed_fetches.labels(language, outcome).inc()
+
+    def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        """Called once per request by the ops hooks."""
+        self.requests.labels(endpoint, method, str(status)).inc()
+        self.latency.labels(endpoint).observe(seconds)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

@@ -1,0 +1,162 @@
+"""JSON API `/api/v1`: the same data as the pages, cacheable and CORS-aware (SPEC §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from flask import Blueprint, Response, abort, g, jsonify, request, url_for
+
+from ..jobs import search
+from ..personio.model import Position
+from . import services
+from .errors import FeedUnavailable, Gone
+from .present import label, slugify
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _language() -> str:
+    lang = request.args.get("lang") or services().settings.default_language
+    if lang not in services().settings.languages:
+        abort(400)
+    g.lang = lang
+    return lang
+
+
+def _snapshot(lang: str):
+    snapshot = services().catalogue.snapshot(lang)
+    if snapshot is None:
+        raise FeedUnavailable()
+    return snapshot
+
+
+def position_json(position: Position, lang: str, text_lang: str, *, full: bool) -> dict:
+    """A position as JSON; coded values carry their translated label."""
+    data = {
+        "id": position.id,
+        "name": position.name,
+        "url": url_for(
+            "pages.detail",
+            lang=lang,
+            job_id=position.id,
+            slug=slugify(position.name),
+            _external=True,
+        ),
+        "language": lang,
+        "text_language": text_lang,
+        "office": position.office or None,
+        "offices": list(position.offices),
+        "department": position.department or None,
+        "subcompany": position.subcompany or None,
+        "category": position.recruiting_category or None,
+        "keywords": list(position.keywords),
+        "occupation": position.occupation or None,
+        "occupation_category": position.occupation_category or None,
+        "created_at": position.created_at.isoformat() if position.created_at else None,
+    }
+    for key, facet, value in (
+        ("employment_type", "employment_type", position.employment_type),
+        ("schedule", "schedule", position.schedule),
+        ("seniority", "seniority", position.seniority),
+        ("experience", "experience", position.years_of_experience),
+    ):
+        data[key] = {"code": value, "label": label(facet, value)} if value else None
+    salary = position.salary
+    data["salary"] = (
+        {
+            "min": salary.min,
+            "max": salary.max,
+            "currency": salary.currency_code or None,
+            "currency_symbol": salary.currency_symbol or None,
+            "period": salary.type or None,
+        }
+        if salary
+        else None
+    )
+    if full:
+        data["descriptions"] = [{"name": d.name, "html": d.html} for d in position.descriptions]
+    return data
+
+
+def _cached_json(payload: dict, version: str) -> Response:
+    """JSON with an ETag derived from the board version and the query; 304 when unchanged."""
+    tag = hashlib.sha256(f"{version}|{request.full_path}".encode()).hexdigest()[:24]
+    response = jsonify(payload)
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.vary.add("Origin")
+    return response.make_conditional(request)
+
+
+@bp.get("/jobs")
+def jobs() -> Response:
+    """Open positions with the list page's filters, search, sort and facet counts."""
+    lang = _language()
+    snapshot = _snapshot(lang)
+    filters = search.clean_filters(request.args.to_dict(flat=False))
+    sort = request.args.get("sort", "newest")
+    result = search.run(
+        snapshot.positions,
+        snapshot.haystack,
+        filters=filters,
+        q=request.args.get("q", "")[:200],
+        sort=sort if sort in search.SORTS else "newest",
+    )
+    payload = {
+        "language": lang,
+        "total": result.total,
+        "jobs": [
+            position_json(p, lang, snapshot.text_language.get(p.id, lang), full=False)
+            for p in result.positions
+        ],
+        "facets": {
+            name: [
+                {
+                    "value": v.value,
+                    "label": label(name, v.value),
+                    "count": v.count,
+                    "selected": v.selected,
+                }
+                for v in values
+            ]
+            for name, values in result.facets.items()
+        },
+    }
+    return _cached_json(payload, snapshot.version)
+
+
+@bp.get("/jobs/<int:job_id>")
+def job(job_id: int) -> Response:
+    """One position with its descriptions; 410 once it has left the feed, 404 if never seen."""
+    lang = _language()
+    snapshot = _snapshot(lang)
+    catalogue = services().catalogue
+    found = catalogue.find(lang, job_id)
+    if found is None:
+        if catalogue.seen_title(job_id, lang) is None:
+            abort(404)
+        raise Gone()
+    position, text_lang = found
+    return _cached_json(
+        {"job": position_json(position, lang, text_lang, full=True)}, snapshot.version
+    )
+
+
+def _origin_allowed(origin: str) -> bool:
+    """CORS only for the configured embedding origins (`https://*.acme.de` wildcards allowed)."""
+    for allowed in services().settings.frame_ancestors:
+        pattern = "^" + re.escape(allowed).replace(r"\*\.", r"[A-Za-z0-9-]+\.") + "$"
+        if re.match(pattern, origin):
+            return True
+    return False
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    origin = request.headers.get("Origin", "")
+    if origin and _origin_allowed(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.vary.add("Origin")
+    return response

@@ -1,0 +1,30 @@
+"""Languages: the URL decides; `Accept-Language` only picks the first page (SPEC §3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel
+
+from . import services
+
+
+def ui_language() -> str:
+    """The language of the current page, or the visitor's preferred configured one."""
+    lang = g.get("lang")
+    if lang:
+        return lang
+    return preferred_language()
+
+
+def preferred_language() -> str:
+    """Best match of Accept-Language among the configured languages, else the default."""
+    languages = services().settings.languages
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with our catalogues (en, de); other feed languages get English UI text."""
+    translations = Path(__file__).resolve().parent.parent / "translations"
+    Babel(app, locale_selector=ui_language, default_translation_directories=str(translations))

@@ -1,0 +1,77 @@
+"""Operations endpoints: liveness, readiness, metrics; plus per-request timing."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+
+from . import services
+
+bp = Blueprint("ops", __name__)
+
+# "Fresh enough" for /readyz: Personio confirmed the copy within this many TTLs (min. 1 hour).
+STALE_TTLS = 12
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is up and answering."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Ready when every language has a fresh enough copy and the data directory is writable."""
+    svc = services()
+    catalogue, settings = svc.catalogue, svc.settings
+    problems = []
+    limit = max(STALE_TTLS * settings.feed_ttl, 3600)
+    for lang in settings.languages:
+        age = catalogue.age(lang)
+        if age is None:
+            catalogue.refresh_in_background(lang)
+            problems.append(f"feed {lang}: no copy yet")
+        elif age > limit:
+            catalogue.snapshot(lang, wait=0)
+            problems.append(f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s)")
+    writable = catalogue.store.writable()
+    if writable:
+        problems.append(writable)
+    if problems:
+        return jsonify(status="unavailable", reasons=problems), 503
+    return jsonify(status="ready"), 200
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format."""
+    svc = services()
+    for lang in svc.settings.languages:
+        age = svc.catalogue.age(lang)
+        if age is not None:
+            svc.metrics.feed_age.labels(lang).set(age)
+        view = svc.catalogue.snapshot(lang, wait=0)
+        svc.metrics.positions.labels(lang).set(len(view.positions) if view else 0)
+    return Response(svc.metrics.render(), mimetype="text/plain; version=0.0.4")
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    started = g.get("started")
+    if started is not None:
+        services().metrics.observe_request(
+            request.endpoint or "unmatched",
+            request.method,
+            response.status_code,
+            time.perf_counter() - started,
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_timer)
+    app.after_request(_observe)

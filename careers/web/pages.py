@@ -1,0 +1,168 @@
+"""The candidate's pages: list, detail, Atom feed (SPEC §3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date
+
+from ..jobs import search
+from ..jobs.catalogue import Snapshot
+from ..personio.model import Position
+from . import services
+from .errors import FeedUnavailable, Gone
+from .i18n import preferred_language
+from .present import FACET_NAMES, facts, label, salary_text, slugify
+
+bp = Blueprint("pages", __name__)
+PAGE_SIZE = 50
+
+
+@bp.url_value_preprocessor
+def pull_lang(endpoint: str | None, values: dict | None) -> None:
+    """Every page but `/` lives under a configured language; anything else is a 404."""
+    if values is None or "lang" not in values:
+        return
+    lang = values.pop("lang")
+    if lang not in services().settings.languages:
+        abort(404)
+    g.lang = lang
+
+
+@bp.url_defaults
+def add_lang(endpoint: str, values: dict) -> None:
+    """url_for() stays in the current language unless told otherwise."""
+    if "lang" not in values and g.get("lang"):
+        values["lang"] = g.lang
+
+
+@bp.app_context_processor
+def template_helpers() -> dict:
+    """Presentation helpers every template may use."""
+    return {
+        "facet_names": FACET_NAMES,
+        "label": label,
+        "facts": facts,
+        "salary_text": salary_text,
+        "job_url": job_url,
+        "apply_url": apply_url,
+        "settings": services().settings,
+        "format_date": format_date,
+    }
+
+
+def job_url(position: Position, lang: str | None = None, **kwargs) -> str:
+    """The canonical detail URL: `/<lang>/jobs/<id>-<slug>`."""
+    return url_for(
+        "pages.detail",
+        lang=lang or g.lang,
+        job_id=position.id,
+        slug=slugify(position.name),
+        **kwargs,
+    )
+
+
+def apply_url(position: Position) -> str:
+    """Read-only mode: Personio's own application form for this job (SPEC §1)."""
+    return f"{services().settings.personio_site_url}/job/{position.id}#apply"
+
+
+def current_snapshot() -> Snapshot:
+    """This language's board, or a friendly 503 when there has never been one."""
+    snapshot = services().catalogue.snapshot(g.lang)
+    if snapshot is None:
+        raise FeedUnavailable()
+    return snapshot
+
+
+@bp.get("/")
+def index() -> Response:
+    """Send visitors to the job list in their language."""
+    response = redirect(url_for("pages.job_list", lang=preferred_language()), code=302)
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/<lang>/")
+def language_home() -> Response:
+    """`/de/` is a natural thing to type."""
+    return redirect(url_for("pages.job_list"), code=301)
+
+
+@bp.get("/<lang>/jobs")
+def job_list() -> str:
+    """Filterable, searchable list of open positions."""
+    snapshot = current_snapshot()
+    filters = search.clean_filters(request.args.to_dict(flat=False))
+    q = request.args.get("q", "").strip()[:200]
+    sort = request.args.get("sort", "newest")
+    if sort not in search.SORTS:
+        sort = "newest"
+    result = search.run(snapshot.positions, snapshot.haystack, filters=filters, q=q, sort=sort)
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    shown = result.positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template(
+        "jobs/list.html",
+        result=result,
+        positions=shown,
+        filters=filters,
+        q=q,
+        sort=sort,
+        page=page,
+        pages=pages,
+        snapshot=snapshot,
+        active=bool(filters or q),
+    )
+
+
+@bp.get("/<lang>/jobs/<int:job_id>")
+@bp.get("/<lang>/jobs/<int:job_id>-<slug>")
+def detail(job_id: int, slug: str | None = None) -> Response | str:
+    """One job; other URL forms 301 to the canonical one, closed jobs 410, unknown 404."""
+    catalogue = services().catalogue
+    current_snapshot()
+    found = catalogue.find(g.lang, job_id)
+    if found is None:
+        title = catalogue.seen_title(job_id, g.lang)
+        if title is None:
+            abort(404)
+        raise Gone(title)
+    position, text_lang = found
+    canonical_slug = slugify(position.name)
+    if slug != canonical_slug:
+        target = url_for("pages.detail", job_id=job_id, slug=canonical_slug, **request.args)
+        return redirect(target, code=301)
+    return render_template(
+        "jobs/detail.html",
+        position=position,
+        text_lang=text_lang,
+        alternates=[
+            lang
+            for lang in services().settings.languages
+            if lang != g.lang and catalogue.find(lang, job_id) is not None
+        ],
+    )
+
+
+@bp.get("/<lang>/jobs.atom")
+def atom() -> Response:
+    """Newest open positions as an Atom feed, for feed readers and aggregators."""
+    snapshot = current_snapshot()
+    result = search.run(snapshot.positions, snapshot.haystack, filters={}, sort="newest")
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    updated = max((p.created_at or epoch for p in result.positions), default=epoch)
+    body = render_template(
+        "jobs/feed.xml", positions=result.positions, updated=updated.isoformat(), epoch=epoch
+    )
+    return Response(body, mimetype="application/atom+xml")

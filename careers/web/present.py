@@ -1,0 +1,132 @@
+"""How positions read on a page: translated labels, slugs, salary and dates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from ..personio.model import Position, Salary
+
+FACET_NAMES = {
+    "office": _l("Location"),
+    "department": _l("Department"),
+    "employment_type": _l("Employment type"),
+    "schedule": _l("Working hours"),
+    "seniority": _l("Seniority"),
+    "experience": _l("Experience"),
+    "subcompany": _l("Company"),
+    "category": _l("Category"),
+}
+
+# Personio publishes codes, not labels (personio-api.md §1.4); these are our wording.
+CODE_LABELS = {
+    "employment_type": {
+        "permanent": _l("Permanent"),
+        "intern": _l("Internship"),
+        "trainee": _l("Trainee"),
+        "freelance": _l("Freelance"),
+        "temporary": _l("Temporary"),
+        "working_student": _l("Working student"),
+    },
+    "schedule": {
+        "full-time": _l("Full-time"),
+        "part-time": _l("Part-time"),
+        "full-or-part-time": _l("Full- or part-time"),
+    },
+    "seniority": {
+        "entry-level": _l("Entry level"),
+        "experienced": _l("Experienced"),
+        "executive": _l("Executive"),
+        "student": _l("Student"),
+    },
+    "experience": {
+        "lt-1": _l("Less than 1 year"),
+        "1-2": _l("1–2 years"),
+        "2-5": _l("2–5 years"),
+        "5-7": _l("5–7 years"),
+        "7-10": _l("7–10 years"),
+        "10-15": _l("10–15 years"),
+        "gt-15": _l("More than 15 years"),
+    },
+}
+
+SALARY_PERIODS = {
+    "yearly": _l("per year"),
+    "monthly": _l("per month"),
+    "weekly": _l("per week"),
+    "daily": _l("per day"),
+    "hourly": _l("per hour"),
+}
+
+
+def label(facet: str, value: str) -> str:
+    """The translated label of a coded value; an unknown code is shown as it came."""
+    found = CODE_LABELS.get(facet, {}).get(value)
+    return str(found) if found is not None else value
+
+
+_TRANSLIT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
+)
+
+
+def slugify(text: str) -> str:
+    """A readable ASCII URL part: 'Backend-Entwickler (m/w/d) München' → 'backend-entwickler-m-w-d-muenchen'."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:80].rstrip("-") or "job"
+
+
+def _money(amount: float, code: str, symbol: str) -> str:
+    """Locale-formatted amount; whole amounts without cents ('€65,000', '65.000 €')."""
+    locale = Locale.parse(str(get_locale() or "en"))
+    if re.fullmatch(r"[A-Z]{3}", code):
+        pattern = locale.currency_formats["standard"].pattern
+        if amount == int(amount):
+            pattern = pattern.replace(".00", "")
+        return format_currency(amount, code, format=pattern, locale=locale, currency_digits=False)
+    return f"{symbol} {format_decimal(amount, locale=locale)}".strip()
+
+
+def salary_text(salary: Salary | None) -> str:
+    """'€60,000 – €75,000 per year', 'from £100,000 per year', or '' when nothing is known."""
+    if salary is None:
+        return ""
+    low = _money(salary.min, salary.currency_code, salary.currency_symbol) if salary.min else ""
+    high = _money(salary.max, salary.currency_code, salary.currency_symbol) if salary.max else ""
+    if low and high and low != high:
+        text = f"{low} – {high}"
+    elif low:
+        text = str(_l("from %(amount)s", amount=low))
+    else:
+        text = str(_l("up to %(amount)s", amount=high))
+    period = SALARY_PERIODS.get(salary.type)
+    if period is not None:
+        return f"{text} {period}"
+    return f"{text} ({salary.type})" if salary.type else text
+
+
+def facts(position: Position) -> list[tuple[str, str]]:
+    """The (name, value) pairs shown under a title, in reading order."""
+    pairs = []
+    if position.offices:
+        pairs.append((str(FACET_NAMES["office"]), ", ".join(position.offices)))
+    if position.department:
+        pairs.append((str(FACET_NAMES["department"]), position.department))
+    for facet, value in (
+        ("employment_type", position.employment_type),
+        ("schedule", position.schedule),
+        ("seniority", position.seniority),
+        ("experience", position.years_of_experience),
+    ):
+        if value:
+            pairs.append((str(FACET_NAMES[facet]), label(facet, value)))
+    if position.subcompany:
+        pairs.append((str(FACET_NAMES["subcompany"]), position.subcompany))
+    return pairs
