@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from ..personio.feed import FeedClient, FeedError, parse_feed
+from ..personio.feed import FeedClient, FeedError, FragmentCache, parse_feed
 from ..personio.model import Position
 from .search import search_text
 from .store import FeedStore, StoredFeed
@@ -47,6 +47,7 @@ class FetchStatus:
 @dataclass
 class _Language:
     raw: StoredFeed | None = None
+    fragments: FragmentCache = field(default_factory=FragmentCache)
     positions: tuple[Position, ...] = ()
     status: FetchStatus = field(default_factory=FetchStatus)
     in_flight: threading.Event | None = None
@@ -85,13 +86,28 @@ class Catalogue:
     def snapshot(self, language: str, *, wait: float = COLD_START_WAIT) -> Snapshot | None:
         """The current board; starts a background refresh when stale, waits only when empty."""
         view = self._views.get(language)
-        state = self._langs[language]
-        if view is None or self.clock() - state.status.last_attempt >= self.ttl:
-            event = self.refresh_in_background(language)
-            if view is None and event is not None and wait > 0:
-                event.wait(wait)
-                view = self._views.get(language)
+        # Every language is kept current together: one language's texts fill another's gaps.
+        events = {
+            lang: self.refresh_in_background(lang) for lang in self.languages if self._stale(lang)
+        }
+        event = events.get(language)
+        if view is None and event is not None and wait > 0:
+            event.wait(wait)
+            view = self._views.get(language)
         return view
+
+    def _stale(self, language: str) -> bool:
+        """Due for a refresh: neither the copy nor the last attempt is younger than the TTL."""
+        state = self._langs[language]
+        confirmed = state.raw.fetched_at if state.raw else 0.0
+        return self.clock() - max(confirmed, state.status.last_attempt) >= self.ttl
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait for running background refreshes (tests and shutdown)."""
+        for state in self._langs.values():
+            event = state.in_flight
+            if event is not None:
+                event.wait(timeout)
 
     def find(self, language: str, position_id: int) -> tuple[Position, str] | None:
         """A position and the language of its text: this language first, then the others."""
@@ -204,7 +220,7 @@ class Catalogue:
     def _accept(self, stored: StoredFeed, *, persist: bool) -> bool:
         """Parse and install a body; a body that does not parse changes nothing."""
         try:
-            positions = tuple(parse_feed(stored.body))
+            positions = tuple(parse_feed(stored.body, self._langs[stored.language].fragments))
         except FeedError as exc:
             if persist:
                 raise

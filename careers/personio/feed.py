@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,89 +44,137 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_feed(data: bytes) -> list[Position]:
+class FragmentCache:
+    """Sanitised description blocks of the last parse, so a refresh only cleans what changed.
+
+    Keyed by a 128-bit digest of the raw text (not the text itself) to keep memory flat; the
+    cleaned strings are shared with the Position objects that use them.
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[bytes, str] = {}
+        self._current: dict[bytes, str] = {}
+
+    def sanitise(self, raw: str) -> str:
+        key = hashlib.blake2b(raw.encode(), digest_size=16).digest()
+        html = self._current.get(key)
+        if html is None:
+            html = self._previous.get(key)
+            if html is None:
+                html = sanitize_html(raw)
+            self._current[key] = html
+        return html
+
+    def commit(self) -> None:
+        """Keep exactly the blocks of the feed just parsed: the cache never outgrows a feed."""
+        self._previous, self._current = self._current, {}
+
+
+def parse_feed(data: bytes, cache: FragmentCache | None = None) -> list[Position]:
     """Parse one language's feed; raise FeedError unless it really is a `<workzag-jobs>` board."""
     if len(data) > MAX_FEED_BYTES:
         raise FeedError("too_large", f"{len(data)} bytes")
     if not data.strip():
         raise FeedError("empty_body")
+    # Personio never sends a DTD. An HTML page means a disabled feed or a wrong host (§4.8);
+    # any other DTD can only be an entity attack (XXE, "billion laughs"): refuse it unparsed.
+    root_at = data.find(b"<" + ROOT_TAG.encode())
+    head = (data[:root_at] if root_at >= 0 else data[:4096]).lower()
+    if b"<!doctype html" in head or b"<html" in head:
+        raise FeedError("not_xml", "an HTML page, not the XML feed")
+    if b"<!doctype" in head or b"<!entity" in head:
+        raise FeedError("dtd", "document declares a DTD")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        # An HTML page (feed disabled, wrong host, §4.8) usually fails here too.
-        head = data.lstrip()[:200].lower()
-        reason = "not_xml" if head.startswith((b"<!doctype html", b"<html")) else "malformed"
-        raise FeedError(reason, str(exc)[:200]) from None
-    # Personio never sends a DTD; one in the feed can only be an entity attack (XXE, "billion
-    # laughs"). The parser above would not expand it, but refusing the document is clearer.
-    if root.getroottree().docinfo.doctype:
+        raise FeedError("malformed", str(exc)[:200]) from None
+    if root.getroottree().docinfo.doctype:  # backstop; the prolog check above should catch it
         raise FeedError("dtd", "document declares a DTD")
     if root.tag != ROOT_TAG:
         raise FeedError("wrong_root", f"root element <{str(root.tag)[:40]}>")
 
     positions: list[Position] = []
     seen: set[int] = set()
+    # Real boards repeat blocks ("Why us?") across jobs: sanitise each distinct text once.
+    cache = cache or FragmentCache()
     # One <position> is a list of one (§1.5); zero is a valid empty board.
     for element in root.iterchildren("position"):
-        position = _position(element)
+        position = _position(element, cache)
         if position is None or position.id in seen:
             continue
         seen.add(position.id)
         positions.append(position)
+    cache.commit()
     return positions
 
 
-def _text(parent: etree._Element, tag: str) -> str:
-    """Stripped text of a direct child, '' when missing: missing elements are normal (§1.5)."""
-    child = parent.find(tag)
+def _children(el: etree._Element) -> dict[str, etree._Element]:
+    """Direct children by tag, first one wins; one pass instead of a search per field."""
+    found: dict[str, etree._Element] = {}
+    for child in el:
+        found.setdefault(child.tag, child)
+    return found
+
+
+def _text(children: dict[str, etree._Element], tag: str) -> str:
+    """Stripped text of a child, '' when missing: missing elements are normal (§1.5)."""
+    child = children.get(tag)
     if child is None or child.text is None:
         return ""
     return child.text.strip()
 
 
-def _position(el: etree._Element) -> Position | None:
+def _position(el: etree._Element, cache: FragmentCache) -> Position | None:
     """Build one Position; a position without a usable numeric id is skipped, not fatal."""
-    raw_id = _text(el, "id")
+    fields = _children(el)
     try:
-        position_id = int(raw_id)
+        position_id = int(_text(fields, "id"))
     except ValueError:
         log.warning("feed position skipped", extra={"reason": "bad_id"})
         return None
     if position_id <= 0:
         return None
+    offices = fields.get("additionalOffices")
     return Position(
         id=position_id,
-        name=_text(el, "name"),
-        subcompany=_text(el, "subcompany"),
-        office=_text(el, "office"),
+        name=_text(fields, "name"),
+        subcompany=_text(fields, "subcompany"),
+        office=_text(fields, "office"),
         # Undocumented but real: <additionalOffices><office>…</office></additionalOffices> (§1.3).
-        additional_offices=tuple(
-            o.text.strip()
-            for o in el.iterfind("additionalOffices/office")
-            if o.text and o.text.strip()
+        additional_offices=()
+        if offices is None
+        else tuple(
+            o.text.strip() for o in offices if o.tag == "office" and o.text and o.text.strip()
         ),
-        department=_text(el, "department"),
-        recruiting_category=_text(el, "recruitingCategory"),
-        descriptions=_descriptions(el),
-        employment_type=_text(el, "employmentType"),
-        seniority=_text(el, "seniority"),
-        schedule=_text(el, "schedule"),
-        years_of_experience=_text(el, "yearsOfExperience"),
+        department=_text(fields, "department"),
+        recruiting_category=_text(fields, "recruitingCategory"),
+        descriptions=_descriptions(fields.get("jobDescriptions"), cache),
+        employment_type=_text(fields, "employmentType"),
+        seniority=_text(fields, "seniority"),
+        schedule=_text(fields, "schedule"),
+        years_of_experience=_text(fields, "yearsOfExperience"),
         # Free text with inconsistent spacing, e.g. "Compliance ,Immigration" (§1.3).
-        keywords=tuple(k.strip() for k in _text(el, "keywords").split(",") if k.strip()),
-        occupation=_text(el, "occupation"),
-        occupation_category=_text(el, "occupationCategory"),
-        created_at=parse_created_at(_text(el, "createdAt")),
-        salary=_salary(el.find("salaryInformation")),
+        keywords=tuple(k.strip() for k in _text(fields, "keywords").split(",") if k.strip()),
+        occupation=_text(fields, "occupation"),
+        occupation_category=_text(fields, "occupationCategory"),
+        created_at=parse_created_at(_text(fields, "createdAt")),
+        salary=_salary(fields.get("salaryInformation")),
     )
 
 
-def _descriptions(el: etree._Element) -> tuple[Description, ...]:
+def _descriptions(
+    container: etree._Element | None, cache: FragmentCache
+) -> tuple[Description, ...]:
     """Sanitise each block once, here at fetch time, so rendering never has to."""
+    if container is None:
+        return ()
     blocks = []
-    for block in el.iterfind("jobDescriptions/jobDescription"):
-        html = sanitize_html(_text(block, "value"))
-        name = _text(block, "name")
+    for block in container:
+        if block.tag != "jobDescription":
+            continue
+        parts = _children(block)
+        html = cache.sanitise(_text(parts, "value"))
+        name = _text(parts, "name")
         if html or name:
             blocks.append(Description(name=name, html=html))
     return tuple(blocks)
@@ -155,12 +204,13 @@ def _salary(el: etree._Element | None) -> Salary | None:
     """`<salaryInformation>` is undocumented (§1.3); only keep it when it names an amount."""
     if el is None:
         return None
+    parts = _children(el)
     salary = Salary(
-        min=_amount(_text(el, "min")),
-        max=_amount(_text(el, "max")),
-        currency_symbol=_text(el, "currencySymbol"),
-        currency_code=_text(el, "currencyCode").upper(),
-        type=_text(el, "type"),
+        min=_amount(_text(parts, "min")),
+        max=_amount(_text(parts, "max")),
+        currency_symbol=_text(parts, "currencySymbol"),
+        currency_code=_text(parts, "currencyCode").upper(),
+        type=_text(parts, "type"),
     )
     if salary.min is None and salary.max is None:
         return None

@@ -12,6 +12,7 @@ from ..jobs.catalogue import Catalogue
 from ..jobs.store import FeedStore
 from ..metrics import Metrics
 from ..personio.feed import FeedClient
+from .cache import PageCache
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Services:
     feed_client: FeedClient
     catalogue: Catalogue
     metrics: Metrics
+    page_cache: PageCache
 
 
 def services() -> Services:
@@ -54,5 +56,5 @@ def register_services(app: Flask, settings: Settings) -> None:
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,
     )
-    app.extensions["careers"] = Services(settings, client, catalogue, metrics)
+    app.extensions["careers"] = Services(settings, client, catalogue, metrics, PageCache())
     atexit.register(client.close)

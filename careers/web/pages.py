@@ -20,6 +20,7 @@ from ..jobs import search
 from ..jobs.catalogue import Snapshot
 from ..personio.model import Position
 from . import services
+from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
 from .present import FACET_NAMES, facts, label, salary_text, slugify
@@ -99,7 +100,13 @@ def language_home() -> Response:
     return redirect(url_for("pages.job_list"), code=301)
 
 
+def board_version() -> str:
+    """Cache key part: changes whenever any language's board changes."""
+    return current_snapshot().version
+
+
 @bp.get("/<lang>/jobs")
+@cached_page(board_version)
 def job_list() -> str:
     """Filterable, searchable list of open positions."""
     snapshot = current_snapshot()
@@ -128,6 +135,7 @@ def job_list() -> str:
 
 @bp.get("/<lang>/jobs/<int:job_id>")
 @bp.get("/<lang>/jobs/<int:job_id>-<slug>")
+@cached_page(board_version)
 def detail(job_id: int, slug: str | None = None) -> Response | str:
     """One job; other URL forms 301 to the canonical one, closed jobs 410, unknown 404."""
     catalogue = services().catalogue

@@ -1,0 +1,63 @@
+"""Rendered pages, kept per board version: a warm page costs a lookup, not a render."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Response, current_app, g, request
+
+
+class PageCache:
+    """A small thread-safe LRU of rendered HTML; entries die with the board version."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._entries[key] = body
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+
+def cached_page(version: Callable[[], str]) -> Callable:
+    """Serve a view's 200 HTML from the cache, keyed by board version, language and URL.
+
+    Redirects, 404/410 and errors are never cached; they are raised or returned as responses.
+    Pages also get an ETag, so a browser's revalidation costs nothing.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(**kwargs):
+            key = (version(), g.lang, request.host_url, request.full_path)
+            cache: PageCache = current_app.extensions["careers"].page_cache
+            body = cache.get(key)
+            if body is None:
+                result = view(**kwargs)
+                if not isinstance(result, str):
+                    return result
+                body = result.encode()
+                cache.put(key, body)
+            response = Response(body, mimetype="text/html")
+            response.set_etag(hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest())
+            response.headers["Cache-Control"] = "no-cache"
+            return response.make_conditional(request)
+
+        return wrapper
+
+    return decorate

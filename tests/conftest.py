@@ -1,0 +1,74 @@
+"""Shared fixtures: the Personio sandbox as a real loopback server, and apps pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from careers import create_app
+from careers.personio.sample_data import sample_feeds
+from careers.personio.sandbox import SandboxServer
+
+SECRET = "test-secret-key-0123456789abcdef"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One sandbox for the whole run; `sandbox` below resets it around every test."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer):
+    """The sandbox with its sample board, no faults and an empty request log."""
+    sb = sandbox_server.sandbox
+    for lang, positions in sample_feeds().items():
+        sb.set_positions(lang, positions)
+    sb.clear_faults()
+    sb.clear_requests()
+    yield sb
+    sb.release()
+    sb.clear_faults()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, sandbox, sandbox_server: SandboxServer) -> Iterator[Callable[..., Flask]]:
+    """Build apps against the sandbox; keyword overrides are CAREERS_* names in lower case."""
+    apps: list[Flask] = []
+
+    def make(data_dir: Path | None = None, **overrides: str) -> Flask:
+        env = {
+            "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
+            "CAREERS_SECRET_KEY": SECRET,
+            "CAREERS_DATA_DIR": str(data_dir or tmp_path / "data"),
+            "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
+        }
+        env.update({f"CAREERS_{k.upper()}": str(v) for k, v in overrides.items()})
+        app = create_app(env)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["careers"].catalogue.wait_idle()
+        app.extensions["careers"].feed_client.close()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+def catalogue_of(app: Flask):
+    """The app's catalogue (tests reach services the way views do)."""
+    return app.extensions["careers"].catalogue
