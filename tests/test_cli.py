@@ -1,0 +1,115 @@
+"""The `careers` command: check, config errors, and `careers demo` as a real process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from careers.cli import main
+
+from .conftest import SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_check_fetches_every_language_and_prints_counts(sandbox, sandbox_server):
+    env = {"CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml", "CAREERS_SECRET_KEY": SECRET}
+    result = CliRunner().invoke(main, ["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "feed en: 15 positions (15 with description text)" in result.output
+    assert "feed de: 15 positions (14 with description text)" in result.output
+    assert "read-only" in result.output
+
+
+def test_check_fails_loudly_when_the_feed_is_html(sandbox, sandbox_server):
+    sandbox.inject(kind="html", language="de")
+    env = {"CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml", "CAREERS_SECRET_KEY": SECRET}
+    result = CliRunner().invoke(main, ["check"], env=env)
+    assert result.exit_code == 1
+    assert "feed de: FAILED (not_xml)" in result.output
+    assert "feed en: 15 positions" in result.output
+
+
+def test_bad_configuration_prints_one_line_per_problem_and_exits_2():
+    env = {"CAREERS_PERSONIO_SUBDOMAIN": "", "CAREERS_FEED_TTL": "soon", "CAREERS_SECRET_KEY": "x" * 20}
+    result = CliRunner().invoke(main, ["check"], env=env)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        "careers: configuration error: CAREERS_FEED_TTL: must be a whole number",
+        "careers: configuration error: CAREERS_PERSONIO_SUBDOMAIN: required (or set "
+        "CAREERS_PERSONIO_FEED_URL), e.g. 'acme' for https://acme.jobs.personio.de/xml",
+    ]
+
+
+def test_demo_serves_sample_jobs_in_both_languages(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
+    env["CAREERS_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "careers.cli", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                english = httpx.get(f"{base}/en/jobs", timeout=10)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert english.status_code == 200
+        assert "Nordlicht Robotics" in english.text and "Embedded Systems Engineer" in english.text
+        german = httpx.get(f"{base}/de/jobs", timeout=10)
+        assert german.status_code == 200 and "Offene Stellen" in german.text
+        assert (tmp_path / "demo" / "feeds" / "en.xml").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.mark.skipif(
+    subprocess.run([sys.executable, "-c", "import hatchling"], capture_output=True).returncode != 0,
+    reason="hatchling not installed",
+)
+def test_wheel_ships_templates_static_and_translations(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = tmp_path.glob("careers-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in (
+        "careers/templates/base.html",
+        "careers/templates/jobs/list.html",
+        "careers/templates/jobs/feed.xml",
+        "careers/static/careers.css",
+        "careers/translations/de/LC_MESSAGES/messages.mo",
+        "careers/personio/sandbox.py",
+    ):
+        assert required in names, required
