@@ -142,6 +142,18 @@ def test_detail_redirects_to_the_canonical_url(client, sandbox):
         assert block.name in page.get_data(as_text=True)
 
 
+def test_public_url_is_used_for_absolute_links(make_app, sandbox):
+    client = make_app(public_url="https://jobs.nordlicht.example").test_client()
+    doc = tree(client.get("/en/jobs/1842958", follow_redirects=True))
+    assert doc.xpath("//link[@rel='canonical']/@href") == [
+        "https://jobs.nordlicht.example/en/jobs/1842958-embedded-systems-engineer-m-f-d"
+    ]
+    german = doc.xpath("//link[@hreflang='de']/@href")[0]
+    assert german.startswith("https://jobs.nordlicht.example/de/jobs/1842958-")
+    api = client.get("/api/v1/jobs/1842958").json["job"]
+    assert api["url"].startswith("https://jobs.nordlicht.example/en/jobs/1842958-")
+
+
 def test_detail_shows_salary_offices_and_german_labels(client, sandbox):
     english = client.get("/en/jobs/1842907", follow_redirects=True).get_data(as_text=True)
     assert "€75,000 – €95,000 per year" in english

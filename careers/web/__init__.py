@@ -36,6 +36,7 @@ def register(app: Flask, settings: Settings) -> None:
     register_services(app, settings)
     from . import api, errors, i18n, ops, pages, security
 
+    pages.register_language_converter(app, settings.languages)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flask import Blueprint, Response, abort, g, jsonify, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, request
 
 from ..jobs import search
 from ..personio.model import Position
 from . import services
 from .errors import FeedUnavailable, Gone
-from .present import label, slugify
+from .pages import job_url
+from .present import label
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -36,13 +37,7 @@ def position_json(position: Position, lang: str, text_lang: str, *, full: bool) 
     data = {
         "id": position.id,
         "name": position.name,
-        "url": url_for(
-            "pages.detail",
-            lang=lang,
-            job_id=position.id,
-            slug=slugify(position.name),
-            _external=True,
-        ),
+        "url": job_url(position, lang, external=True),
         "language": lang,
         "text_language": text_lang,
         "office": position.office or None,

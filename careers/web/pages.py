@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date
+from werkzeug.routing import BaseConverter
 
 from ..jobs import search
 from ..jobs.catalogue import Snapshot
@@ -29,15 +31,20 @@ bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
 
 
+def register_language_converter(app, languages: tuple[str, ...]) -> None:
+    """`<lang:lang>` matches only configured languages (so `/favicon.ico/` is no language)."""
+
+    class LanguageConverter(BaseConverter):
+        regex = "(?:" + "|".join(re.escape(lang) for lang in languages) + ")"
+
+    app.url_map.converters["lang"] = LanguageConverter
+
+
 @bp.url_value_preprocessor
 def pull_lang(endpoint: str | None, values: dict | None) -> None:
-    """Every page but `/` lives under a configured language; anything else is a 404."""
-    if values is None or "lang" not in values:
-        return
-    lang = values.pop("lang")
-    if lang not in services().settings.languages:
-        abort(404)
-    g.lang = lang
+    """Every page but `/` lives under a configured language, kept in `g.lang`."""
+    if values is not None and "lang" in values:
+        g.lang = values.pop("lang")
 
 
 @bp.url_defaults
@@ -56,15 +63,26 @@ def template_helpers() -> dict:
         "facts": facts,
         "salary_text": salary_text,
         "job_url": job_url,
+        "absolute_url": absolute_url,
         "apply_url": apply_url,
         "settings": services().settings,
         "format_date": format_date,
     }
 
 
-def job_url(position: Position, lang: str | None = None, **kwargs) -> str:
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL on CAREERS_PUBLIC_URL when set (behind a proxy), else on this request's host."""
+    path = url_for(endpoint, **values)
+    public = services().settings.public_url
+    if public:
+        return public + path[len(request.script_root) :]
+    return request.host_url.rstrip("/") + path
+
+
+def job_url(position: Position, lang: str | None = None, *, external: bool = False, **kwargs) -> str:
     """The canonical detail URL: `/<lang>/jobs/<id>-<slug>`."""
-    return url_for(
+    build = absolute_url if external else url_for
+    return build(
         "pages.detail",
         lang=lang or g.lang,
         job_id=position.id,
@@ -94,7 +112,13 @@ def index() -> Response:
     return response
 
 
-@bp.get("/<lang>/")
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+@bp.get("/<lang:lang>/")
 def language_home() -> Response:
     """`/de/` is a natural thing to type."""
     return redirect(url_for("pages.job_list"), code=301)
@@ -105,7 +129,7 @@ def board_version() -> str:
     return current_snapshot().version
 
 
-@bp.get("/<lang>/jobs")
+@bp.get("/<lang:lang>/jobs")
 @cached_page(board_version)
 def job_list() -> str:
     """Filterable, searchable list of open positions."""
@@ -133,8 +157,8 @@ def job_list() -> str:
     )
 
 
-@bp.get("/<lang>/jobs/<int:job_id>")
-@bp.get("/<lang>/jobs/<int:job_id>-<slug>")
+@bp.get("/<lang:lang>/jobs/<int:job_id>")
+@bp.get("/<lang:lang>/jobs/<int:job_id>-<slug>")
 @cached_page(board_version)
 def detail(job_id: int, slug: str | None = None) -> Response | str:
     """One job; other URL forms 301 to the canonical one, closed jobs 410, unknown 404."""
@@ -156,14 +180,14 @@ def detail(job_id: int, slug: str | None = None) -> Response | str:
         position=position,
         text_lang=text_lang,
         alternates=[
-            lang
+            (lang, job_url(found_there[0], lang, external=True))
             for lang in services().settings.languages
-            if lang != g.lang and catalogue.find(lang, job_id) is not None
+            if lang != g.lang and (found_there := catalogue.find(lang, job_id)) is not None
         ],
     )
 
 
-@bp.get("/<lang>/jobs.atom")
+@bp.get("/<lang:lang>/jobs.atom")
 def atom() -> Response:
     """Newest open positions as an Atom feed, for feed readers and aggregators."""
     snapshot = current_snapshot()
