@@ -11,6 +11,7 @@ from flask import Flask
 from careers import create_app
 from careers.personio.sample_data import sample_feeds
 from careers.personio.sandbox import SandboxServer
+from careers.personio.sandbox_recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
 
 SECRET = "test-secret-key-0123456789abcdef"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -27,6 +28,10 @@ def sandbox_server() -> Iterator[SandboxServer]:
 def sandbox(sandbox_server: SandboxServer):
     """The sandbox with its sample board, no faults and an empty request log."""
     sb = sandbox_server.sandbox
+    sb.rearm()  # the previous test's teardown released slow/hang faults
+    sb.clear_recruiting()
+    sb.set_rate_limit(DEFAULT_RATE_LIMIT)
+    sb.set_attributes(DEFAULT_ATTRIBUTES)
     for lang, positions in sample_feeds().items():
         sb.set_positions(lang, positions)
     sb.clear_faults()
@@ -37,7 +42,9 @@ def sandbox(sandbox_server: SandboxServer):
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, sandbox, sandbox_server: SandboxServer) -> Iterator[Callable[..., Flask]]:
+def make_app(
+    tmp_path: Path, sandbox, sandbox_server: SandboxServer
+) -> Iterator[Callable[..., Flask]]:
     """Build apps against the sandbox; keyword overrides are CAREERS_* names in lower case."""
     apps: list[Flask] = []
 

@@ -1,8 +1,8 @@
-"""The built-in Personio: serves the XML feed on loopback, with faults tests and demos can inject.
+"""The built-in Personio: XML feed and Recruiting API on loopback, with injectable faults.
 
-Plain werkzeug WSGI (no Flask), so `careers/personio/` stays free of the web layer. Later
-Personio endpoints (the Recruiting API) are added as `Rule`s in `_url_map`, an `_on_<endpoint>`
-method, and a `TARGETS` entry so faults can address them by path prefix.
+Plain werkzeug WSGI (no Flask), so `careers/personio/` stays free of the web layer. The feed
+lives here; the Recruiting API v1 is `sandbox_recruiting.RecruitingApi`, whose rules carry their
+handlers as endpoints; faults (`sandbox_faults`) address endpoints by path prefix.
 """
 
 from __future__ import annotations
@@ -10,143 +10,65 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from careers.personio import sample_data
-from careers.personio.feedxml import XML_DECLARATION, render_feed
+from careers.personio.feedxml import render_feed
 from careers.personio.model import Position
+from careers.personio.sandbox_faults import (
+    FAULT_PARAMS,
+    TARGETS,
+    XML_TYPE,
+    Fault,
+    FaultTable,
+    apply_fault,
+    drop_connection,
+    make_fault,
+    names_for,
+    target_of,
+)
+from careers.personio.sandbox_recruiting import (
+    DEFAULT_RATE_LIMIT,
+    SANDBOX_COMPANY_ID,
+    SANDBOX_TOKEN,
+    ReceivedDocument,
+    RecruitingApi,
+)
+
+__all__ = [
+    "FAULT_PARAMS",
+    "SANDBOX_COMPANY_ID",
+    "SANDBOX_TOKEN",
+    "TARGETS",
+    "Fault",
+    "FaultTable",
+    "Sandbox",
+    "SandboxServer",
+    "make_fault",
+    "serve",
+]
 
 # Without ?language= Personio answers in German (personio-api.md §1.1, "Default language").
 DEFAULT_LANGUAGE = "de"
-XML_TYPE = "text/xml; charset=utf-8"  # what the live feed sends (§1.1, "Content type")
-# Fault targets by path prefix; a request under a prefix can be faulted even if it would 404.
-TARGETS = {"feed": "/xml"}
-# Each fault kind and the parameters it accepts (anything else is a typo and is refused).
-FAULT_PARAMS: dict[str, frozenset[str]] = {
-    "status": frozenset({"status", "body", "content_type"}),
-    "slow": frozenset({"delay"}),
-    "hang": frozenset({"delay"}),
-    "html": frozenset(),
-    "malformed": frozenset(),
-    "empty": frozenset(),
-    "redirect": frozenset({"location", "status"}),
-    "body": frozenset({"body", "content_type", "status"}),
-    "drop": frozenset(),
-}
-HANG_SECONDS = 30.0
-MAX_HANG_SECONDS = 300.0
-LOGGED_HEADERS = ("If-None-Match", "If-Modified-Since", "User-Agent", "Accept", "Accept-Language")
-
-_HOMEPAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Personio | HR software for growing teams</title>
-</head><body><header><nav><a href="/">Personio</a> <a href="/pricing">Pricing</a></nav></header>
-<main><h1>One HR platform for hiring, onboarding and payroll</h1>
-<p>Bring every people process into one place.</p><a href="/demo">Book a demo</a></main>
-</body></html>
-"""
-
-
-@dataclass
-class Fault:
-    """One injected misbehaviour; `times` counts down to removal (None = until cleared)."""
-
-    target: str
-    kind: str
-    times: int | None = None
-    language: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly view for the HTTP fault API."""
-        params = {
-            k: v.decode("utf-8", "replace") if isinstance(v, bytes) else v
-            for k, v in self.params.items()
-        }
-        return {
-            "target": self.target,
-            "kind": self.kind,
-            "times": self.times,
-            "language": self.language,
-            **params,
-        }
-
-
-def make_fault(
-    target: str = "feed",
-    kind: str = "status",
-    *,
-    times: int | None = None,
-    language: str | None = None,
-    **params: Any,
-) -> Fault:
-    """Check a fault description up front so a typo fails the test that made it."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown fault target {target!r}; known: {sorted(TARGETS)}")
-    if kind not in FAULT_PARAMS:
-        raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_PARAMS)}")
-    unknown = set(params) - FAULT_PARAMS[kind]
-    if unknown:
-        raise ValueError(f"fault {kind!r} takes no {sorted(unknown)}")
-    if times is not None and (type(times) is not int or times < 1):
-        raise ValueError("times must be a positive integer or None")
-    if "status" in params and (
-        type(params["status"]) is not int or not 100 <= params["status"] <= 599
-    ):
-        raise ValueError("status must be an HTTP status code")
-    if "delay" in params and (not isinstance(params["delay"], int | float) or params["delay"] < 0):
-        raise ValueError("delay must be a non-negative number of seconds")
-    if kind == "body" and not isinstance(params.get("body"), str | bytes):
-        raise ValueError("fault 'body' needs a body (str or bytes)")
-    return Fault(target, kind, times, language, params)
-
-
-class FaultTable:
-    """Thread-safe list of faults; the oldest matching fault answers first, so tests can script."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-
-    def add(self, fault: Fault) -> None:
-        """Queue a fault behind those already injected."""
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear(self) -> None:
-        """Back to a well-behaved Personio."""
-        with self._lock:
-            self._faults.clear()
-
-    def snapshot(self) -> list[Fault]:
-        """Copies of the active faults, for listing."""
-        with self._lock:
-            return [
-                Fault(f.target, f.kind, f.times, f.language, dict(f.params)) for f in self._faults
-            ]
-
-    def take(self, target: str, language: str | None) -> Fault | None:
-        """Claim the fault for one request, counting down its remaining `times`."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.target == target and fault.language in (None, language):
-                    if fault.times is not None:
-                        fault.times -= 1
-                        if fault.times <= 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
+LOGGED_HEADERS = (
+    "If-None-Match",
+    "If-Modified-Since",
+    "User-Agent",
+    "Accept",
+    "Accept-Language",
+    "Content-Type",
+    "X-Company-ID",
+    "X-Personio-App-ID",
+)  # never Authorization: the log is served over HTTP
 
 
 @dataclass(frozen=True)
@@ -159,9 +81,17 @@ class _Rendered:
 
 
 class Sandbox:
-    """A fake Personio as a WSGI app: per-language boards, fault table and request log."""
+    """A fake Personio as a WSGI app: boards, Recruiting API, fault table and request log."""
 
-    def __init__(self, feeds: dict[str, list[Position]] | None = None) -> None:
+    def __init__(
+        self,
+        feeds: dict[str, list[Position]] | None = None,
+        *,
+        company_id: str = SANDBOX_COMPANY_ID,
+        token: str = SANDBOX_TOKEN,
+        attributes: dict[str, dict[str, Any]] | None = None,
+        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+    ) -> None:
         self._lock = threading.RLock()
         self._feeds = {lang: list(ps) for lang, ps in (feeds or sample_data.sample_feeds()).items()}
         self._started = _whole_seconds(datetime.now(UTC))
@@ -170,6 +100,13 @@ class Sandbox:
         self._requests: list[dict[str, Any]] = []
         self.faults = FaultTable()
         self._wake = threading.Event()  # set on server stop: slow/hang faults stop sleeping
+        self.recruiting = RecruitingApi(
+            self.find_position,
+            company_id=company_id,
+            token=token,
+            attributes=attributes,
+            rate_limit=rate_limit,
+        )
         self._url_map = Map(
             [
                 Rule("/", endpoint="index", methods=["GET"]),
@@ -177,6 +114,7 @@ class Sandbox:
                 Rule("/job/<int:job_id>", endpoint="job", methods=["GET"]),
                 Rule("/_sandbox/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
                 Rule("/_sandbox/requests", endpoint="requests", methods=["GET", "DELETE"]),
+                *self.recruiting.rules(),
             ]
         )
 
@@ -197,6 +135,12 @@ class Sandbox:
             previous = self._changed.get(language, self._started)
             now = _whole_seconds(datetime.now(UTC))
             self._changed[language] = max(now, previous + timedelta(seconds=1))
+
+    def find_position(self, job_id: int) -> Position | None:
+        """The job in any language's board (English first), i.e. published, else None."""
+        with self._lock:
+            boards = sorted(self._feeds.items(), key=lambda item: item[0] != "en")
+            return next((p for _, ps in boards for p in ps if p.id == job_id), None)
 
     def rendered(self, language: str) -> _Rendered:
         """The feed for a language, rendered once per change; unknown languages are empty."""
@@ -242,6 +186,30 @@ class Sandbox:
         with self._lock:
             self._requests.clear()
 
+    # -- the Recruiting API's records (sandbox_recruiting) -----------------------------------
+
+    @property
+    def received_documents(self) -> dict[str, ReceivedDocument]:
+        """Uploads by uuid: name, size, sha256, stored path, content type, time."""
+        return self.recruiting.received_documents
+
+    @property
+    def received_applications(self) -> list[dict[str, Any]]:
+        """Accepted application bodies with their time and request id, oldest first."""
+        return self.recruiting.received_applications
+
+    def clear_recruiting(self) -> None:
+        """Forget applications and uploads and start a fresh rate-limit window."""
+        self.recruiting.clear()
+
+    def set_attributes(self, attributes: dict[str, dict[str, Any]]) -> None:
+        """Configure the custom applicant attributes the API accepts."""
+        self.recruiting.set_attributes(attributes)
+
+    def set_rate_limit(self, rate_limit: tuple[int, float] | None) -> None:
+        """(requests, seconds) per company over both recruiting endpoints; None = unlimited."""
+        self.recruiting.set_rate_limit(rate_limit)
+
     def release(self) -> None:
         """Wake sleeping slow/hang faults so a stopping server is not held up."""
         self._wake.set()
@@ -255,26 +223,26 @@ class Sandbox:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         """WSGI entry point: log, apply a fault if one matches, else route normally."""
         request = Request(environ)
-        target = next(
-            (
-                name
-                for name, prefix in TARGETS.items()
-                if request.path == prefix or request.path.startswith(prefix + "/")
-            ),
-            None,
-        )
+        target = target_of(request.path)
         language = (request.args.get("language") or DEFAULT_LANGUAGE) if target == "feed" else None
-        fault = self.faults.take(target, language) if target else None
+        fault = self.faults.take(names_for(target), language) if target else None
         if not request.path.startswith("/_sandbox/"):
             self._log(request, fault)
         try:
-            response = self._apply(fault, request) if fault else None
+            response = apply_fault(fault, request, self._wake, self._feed_of) if fault else None
             if response is None:
                 endpoint, values = self._url_map.bind_to_environ(environ).match()
-                response = getattr(self, f"_on_{endpoint}")(request, **values)
+                handler = endpoint if callable(endpoint) else getattr(self, f"_on_{endpoint}")
+                response = handler(request, **values)
         except HTTPException as exc:
             response = exc.get_response(environ)
+        if fault is not None and fault.kind == "drop_after":
+            drop_connection(request)  # processed (and maybe stored), but the answer is lost
         return response(environ, start_response)
+
+    def _feed_of(self, request: Request) -> bytes:
+        """The feed bytes a request would get (for the malformed fault)."""
+        return self.rendered(request.args.get("language") or DEFAULT_LANGUAGE).body
 
     def _log(self, request: Request, fault: Fault | None) -> None:
         """Record what a client sent, so tests can assert on conditional requests and retries."""
@@ -290,65 +258,6 @@ class Sandbox:
         }
         with self._lock:
             self._requests.append(entry)
-
-    def _apply(self, fault: Fault, request: Request) -> Response | None:
-        """Answer as the fault says; None means "carry on normally" (after a slow fault)."""
-        params = fault.params
-        match fault.kind:
-            case "status":
-                code = params.get("status", 503)
-                body = params.get("body", _status_page(code))
-                return Response(
-                    body,
-                    status=code,
-                    content_type=params.get("content_type", "text/html; charset=utf-8"),
-                )
-            case "slow":
-                self._wake.wait(params.get("delay", 1.0))
-                return None
-            case "hang":
-                # Holds the connection, then closes it unanswered: the client's timeout fires.
-                self._wake.wait(min(params.get("delay", HANG_SECONDS), MAX_HANG_SECONDS))
-                self._drop(request)
-            case "html":
-                return Response(_HOMEPAGE, content_type="text/html; charset=utf-8")
-            case "malformed":
-                body = self.rendered(request.args.get("language") or DEFAULT_LANGUAGE).body
-                broken = body[: len(body) // 2] if b"<position>" in body else b""
-                return Response(
-                    broken or XML_DECLARATION + b"<workzag-jobs>\n\t<position>\n\t\t<id>",
-                    content_type=XML_TYPE,
-                )
-            case "empty":
-                return Response(render_feed([]), content_type=XML_TYPE)
-            case "redirect":
-                return redirect(params.get("location", "/"), code=params.get("status", 302))
-            case "body":
-                return Response(
-                    params["body"],
-                    status=params.get("status", 200),
-                    content_type=params.get("content_type", XML_TYPE),
-                )
-            case "drop":
-                self._drop(request)
-        raise AssertionError(f"unhandled fault kind {fault.kind}")  # make_fault() prevents this
-
-    @staticmethod
-    def _drop(request: Request) -> NoReturn:
-        """Close the TCP connection without a byte of answer (werkzeug's server only)."""
-        sock = request.environ.get("werkzeug.socket")
-        if sock is None:
-            raise RuntimeError("the 'drop' fault needs werkzeug's development server")
-        # Read the request body first: closing with unread input makes the kernel send RST,
-        # and the client would see a reset instead of the clean close this fault promises.
-        while request.stream.read(65536):
-            pass
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # the client is already gone
-        # A ConnectionError is werkzeug's "client went away": it writes nothing and logs nothing.
-        raise ConnectionAbortedError("sandbox fault: connection dropped")
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -392,7 +301,12 @@ class Sandbox:
             f"{html.escape(lang)}</a> ({count} positions)</li>"
             for lang, count in counts.items()
         )
-        body = f"<h1>Personio sandbox</h1><p>XML job feeds:</p><ul>{items}</ul>"
+        body = (
+            f"<h1>Personio sandbox</h1><p>XML job feeds:</p><ul>{items}</ul>"
+            "<p>Recruiting API v1 under /v1/recruiting/ (company id "
+            f"{html.escape(self.recruiting.company_id)}): "
+            '<a href="/_sandbox/applications">received applications</a></p>'
+        )
         return _page("Personio sandbox", body)
 
     def _on_faults(self, request: Request) -> Response:
@@ -470,6 +384,7 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
+        self.sandbox.recruiting.discard_documents()  # uploads live in a temp dir
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -484,6 +399,10 @@ def serve(host: str, port: int) -> None:
     server = make_server(host, port, sandbox, threaded=True)
     base = f"http://{host}:{server.port}"
     print(f"Personio sandbox on {base}/ - feeds at {base}/xml?language=de and ?language=en")
+    print(
+        f"Recruiting API v1 at {base}/v1/recruiting/ (sandbox credentials: company id "
+        f"{SANDBOX_COMPANY_ID}, token {SANDBOX_TOKEN}); received: {base}/_sandbox/applications"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -491,18 +410,12 @@ def serve(host: str, port: int) -> None:
     finally:
         sandbox.release()
         server.server_close()
+        sandbox.recruiting.discard_documents()
 
 
 def _whole_seconds(moment: datetime) -> datetime:
     """HTTP dates carry whole seconds; compare like with like."""
     return moment.replace(microsecond=0)
-
-
-def _status_page(code: int) -> str:
-    """A small HTML error page like a proxy or Personio's edge would send."""
-    title = f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
-    head = f"<!DOCTYPE html><html><head><title>{title}</title></head>"
-    return f"{head}<body><h1>{title}</h1></body></html>\n"
 
 
 def _page(title: str, body: str) -> Response:

@@ -1,0 +1,281 @@
+"""Client for Personio's Recruiting API v1: upload documents, then create the application.
+
+Failures come back as exceptions that tell the delivery worker what to do: `TransientError`
+(retry later, honouring `retry_after`), `PermanentError` (park with Personio's reasons) and
+`DuplicateApplicant` (after a retry: Personio already has it). See personio-api.md §2.2–§3.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+
+DOCUMENTS_PATH = "/v1/recruiting/applications/documents"
+APPLICATIONS_PATH = "/v1/recruiting/applications"
+APP_ID = "careers"  # X-Personio-App-ID, which Personio "strongly recommends" (§2.3)
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
+# Both codes mean "this email already applied to this position" (§2.3 table; renamed 2023).
+DUPLICATE_REASONS = frozenset({"errors.applicant-already-exists", "errors.applicant-exists"})
+MAX_DETAIL = 500  # characters of Personio's text kept for logs
+_CODE = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+")  # errors.file-too-big, feature.x.disabled
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+class RecruitingError(Exception):
+    """A recruiting call failed; `reason` is a short tag for logs and metrics."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        detail: str = "",
+        reasons: list[str] | None = None,
+    ) -> None:
+        self.reason, self.status, self.detail = reason, status, detail
+        self.reasons = list(reasons or [])
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        """Tag, status and Personio's text; never request data, so never the token."""
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        return f"{self.reason}{status}" + (f": {self.detail}" if self.detail else "")
+
+
+class TransientError(RecruitingError):
+    """May succeed later: connection trouble, timeouts, 429 and 5xx."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        detail: str = "",
+        reasons: list[str] | None = None,
+        retry_after: float | None = None,
+        maybe_delivered: bool = True,
+    ) -> None:
+        self.retry_after = retry_after
+        # False only when the request certainly never reached Personio (no connection made).
+        self.maybe_delivered = maybe_delivered
+        super().__init__(reason, status=status, detail=detail, reasons=reasons)
+
+
+class PermanentError(RecruitingError):
+    """Will fail the same way every time: validation, credentials, disabled feature."""
+
+
+class DuplicateApplicant(PermanentError):
+    """Personio already has an application of this email for this position."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedDocument:
+    """Personio's answer to an upload (`uploaded_document`, §2.2)."""
+
+    uuid: str
+    size: int
+    mimetype: str
+    original_filename: str
+    extension: str
+
+
+class ErrorBody(NamedTuple):
+    """What an error body told us: reason codes (for code) and text (for people)."""
+
+    reasons: list[str]
+    detail: str
+
+
+class RecruitingClient:
+    """One pooled connection to the Recruiting API for one company's credentials."""
+
+    def __init__(
+        self,
+        api_url: str,
+        company_id: str,
+        token: str,
+        *,
+        timeout: httpx.Timeout | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.company_id = company_id
+        # The token lives only in the client's headers (httpx masks it in their repr).
+        self._http = httpx.Client(
+            base_url=self.api_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Company-ID": company_id,
+                "Accept": "application/json",
+                "X-Personio-App-ID": APP_ID,
+            },
+            timeout=timeout or DEFAULT_TIMEOUT,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"RecruitingClient(api_url={self.api_url!r}, company_id={self.company_id!r})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._http.close()
+
+    def __enter__(self) -> RecruitingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def upload_document(self, path: Path, filename: str) -> UploadedDocument:
+        """Upload one file as multipart part `file`, streamed from disk (§2.2); OSError if unreadable."""
+        with path.open("rb") as stream:  # httpx reads file objects in chunks as it sends
+            response = self._send("POST", DOCUMENTS_PATH, files={"file": (filename, stream)})
+        try:
+            data = response.json()
+            return UploadedDocument(
+                uuid=str(data["uuid"]),
+                size=int(data["size"]),
+                mimetype=str(data.get("mimetype") or ""),
+                original_filename=str(data.get("original_filename") or filename),
+                extension=str(data.get("extension") or ""),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            # Stored or not, we cannot tell which uuid it got: upload again later.
+            raise TransientError(
+                "invalid_response", status=response.status_code, detail="upload answer unreadable"
+            ) from exc
+
+    def create_application(self, body: dict[str, Any]) -> None:
+        """Submit the application JSON; any 2xx (Personio sends 201) means created (§2.3)."""
+        self._send("POST", APPLICATIONS_PATH, json=body)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; transport failures and non-2xx answers become RecruitingErrors."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        # httpx messages carry no headers, so quoting them cannot leak the token.
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # No connection was made (or none was free): the request never left us.
+            reason = "connect" if isinstance(exc, httpx.ConnectError) else "timeout"
+            raise TransientError(reason, detail=_describe(exc), maybe_delivered=False) from exc
+        except httpx.TimeoutException as exc:
+            # Read or write timeout: Personio may have the request, even all of it.
+            raise TransientError("timeout", detail=_describe(exc)) from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+            # The connection broke mid-request or before the answer: outcome unknown.
+            raise TransientError("connection_lost", detail=_describe(exc)) from exc
+        except httpx.TransportError as exc:  # unsupported protocol and the like: configuration
+            raise PermanentError("transport", detail=_describe(exc)) from exc
+        if response.is_success:
+            return response
+        raise error_for(response.status_code, response.content, response.headers)
+
+
+def error_for(status: int, content: bytes, headers: httpx.Headers) -> RecruitingError:
+    """The exception for a non-2xx answer, classified by status and Personio's reasons."""
+    parsed = parse_error_body(content)
+    if status in (408, 425, 429) or status >= 500:
+        return TransientError(
+            "rate_limited" if status == 429 else f"http_{status}",
+            status=status,
+            detail=parsed.detail,
+            reasons=parsed.reasons,
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+        )
+    duplicate = next((r for r in parsed.reasons if r in DUPLICATE_REASONS), None)
+    if duplicate:
+        return DuplicateApplicant(
+            duplicate, status=status, detail=parsed.detail, reasons=parsed.reasons
+        )
+    if status == 401:  # token and/or company id not recognised (§2.0, §4.2)
+        reason = "unauthorized"
+    else:
+        reason = parsed.reasons[0] if parsed.reasons else f"http_{status}"
+    return PermanentError(reason, status=status, detail=parsed.detail, reasons=parsed.reasons)
+
+
+def parse_error_body(content: bytes | str) -> ErrorBody:
+    """Reasons and text from any error body Personio is known to send (§2.3, §4.13)."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    text = text.strip()
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        title = _TITLE.search(text)
+        plain = title.group(1) if title else ("" if text.startswith("<") else text)
+        return ErrorBody([], _clip(" ".join(plain.split())))
+    reasons: list[str] = []
+    details: list[str] = []
+
+    def note(value: Any, *, maybe_code: bool, field: Any = None) -> None:
+        """File a string as a reason code or as text (codes look like `errors.x.y`)."""
+        if not isinstance(value, str) or not value.strip():
+            return
+        value = value.strip()
+        if maybe_code and _CODE.fullmatch(value):
+            reasons.append(value)
+            value = f"{field}: {value}" if isinstance(field, str) and field else ""
+        if value:
+            details.append(value)
+
+    items = data.get("errors") if isinstance(data, dict) else data
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict):
+            note(item, maybe_code=True)
+            continue
+        # {"field", "errors": [{"reason"}]} or {"id", "status", "title", "detail"} (§2.3)
+        nested = item.get("errors")
+        for sub in nested if isinstance(nested, list) else ():
+            sub_reason = sub.get("reason") if isinstance(sub, dict) else sub
+            note(sub_reason, maybe_code=True, field=item.get("field"))
+        note(item.get("reason"), maybe_code=True, field=item.get("field"))
+        note(item.get("detail") or item.get("title"), maybe_code=False)
+    if isinstance(data, dict):
+        # {"error": {"reason"}} (§4.5), {"success": false, "error": {"message"}} (§4.3),
+        # legacy {"data": {"message"}} and a bare {"message"} from gateways (§4.13).
+        error = data.get("error")
+        note(error, maybe_code=True)  # a bare string
+        for holder in (error, data.get("data"), data):
+            if isinstance(holder, dict):
+                note(holder.get("reason"), maybe_code=True)
+                note(holder.get("message"), maybe_code=True)
+    elif isinstance(data, str):
+        note(data, maybe_code=True)
+    return ErrorBody(list(dict.fromkeys(reasons)), _clip("; ".join(dict.fromkeys(details))))
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
+    if not value or not value.strip():
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _describe(exc: Exception) -> str:
+    """Exception class and message for logs."""
+    message = str(exc)
+    return _clip(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+
+
+def _clip(text: str) -> str:
+    """Bound text we keep from the other side."""
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"

@@ -1,0 +1,136 @@
+"""HTML for `/_sandbox/applications`: what "Personio" received, for humans running the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any, Protocol
+
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Request, Response
+
+
+class _Document(Protocol):
+    """What the page needs of a stored upload (sandbox_recruiting.ReceivedDocument)."""
+
+    size: int
+
+
+_STYLE = (
+    "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}"
+    "article{border:1px solid #ccc;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}"
+    "dt{font-weight:600}dd{margin:0 0 .4rem 1rem}.message{white-space:pre-wrap}"
+    "th,td{text-align:left;padding:.1rem .6rem .1rem 0;vertical-align:top}"
+)
+
+
+def applications_response(
+    applications: list[dict[str, Any]],
+    documents: Mapping[str, _Document],
+    title_of: Callable[[int], str | None],
+) -> Response:
+    """The page as a response that runs no script and loads nothing."""
+    page = applications_page(applications, documents, title_of)
+    response = Response(page, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def download_response(path: Path, filename: str, mimetype: str, request: Request) -> Response:
+    """A stored upload as an attachment under its original name, never rendered inline."""
+    response = send_file(
+        path,
+        request.environ,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def applications_page(
+    applications: list[dict[str, Any]],
+    documents: Mapping[str, _Document],
+    title_of: Callable[[int], str | None],
+) -> str:
+    """The whole page; every value from a request is escaped."""
+    items = "".join(_application(a, documents, title_of) for a in applications)
+    count = len(applications)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Received applications</title><style>{_STYLE}</style></head><body>"
+        f'<h1>Received applications</h1><p>{count} so far, newest first. <a href="/">Sandbox home</a>'
+        ' · <a href="/_sandbox/applications.json">JSON</a></p>'
+        f"{items or '<p>Nothing received yet.</p>'}</body></html>\n"
+    )
+
+
+def _application(
+    record: dict[str, Any],
+    documents: Mapping[str, _Document],
+    title_of: Callable[[int], str | None],
+) -> str:
+    """One application as an <article>."""
+    body = record["body"]
+    job_id = body.get("job_position_id")
+    title = title_of(job_id) if isinstance(job_id, int) else None
+    name = f"{body.get('first_name', '')} {body.get('last_name', '')}".strip()
+    rows = [
+        ("Email", escape(str(body.get("email", "")))),
+        ("Position", f"{escape(str(job_id))} – {escape(title or '(not in the feed)')}"),
+        ("Received", escape(_when(record["time"])) + f" · request {escape(record['id'])}"),
+    ]
+    if body.get("message"):
+        rows.append(("Message", f'<div class="message">{escape(body["message"])}</div>'))
+    if body.get("attributes"):
+        cells = "".join(
+            f"<tr><th>{escape(str(a.get('id')))}</th><td>{escape(str(a.get('value')))}</td></tr>"
+            for a in body["attributes"]
+        )
+        rows.append(("Attributes", f"<table>{cells}</table>"))
+    if body.get("tags"):
+        rows.append(("Tags", escape(", ".join(map(str, body["tags"])))))
+    for key, label in (
+        ("recruiting_channel_id", "Channel id"),
+        ("external_posting_id", "External posting id"),
+        ("application_date", "Application date"),
+        ("phase", "Phase"),
+    ):
+        if body.get(key) is not None:
+            rows.append((label, escape(str(body[key]))))
+    if body.get("files"):
+        rows.append(
+            ("Files", "<ul>" + "".join(_file(f, documents) for f in body["files"]) + "</ul>")
+        )
+    details = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    return f"<article><h2>{escape(name)}</h2><dl>{details}</dl></article>"
+
+
+def _file(item: dict[str, Any], documents: Mapping[str, _Document]) -> str:
+    """A file reference with its category, size and a download link."""
+    uuid = str(item.get("uuid", ""))
+    document = documents.get(uuid)
+    name = escape(str(item.get("original_filename", "")))
+    category = escape(str(item.get("category", "")))
+    if document is None:
+        return f"<li>{category}: {name} (upload no longer stored)</li>"
+    link = f'<a href="/_sandbox/documents/{escape(uuid)}">{name}</a>'
+    return f"<li>{category}: {link} ({_size(document.size)})</li>"
+
+
+def _size(size: int) -> str:
+    """Bytes for people."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _when(timestamp: float) -> str:
+    """Local time, to the second."""
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
