@@ -1,0 +1,200 @@
+"""Deliver queued applications to Personio: paced, retried, exactly once (SPEC §5)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..config import RateLimit
+from ..personio.recruiting import (
+    DuplicateApplicant,
+    PermanentError,
+    RecruitingClient,
+    RecruitingError,
+    TransientError,
+)
+from .spool import Spool
+from .store import Job, Outbox
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 300
+BACKOFF_BASE = 15.0
+BACKOFF_MAX = 3600.0
+# Personio documents no Retry-After for 429; waiting out the whole window is the safe
+# reading (personio-api.md §3).
+RATE_LIMITED_WAIT = 60.0
+# Our clock and Personio's differ by the network delay; keep a margin inside the window.
+WINDOW_MARGIN = 0.5
+RATE_KEY = "personio-recruiting"
+PARKED_RETENTION = 30 * 86400
+RECEIPT_RETENTION = 180 * 86400
+
+
+def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Exponential backoff with jitter, never shorter than what Personio asked for."""
+    ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempt - 1))
+    delay = rng.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+def personio_body(job: Job, uuids: dict[int, str], today: datetime) -> dict:
+    """The v1 JSON body (personio-api.md §2.3): system attributes inside `attributes`,
+    `job_position_id` a number (pitfall §4.6), files by uuid and category."""
+    data = job.payload
+    body: dict = {
+        "first_name": data["first_name"],
+        "last_name": data["last_name"],
+        "email": data["email"],
+        "job_position_id": int(job.position_id),
+    }
+    if data.get("message"):
+        body["message"] = data["message"]
+    if data.get("attributes"):
+        body["attributes"] = data["attributes"]
+    if job.documents:
+        body["files"] = [
+            {"uuid": uuids[d.id], "original_filename": d.filename, "category": d.category}
+            for d in job.documents
+        ]
+    if data.get("recruiting_channel_id") is not None:
+        body["recruiting_channel_id"] = int(data["recruiting_channel_id"])
+    if data.get("tags"):
+        body["tags"] = list(data["tags"])
+    # A delivery delayed past the day it was received keeps its real date; a date "today"
+    # is left to Personio, since one in its future would be refused (§2.3).
+    received = datetime.fromtimestamp(job.created_at, UTC).date()
+    if received < today.date():
+        body["application_date"] = received.isoformat()
+    return body
+
+
+class Deliverer:
+    """Claims one application at a time and takes it through upload → create → receipt."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: RecruitingClient,
+        spool: Spool,
+        rate: RateLimit,
+        *,
+        clock: Callable[[], float] = time.time,
+        stop: threading.Event | None = None,
+        on_outcome: Callable[[str], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.outbox, self.client, self.spool, self.rate = outbox, client, spool, rate
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.on_outcome = on_outcome or (lambda outcome: None)
+        self.rng = rng or random.Random()
+        # host:pid:… lets a restarted worker on this host take over a killed one's lease.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{self.rng.getrandbits(32):08x}"
+        self._next_housekeeping = 0.0
+
+    def run(self, idle_wait: float = 1.0) -> None:
+        """Deliver until stopped; an unexpected error is logged and the loop goes on."""
+        log.info("delivery worker started", extra={"worker": self.owner})
+        while not self.stop.is_set():
+            try:
+                self.housekeeping()
+                if self.deliver_next() is None:
+                    self.stop.wait(idle_wait)
+            except Exception:
+                log.exception("delivery loop error", extra={"reason": "worker_crash"})
+                self.stop.wait(idle_wait)
+
+    def deliver_next(self) -> str | None:
+        """Deliver one due application; None when nothing is due."""
+        job = self.outbox.claim(self.owner, LEASE_SECONDS)
+        if job is None:
+            return None
+        outcome = self._deliver(job)
+        log.info(
+            "delivery attempt",
+            extra={"application": job.id, "outcome": outcome, "attempt": job.attempts},
+        )
+        self.on_outcome(outcome)
+        return outcome
+
+    def _pace(self, job: Job) -> None:
+        """Wait for a slot under the deployment-wide rate limit (shared through the store)."""
+        window = self.rate.seconds + WINDOW_MARGIN
+        while True:
+            wait = self.outbox.take_slot(RATE_KEY, self.rate.count, window)
+            if wait <= 0:
+                self.outbox.extend_lease(job.id, self.owner, LEASE_SECONDS)
+                return
+            if self.stop.wait(min(wait, 5.0)):
+                raise _Stopped()
+
+    def _deliver(self, job: Job) -> str:
+        uuids = {d.id: d.uuid for d in job.documents if d.uuid}
+        try:
+            for document in job.documents:
+                if document.id in uuids:
+                    continue  # uploaded on an earlier attempt: never twice
+                self._pace(job)
+                uploaded = self.client.upload_document(Path(document.path), document.filename)
+                self.outbox.record_upload(document.id, uploaded.uuid)
+                uuids[document.id] = uploaded.uuid
+            body = personio_body(job, uuids, datetime.now(UTC))
+            self._pace(job)
+            self.outbox.note_create_attempt(job.id)
+            self.client.create_application(body)
+        except _Stopped:
+            self.outbox.retry_later(job.id, self.clock(), "worker_stopped")
+            return "interrupted"
+        except DuplicateApplicant as exc:
+            if job.create_attempts > 0:
+                # An earlier create's answer was lost; Personio has it (personio-api.md §3).
+                return self._delivered(job, "delivered_duplicate")
+            self.outbox.park(job.id, exc.reason, exc.detail)
+            return "parked"
+        except PermanentError as exc:
+            if "errors.file-validation.file-not-exists" in exc.reasons and uuids:
+                # Uploaded long ago and gone at Personio: upload again, once per backoff.
+                self.outbox.forget_uploads(job.id)
+                return self._later(job, exc, None)
+            self.outbox.park(job.id, exc.reason, exc.detail)
+            return "parked"
+        except TransientError as exc:
+            wait = exc.retry_after
+            if exc.status == 429:
+                wait = wait or RATE_LIMITED_WAIT
+            return self._later(job, exc, wait)
+        except FileNotFoundError:
+            self.outbox.park(job.id, "document_missing", "a spooled document is missing on disk")
+            return "parked"
+        return self._delivered(job, "delivered")
+
+    def _later(self, job: Job, exc: RecruitingError, retry_after: float | None) -> str:
+        at = self.clock() + backoff(job.attempts, retry_after, self.rng)
+        self.outbox.retry_later(job.id, at, exc.reason, exc.detail)
+        return "retry"
+
+    def _delivered(self, job: Job, outcome: str) -> str:
+        paths = self.outbox.mark_delivered(job.id)
+        self.spool.discard(paths)
+        return outcome
+
+    def housekeeping(self) -> None:
+        """Every ten minutes: purge old receipts and parked data, sweep orphaned files."""
+        now = self.clock()
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + 600
+        self.spool.discard(self.outbox.purge(now - PARKED_RETENTION, now - RECEIPT_RETENTION))
+        self.spool.sweep(self.outbox.referenced_paths())
+
+
+class _Stopped(Exception):
+    """The worker is shutting down while waiting for a rate-limit slot."""

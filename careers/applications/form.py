@@ -1,0 +1,250 @@
+"""What the application form asks: system fields and `CAREERS_FORM_FILE` extra fields (SPEC §4)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Personio's optional system attributes (personio-api.md §2.3) plus the free-text message.
+SYSTEM_FIELDS = (
+    "phone",
+    "location",
+    "birthday",
+    "gender",
+    "available_from",
+    "salary_expectations",
+    "message",
+)
+# Asked by default: what a recruiter usually wants. Birthday and gender are personal data
+# most companies should not ask for (GDPR data minimisation), so they start hidden.
+DEFAULT_SYSTEM = {
+    "phone": "optional",
+    "location": "optional",
+    "birthday": "hidden",
+    "gender": "hidden",
+    "available_from": "optional",
+    "salary_expectations": "optional",
+    "message": "optional",
+}
+VISIBILITY = ("hidden", "optional", "required")
+FIELD_TYPES = ("text", "textarea", "date", "select", "checkbox", "number")
+GENDERS = ("female", "male", "diverse", "undefined")
+# File inputs are named by Personio's document categories (SPEC §4, personio-api.md §2.3).
+FILE_CATEGORIES = (
+    "cv",
+    "cover-letter",
+    "certificate",
+    "employment-reference",
+    "work-sample",
+    "other",
+)
+# Which document inputs the form shows; a `[documents]` table in the form file overrides it.
+DEFAULT_DOCUMENTS = {
+    "cv": "required",
+    "cover-letter": "optional",
+    "certificate": "optional",
+    "employment-reference": "hidden",
+    "work-sample": "hidden",
+    "other": "optional",
+}
+_FIELD_KEYS = {"id", "type", "required", "label", "options", "positions"}
+
+
+class FormFileError(Exception):
+    """The form file is wrong; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ExtraField:
+    """One custom applicant attribute asked on the form."""
+
+    id: str
+    type: str
+    required: bool
+    label: dict[str, str]
+    options: tuple[Option, ...] = ()
+    positions: frozenset[int] | None = None
+
+    def applies_to(self, position_id: int) -> bool:
+        return self.positions is None or position_id in self.positions
+
+    def label_for(self, lang: str) -> str:
+        return self.label.get(lang) or next(iter(self.label.values()))
+
+
+@dataclass(frozen=True)
+class FormSchema:
+    """The whole form: visibility of each system field and the extra fields."""
+
+    system: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SYSTEM))
+    fields: tuple[ExtraField, ...] = ()
+    documents: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DOCUMENTS))
+
+    @property
+    def document_inputs(self) -> tuple[str, ...]:
+        """The file inputs shown, in Personio's category order."""
+        return tuple(c for c in FILE_CATEGORIES if self.documents.get(c, "hidden") != "hidden")
+
+    def shown(self, name: str) -> bool:
+        return self.system.get(name, "hidden") != "hidden"
+
+    def required(self, name: str) -> bool:
+        return self.system.get(name) == "required"
+
+    def fields_for(self, position_id: int) -> tuple[ExtraField, ...]:
+        return tuple(f for f in self.fields if f.applies_to(position_id))
+
+
+class _Lines:
+    """Finds the line of a key in the TOML source, since tomllib reports only syntax errors."""
+
+    def __init__(self, text: str) -> None:
+        self.keys: dict[tuple[str, int, str], int] = {}
+        self.tables: dict[tuple[str, int], int] = {}
+        table, index = "", -1
+        counts: dict[str, int] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            header = re.fullmatch(
+                r"\[\[\s*([\w.-]+)\s*\]\]|\[\s*([\w.-]+)\s*\]", stripped.split("#")[0].strip()
+            )
+            if header:
+                table = header[1] or header[2]
+                index = counts.get(table, -1) + 1 if header[1] else 0
+                counts[table] = index
+                self.tables[(table, index)] = number
+                continue
+            key = re.match(r"([A-Za-z0-9_-]+)\s*=", stripped)
+            if key:
+                self.keys.setdefault((table, index, key[1]), number)
+
+    def of(self, table: str, index: int, key: str | None = None) -> int:
+        if key is not None and (table, index, key) in self.keys:
+            return self.keys[(table, index, key)]
+        return self.tables.get((table, index), 1)
+
+
+def load_form(path: Path | None, languages: tuple[str, ...]) -> FormSchema:
+    """Read and check the form file; any problem raises FormFileError naming file and line."""
+    if path is None:
+        return FormSchema()
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FormFileError(f"{path}: {exc}") from None
+    lines = _Lines(text)
+
+    def fail(line: int, message: str) -> FormFileError:
+        return FormFileError(f"{path}:{line}: {message}")
+
+    unknown = set(data) - {"system", "documents", "field"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise fail(
+            lines.of(name, 0) if (name, 0) in lines.tables else lines.of("", -1, name),
+            f"unknown table or key {name!r} (expected [system], [documents] and [[field]])",
+        )
+    system = _visibility(data, "system", SYSTEM_FIELDS, DEFAULT_SYSTEM, lines, fail)
+    documents = _visibility(data, "documents", FILE_CATEGORIES, DEFAULT_DOCUMENTS, lines, fail)
+    raw_fields = data.get("field", [])
+    if not isinstance(raw_fields, list):
+        raise fail(lines.of("field", 0), "fields must be written as [[field]] tables")
+    fields, seen = [], set()
+    for index, raw in enumerate(raw_fields):
+        extra = _extra_field(raw, languages, lambda key, i=index: lines.of("field", i, key), fail)
+        if extra.id in seen:
+            raise fail(lines.of("field", index, "id"), f"field id {extra.id!r} is used twice")
+        seen.add(extra.id)
+        fields.append(extra)
+    return FormSchema(system=system, fields=tuple(fields), documents=documents)
+
+
+def _visibility(data, table, names, defaults, lines, fail) -> dict[str, str]:
+    """A table of name = "hidden" | "optional" | "required"."""
+    result = dict(defaults)
+    section = data.get(table, {})
+    if not isinstance(section, dict):
+        raise fail(lines.of(table, 0), f"[{table}] must be a table")
+    for name, value in section.items():
+        line = lines.of(table, 0, name)
+        if name not in names:
+            raise fail(line, f"unknown {table} entry {name!r} (one of {', '.join(names)})")
+        if value not in VISIBILITY:
+            raise fail(line, f"{name} must be one of {', '.join(VISIBILITY)}, not {value!r}")
+        result[name] = value
+    return result
+
+
+def _labels(value: object, languages: tuple[str, ...], where: str) -> dict[str, str]:
+    if isinstance(value, str) and value.strip():
+        return {lang: value for lang in languages}
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"{where} must be a text or a table of language = text")
+    bad = [k for k, v in value.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ValueError(f"{where} for {bad[0]!r} must be a non-empty text")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _extra_field(raw, languages, line_of, fail) -> ExtraField:
+    """Check one [[field]] table."""
+    unknown = set(raw) - _FIELD_KEYS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise fail(
+            line_of(name), f"unknown key {name!r} (allowed: {', '.join(sorted(_FIELD_KEYS))})"
+        )
+    field_id = raw.get("id")
+    if not isinstance(field_id, str) or not re.fullmatch(r"custom_attribute_\d+", field_id):
+        raise fail(line_of("id"), 'id must be Personio\'s API name, like "custom_attribute_123"')
+    kind = raw.get("type")
+    if kind not in FIELD_TYPES:
+        raise fail(line_of("type"), f"type must be one of {', '.join(FIELD_TYPES)}, not {kind!r}")
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise fail(line_of("required"), "required must be true or false")
+    try:
+        label = _labels(raw.get("label"), languages, "label")
+    except ValueError as exc:
+        raise fail(line_of("label"), str(exc)) from None
+    options: list[Option] = []
+    if kind == "select":
+        raw_options = raw.get("options")
+        if not isinstance(raw_options, list) or not raw_options:
+            raise fail(
+                line_of("options"),
+                "a select field needs options = [ { value = ..., label = ... }, ... ]",
+            )
+        for option in raw_options:
+            if not isinstance(option, dict) or set(option) - {"value", "label"}:
+                raise fail(line_of("options"), 'each option is { value = "...", label = ... }')
+            value = option.get("value")
+            if not isinstance(value, str) or not value:
+                raise fail(line_of("options"), "each option needs a non-empty text value")
+            try:
+                options.append(
+                    Option(value, _labels(option.get("label", value), languages, "option label"))
+                )
+            except ValueError as exc:
+                raise fail(line_of("options"), str(exc)) from None
+        if len({o.value for o in options}) != len(options):
+            raise fail(line_of("options"), "option values must be unique")
+    elif "options" in raw:
+        raise fail(line_of("options"), f"options only apply to select fields, not {kind}")
+    positions = raw.get("positions")
+    if positions is not None:
+        if not isinstance(positions, list) or not all(
+            isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in positions
+        ):
+            raise fail(line_of("positions"), "positions must be a list of Personio position ids")
+        positions = frozenset(positions)
+    return ExtraField(field_id, kind, required, label, tuple(options), positions)

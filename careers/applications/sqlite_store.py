@@ -1,0 +1,358 @@
+"""The outbox in SQLite: one file, safe across the threads and processes of one host."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .store import DELIVERED, PARKED, PENDING, Document, Job, NewApplication, Summary
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS applications (
+    id INTEGER PRIMARY KEY,
+    public_id TEXT NOT NULL UNIQUE,
+    position_id INTEGER NOT NULL,
+    language TEXT NOT NULL,
+    status TEXT NOT NULL,
+    payload TEXT,                      -- personal data; NULL once delivered
+    attempts INTEGER NOT NULL DEFAULT 0,
+    create_attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL,
+    lease_owner TEXT,
+    lease_until REAL,
+    last_reason TEXT,
+    last_detail TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    delivered_at REAL
+);
+CREATE INDEX IF NOT EXISTS applications_due ON applications (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    category TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uuid TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_application ON documents (application_id);
+CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
+"""
+
+
+def lease_holder_alive(lease_owner: str) -> bool:
+    """Lease owners are "host:pid:…"; a pid that no longer runs holds nothing."""
+    try:
+        pid = int(lease_owner.split(":")[1])
+    except (IndexError, ValueError):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SQLiteOutbox:
+    """Outbox on SQLite in WAL mode; every write is a short IMMEDIATE transaction."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self._local = threading.local()
+        self._connection().executescript(SCHEMA)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> SQLiteOutbox:
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+        return cls(Path(url.removeprefix("sqlite:///")), **kwargs)
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # an accepted application survives power loss
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # -- accepting -----------------------------------------------------------------------
+
+    def add(self, application: NewApplication) -> str:
+        now = self.clock()
+        public_id = secrets.token_urlsafe(12)
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO applications (public_id, position_id, language, status, payload,"
+                " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    public_id,
+                    application.position_id,
+                    application.language,
+                    PENDING,
+                    json.dumps(application.payload),
+                    now,
+                    now,
+                    now,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO documents (application_id, category, filename, path, size)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (cursor.lastrowid, d.category, d.filename, d.path, d.size)
+                    for d in application.documents
+                ],
+            )
+        return public_id
+
+    # -- delivering ----------------------------------------------------------------------
+
+    def claim(self, owner: str, lease_seconds: float) -> Job | None:
+        now = self.clock()
+        with self._write() as db:
+            row = db.execute(
+                "SELECT * FROM applications WHERE status = ? AND next_attempt_at <= ?"
+                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT 1",
+                (PENDING, now, now),
+            ).fetchone()
+            if row is None:
+                row = self._orphan(db, owner)
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE applications SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
+                " updated_at = ? WHERE id = ?",
+                (owner, now + lease_seconds, now, row["id"]),
+            )
+            documents = db.execute(
+                "SELECT * FROM documents WHERE application_id = ? ORDER BY id", (row["id"],)
+            ).fetchall()
+        return Job(
+            id=row["id"],
+            public_id=row["public_id"],
+            position_id=row["position_id"],
+            language=row["language"],
+            payload=json.loads(row["payload"]),
+            documents=tuple(
+                Document(d["id"], d["category"], d["filename"], d["path"], d["size"], d["uuid"])
+                for d in documents
+            ),
+            attempts=row["attempts"] + 1,
+            create_attempts=row["create_attempts"],
+            created_at=row["created_at"],
+        )
+
+    @staticmethod
+    def _orphan(db: sqlite3.Connection, owner: str):
+        """A lease held by a process of this host that no longer exists (killed, crashed):
+        take it over now instead of waiting for the lease to run out."""
+        host = owner.split(":", 1)[0]
+        rows = db.execute(
+            "SELECT * FROM applications WHERE status = ? AND lease_owner LIKE ? ORDER BY id",
+            (PENDING, f"{host}:%"),
+        ).fetchall()
+        for row in rows:
+            if not lease_holder_alive(row["lease_owner"]):
+                return row
+        return None
+
+    def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
+        now = self.clock()
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE applications SET lease_until = ? WHERE id = ? AND lease_owner = ?"
+                " AND status = ?",
+                (now + lease_seconds, app_id, owner, PENDING),
+            ).rowcount
+        return changed == 1
+
+    def record_upload(self, document_id: int, uuid: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE documents SET uuid = ? WHERE id = ?", (uuid, document_id))
+
+    def forget_uploads(self, app_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE documents SET uuid = NULL WHERE application_id = ?", (app_id,))
+
+    def note_create_attempt(self, app_id: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE applications SET create_attempts = create_attempts + 1 WHERE id = ?",
+                (app_id,),
+            )
+
+    def mark_delivered(self, app_id: int) -> list[str]:
+        now = self.clock()
+        with self._write() as db:
+            paths = [
+                r["path"]
+                for r in db.execute(
+                    "SELECT path FROM documents WHERE application_id = ?", (app_id,)
+                )
+            ]
+            # GDPR: Personio has it now; keep only the receipt (SPEC §5).
+            db.execute("DELETE FROM documents WHERE application_id = ?", (app_id,))
+            db.execute(
+                "UPDATE applications SET status = ?, payload = NULL, delivered_at = ?, updated_at = ?,"
+                " lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, last_reason = NULL,"
+                " last_detail = NULL WHERE id = ?",
+                (DELIVERED, now, now, app_id),
+            )
+        return paths
+
+    def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE applications SET next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,"
+                " last_reason = ?, last_detail = ?, updated_at = ? WHERE id = ? AND status = ?",
+                (at, reason, detail[:500], self.clock(), app_id, PENDING),
+            )
+
+    def park(self, app_id: int, reason: str, detail: str = "") -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE applications SET status = ?, next_attempt_at = NULL, lease_owner = NULL,"
+                " lease_until = NULL, last_reason = ?, last_detail = ?, updated_at = ? WHERE id = ?",
+                (PARKED, reason, detail[:500], self.clock(), app_id),
+            )
+
+    def requeue(self, app_id: int) -> bool:
+        now = self.clock()
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE applications SET status = ?, next_attempt_at = ?, lease_owner = NULL,"
+                " lease_until = NULL, updated_at = ? WHERE id = ? AND status IN (?, ?)",
+                (PENDING, now, now, app_id, PENDING, PARKED),
+            ).rowcount
+        return changed == 1
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _summaries(self, where: str, args: tuple, limit: int = 100) -> list[Summary]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT a.*, (SELECT COUNT(*) FROM documents d WHERE d.application_id = a.id) AS docs,"
+                " (SELECT group_concat(d.category || ': ' || d.filename, char(10)) FROM documents d"
+                "  WHERE d.application_id = a.id) AS names"
+                f" FROM applications a WHERE {where} ORDER BY a.id DESC LIMIT ?",
+                (*args, limit),
+            )
+            .fetchall()
+        )
+        return [
+            Summary(
+                id=r["id"],
+                public_id=r["public_id"],
+                position_id=r["position_id"],
+                language=r["language"],
+                status=r["status"],
+                attempts=r["attempts"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                delivered_at=r["delivered_at"],
+                next_attempt_at=r["next_attempt_at"],
+                last_reason=r["last_reason"],
+                last_detail=r["last_detail"],
+                documents=r["docs"],
+                document_names=tuple((r["names"] or "").splitlines()),
+            )
+            for r in rows
+        ]
+
+    def summary(self, public_id: str) -> Summary | None:
+        found = self._summaries("a.public_id = ?", (public_id,), 1)
+        return found[0] if found else None
+
+    def get(self, app_id: int) -> Summary | None:
+        found = self._summaries("a.id = ?", (app_id,), 1)
+        return found[0] if found else None
+
+    def summaries(self, status: str | None = None, limit: int = 100) -> list[Summary]:
+        if status is None:
+            return self._summaries("1 = 1", (), limit)
+        return self._summaries("a.status = ?", (status,), limit)
+
+    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
+        with self._write() as db:
+            doomed = "(status = ? AND updated_at < ?) OR (status = ? AND updated_at < ?)"
+            args = (PARKED, parked_before, DELIVERED, receipts_before)
+            paths = [
+                r["path"]
+                for r in db.execute(
+                    f"SELECT d.path FROM documents d JOIN applications a ON a.id = d.application_id"
+                    f" WHERE {doomed}",
+                    args,
+                )
+            ]
+            db.execute(f"DELETE FROM applications WHERE {doomed}", args)
+        return paths
+
+    def referenced_paths(self) -> set[str]:
+        return {r["path"] for r in self._connection().execute("SELECT path FROM documents")}
+
+    # -- shared rate limits --------------------------------------------------------------
+
+    def take_slot(self, key: str, limit: int, window: float) -> float:
+        now = self.clock()
+        with self._write() as db:
+            db.execute("DELETE FROM rate_log WHERE key = ? AND at <= ?", (key, now - window))
+            rows = db.execute(
+                "SELECT at FROM rate_log WHERE key = ? ORDER BY at LIMIT ?", (key, limit)
+            ).fetchall()
+            if len(rows) < limit:
+                db.execute("INSERT INTO rate_log (key, at) VALUES (?, ?)", (key, now))
+                return 0.0
+            return max(0.001, rows[0]["at"] + window - now)
+
+    def rate_wait(self, key: str, limit: int, window: float) -> float:
+        now = self.clock()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT at FROM rate_log WHERE key = ? AND at > ? ORDER BY at LIMIT ?",
+                (key, now - window, limit),
+            )
+            .fetchall()
+        )
+        return 0.0 if len(rows) < limit else max(0.001, rows[0]["at"] + window - now)
+
+    def check_writable(self) -> str | None:
+        try:
+            with self._write() as db:
+                db.execute("DELETE FROM rate_log WHERE at < ?", (self.clock() - 86400,))
+        except sqlite3.Error as exc:
+            return f"outbox not writable: {exc}"
+        return None

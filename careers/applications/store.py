@@ -1,0 +1,131 @@
+"""The outbox interface: what delivery needs from a store, whatever database is behind it.
+
+SQLite (`sqlite_store.py`) is the default; a PostgreSQL store implements the same protocol
+(claiming with `SELECT … FOR UPDATE SKIP LOCKED`, slots with an advisory lock) when several
+hosts share one outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    category: str
+    filename: str
+    path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class NewApplication:
+    """Everything accepted from the candidate; `payload` is personal data until delivered."""
+
+    position_id: int
+    language: str
+    payload: dict
+    documents: tuple[NewDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    category: str
+    filename: str
+    path: str
+    size: int
+    uuid: str | None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed application, ready for delivery."""
+
+    id: int
+    public_id: str
+    position_id: int
+    language: str
+    payload: dict
+    documents: tuple[Document, ...]
+    attempts: int
+    create_attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What may be shown without personal data: the receipt's facts."""
+
+    id: int
+    public_id: str
+    position_id: int
+    language: str
+    status: str
+    attempts: int
+    created_at: float
+    updated_at: float
+    delivered_at: float | None
+    next_attempt_at: float | None
+    last_reason: str | None
+    last_detail: str | None
+    documents: int = 0
+    document_names: tuple[str, ...] = field(default=())
+
+
+class Outbox(Protocol):
+    """Durable store of applications on their way to Personio."""
+
+    def add(self, application: NewApplication) -> str:
+        """Commit an application and its documents atomically; return its public id."""
+
+    def claim(self, owner: str, lease_seconds: float) -> Job | None:
+        """Lease the next due pending application, or None."""
+
+    def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
+        """Keep a long delivery ours; False when the lease was lost."""
+
+    def record_upload(self, document_id: int, uuid: str) -> None:
+        """Remember a document's Personio uuid, so it is never uploaded twice."""
+
+    def forget_uploads(self, app_id: int) -> None:
+        """Personio no longer knows our uuids: upload again on the next attempt."""
+
+    def note_create_attempt(self, app_id: int) -> None:
+        """Committed before the create request: a later duplicate answer then means done."""
+
+    def mark_delivered(self, app_id: int) -> list[str]:
+        """Keep only the receipt; return the document paths to delete."""
+
+    def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
+        """Release the lease and schedule another attempt."""
+
+    def park(self, app_id: int, reason: str, detail: str = "") -> None:
+        """Stop trying until an operator acts."""
+
+    def requeue(self, app_id: int) -> bool:
+        """Make a parked (or waiting) application due now."""
+
+    def summary(self, public_id: str) -> Summary | None: ...
+
+    def get(self, app_id: int) -> Summary | None: ...
+
+    def summaries(self, status: str | None = None, limit: int = 100) -> list[Summary]: ...
+
+    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
+        """Delete old parked applications and old receipts; return document paths to delete."""
+
+    def referenced_paths(self) -> set[str]:
+        """Every document path still needed (for cleaning orphaned spool files)."""
+
+    def take_slot(self, key: str, limit: int, window: float) -> float:
+        """Reserve a request slot under a shared rate limit: 0 when taken, else seconds to wait."""
+
+    def rate_wait(self, key: str, limit: int, window: float) -> float:
+        """Like take_slot, without taking one: 0 when a slot is free."""
+
+    def check_writable(self) -> str | None:
+        """None when the store accepts writes, else why not."""
