@@ -40,7 +40,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(feed_url: str, data_dir: str, static_copy: str, ttl: int) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(
+    feed_url: str, data_dir: str, static_copy: str, ttl: int
+) -> tuple[subprocess.Popen, str]:
     """The app under gunicorn as `careers serve` runs it, plus one route serving a file."""
     port = free_port()
     env = {
@@ -53,9 +55,24 @@ def start_gunicorn(feed_url: str, data_dir: str, static_copy: str, ttl: int) -> 
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "4",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.app:app"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench.app:app",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -116,8 +133,10 @@ def bench_pages(seconds: float, samples: int) -> None:
                 throughput(url, 1.0)  # warm-up
             dynamic = throughput(f"{base}/en/jobs", seconds)
             static = throughput(f"{base}/bench-static", seconds)
-            print(f"[1] list page: {dynamic:,.0f} req/s; static file of the same {len(page.content):,} "
-                  f"bytes: {static:,.0f} req/s; ratio {dynamic / static:.2f}x (target >= 0.5x)")
+            print(
+                f"[1] list page: {dynamic:,.0f} req/s; static file of the same {len(page.content):,} "
+                f"bytes: {static:,.0f} req/s; ratio {dynamic / static:.2f}x (target >= 0.5x)"
+            )
 
             time.sleep(1.1)  # let the copy go stale so every request would like a refresh
             normal = latencies(f"{base}/en/jobs", samples)
@@ -126,10 +145,12 @@ def bench_pages(seconds: float, samples: int) -> None:
             hanging = latencies(f"{base}/en/jobs", samples)
             sandbox.sandbox.release()
             sandbox.sandbox.clear_faults()
-            print(f"[2] list latency p50/p99: normal {statistics.median(normal) * 1000:.1f}/"
-                  f"{p99(normal) * 1000:.1f} ms; upstream hanging {statistics.median(hanging) * 1000:.1f}/"
-                  f"{p99(hanging) * 1000:.1f} ms; p99 ratio {p99(hanging) / p99(normal):.2f}x "
-                  "(target <= 1.2x)")
+            print(
+                f"[2] list latency p50/p99: normal {statistics.median(normal) * 1000:.1f}/"
+                f"{p99(normal) * 1000:.1f} ms; upstream hanging {statistics.median(hanging) * 1000:.1f}/"
+                f"{p99(hanging) * 1000:.1f} ms; p99 ratio {p99(hanging) / p99(normal):.2f}x "
+                "(target <= 1.2x)"
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -176,8 +197,14 @@ def bench_parse(n: int, repeat: int) -> None:
     cold = best_time(lambda: parse_feed(data), repeat)  # a new cache every time
     # A refresh after 1 % of the jobs changed their texts: the fragment cache is warm.
     edited = [
-        replace(p, descriptions=tuple(replace(d, html=d.html + f"<p>edit {i}</p>") for d in p.descriptions))
-        if i % 100 == 0 else p
+        replace(
+            p,
+            descriptions=tuple(
+                replace(d, html=d.html + f"<p>edit {i}</p>") for d in p.descriptions
+            ),
+        )
+        if i % 100 == 0
+        else p
         for i, p in enumerate(positions)
     ]
     changed = render_feed(edited)
@@ -194,14 +221,18 @@ def bench_parse(n: int, repeat: int) -> None:
         tmp.flush()
         bare_peak = peak_kib(tmp.name, "etree.fromstring(data, _parser())")
         full_peak = peak_kib(tmp.name, "parse_feed(data)")
-    print(f"[3] {n:,}-position feed ({len(data) / 1e6:.1f} MB): bare lxml parse {bare * 1000:.0f} ms "
-          f"(peak +{bare_peak / 1024:.0f} MB); parse + sanitise {cold * 1000:.0f} ms "
-          f"(peak +{full_peak / 1024:.0f} MB); ratio {cold / bare:.2f}x (target <= 3x); "
-          f"refresh with 1 % of jobs edited {warm * 1000:.0f} ms, ratio {warm / bare:.2f}x")
+    print(
+        f"[3] {n:,}-position feed ({len(data) / 1e6:.1f} MB): bare lxml parse {bare * 1000:.0f} ms "
+        f"(peak +{bare_peak / 1024:.0f} MB); parse + sanitise {cold * 1000:.0f} ms "
+        f"(peak +{full_peak / 1024:.0f} MB); ratio {cold / bare:.2f}x (target <= 3x); "
+        f"refresh with 1 % of jobs edited {warm * 1000:.0f} ms, ratio {warm / bare:.2f}x"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
     parser.add_argument("--samples", type=int, default=300, help="requests per latency run")
     parser.add_argument("--positions", type=int, default=5000)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .applications.form import FormFileError, FormSchema, load_form
+
 PREFIX = "CAREERS_"
 # Languages Personio's feed knows (personio-api.md §1.1).
 FEED_LANGUAGES = ("de", "en", "fr", "es", "nl", "it", "pt")
@@ -55,6 +57,7 @@ class Settings:
     privacy_url: str
     frame_ancestors: tuple[str, ...]
     form_file: Path | None
+    form: FormSchema
     allowed_extensions: tuple[str, ...]
     min_fill_seconds: int
     submit_rate_limit: RateLimit
@@ -175,8 +178,12 @@ def _existing_file(value: str) -> Path:
 
 
 def _database_url(value: str) -> str:
-    if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
-        raise ValueError("must start with sqlite:/// or postgresql://")
+    if value.startswith(("postgresql://", "postgres://")):
+        # The outbox is written against an interface (applications/store.py) a PostgreSQL
+        # store can implement; this release ships the SQLite one only.
+        raise ValueError("PostgreSQL is not supported by this release yet; use sqlite:///path")
+    if not value.startswith("sqlite:///") or value == "sqlite:///":
+        raise ValueError("must look like sqlite:///path/to/careers.db")
     return value
 
 
@@ -244,6 +251,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             )
     elif len(secret) < 16:
         problems.append(f"{PREFIX}SECRET_KEY: must be at least 16 characters long")
+    form = FormSchema()
+    if values["FORM_FILE"] is not None and values["LANGUAGES"]:
+        try:
+            form = load_form(values["FORM_FILE"], values["LANGUAGES"])
+        except (FormFileError, OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{PREFIX}FORM_FILE: {exc}")
     if problems:
         raise ConfigError(problems)
 
@@ -266,6 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         or (f"https://{sub}.jobs.personio.de/privacy-policy" if sub else ""),
         frame_ancestors=values["FRAME_ANCESTORS"] or (),
         form_file=values["FORM_FILE"],
+        form=form,
         allowed_extensions=values["ALLOWED_EXTENSIONS"],
         min_fill_seconds=values["MIN_FILL_SECONDS"],
         submit_rate_limit=values["SUBMIT_RATE_LIMIT"],

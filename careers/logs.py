@@ -26,3 +26,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO; our own lines already say what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -12,7 +12,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-CHROMIUM = os.environ.get("CAREERS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("CAREERS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
 # Flags for a closed network: no background fetches to Google's hosts (see the env notes).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,7 +39,9 @@ def require_chromium() -> None:
 def live_server(app: Flask) -> Iterator[str]:
     """Serve the app on a free loopback port in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -97,9 +97,13 @@ def test_changed_board_replaces_the_copy_and_closed_jobs_answer_410(make_app, sa
     app = make_app(data_dir=tmp_path / "d")
     client = app.test_client()
     assert client.get("/en/jobs/1842958").status_code == 301
+    catalogue_of(app).wait_idle()  # both languages loaded: the board version is settled
     listing = client.get("/en/jobs")
     assert "Embedded Systems Engineer" in listing.get_data(as_text=True)
-    assert client.get("/en/jobs", headers={"If-None-Match": listing.headers["ETag"]}).status_code == 304
+    assert (
+        client.get("/en/jobs", headers={"If-None-Match": listing.headers["ETag"]}).status_code
+        == 304
+    )
     for lang in ("en", "de"):
         sandbox.set_positions(lang, [p for p in sample_positions(lang) if p.id != 1842958])
     assert catalogue_of(app).refresh_all() == {"en": "ok", "de": "ok"}

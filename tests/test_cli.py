@@ -27,8 +27,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_check_fetches_every_language_and_prints_counts(sandbox, sandbox_server):
-    env = {"CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml", "CAREERS_SECRET_KEY": SECRET}
+def test_check_fetches_every_language_and_prints_counts(sandbox, sandbox_server, tmp_path):
+    env = {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(tmp_path),
+    }
     result = CliRunner().invoke(main, ["check"], env=env)
     assert result.exit_code == 0, result.output
     assert "feed en: 15 positions (15 with description text)" in result.output
@@ -36,9 +40,13 @@ def test_check_fetches_every_language_and_prints_counts(sandbox, sandbox_server)
     assert "read-only" in result.output
 
 
-def test_check_fails_loudly_when_the_feed_is_html(sandbox, sandbox_server):
+def test_check_fails_loudly_when_the_feed_is_html(sandbox, sandbox_server, tmp_path):
     sandbox.inject(kind="html", language="de")
-    env = {"CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml", "CAREERS_SECRET_KEY": SECRET}
+    env = {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(tmp_path),
+    }
     result = CliRunner().invoke(main, ["check"], env=env)
     assert result.exit_code == 1
     assert "feed de: FAILED (not_xml)" in result.output
@@ -46,7 +54,11 @@ def test_check_fails_loudly_when_the_feed_is_html(sandbox, sandbox_server):
 
 
 def test_bad_configuration_prints_one_line_per_problem_and_exits_2():
-    env = {"CAREERS_PERSONIO_SUBDOMAIN": "", "CAREERS_FEED_TTL": "soon", "CAREERS_SECRET_KEY": "x" * 20}
+    env = {
+        "CAREERS_PERSONIO_SUBDOMAIN": "",
+        "CAREERS_FEED_TTL": "soon",
+        "CAREERS_SECRET_KEY": "x" * 20,
+    }
     result = CliRunner().invoke(main, ["check"], env=env)
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
@@ -97,8 +109,18 @@ def test_demo_serves_sample_jobs_in_both_languages(tmp_path):
 )
 def test_wheel_ships_templates_static_and_translations(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )

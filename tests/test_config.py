@@ -29,7 +29,9 @@ def test_defaults_and_derived_values():
 
 
 def test_feed_url_overrides_subdomain_and_sets_the_site_url():
-    s = load_settings({"CAREERS_PERSONIO_FEED_URL": "http://127.0.0.1:9999/xml/", "CAREERS_SECRET_KEY": "k" * 16})
+    s = load_settings(
+        {"CAREERS_PERSONIO_FEED_URL": "http://127.0.0.1:9999/xml/", "CAREERS_SECRET_KEY": "k" * 16}
+    )
     assert s.personio_feed_url == "http://127.0.0.1:9999/xml"
     assert s.personio_site_url == "http://127.0.0.1:9999"
 
@@ -45,6 +47,7 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_FEED_TTL", "0", "greater than 0"),
         ("CAREERS_FEED_TTL", "5m", "whole number"),
         ("CAREERS_DATABASE_URL", "mysql://x", "sqlite:///"),
+        ("CAREERS_DATABASE_URL", "postgresql://db/careers", "not supported by this release"),
         ("CAREERS_FRAME_ANCESTORS", "www.acme.com", "not an origin"),
         ("CAREERS_ALLOWED_EXTENSIONS", "pdf,exe", "may only contain"),
         ("CAREERS_MIN_FILL_SECONDS", "-1", "not be negative"),
@@ -65,14 +68,21 @@ def test_all_problems_are_reported_at_once():
     with pytest.raises(ConfigError) as info:
         load_settings({"CAREERS_FEED_TTL": "x", "CAREERS_LANGUAGES": "xx"})
     text = str(info.value)
-    for name in ("CAREERS_PERSONIO_SUBDOMAIN", "CAREERS_FEED_TTL", "CAREERS_LANGUAGES", "CAREERS_SECRET_KEY"):
+    for name in (
+        "CAREERS_PERSONIO_SUBDOMAIN",
+        "CAREERS_FEED_TTL",
+        "CAREERS_LANGUAGES",
+        "CAREERS_SECRET_KEY",
+    ):
         assert name in text
 
 
 def test_credentials_come_in_pairs():
     with pytest.raises(ConfigError, match="CAREERS_PERSONIO_RECRUITING_TOKEN: required together"):
         load_settings({**BASE, "CAREERS_PERSONIO_COMPANY_ID": "123"})
-    s = load_settings({**BASE, "CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"})
+    s = load_settings(
+        {**BASE, "CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"}
+    )
     assert not s.read_only
 
 
@@ -85,7 +95,11 @@ def test_demo_makes_a_random_secret_but_production_requires_one():
 
 def test_secrets_never_appear_in_repr():
     s = load_settings(
-        {**BASE, "CAREERS_PERSONIO_COMPANY_ID": "1", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok-SECRET-123"}
+        {
+            **BASE,
+            "CAREERS_PERSONIO_COMPANY_ID": "1",
+            "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok-SECRET-123",
+        }
     )
     assert "tok-SECRET-123" not in repr(s) and "s" * 32 not in repr(s)
 

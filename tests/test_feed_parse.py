@@ -38,7 +38,11 @@ def test_single_position_is_a_list_of_one_with_every_element():
     assert p.created_at == datetime(2025, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=1)))
     assert p.salary is not None
     assert (p.salary.min, p.salary.max) == (700000.0, 850000.0)
-    assert (p.salary.currency_code, p.salary.currency_symbol, p.salary.type) == ("NOK", "kr", "yearly")
+    assert (p.salary.currency_code, p.salary.currency_symbol, p.salary.type) == (
+        "NOK",
+        "kr",
+        "yearly",
+    )
     [block] = p.descriptions
     assert block.name == "What you will do"
     assert block.html == (
@@ -50,7 +54,13 @@ def test_missing_and_odd_elements_are_normal():
     positions = {p.id: p for p in parse_feed(load("sparse.xml"))}
     assert sorted(positions) == [601, 602, 603]  # bad id skipped, duplicate ignored
     bare = positions[601]
-    assert (bare.name, bare.office, bare.descriptions, bare.salary, bare.created_at) == ("", "", (), None, None)
+    assert (bare.name, bare.office, bare.descriptions, bare.salary, bare.created_at) == (
+        "",
+        "",
+        (),
+        None,
+        None,
+    )
     porter = positions[602]
     assert porter.name == "Night Porter"  # the first of two duplicates wins
     assert porter.employment_type == "seasonal_contract"  # unknown codes are kept raw
@@ -100,8 +110,22 @@ def test_hostile_html_in_cdata_is_neutralised():
     assert p.name.startswith("<script>")
     html = p.descriptions[0].html
     lowered = html.lower()
-    for needle in ("<script", "onerror", "onclick", "onload", "javascript:", "<iframe", "<style",
-                   "<svg", "<form", "<input", "style=", "<img", "/relative", 'rel="opener"'):
+    for needle in (
+        "<script",
+        "onerror",
+        "onclick",
+        "onload",
+        "javascript:",
+        "<iframe",
+        "<style",
+        "<svg",
+        "<form",
+        "<input",
+        "style=",
+        "<img",
+        "/relative",
+        'rel="opener"',
+    ):
         assert needle not in lowered, needle
     assert '<a href="https://example.com/ok" rel="noopener noreferrer">fine link</a>' in html
     assert '<a href="mailto:jobs@example.com" rel="noopener noreferrer">mail</a>' in html
@@ -117,7 +141,10 @@ def test_sanitiser_keeps_the_editor_formatting():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("2016-05-31T12:14:07+0200", datetime(2016, 5, 31, 12, 14, 7, tzinfo=timezone(timedelta(hours=2)))),
+        (
+            "2016-05-31T12:14:07+0200",
+            datetime(2016, 5, 31, 12, 14, 7, tzinfo=timezone(timedelta(hours=2))),
+        ),
         ("2023-08-11T14:15:17+00:00", datetime(2023, 8, 11, 14, 15, 17, tzinfo=UTC)),
         ("2023-08-11T14:15:17Z", datetime(2023, 8, 11, 14, 15, 17, tzinfo=UTC)),
         ("2023-08-11", datetime(2023, 8, 11, tzinfo=UTC)),

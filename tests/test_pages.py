@@ -39,8 +39,14 @@ def facet_counts(response, facet: str) -> dict[str, int]:
 
 
 def test_root_redirects_by_accept_language(client, sandbox):
-    assert client.get("/", headers={"Accept-Language": "de-AT,de;q=0.9"}).headers["Location"] == "/de/jobs"
-    assert client.get("/", headers={"Accept-Language": "fr, en;q=0.5"}).headers["Location"] == "/en/jobs"
+    assert (
+        client.get("/", headers={"Accept-Language": "de-AT,de;q=0.9"}).headers["Location"]
+        == "/de/jobs"
+    )
+    assert (
+        client.get("/", headers={"Accept-Language": "fr, en;q=0.5"}).headers["Location"]
+        == "/en/jobs"
+    )
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"] == "/en/jobs"
     assert "Accept-Language" in response.headers["Vary"]
@@ -211,7 +217,9 @@ def test_atom_feed_lists_open_jobs(client, sandbox):
     assert content.get("type") == "html" and "<" in content.text  # escaped HTML, not markup
 
 
-def test_api_lists_jobs_with_facets_and_caches(client, sandbox):
+def test_api_lists_jobs_with_facets_and_caches(app, client, sandbox):
+    client.get("/api/v1/jobs?lang=en")
+    app.extensions["careers"].catalogue.wait_idle()  # every language loaded: version settled
     response = client.get("/api/v1/jobs?lang=en&department=Engineering")
     assert response.status_code == 200
     body = response.json
@@ -222,7 +230,9 @@ def test_api_lists_jobs_with_facets_and_caches(client, sandbox):
     assert {f["value"] for f in body["facets"]["department"]} >= {"Engineering", "Sales"}
     assert response.headers["Cache-Control"] == "public, max-age=60"
     etag = response.headers["ETag"]
-    again = client.get("/api/v1/jobs?lang=en&department=Engineering", headers={"If-None-Match": etag})
+    again = client.get(
+        "/api/v1/jobs?lang=en&department=Engineering", headers={"If-None-Match": etag}
+    )
     assert again.status_code == 304 and again.data == b""
     other = client.get("/api/v1/jobs?lang=en&department=Sales")
     assert other.headers["ETag"] != etag
@@ -272,15 +282,36 @@ def test_health_readiness_and_metrics(make_app, sandbox, tmp_path):
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'careers_positions{{language="en"}} {float(len(EN))}' in metrics
     assert 'careers_feed_fetch_total{language="en",outcome="ok"}' in metrics
-    assert 'careers_http_requests_total{endpoint="pages.job_list",method="GET",status="200"}' in metrics
+    assert (
+        'careers_http_requests_total{endpoint="pages.job_list",method="GET",status="200"}'
+        in metrics
+    )
 
 
 def test_readyz_reports_missing_feed_and_unwritable_store(make_app, sandbox, tmp_path):
     sandbox.inject(kind="status", status=500)
-    blocked = tmp_path / "file-not-dir"
-    blocked.write_text("x")
-    client = make_app(data_dir=blocked).test_client()
+    client = make_app(data_dir=tmp_path / "d").test_client()
+    # The data directory breaks after start-up (a full or remounted disk, say).
+    (tmp_path / "d" / "feeds").rmdir()
+    (tmp_path / "d" / "feeds").write_text("not a directory")
     response = client.get("/readyz")
     assert response.status_code == 503
     reasons = " ".join(response.json["reasons"])
     assert "feed en: no copy yet" in reasons and "not writable" in reasons
+
+
+def test_unusable_data_dir_fails_start_up_with_one_line(tmp_path):
+    from careers import create_app
+    from careers.config import ConfigError
+
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    env = {
+        "CAREERS_PERSONIO_SUBDOMAIN": "acme",
+        "CAREERS_SECRET_KEY": "k" * 20,
+        "CAREERS_DATA_DIR": str(blocked),
+    }
+    with pytest.raises(ConfigError) as info:
+        create_app(env)
+    [line] = info.value.problems
+    assert line.startswith("CAREERS_DATA_DIR: cannot use ")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import atexit
+import sqlite3
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from ..config import Settings
+from ..applications.guard import FormGuard, Receipts
+from ..applications.spool import Spool
+from ..applications.sqlite_store import SQLiteOutbox
+from ..applications.store import Outbox
+from ..config import ConfigError, Settings
 from ..jobs.catalogue import Catalogue
 from ..jobs.store import FeedStore
 from ..metrics import Metrics
@@ -24,6 +29,10 @@ class Services:
     catalogue: Catalogue
     metrics: Metrics
     page_cache: PageCache
+    outbox: Outbox
+    spool: Spool
+    guard: FormGuard
+    receipts: Receipts
 
 
 def services() -> Services:
@@ -34,7 +43,7 @@ def services() -> Services:
 def register(app: Flask, settings: Settings) -> None:
     """Wire the app in small steps, in the order they depend on each other."""
     register_services(app, settings)
-    from . import api, errors, i18n, ops, pages, security
+    from . import api, apply, errors, i18n, ops, pages, security
 
     pages.register_language_converter(app, settings.languages)
     i18n.init_app(app)
@@ -42,12 +51,24 @@ def register(app: Flask, settings: Settings) -> None:
     errors.init_app(app)
     ops.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(apply.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
 
 
+def prepare_storage(settings: Settings) -> tuple[Outbox, Spool]:
+    """Open the data directory's stores; an unusable directory is a configuration error."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        FeedStore(settings.data_dir).directory.mkdir(exist_ok=True)
+        return SQLiteOutbox.from_url(settings.database_url), Spool(settings.data_dir / "spool")
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError([f"CAREERS_DATA_DIR: cannot use {settings.data_dir}: {exc}"]) from None
+
+
 def register_services(app: Flask, settings: Settings) -> None:
-    """One feed client, one catalogue, one metrics registry per process."""
+    """One feed client, catalogue, outbox and metrics registry per process."""
+    outbox, spool = prepare_storage(settings)
     metrics = Metrics()
     client = FeedClient(settings.personio_feed_url)
     catalogue = Catalogue(
@@ -57,5 +78,15 @@ def register_services(app: Flask, settings: Settings) -> None:
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,
     )
-    app.extensions["careers"] = Services(settings, client, catalogue, metrics, PageCache())
+    app.extensions["careers"] = Services(
+        settings=settings,
+        feed_client=client,
+        catalogue=catalogue,
+        metrics=metrics,
+        page_cache=PageCache(),
+        outbox=outbox,
+        spool=spool,
+        guard=FormGuard(settings.secret_key),
+        receipts=Receipts(settings.secret_key),
+    )
     atexit.register(client.close)

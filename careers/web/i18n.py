@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import Babel
 
 from . import services
@@ -24,7 +24,25 @@ def preferred_language() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def pull_lang(endpoint: str | None, values: dict | None) -> None:
+    """Pages live under a configured language (`<lang:lang>`), kept in `g.lang`."""
+    if values is not None and "lang" in values:
+        g.lang = values.pop("lang")
+
+
+def add_lang(endpoint: str, values: dict) -> None:
+    """url_for() stays in the current language unless told otherwise."""
+    if (
+        "lang" not in values
+        and g.get("lang")
+        and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
+    ):
+        values["lang"] = g.lang
+
+
 def init_app(app: Flask) -> None:
     """Flask-Babel with our catalogues (en, de); other feed languages get English UI text."""
+    app.url_value_preprocessor(pull_lang)
+    app.url_defaults(add_lang)
     translations = Path(__file__).resolve().parent.parent / "translations"
     Babel(app, locale_selector=ui_language, default_translation_directories=str(translations))

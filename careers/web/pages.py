@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, format_datetime
 from werkzeug.routing import BaseConverter
 
 from ..jobs import search
@@ -25,6 +25,7 @@ from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
+from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
 from .present import FACET_NAMES, facts, label, salary_text, slugify
 
 bp = Blueprint("pages", __name__)
@@ -40,20 +41,6 @@ def register_language_converter(app, languages: tuple[str, ...]) -> None:
     app.url_map.converters["lang"] = LanguageConverter
 
 
-@bp.url_value_preprocessor
-def pull_lang(endpoint: str | None, values: dict | None) -> None:
-    """Every page but `/` lives under a configured language, kept in `g.lang`."""
-    if values is not None and "lang" in values:
-        g.lang = values.pop("lang")
-
-
-@bp.url_defaults
-def add_lang(endpoint: str, values: dict) -> None:
-    """url_for() stays in the current language unless told otherwise."""
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
-
-
 @bp.app_context_processor
 def template_helpers() -> dict:
     """Presentation helpers every template may use."""
@@ -67,6 +54,10 @@ def template_helpers() -> dict:
         "apply_url": apply_url,
         "settings": services().settings,
         "format_date": format_date,
+        "format_datetime": lambda ts: format_datetime(datetime.fromtimestamp(ts, UTC), "medium"),
+        "field_label": lambda name: str(FIELD_LABELS.get(name, name)),
+        "document_labels": DOCUMENT_LABELS,
+        "gender_labels": GENDER_LABELS,
     }
 
 
@@ -79,7 +70,9 @@ def absolute_url(endpoint: str, **values) -> str:
     return request.host_url.rstrip("/") + path
 
 
-def job_url(position: Position, lang: str | None = None, *, external: bool = False, **kwargs) -> str:
+def job_url(
+    position: Position, lang: str | None = None, *, external: bool = False, **kwargs
+) -> str:
     """The canonical detail URL: `/<lang>/jobs/<id>-<slug>`."""
     build = absolute_url if external else url_for
     return build(
@@ -92,8 +85,11 @@ def job_url(position: Position, lang: str | None = None, *, external: bool = Fal
 
 
 def apply_url(position: Position) -> str:
-    """Read-only mode: Personio's own application form for this job (SPEC §1)."""
-    return f"{services().settings.personio_site_url}/job/{position.id}#apply"
+    """Our form; in read-only mode Personio's own application form (SPEC §1)."""
+    settings = services().settings
+    if settings.read_only:
+        return f"{settings.personio_site_url}/job/{position.id}#apply"
+    return url_for("apply.form", job_id=position.id)
 
 
 def current_snapshot() -> Snapshot:

@@ -1,0 +1,125 @@
+"""`careers outbox list|show|retry|purge`: what an operator needs to see and fix deliveries."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+
+from .applications.store import PARKED, Summary
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _open():
+    from .applications.worker import open_outbox, open_spool
+    from .cli import _settings_or_exit
+
+    settings = _settings_or_exit()
+    return open_outbox(settings), open_spool(settings)
+
+
+@click.group()
+def outbox() -> None:
+    """Inspect and act on queued, delivered and parked applications (no personal data shown)."""
+
+
+@outbox.command("list")
+@click.option(
+    "--status", type=click.Choice(["pending", "delivered", "parked"]), help="Only this status."
+)
+@click.option("--limit", default=50, show_default=True)
+def list_(status: str | None, limit: int) -> None:
+    """One line per application, newest first."""
+    store, _ = _open()
+    rows = store.summaries(status, limit)
+    if not rows:
+        click.echo("no applications")
+        return
+    click.echo(
+        f"{'id':>6}  {'status':<9}  {'position':>9}  {'tries':>5}  {'received':<20}  {'next try / done':<20}  reason"
+    )
+    for s in rows:
+        nxt = _when(s.delivered_at if s.status == "delivered" else s.next_attempt_at)
+        click.echo(
+            f"{s.id:>6}  {s.status:<9}  {s.position_id:>9}  {s.attempts:>5}  {_when(s.created_at):<20}  "
+            f"{nxt:<20}  {s.last_reason or ''}"
+        )
+
+
+def _show(s: Summary) -> None:
+    click.echo(f"application {s.id} (receipt id {s.public_id})")
+    click.echo(f"  status:      {s.status}")
+    click.echo(f"  position:    {s.position_id} ({s.language})")
+    click.echo(f"  received:    {_when(s.created_at)}")
+    click.echo(f"  attempts:    {s.attempts}")
+    if s.status == "delivered":
+        click.echo(f"  delivered:   {_when(s.delivered_at)}")
+    elif s.next_attempt_at:
+        click.echo(f"  next try:    {_when(s.next_attempt_at)}")
+    if s.last_reason:
+        click.echo(f"  last reason: {s.last_reason}")
+    if s.last_detail:
+        click.echo(f"  personio:    {s.last_detail}")
+    if s.document_names:
+        click.echo(f"  documents:   {len(s.document_names)}")
+        for name in s.document_names:
+            click.echo(f"    - {name}")
+
+
+@outbox.command()
+@click.argument("app_id", type=int)
+def show(app_id: int) -> None:
+    """Status, attempts and Personio's last answer for one application."""
+    store, _ = _open()
+    summary = store.get(app_id)
+    if summary is None:
+        click.echo(f"no application {app_id}", err=True)
+        sys.exit(1)
+    _show(summary)
+
+
+@outbox.command()
+@click.argument("app_ids", type=int, nargs=-1)
+@click.option("--all-parked", is_flag=True, help="Every parked application.")
+def retry(app_ids: tuple[int, ...], all_parked: bool) -> None:
+    """Deliver parked (or waiting) applications again, now."""
+    store, _ = _open()
+    ids = list(app_ids) + ([s.id for s in store.summaries(PARKED, 10_000)] if all_parked else [])
+    if not ids:
+        click.echo("nothing to retry: give application ids or --all-parked", err=True)
+        sys.exit(1)
+    failed = False
+    for app_id in ids:
+        if store.requeue(app_id):
+            click.echo(f"application {app_id}: queued")
+        else:
+            failed = True
+            click.echo(f"application {app_id}: not found or already delivered", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@outbox.command()
+@click.option(
+    "--parked-days",
+    default=30,
+    show_default=True,
+    help="Delete parked applications older than this.",
+)
+@click.option(
+    "--receipt-days", default=180, show_default=True, help="Delete receipts older than this."
+)
+def purge(parked_days: int, receipt_days: int) -> None:
+    """Delete old parked applications (personal data and files) and old receipts."""
+    store, spool = _open()
+    now = time.time()
+    paths = store.purge(now - parked_days * 86400, now - receipt_days * 86400)
+    spool.discard(paths)
+    removed = spool.sweep(store.referenced_paths())
+    click.echo(f"purged; {len(paths)} documents deleted, {removed} orphaned files removed")

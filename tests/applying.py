@@ -1,0 +1,109 @@
+"""Helpers to fill in and send the application form the way a browser does."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from pathlib import Path
+
+from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
+
+JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
+FORM = """\
+[system]
+phone = "optional"
+birthday = "optional"
+gender = "optional"
+
+[[field]]
+id = "custom_attribute_1002"
+type = "select"
+required = true
+label = { en = "How did you hear about us?", de = "Wie hast du von uns erfahren?" }
+options = [ { value = "linkedin", label = "LinkedIn" }, { value = "friend", label = "A friend" } ]
+
+[[field]]
+id = "custom_attribute_1001"
+type = "text"
+label = "Portfolio"
+positions = [1842907]
+"""
+
+
+def apply_env(sandbox_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Settings for an app that takes applications and delivers them to the sandbox."""
+    form = tmp_path / "form.toml"
+    form.write_text(FORM, encoding="utf-8")
+    return {
+        "personio_api_url": sandbox_url,
+        "personio_company_id": SANDBOX_COMPANY_ID,
+        "personio_recruiting_token": SANDBOX_TOKEN,
+        "form_file": str(form),
+        "min_fill_seconds": "0",
+        "privacy_url": "https://nordlicht.example/privacy",
+        **extra,
+    }
+
+
+def token_of(html: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', html)[1]
+
+
+def valid_fields(token: str, **changes: str) -> dict[str, str]:
+    fields = {
+        "form_token": token,
+        "website": "",
+        "first_name": "Jürgen",
+        "last_name": "Müller",
+        "email": "juergen.mueller@example.com",
+        "phone": "+49 40 1234567",
+        "birthday": "1990-04-30",
+        "gender": "male",
+        "custom_attribute_1002": "friend",
+        "message": "Hallo!\nIch freue mich auf eure Antwort.",
+        "consent": "yes",
+    }
+    fields.update(changes)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def encode(fields: dict[str, str], files=()) -> tuple[bytes, str]:
+    """multipart/form-data exactly as browsers write it (werkzeug's test encoder drops the
+    CRLF before the boundary after an empty part, which real clients never do)."""
+    boundary = "----CareersTestBoundary7MA4YWxkTrZu0gW"
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for name, path, filename, content_type in files:
+        quoted = filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{quoted}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        out += path.read_bytes() if path is not None else b""
+        out += b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def send(client, fields: dict, files=(), job: int = JOB, lang: str = "en", headers=None):
+    """POST the form; files are (input name, path on disk, file name the browser reports[,
+    content type])."""
+    body, content_type = encode(
+        fields,
+        [(f[0], f[1], f[2], f[3] if len(f) > 3 else "application/octet-stream") for f in files],
+    )
+    return client.post(
+        f"/{lang}/jobs/{job}/apply",
+        input_stream=BytesIO(body),
+        content_length=len(body),
+        content_type=content_type,
+        headers=headers or {},
+    )
+
+
+def open_form(client, job: int = JOB, lang: str = "en") -> str:
+    page = client.get(f"/{lang}/jobs/{job}/apply")
+    assert page.status_code == 200, page.status_code
+    return token_of(page.get_data(as_text=True))

@@ -1,0 +1,94 @@
+"""Applying in a real browser: with and without JavaScript, and the checks before upload."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import filegen
+from .applying import JOB, apply_env
+from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site(make_app, sandbox_server, tmp_path):
+    app = make_app(**apply_env(sandbox_server.url, tmp_path))
+    with live_server(app) as base:
+        yield base, app
+
+
+def fill(page, cv_path) -> None:
+    page.fill("#field-first_name", "Jürgen")
+    page.fill("#field-last_name", "Müller")
+    page.fill("#field-email", "juergen@example.com")
+    page.select_option("#field-custom_attribute_1002", "linkedin")
+    page.fill("#field-message", "Zeile 1\nZeile 2")
+    page.set_input_files("#file-cv", str(cv_path))
+    page.check("#field-consent")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_apply_with_and_without_javascript(browser, site, tmp_path, javascript):
+    base, app = site
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{base}/en/jobs/{JOB}")
+    page.get_by_role("link", name="Apply now").first.click()
+    assert page.url.endswith(f"/en/jobs/{JOB}/apply")
+    fill(page, filegen.make_pdf(tmp_path / "Lebenslauf.pdf"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("button", name="Send application").click()
+    page.wait_for_url("**/en/applications/**")
+    assert "We have received your application" in page.content()
+    [summary] = app.extensions["careers"].outbox.summaries()
+    assert summary.document_names == ("cv: Lebenslauf.pdf",)
+    context.close()
+
+
+def test_files_over_the_limit_are_refused_before_upload(browser, site, tmp_path):
+    base, app = site
+    context = browser.new_context()
+    page = context.new_page()
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+    big = filegen.make_pdf(tmp_path / "huge.pdf")
+    with big.open("ab") as handle:
+        handle.truncate(20_000_001)
+    fill(page, big)
+    status = page.locator("#file-status")
+    assert "larger than 20 MB" in status.inner_text()
+    page.get_by_role("button", name="Send application").click()
+    page.wait_for_timeout(300)
+    assert posts == []  # nothing was uploaded
+    assert page.evaluate("document.querySelector('#file-cv').validationMessage")
+    # A wrong type is caught the same way.
+    page.set_input_files("#file-cv", str(filegen.make_elf(tmp_path / "tool.exe")))
+    assert "not a file type we accept" in status.inner_text()
+    assert status.get_attribute("aria-live") == "polite"
+    context.close()
+
+
+def test_after_an_error_focus_moves_to_the_summary(browser, site, tmp_path):
+    base, _ = site
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+    fill(page, filegen.make_html(tmp_path / "cv.pdf"))  # passes the browser, not the server
+    page.get_by_role("button", name="Send application").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    link = page.locator("#error-summary a").first
+    assert link.get_attribute("href") == "#file-cv"
+    assert page.input_value("#field-last_name") == "Müller"
+    context.close()

@@ -1,0 +1,345 @@
+"""Delivery to the sandbox's Recruiting API: exactly once through every kind of failure."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from careers.applications.delivery import Deliverer
+from careers.applications.sqlite_store import SQLiteOutbox
+from careers.cli import main
+from careers.config import RateLimit
+from careers.personio.recruiting import RecruitingClient
+from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
+
+from . import filegen
+from .applying import JOB, apply_env, open_form, send, valid_fields
+from .conftest import SECRET
+from .filegen_office import make_docx
+
+
+class Clock:
+    """A clock the test moves forward, so retries need no real waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time() + 5  # a little ahead, so what the form stores is already due
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def app(make_app, sandbox_server, tmp_path):
+    return make_app(**apply_env(sandbox_server.url, tmp_path))
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def deliverer_for(app, sandbox_server, clock):
+    """A Deliverer on the app's database with a test clock and its own client."""
+    made = []
+
+    def make(url: str | None = None, timeout: float = 10.0) -> Deliverer:
+        settings = app.extensions["careers"].settings
+        outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+        client = RecruitingClient(
+            url or sandbox_server.url,
+            SANDBOX_COMPANY_ID,
+            SANDBOX_TOKEN,
+            timeout=httpx.Timeout(timeout),
+        )
+        deliverer = Deliverer(
+            outbox, client, app.extensions["careers"].spool, RateLimit(1000, 60), clock=clock
+        )
+        made.append((deliverer, outbox, client))
+        return deliverer
+
+    yield make
+    for _, outbox, client in made:
+        client.close()
+        outbox.close()
+
+
+def submit(app, tmp_path, *, email="juergen.mueller@example.com", with_files=True) -> str:
+    """Apply through the real form; returns the receipt URL."""
+    client = app.test_client()
+    folder = tmp_path / f"upload-{email}"
+    folder.mkdir(exist_ok=True)
+    files = []
+    if with_files:
+        files = [
+            ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf Jürgen.pdf"),
+            ("cover-letter", make_docx(folder / "letter.docx"), "Anschreiben.docx"),
+        ]
+    response = send(client, valid_fields(open_form(client), email=email), files)
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"]
+
+
+def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[str]:
+    """Deliver, jumping the clock past every backoff, until nothing is pending."""
+    outcomes = []
+    for _ in range(limit):
+        outcome = deliverer.deliver_next()
+        if outcome is None:
+            pending = deliverer.outbox.summaries("pending")
+            if not pending:
+                return outcomes
+            clock.advance(3700)
+            continue
+        outcomes.append(outcome)
+    raise AssertionError(f"not idle after {limit} rounds: {outcomes}")
+
+
+def row(app) -> sqlite3.Row:
+    db = sqlite3.connect(app.extensions["careers"].settings.database_url.removeprefix("sqlite:///"))
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM applications").fetchone()
+    finally:
+        db.close()
+
+
+def test_delivery_sends_exactly_personios_body_then_forgets_the_candidate(
+    app, sandbox, tmp_path, deliverer_for, clock
+):
+    receipt = submit(app, tmp_path)
+    stored_files = list(app.extensions["careers"].spool.stored.glob("*/*"))
+    hashes = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in stored_files)
+    assert deliverer_for().deliver_next() == "delivered"
+
+    [received] = sandbox.received_applications
+    body = received["body"]
+    assert body["job_position_id"] == JOB and isinstance(body["job_position_id"], int)
+    assert (body["first_name"], body["last_name"], body["email"]) == (
+        "Jürgen",
+        "Müller",
+        "juergen.mueller@example.com",
+    )
+    assert body["message"] == "Hallo!\nIch freue mich auf eure Antwort."
+    assert body["attributes"] == [
+        {"id": "phone", "value": "+49 40 1234567"},
+        {"id": "birthday", "value": "1990-04-30"},
+        {"id": "gender", "value": "male"},
+        {"id": "custom_attribute_1002", "value": "friend"},
+    ]
+    assert sorted((f["category"], f["original_filename"]) for f in body["files"]) == [
+        ("cover-letter", "Anschreiben.docx"),
+        ("cv", "Lebenslauf Jürgen.pdf"),
+    ]
+    assert "application_date" not in body and "phone" not in body
+    assert sorted(d.sha256 for d in sandbox.received_documents.values()) == hashes
+
+    # GDPR: once Personio has it, only the receipt remains here.
+    assert list(app.extensions["careers"].spool.stored.glob("**/*")) == []
+    record = row(app)
+    assert record["status"] == "delivered" and record["payload"] is None
+    page = app.test_client().get(receipt).get_data(as_text=True)
+    assert "has been forwarded" in page
+
+
+def test_transient_failures_are_retried_until_delivered_once(
+    app, sandbox, tmp_path, deliverer_for, clock
+):
+    submit(app, tmp_path)
+    sandbox.inject(target="documents", kind="status", status=503, times=2)
+    sandbox.inject(target="applications", kind="status", status=500, times=1)
+    outcomes = run_until_idle(deliverer_for(), clock)
+    assert outcomes == ["retry", "retry", "retry", "delivered"]
+    assert len(sandbox.received_applications) == 1
+    assert len(sandbox.received_documents) == 2  # each document stored once
+
+
+def test_backoff_grows_and_honours_retry_after(app, sandbox, tmp_path, deliverer_for, clock):
+    submit(app, tmp_path)
+    deliverer = deliverer_for()
+    sandbox.inject(target="recruiting", kind="status", status=429, retry_after=240, times=1)
+    start = clock.now
+    assert deliverer.deliver_next() == "retry"
+    first = row(app)
+    assert first["next_attempt_at"] - start >= 240
+    assert first["last_reason"] == "rate_limited"
+    assert deliverer.deliver_next() is None  # not due yet
+    clock.advance(241)
+    sandbox.inject(target="recruiting", kind="status", status=503, times=1)
+    assert deliverer.deliver_next() == "retry"
+    second = row(app)
+    assert 7.5 <= second["next_attempt_at"] - clock.now <= 30  # 15 s * 2^(2-1), jittered
+
+
+def test_a_lost_answer_comes_back_as_duplicate_and_counts_as_delivered(
+    app, sandbox, tmp_path, deliverer_for, clock
+):
+    submit(app, tmp_path)
+    sandbox.inject(target="applications", kind="drop_after", times=1)
+    outcomes = run_until_idle(deliverer_for(), clock)
+    assert outcomes == ["retry", "delivered_duplicate"]
+    assert len(sandbox.received_applications) == 1
+    assert row(app)["status"] == "delivered"
+
+
+def test_timeouts_and_an_unreachable_personio_are_retried(
+    app, sandbox, tmp_path, deliverer_for, clock, sandbox_server
+):
+    submit(app, tmp_path)
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    assert deliverer_for(url=closed).deliver_next() == "retry"
+    assert row(app)["last_reason"] == "connect"
+    clock.advance(3700)
+    sandbox.inject(target="applications", kind="hang", delay=3, times=1)
+    assert deliverer_for(timeout=0.5).deliver_next() == "retry"
+    sandbox.release()
+    assert run_until_idle(deliverer_for(), clock)[-1] in {"delivered", "delivered_duplicate"}
+    assert len(sandbox.received_applications) == 1
+
+
+def test_documents_are_never_uploaded_twice(app, sandbox, tmp_path, deliverer_for, clock):
+    submit(app, tmp_path)
+    sandbox.inject(target="applications", kind="status", status=502, times=3)
+    run_until_idle(deliverer_for(), clock)
+    uploads = [r for r in sandbox.requests if r["path"].endswith("/documents")]
+    assert len(uploads) == 2 and len(sandbox.received_documents) == 2
+    assert len(sandbox.received_applications) == 1
+
+
+def test_permanent_errors_park_with_personios_reason_until_an_operator_retries(
+    app, sandbox, tmp_path, deliverer_for, clock, monkeypatch
+):
+    receipt = submit(app, tmp_path)
+    sandbox.set_attributes({})  # Personio no longer knows custom_attribute_1002
+    assert deliverer_for().deliver_next() == "parked"
+    record = row(app)
+    assert (
+        record["status"] == "parked"
+        and record["last_reason"] == "errors.attribute-validation.unknown"
+    )
+    assert record["payload"] is not None  # kept for the operator
+    page = app.test_client().get(receipt).get_data(as_text=True)
+    assert "needs a closer look" in page
+
+    settings = app.extensions["careers"].settings
+    env = {
+        "CAREERS_PERSONIO_FEED_URL": settings.personio_feed_url,
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(settings.data_dir),
+    }
+    runner = CliRunner()
+    listing = runner.invoke(main, ["outbox", "list", "--status", "parked"], env=env)
+    assert listing.exit_code == 0 and "errors.attribute-validation.unknown" in listing.output
+    assert "Müller" not in listing.output and "juergen" not in listing.output
+    shown = runner.invoke(main, ["outbox", "show", str(record["id"])], env=env)
+    assert "parked" in shown.output and "cv: Lebenslauf Jürgen.pdf" in shown.output
+
+    from careers.personio.sandbox_recruiting import DEFAULT_ATTRIBUTES
+
+    sandbox.set_attributes(DEFAULT_ATTRIBUTES)
+    retried = runner.invoke(main, ["outbox", "retry", str(record["id"])], env=env)
+    assert retried.exit_code == 0, retried.output
+    assert deliverer_for().deliver_next() == "delivered"
+    assert len(sandbox.received_applications) == 1
+
+
+def test_a_real_duplicate_on_the_first_try_is_parked(
+    app, sandbox, tmp_path, deliverer_for, clock, sandbox_server
+):
+    with RecruitingClient(sandbox_server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN) as client:
+        client.create_application(
+            {
+                "first_name": "J",
+                "last_name": "M",
+                "email": "juergen.mueller@example.com",
+                "job_position_id": JOB,
+            }
+        )
+    submit(app, tmp_path)
+    assert deliverer_for().deliver_next() == "parked"
+    assert row(app)["last_reason"] == "errors.applicant-already-exists"
+
+
+def test_requests_are_paced_under_the_shared_rate_limit(app, sandbox, tmp_path, sandbox_server):
+    for i in range(3):
+        submit(app, tmp_path, email=f"c{i}@example.com")  # 3 x (2 uploads + 1 create) = 9 requests
+    sandbox.set_rate_limit((4, 1.0))
+    settings = app.extensions["careers"].settings
+    outbox = SQLiteOutbox.from_url(settings.database_url)
+    client = RecruitingClient(sandbox_server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN)
+    try:
+        deliverer = Deliverer(outbox, client, app.extensions["careers"].spool, RateLimit(4, 1))
+        started = time.monotonic()
+        outcomes = [deliverer.deliver_next() for _ in range(3)]
+        elapsed = time.monotonic() - started
+    finally:
+        client.close()
+        outbox.close()
+    assert outcomes == ["delivered"] * 3  # not one 429 from the sandbox
+    assert elapsed >= 2.0  # 9 requests at 4 per 1.5 s window need two waits
+
+
+def _worker(app, sandbox_url: str, tmp_path: Path) -> subprocess.Popen:
+    settings = app.extensions["careers"].settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
+    env.update(
+        CAREERS_PERSONIO_FEED_URL=settings.personio_feed_url,
+        CAREERS_PERSONIO_API_URL=sandbox_url,
+        CAREERS_PERSONIO_COMPANY_ID=SANDBOX_COMPANY_ID,
+        CAREERS_PERSONIO_RECRUITING_TOKEN=SANDBOX_TOKEN,
+        CAREERS_SECRET_KEY=SECRET,
+        CAREERS_DATA_DIR=str(settings.data_dir),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "careers.cli", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_delivery_resumes_without_a_duplicate(
+    app, sandbox, tmp_path, sandbox_server
+):
+    submit(app, tmp_path)
+    # Personio takes its time with the create request; the worker dies while it waits.
+    sandbox.inject(target="applications", kind="slow", delay=1.5, times=1)
+    worker = _worker(app, sandbox_server.url, tmp_path)
+    try:
+        _wait(lambda: any(r["path"] == "/v1/recruiting/applications" for r in sandbox.requests))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        _wait(lambda: len(sandbox.received_applications) == 1)  # Personio got it anyway
+        assert row(app)["status"] == "pending"  # ...but we never heard the answer
+        worker = _worker(app, sandbox_server.url, tmp_path)
+        _wait(lambda: row(app)["status"] == "delivered")
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+    assert len(sandbox.received_applications) == 1
+    assert len(sandbox.received_documents) == 2
+    assert row(app)["payload"] is None
