@@ -89,7 +89,9 @@ def demo(port: int, host: str) -> None:
     settings = _settings_or_exit(demo=True, env=env)
     app = create_app(settings)
     services = app.extensions["careers"]
-    deliverer = build_deliverer(settings, outbox=services.outbox, spool=services.spool)
+    deliverer = build_deliverer(
+        settings, outbox=services.outbox, spool=services.spool, on_outcome=services.metrics.delivered
+    )
     start_thread(deliverer)
     click.echo(f"careers demo: Personio sandbox at {sandbox.url}")
     click.echo(f"careers demo: what 'Personio' received: {sandbox.url}/_sandbox/applications")

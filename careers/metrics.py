@@ -39,9 +39,32 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 
+        self.outbox = Gauge(
+            "careers_outbox_applications",
+            "Applications in the outbox by status (pending, delivered receipts, parked)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "careers_delivery_attempts",
+            "Delivery attempts of this process by outcome (delivered, retry, parked, ...)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.rejections = Counter(
+            "careers_application_rejections",
+            "Refused submissions and documents by reason tag",
+            ["reason"],
+            registry=self.registry,
+        )
+
     def feed_fetched(self, language: str, outcome: str) -> None:
         """Called by the catalogue after every refresh attempt."""
         self.feed_fetches.labels(language, outcome).inc()
+
+    def delivered(self, outcome: str) -> None:
+        """Called by an in-process delivery worker after every attempt."""
+        self.deliveries.labels(outcome).inc()
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Called once per request by the ops hooks."""

@@ -31,7 +31,12 @@ class _Gunicorn(BaseApplication):
 
             services = app.extensions["careers"]
             start_thread(
-                build_deliverer(self.settings_obj, outbox=services.outbox, spool=services.spool)
+                build_deliverer(
+                    self.settings_obj,
+                    outbox=services.outbox,
+                    spool=services.spool,
+                    on_outcome=services.metrics.delivered,
+                )
             )
         return app
 

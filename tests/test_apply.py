@@ -188,6 +188,8 @@ def test_hostile_files_are_refused_and_nothing_is_kept(app, client, sandbox, fil
     assert errors_of(response) == ["#file-cv"]
     assert name in response.get_data(as_text=True)
     assert_nothing_kept(app, sandbox)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'careers_application_rejections_total{reason="document_' in metrics
 
 
 @pytest.mark.parametrize(

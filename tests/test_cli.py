@@ -96,11 +96,80 @@ def test_demo_serves_sample_jobs_in_both_languages(tmp_path):
         german = httpx.get(f"{base}/de/jobs", timeout=10)
         assert german.status_code == 200 and "Offene Stellen" in german.text
         assert (tmp_path / "demo" / "feeds" / "en.xml").exists()
+        _apply_in_demo(base, proc, tmp_path)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def _apply_in_demo(base: str, proc: subprocess.Popen, tmp_path: Path) -> None:
+    """A CV and a cover letter reach the sandbox page with every field and file."""
+    import re
+
+    from . import filegen
+    from .filegen_office import make_docx
+
+    sandbox_url = None
+    form = httpx.get(f"{base}/en/jobs/1842958/apply", timeout=10).text
+    token = re.search(r'name="form_token" value="([^"]+)"', form)[1]
+    time.sleep(3.1)  # the demo keeps the default minimum fill time
+    cv = filegen.make_pdf(tmp_path / "cv.pdf")
+    letter = make_docx(tmp_path / "letter.docx")
+    with cv.open("rb") as cv_file, letter.open("rb") as letter_file:
+        response = httpx.post(
+            f"{base}/en/jobs/1842958/apply",
+            data={
+                "form_token": token,
+                "website": "",
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "email": "ada@example.com",
+                "phone": "+44 20 1234567",
+                "location": "London",
+                "custom_attribute_1002": "friend",
+                "message": "Hello\nthere",
+                "consent": "yes",
+            },
+            files=[
+                ("cv", ("Ada CV.pdf", cv_file, "application/pdf")),
+                ("cover-letter", ("Cover letter.docx", letter_file, "application/octet-stream")),
+            ],
+            headers={"Origin": base, "Sec-Fetch-Site": "same-origin"},
+            timeout=30,
+        )
+    assert response.status_code == 303, response.text[:500]
+    receipt = response.headers["Location"]
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while sandbox_url is None:
+        line = proc.stdout.readline().decode()
+        match = re.search(r"received: (http://\S+/_sandbox/applications)", line)
+        if match:
+            sandbox_url = match[1]
+        assert time.monotonic() < deadline, "demo did not print the sandbox page"
+    while True:
+        received = httpx.get(f"{sandbox_url}.json", timeout=10).json()
+        if received["applications"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    [application] = received["applications"]
+    body = application["body"]
+    assert (body["first_name"], body["email"], body["job_position_id"]) == (
+        "Ada",
+        "ada@example.com",
+        1842958,
+    )
+    assert {"id": "custom_attribute_1002", "value": "friend"} in body["attributes"]
+    assert {"id": "location", "value": "London"} in body["attributes"]
+    names = sorted((f["category"], f["original_filename"]) for f in body["files"])
+    assert names == [("cover-letter", "Cover letter.docx"), ("cv", "Ada CV.pdf")]
+    page = httpx.get(sandbox_url, timeout=10).text
+    assert "Ada CV.pdf" in page and "Cover letter.docx" in page and "Lovelace" in page
+    while "has been forwarded" not in httpx.get(f"{base}{receipt}", timeout=10).text:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
 
 
 @pytest.mark.skipif(

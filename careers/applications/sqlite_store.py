@@ -320,6 +320,12 @@ class SQLiteOutbox:
             db.execute(f"DELETE FROM applications WHERE {doomed}", args)
         return paths
 
+    def counts(self) -> dict[str, int]:
+        rows = self._connection().execute(
+            "SELECT status, COUNT(*) AS n FROM applications GROUP BY status"
+        ).fetchall()
+        return {r["status"]: r["n"] for r in rows}
+
     def referenced_paths(self) -> set[str]:
         return {r["path"] for r in self._connection().execute("SELECT path FROM documents")}
 

@@ -115,6 +115,9 @@ class Outbox(Protocol):
 
     def summaries(self, status: str | None = None, limit: int = 100) -> list[Summary]: ...
 
+    def counts(self) -> dict[str, int]:
+        """Number of applications per status, for metrics."""
+
     def purge(self, parked_before: float, receipts_before: float) -> list[str]:
         """Delete old parked applications and old receipts; return document paths to delete."""
 

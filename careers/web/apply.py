@@ -41,6 +41,12 @@ bp = Blueprint("apply", __name__)
 LIMITS = Limits()
 
 
+def _refused(reason: str) -> None:
+    """Every refusal leaves a reason tag in the log and the metrics; never personal data."""
+    log.warning("application refused", extra={"reason": reason})
+    services().metrics.rejections.labels(reason).inc()
+
+
 def _open_position(job_id: int) -> Position:
     """Applications are taken only for positions open in the current feed (SPEC §4)."""
     catalogue = services().catalogue
@@ -96,13 +102,13 @@ def submit(job_id: int) -> Response:
     try:
         check_origin(request.headers, own_origins(request.host_url, settings.public_url))
     except Forged as exc:
-        log.warning("application refused", extra={"reason": exc.reason})
+        _refused(exc.reason)
         abort(403)
     client = client_key(settings.secret_key, request.remote_addr or "")
     limit = settings.submit_rate_limit
     wait = svc.outbox.rate_wait(f"submit:{client}", limit.count, limit.seconds)
     if wait > 0:
-        log.warning("application refused", extra={"reason": "rate_limited"})
+        _refused("rate_limited")
         return _too_many(wait)
     position = _open_position(job_id)
 
@@ -116,7 +122,7 @@ def submit(job_id: int) -> Response:
             LIMITS,
         )
     except UploadRejected as exc:
-        log.warning("application refused", extra={"reason": exc.reason})
+        _refused(exc.reason)
         if exc.status == 400:
             abort(400)
         return _too_large(position, exc.reason)
@@ -134,7 +140,7 @@ def _accept(position: Position, submission) -> Response:
     try:
         ticket = svc.guard.check(submission.value(TOKEN_FIELD), position.id, g.lang)
     except Forged as exc:
-        log.warning("application refused", extra={"reason": exc.reason})
+        _refused(exc.reason)
         abort(403)
     except Expired:
         log.info("application form expired", extra={"reason": "token_expired"})
@@ -142,7 +148,7 @@ def _accept(position: Position, submission) -> Response:
         return _form(position, values=checked.values, status=422, notice="expired")
     if submission.value(HONEYPOT_FIELD) or svc.guard.too_fast(ticket, settings.min_fill_seconds):
         # Spam: refused without saying why (SPEC §4); a fast human just sends it again.
-        log.warning("application refused", extra={"reason": "spam"})
+        _refused("spam")
         return _form(position, status=422, notice="retry")
 
     checked = check_submission(submission.fields, settings.form, position.id, _today())
@@ -206,7 +212,7 @@ def _check_files(submission) -> tuple[list[NewDocument], dict[str, list[str]]]:
         name = clean_filename(upload.filename)
         verdict = check_file(upload.path, name, allowed)
         if not verdict.ok:
-            log.info("document refused", extra={"reason": verdict.reason})
+            _refused(f"document_{verdict.reason}")
             errors.setdefault(upload.category, []).append(
                 file_error(verdict.reason, name, verdict.extension)
             )

@@ -35,9 +35,10 @@ def readyz() -> tuple[Response, int]:
         elif age > limit:
             catalogue.snapshot(lang, wait=0)
             problems.append(f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s)")
-    writable = catalogue.store.writable()
-    if writable:
-        problems.append(writable)
+    for check in (catalogue.store.writable, svc.outbox.check_writable):
+        problem = check()
+        if problem:
+            problems.append(problem)
     if problems:
         return jsonify(status="unavailable", reasons=problems), 503
     return jsonify(status="ready"), 200
@@ -53,6 +54,9 @@ def metrics() -> Response:
             svc.metrics.feed_age.labels(lang).set(age)
         view = svc.catalogue.snapshot(lang, wait=0)
         svc.metrics.positions.labels(lang).set(len(view.positions) if view else 0)
+    counts = svc.outbox.counts()
+    for status in ("pending", "delivered", "parked"):
+        svc.metrics.outbox.labels(status).set(counts.get(status, 0))
     return Response(svc.metrics.render(), mimetype="text/plain; version=0.0.4")
 
 
