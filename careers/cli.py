@@ -85,12 +85,17 @@ def demo(port: int, host: str) -> None:
         "CAREERS_FEED_TTL": "60",
         "CAREERS_FORM_FILE": str(form_file),
         "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
+        "CAREERS_REMOTE_COUNTRIES": "Germany,Austria",
+        "CAREERS_CHANNELS": "linkedin=2001,stepstone=2002,indeed=2003",
     }
     settings = _settings_or_exit(demo=True, env=env)
     app = create_app(settings)
     services = app.extensions["careers"]
     deliverer = build_deliverer(
-        settings, outbox=services.outbox, spool=services.spool, on_outcome=services.metrics.delivered
+        settings,
+        outbox=services.outbox,
+        spool=services.spool,
+        on_outcome=services.metrics.delivered,
     )
     start_thread(deliverer)
     click.echo(f"careers demo: Personio sandbox at {sandbox.url}")

@@ -56,6 +56,8 @@ class Settings:
     company_name: str
     privacy_url: str
     frame_ancestors: tuple[str, ...]
+    channels: dict[str, int]
+    remote_countries: tuple[str, ...]
     form_file: Path | None
     form: FormSchema
     allowed_extensions: tuple[str, ...]
@@ -170,6 +172,18 @@ def _extensions(value: str) -> tuple[str, ...]:
     return exts
 
 
+def _channels(value: str) -> dict[str, int]:
+    mapping = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        name, sep, number = item.partition("=")
+        if not sep or not name.strip() or not number.strip().isdigit():
+            raise ValueError(f"{item.strip()!r} is not name=id, e.g. linkedin=2001")
+        mapping[name.strip().lower()] = int(number)
+    return mapping
+
+
 def _existing_file(value: str) -> Path:
     path = Path(value)
     if not path.is_file():
@@ -204,6 +218,8 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "COMPANY_NAME": (str.strip, None),
     "PRIVACY_URL": (_url, None),
     "FRAME_ANCESTORS": (_origins, ""),
+    "CHANNELS": (_channels, ""),
+    "REMOTE_COUNTRIES": (lambda v: tuple(c.strip() for c in v.split(",") if c.strip()), ""),
     "FORM_FILE": (_existing_file, None),
     "ALLOWED_EXTENSIONS": (_extensions, ",".join(DEFAULT_EXTENSIONS)),
     "MIN_FILL_SECONDS": (_non_negative_int, "3"),
@@ -278,6 +294,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         privacy_url=values["PRIVACY_URL"]
         or (f"https://{sub}.jobs.personio.de/privacy-policy" if sub else ""),
         frame_ancestors=values["FRAME_ANCESTORS"] or (),
+        channels=values["CHANNELS"] or {},
+        remote_countries=values["REMOTE_COUNTRIES"] or (),
         form_file=values["FORM_FILE"],
         form=form,
         allowed_extensions=values["ALLOWED_EXTENSIONS"],

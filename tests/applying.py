@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from io import BytesIO
 from pathlib import Path
 
+from careers.applications.delivery import Deliverer
 from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
@@ -107,3 +109,31 @@ def open_form(client, job: int = JOB, lang: str = "en") -> str:
     page = client.get(f"/{lang}/jobs/{job}/apply")
     assert page.status_code == 200, page.status_code
     return token_of(page.get_data(as_text=True))
+
+
+class Clock:
+    """A clock the test moves forward, so retries need no real waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time() + 5  # a little ahead, so what the form stores is already due
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[str]:
+    """Deliver, jumping the clock past every backoff, until nothing is pending."""
+    outcomes = []
+    for _ in range(limit):
+        outcome = deliverer.deliver_next()
+        if outcome is None:
+            pending = deliverer.outbox.summaries("pending")
+            if not pending:
+                return outcomes
+            clock.advance(3700)
+            continue
+        outcomes.append(outcome)
+    raise AssertionError(f"not idle after {limit} rounds: {outcomes}")

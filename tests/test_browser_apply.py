@@ -40,7 +40,9 @@ def fill(page, cv_path) -> None:
 @pytest.mark.parametrize("javascript", [True, False])
 def test_apply_with_and_without_javascript(browser, site, tmp_path, javascript):
     base, app = site
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 740})
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 360, "height": 740}
+    )
     page = context.new_page()
     page.goto(f"{base}/en/jobs/{JOB}")
     page.get_by_role("link", name="Apply now").first.click()
@@ -60,7 +62,9 @@ def test_files_over_the_limit_are_refused_before_upload(browser, site, tmp_path)
     context = browser.new_context()
     page = context.new_page()
     posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
     page.goto(f"{base}/en/jobs/{JOB}/apply")
     big = filegen.make_pdf(tmp_path / "huge.pdf")
     with big.open("ab") as handle:

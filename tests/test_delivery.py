@@ -23,22 +23,9 @@ from careers.personio.recruiting import RecruitingClient
 from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from .applying import JOB, apply_env, open_form, send, valid_fields
+from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, valid_fields
 from .conftest import SECRET
 from .filegen_office import make_docx
-
-
-class Clock:
-    """A clock the test moves forward, so retries need no real waiting."""
-
-    def __init__(self) -> None:
-        self.now = time.time() + 5  # a little ahead, so what the form stores is already due
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -91,21 +78,6 @@ def submit(app, tmp_path, *, email="juergen.mueller@example.com", with_files=Tru
     response = send(client, valid_fields(open_form(client), email=email), files)
     assert response.status_code == 303, response.status_code
     return response.headers["Location"]
-
-
-def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[str]:
-    """Deliver, jumping the clock past every backoff, until nothing is pending."""
-    outcomes = []
-    for _ in range(limit):
-        outcome = deliverer.deliver_next()
-        if outcome is None:
-            pending = deliverer.outbox.summaries("pending")
-            if not pending:
-                return outcomes
-            clock.advance(3700)
-            continue
-        outcomes.append(outcome)
-    raise AssertionError(f"not idle after {limit} rounds: {outcomes}")
 
 
 def row(app) -> sqlite3.Row:

@@ -143,7 +143,7 @@ def test_detail_redirects_to_the_canonical_url(client, sandbox):
     doc = tree(page)
     assert doc.xpath("//h1")[0].text_content().strip() == job.name
     assert doc.xpath("//link[@rel='canonical']/@href") == ["http://localhost" + canonical]
-    assert set(doc.xpath("//link[@rel='alternate']/@hreflang")) == {"en", "de"}
+    assert set(doc.xpath("//link[@rel='alternate']/@hreflang")) == {"en", "de", "x-default"}
     for block in job.descriptions:
         assert block.name in page.get_data(as_text=True)
 

@@ -110,7 +110,7 @@ def test_upload_two_files_and_create_application(api, personio, sandbox_server, 
 
     body = applicant(
         message="Hello!\nI build robots.",
-        recruiting_channel_id=42,
+        recruiting_channel_id=2001,
         tags=["careers-site", "robotics"],
         attributes=[
             {"id": "phone", "value": "+49 30 1234567"},
@@ -159,7 +159,7 @@ def test_upload_two_files_and_create_application(api, personio, sandbox_server, 
         page = http.get("/_sandbox/applications")
         assert page.headers["content-type"].startswith("text/html")
         for text in ("Jana Müller", "Senior Robotics Software Engineer", "I build robots.",
-                     "custom_attribute_1002", "friend", "robotics", "42", "certificate"):  # fmt: skip
+                     "custom_attribute_1002", "friend", "robotics", "2001", "certificate"):  # fmt: skip
             assert text in page.text, text
         assert f'href="/_sandbox/documents/{second.uuid}"' in page.text
         listed = http.get("/_sandbox/applications.json").json()

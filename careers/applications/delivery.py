@@ -34,6 +34,7 @@ RATE_LIMITED_WAIT = 60.0
 # Our clock and Personio's differ by the network delay; keep a margin inside the window.
 WINDOW_MARGIN = 0.5
 RATE_KEY = "personio-recruiting"
+CHANNEL_NOT_FOUND = "errors.posting-validation.channel-not-found"
 PARKED_RETENTION = 30 * 86400
 RECEIPT_RETENTION = 180 * 86400
 
@@ -160,6 +161,11 @@ class Deliverer:
             self.outbox.park(job.id, exc.reason, exc.detail)
             return "parked"
         except PermanentError as exc:
+            if CHANNEL_NOT_FOUND in exc.reasons and job.payload.get("recruiting_channel_id"):
+                # A wrong channel id must not cost the candidate the application.
+                self.outbox.drop_channel(job.id)
+                self.outbox.retry_later(job.id, self.clock(), exc.reason, exc.detail)
+                return "retry"
             if "errors.file-validation.file-not-exists" in exc.reasons and uuids:
                 # Uploaded long ago and gone at Personio: upload again, once per backoff.
                 self.outbox.forget_uploads(job.id)

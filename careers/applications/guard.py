@@ -102,6 +102,28 @@ def own_origins(host_url: str, public_url: str) -> set[str]:
     return {_origin(u) for u in (host_url, public_url) if u}
 
 
+class Attribution:
+    """Signs the landing URL's attribution for the form, so only values we saw come back."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._signer = URLSafeSerializer(secret_key, salt="careers.attribution")
+
+    def sign(self, values: dict[str, str]) -> str:
+        return self._signer.dumps(values) if values else ""
+
+    def read(self, token: str) -> dict[str, str]:
+        """The signed values, or nothing: a bad token costs the attribution, not the application."""
+        if not token or len(token) > 2000:
+            return {}
+        try:
+            values = self._signer.loads(token)
+        except BadSignature:
+            return {}
+        if not isinstance(values, dict):
+            return {}
+        return {str(k): str(v) for k, v in values.items() if isinstance(v, str)}
+
+
 class Receipts:
     """Receipt ids in URLs are signed: a forged or mistyped one is refused without a lookup."""
 

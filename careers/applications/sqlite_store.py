@@ -206,6 +206,19 @@ class SQLiteOutbox:
         with self._write() as db:
             db.execute("UPDATE documents SET uuid = NULL WHERE application_id = ?", (app_id,))
 
+    def drop_channel(self, app_id: int) -> None:
+        with self._write() as db:
+            row = db.execute("SELECT payload FROM applications WHERE id = ?", (app_id,)).fetchone()
+            if row is None or row["payload"] is None:
+                return
+            payload = json.loads(row["payload"])
+            channel = payload.pop("recruiting_channel_id", None)
+            if channel is not None:
+                payload["tags"] = [*payload.get("tags", []), f"channel:{channel}"]
+            db.execute(
+                "UPDATE applications SET payload = ? WHERE id = ?", (json.dumps(payload), app_id)
+            )
+
     def note_create_attempt(self, app_id: int) -> None:
         with self._write() as db:
             db.execute(
@@ -321,9 +334,11 @@ class SQLiteOutbox:
         return paths
 
     def counts(self) -> dict[str, int]:
-        rows = self._connection().execute(
-            "SELECT status, COUNT(*) AS n FROM applications GROUP BY status"
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute("SELECT status, COUNT(*) AS n FROM applications GROUP BY status")
+            .fetchall()
+        )
         return {r["status"]: r["n"] for r in rows}
 
     def referenced_paths(self) -> set[str]:

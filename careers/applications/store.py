@@ -94,6 +94,9 @@ class Outbox(Protocol):
     def forget_uploads(self, app_id: int) -> None:
         """Personio no longer knows our uuids: upload again on the next attempt."""
 
+    def drop_channel(self, app_id: int) -> None:
+        """Personio does not know our channel id: send it as a tag instead."""
+
     def note_create_attempt(self, app_id: int) -> None:
         """Committed before the create request: a later duplicate answer then means done."""
 

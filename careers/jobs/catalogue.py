@@ -90,9 +90,14 @@ class Catalogue:
         events = {
             lang: self.refresh_in_background(lang) for lang in self.languages if self._stale(lang)
         }
-        event = events.get(language)
-        if view is None and event is not None and wait > 0:
-            event.wait(wait)
+        if view is None and wait > 0:
+            # Cold start: wait (bounded) for every language without a copy, this one and the
+            # ones whose texts it may borrow, whoever started their refresh.
+            deadline = time.monotonic() + wait
+            for lang in self.languages:
+                event = events.get(lang) or self._langs[lang].in_flight
+                if self._views.get(lang) is None and event is not None:
+                    event.wait(max(0.0, deadline - time.monotonic()))
             view = self._views.get(language)
         return view
 

@@ -63,6 +63,7 @@ def check_application(
     attributes: dict[str, dict[str, Any]],
     is_published: Callable[[int], bool],
     is_uploaded: Callable[[str], bool],
+    channels: frozenset[int] = frozenset(),
 ) -> dict[str, list[str]]:
     """Field → reason codes for everything wrong with a parsed body; raises on shape errors."""
     _check_shape(body)
@@ -88,6 +89,9 @@ def check_application(
             fail("application_date", R + "invalid-date-format")
         elif day > date.today():
             fail("application_date", "errors.date-validation.date-in-the-future")
+    channel = body.get("recruiting_channel_id")
+    if channel is not None and channel not in channels:
+        fail("recruiting_channel_id", "errors.posting-validation.channel-not-found")
     phase = body.get("phase")
     if phase and phase["type"] == "system" and phase["id"] not in SYSTEM_PHASES:
         fail("phase", "errors.phase-validation.invalid-system-phase")

@@ -47,6 +47,9 @@ DEFAULT_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "custom_attribute_1003": {"type": "date", "label": "Privacy consent given on"},
     "custom_attribute_1004": {"type": "number", "label": "Notice period (weeks)"},
 }
+# Recruiting channels as created in Personio (Settings > Recruiting > Channels); an
+# application naming another id is refused with channel-not-found (§2.3).
+DEFAULT_CHANNELS: dict[int, str] = {2001: "LinkedIn", 2002: "StepStone", 2003: "Indeed"}
 # Personio's documented company budget: 20 requests per 60 s over both endpoints (§3).
 DEFAULT_RATE_LIMIT = (20, 60.0)
 # §2.2 says "20 MB" without saying which; we read it as MiB, the larger of the two.
@@ -291,6 +294,7 @@ class RecruitingApi:
                 attributes=attributes,
                 is_published=lambda job_id: self._find_position(job_id) is not None,
                 is_uploaded=uploaded.__contains__,
+                channels=frozenset(DEFAULT_CHANNELS),
             )
         except checks.BadBody:
             return problem(400, BAD_BODY)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from ..applications.guard import FormGuard, Receipts
+from ..applications.guard import Attribution, FormGuard, Receipts
 from ..applications.spool import Spool
 from ..applications.sqlite_store import SQLiteOutbox
 from ..applications.store import Outbox
@@ -33,6 +33,7 @@ class Services:
     spool: Spool
     guard: FormGuard
     receipts: Receipts
+    attribution: Attribution
 
 
 def services() -> Services:
@@ -43,17 +44,20 @@ def services() -> Services:
 def register(app: Flask, settings: Settings) -> None:
     """Wire the app in small steps, in the order they depend on each other."""
     register_services(app, settings)
-    from . import api, apply, errors, i18n, ops, pages, security
+    from . import api, apply, embed, errors, i18n, links, ops, pages, security, seo
 
     pages.register_language_converter(app, settings.languages)
     i18n.init_app(app)
+    links.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     ops.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(apply.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(seo.bp)
 
 
 def prepare_storage(settings: Settings) -> tuple[Outbox, Spool]:
@@ -88,5 +92,6 @@ def register_services(app: Flask, settings: Settings) -> None:
         spool=spool,
         guard=FormGuard(settings.secret_key),
         receipts=Receipts(settings.secret_key),
+        attribution=Attribution(settings.secret_key),
     )
     atexit.register(client.close)

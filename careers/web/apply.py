@@ -14,9 +14,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 
+from ..applications.attribution import channel_and_tags
 from ..applications.files import check_file, clean_filename
 from ..applications.form import FILE_CATEGORIES
 from ..applications.guard import (
@@ -34,6 +34,7 @@ from ..applications.validate import check_submission
 from ..personio.model import Position
 from . import services
 from .errors import Gone
+from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,16 @@ def _open_position(job_id: int) -> Position:
     return found[0]
 
 
-def _form(position: Position, *, values=None, errors=None, file_errors=None, status=200, notice=""):
+def _form(
+    position: Position,
+    *,
+    values=None,
+    errors=None,
+    file_errors=None,
+    status=200,
+    notice="",
+    attribution: str | None = None,
+):
     """Render the form; on errors keep what was typed and list every problem at the top."""
     svc = services()
     settings = svc.settings
@@ -73,6 +83,9 @@ def _form(position: Position, *, values=None, errors=None, file_errors=None, sta
         file_errors=file_errors or {},
         notice=notice,
         token=svc.guard.issue(position.id, g.lang),
+        attribution=svc.attribution.sign(attribution_args(request.args))
+        if attribution is None
+        else attribution,
         honeypot=HONEYPOT_FIELD,
         token_field=TOKEN_FIELD,
         limits=LIMITS,
@@ -145,11 +158,19 @@ def _accept(position: Position, submission) -> Response:
     except Expired:
         log.info("application form expired", extra={"reason": "token_expired"})
         checked = check_submission(submission.fields, settings.form, position.id, _today())
-        return _form(position, values=checked.values, status=422, notice="expired")
+        return _form(
+            position,
+            values=checked.values,
+            status=422,
+            notice="expired",
+            attribution=submission.value("attribution"),
+        )
     if submission.value(HONEYPOT_FIELD) or svc.guard.too_fast(ticket, settings.min_fill_seconds):
         # Spam: refused without saying why (SPEC §4); a fast human just sends it again.
         _refused("spam")
-        return _form(position, status=422, notice="retry")
+        return _form(
+            position, status=422, notice="retry", attribution=submission.value("attribution")
+        )
 
     checked = check_submission(submission.fields, settings.form, position.id, _today())
     documents, file_errors = _check_files(submission)
@@ -169,6 +190,7 @@ def _accept(position: Position, submission) -> Response:
             errors={name: field_error(code) for name, code in checked.errors.items()},
             file_errors=file_errors,
             status=422,
+            attribution=submission.value("attribution"),
         )
 
     client = client_key(settings.secret_key, request.remote_addr or "")
@@ -184,6 +206,13 @@ def _accept(position: Position, submission) -> Response:
         "message": checked.values.get("message", ""),
         "attributes": checked.attributes,
     }
+    channel, tags = channel_and_tags(
+        svc.attribution.read(submission.value("attribution")), settings.channels
+    )
+    if channel is not None:
+        payload["recruiting_channel_id"] = channel
+    if tags:
+        payload["tags"] = tags
     application = NewApplication(
         position_id=position.id,
         language=g.lang,
@@ -201,7 +230,7 @@ def _accept(position: Position, submission) -> Response:
     submission.files.clear()  # the outbox owns them now
     log.info("application accepted", extra={"documents": len(kept)})
     receipt = svc.receipts.make(public_id)
-    return redirect(url_for("apply.receipt", receipt=receipt), code=303)
+    return redirect(site_url("receipt", receipt=receipt), code=303)
 
 
 def _check_files(submission) -> tuple[list[NewDocument], dict[str, list[str]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -25,6 +26,7 @@ from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
+from .links import attribution_args, site_url
 from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
 from .present import FACET_NAMES, facts, label, salary_text, slugify
 
@@ -51,6 +53,8 @@ def template_helpers() -> dict:
         "salary_text": salary_text,
         "job_url": job_url,
         "absolute_url": absolute_url,
+        "site_url": site_url,
+        "attribution_args": attribution_args,
         "apply_url": apply_url,
         "settings": services().settings,
         "format_date": format_date,
@@ -73,23 +77,23 @@ def absolute_url(endpoint: str, **values) -> str:
 def job_url(
     position: Position, lang: str | None = None, *, external: bool = False, **kwargs
 ) -> str:
-    """The canonical detail URL: `/<lang>/jobs/<id>-<slug>`."""
-    build = absolute_url if external else url_for
-    return build(
-        "pages.detail",
-        lang=lang or g.lang,
-        job_id=position.id,
-        slug=slugify(position.name),
-        **kwargs,
-    )
+    """A job's URL, `/<lang>/jobs/<id>-<slug>`; absolute ones are always the full site's
+    (canonical), relative ones stay inside the widget when we are in it."""
+    values = dict(lang=lang or g.lang, job_id=position.id, slug=slugify(position.name), **kwargs)
+    if external:
+        return absolute_url("pages.detail", **values)
+    return site_url("detail", **values)
 
 
 def apply_url(position: Position) -> str:
     """Our form; in read-only mode Personio's own application form (SPEC §1)."""
     settings = services().settings
     if settings.read_only:
-        return f"{settings.personio_site_url}/job/{position.id}#apply"
-    return url_for("apply.form", job_id=position.id)
+        # Personio's own page knows the channel parameter too (personio-api.md §1.6).
+        channel = attribution_args(request.args).get("_pc")
+        query = f"?{urlencode({'_pc': channel})}" if channel else ""
+        return f"{settings.personio_site_url}/job/{position.id}{query}#apply"
+    return site_url("form", job_id=position.id)
 
 
 def current_snapshot() -> Snapshot:
@@ -169,7 +173,7 @@ def detail(job_id: int, slug: str | None = None) -> Response | str:
     position, text_lang = found
     canonical_slug = slugify(position.name)
     if slug != canonical_slug:
-        target = url_for("pages.detail", job_id=job_id, slug=canonical_slug, **request.args)
+        target = site_url("detail", job_id=job_id, slug=canonical_slug, **request.args)
         return redirect(target, code=301)
     return render_template(
         "jobs/detail.html",

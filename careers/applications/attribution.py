@@ -1,0 +1,39 @@
+"""Where a candidate came from, as Personio understands it (SPEC §6).
+
+Personio's job links carry a channel parameter `_pc` (personio-api.md §1.6), campaigns carry
+`utm_source`, `utm_medium` and `utm_campaign`. A numeric `_pc` is a recruiting channel id; a
+name is looked up in CAREERS_CHANNELS (`linkedin=2001,stepstone=2002`), and so is
+`utm_source` when there is no `_pc`. Everything we know also becomes tags, which Personio
+creates when they do not exist yet (§2.3), so nothing is lost when no channel id is known.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TAG_VALUE = re.compile(r"[^\w .:/@+-]+")
+
+
+def _tag(name: str, value: str) -> str:
+    return f"{name}:{_TAG_VALUE.sub('', value)[:80]}"
+
+
+def channel_and_tags(
+    values: dict[str, str], channels: dict[str, int]
+) -> tuple[int | None, list[str]]:
+    """recruiting_channel_id (or None) and tags for the attribution values of a landing URL."""
+    channel: int | None = None
+    tags: list[str] = []
+    pc = values.get("_pc", "").strip()
+    if pc.isdigit() and 0 < int(pc) < 2**31:
+        channel = int(pc)
+    elif pc:
+        channel = channels.get(pc.lower())
+        tags.append(_tag("channel", pc))
+    source = values.get("utm_source", "").strip()
+    if channel is None and source:
+        channel = channels.get(source.lower())
+    for name in ("utm_source", "utm_medium", "utm_campaign"):
+        if values.get(name, "").strip():
+            tags.append(_tag(name, values[name].strip()))
+    return channel, tags

@@ -1,0 +1,52 @@
+"""The iframe widget: the same pages without site chrome under /embed/, and /embed.js (SPEC §6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+
+from . import apply, pages
+from .i18n import preferred_language
+
+bp = Blueprint("embed", __name__)
+
+
+@bp.before_request
+def mark_embedded() -> None:
+    """Templates drop the chrome, links stay inside the widget, headers allow framing."""
+    g.embed = True
+
+
+# The views are the site's own; only the URLs and the frame around them differ.
+for rule, endpoint, view, methods in (
+    ("/embed/<lang:lang>/jobs", "job_list", pages.job_list, ["GET"]),
+    ("/embed/<lang:lang>/jobs/<int:job_id>", "detail", pages.detail, ["GET"]),
+    ("/embed/<lang:lang>/jobs/<int:job_id>-<slug>", "detail", pages.detail, ["GET"]),
+    ("/embed/<lang:lang>/jobs/<int:job_id>/apply", "form", apply.form, ["GET"]),
+    ("/embed/<lang:lang>/jobs/<int:job_id>/apply", "submit", apply.submit, ["POST"]),
+    ("/embed/<lang:lang>/applications/<receipt>", "receipt", apply.receipt, ["GET"]),
+):
+    bp.add_url_rule(rule, endpoint, view, methods=methods)
+
+
+@bp.get("/embed/")
+@bp.get("/embed")
+def pick_language() -> Response:
+    """A placeholder without data-lang gets the visitor's language; filters are kept."""
+    target = url_for(
+        "embed.job_list", lang=preferred_language(), **request.args.to_dict(flat=False)
+    )
+    response = redirect(target, code=302)
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/embed.js")
+def loader() -> Response:
+    """The loader host pages include; short cache so a fix reaches every site quickly."""
+    path = Path(current_app.static_folder or "") / "embed.js"
+    response = Response(path.read_bytes(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.add_etag()
+    return response.make_conditional(request)

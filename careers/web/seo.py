@@ -1,0 +1,301 @@
+"""Search-engine presence: JobPosting JSON-LD, Open Graph helpers, sitemap and robots.txt (SPEC §6)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from functools import cache
+
+from babel import Locale
+from flask import Blueprint, Response, g, request
+from lxml import etree
+from markupsafe import Markup, escape
+
+from ..config import FEED_LANGUAGES, Settings
+from ..jobs.catalogue import COLD_START_WAIT
+from ..personio.model import Position, Salary
+from . import services
+from .errors import FeedUnavailable
+from .pages import absolute_url, job_url
+
+bp = Blueprint("seo", __name__)
+
+# Personio codes (personio-api.md §1.4) → Google's employmentType values
+# (developers.google.com/search/docs/appearance/structured-data/job-posting). Personio keeps the
+# kind of contract and the hours apart; Google has one list for both, so a posting gets the
+# contract's value (if any) followed by the schedule's values:
+#
+#   employmentType   → value        schedule           → value
+#   permanent        → –            full-time          → FULL_TIME
+#   trainee          → –            part-time          → PART_TIME
+#   intern           → INTERN       full-or-part-time  → FULL_TIME, PART_TIME
+#   temporary        → TEMPORARY    anything else      → –
+#   freelance        → CONTRACTOR
+#   working_student  → PART_TIME    (a Werkstudent works part-time alongside studies; it is
+#                                    a job, not an internship, so no INTERN)
+#   any other code   → OTHER
+#
+# Trainee programmes are employment under Google's terms (it has no trainee/apprentice value),
+# so they carry only their hours. With nothing known, employmentType is left out, not guessed.
+CONTRACTS = {"intern": "INTERN", "temporary": "TEMPORARY", "freelance": "CONTRACTOR"}
+CONTRACTS["working_student"] = "PART_TIME"
+WITHOUT_CONTRACT_TYPE = {"", "permanent", "trainee"}
+SCHEDULES = {"full-time": ("FULL_TIME",), "part-time": ("PART_TIME",)}
+SCHEDULES["full-or-part-time"] = ("FULL_TIME", "PART_TIME")
+UNITS = {"yearly": "YEAR", "monthly": "MONTH", "weekly": "WEEK", "daily": "DAY", "hourly": "HOUR"}
+# Lower bound of each yearsOfExperience band in months; "lt-1" sets no minimum and is left out.
+EXPERIENCE_MONTHS = {"1-2": 12, "2-5": 24, "5-7": 60, "7-10": 84, "10-15": 120, "gt-15": 180}
+# Open Graph wants language_TERRITORY; other feed languages are de_DE, fr_FR, es_ES, …
+OG_LOCALES = {"en": "en_GB", "pt": "pt_PT"}
+
+# Personio's office is a free-text name; these words in it mean the work is done remotely.
+_REMOTE = re.compile(
+    r"remote|home[\s-]?office|anywhere|work(?:ing)?\s+from\s+home|mobiles?\s+arbeit|telecommut",
+    re.IGNORECASE,
+)
+_PARTS = re.compile(r"[()\[\],/|–—]|\s-\s")
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}  # regions CLDR lists as territories
+_COUNTRY_ALIASES = {"uk": "GB", "u.k.": "GB", "us": "US", "u.s.": "US", "usa": "US", "u.s.a.": "US"}
+_TAGS = re.compile(r"<[^>]+>")
+_JSON_IN_HTML = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+@cache
+def _countries() -> dict[str, str]:
+    """Country names in every feed language, casefolded → ISO 3166-1 alpha-2 code."""
+    names = dict(_COUNTRY_ALIASES)
+    for lang in FEED_LANGUAGES:
+        for code, name in Locale.parse(lang).territories.items():
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES:
+                names.setdefault(name.casefold(), code)
+    return names
+
+
+def _country_in(office: str) -> tuple[str, str] | None:
+    """(code, name as written) of a country an office name carries: 'Remote (Germany)', 'Vienna, Austria'."""
+    for part in _PARTS.split(_REMOTE.sub(" ", office)):
+        part = part.strip()
+        code = _countries().get(part.casefold())
+        if code:
+            return code, part
+    return None
+
+
+def _one_or_many(values: list):
+    """JSON-LD style: a single value stands alone, several make a list."""
+    return values[0] if len(values) == 1 else values
+
+
+def employment_types(position: Position) -> list[str]:
+    """Google's employmentType values for a posting (see the table above)."""
+    code = position.employment_type
+    values = [] if code in WITHOUT_CONTRACT_TYPE else [CONTRACTS.get(code, "OTHER")]
+    values += SCHEDULES.get(position.schedule, ())
+    return list(dict.fromkeys(values))
+
+
+def base_salary(salary: Salary | None) -> dict | None:
+    """A MonetaryAmount, when the feed has an amount and an ISO currency code."""
+    if salary is None or not re.fullmatch(r"[A-Z]{3}", salary.currency_code):
+        return None
+    low, high = sorted((salary.min, salary.max)) if salary.min and salary.max else (0, 0)
+    if low:
+        amounts = {"value": low} if low == high else {"minValue": low, "maxValue": high}
+    # One side only is an open range ("from €4,200", as the page says), not an exact salary.
+    elif salary.min or salary.max:
+        amounts = {"minValue": salary.min} if salary.min else {"maxValue": salary.max}
+    else:
+        return None
+    whole = {k: int(v) if v == int(v) else v for k, v in amounts.items()}  # 4200, not 4200.0
+    value = {"@type": "QuantitativeValue", **whole}
+    if salary.type in UNITS:
+        value["unitText"] = UNITS[salary.type]
+    return {"@type": "MonetaryAmount", "currency": salary.currency_code, "value": value}
+
+
+def _locations(position: Position, default_countries: tuple[str, ...] = ()) -> dict:
+    """jobLocation per office; remote "offices" become TELECOMMUTE with the country they name."""
+    places, countries, remote = [], [], False
+    for office in position.offices:
+        country = _country_in(office)
+        if _REMOTE.search(office):
+            remote = True
+            if country and country[1] not in countries:
+                countries.append(country[1])
+            continue
+        address = {"@type": "PostalAddress", "addressLocality": office}
+        if country:
+            locality = re.sub(r"\(\s*\)", "", office.replace(country[1], "")).strip(" ,-–/")
+            address.update(addressLocality=locality or office, addressCountry=country[0])
+        places.append({"@type": "Place", "address": address})
+    if remote and not countries:
+        # CAREERS_REMOTE_COUNTRIES: where applicants of a plain "Remote" office may live.
+        countries = list(default_countries)
+    data: dict = {}
+    if places:
+        data["jobLocation"] = _one_or_many(places)
+    # Google delists TELECOMMUTE without applicantLocationRequirements: a hybrid posting whose
+    # remote office names no country keeps its offices only. A posting that is remote only
+    # still says so, though without a country Google will report it as incomplete.
+    if countries:
+        data["jobLocationType"] = "TELECOMMUTE"
+        data["applicantLocationRequirements"] = _one_or_many(
+            [{"@type": "Country", "name": name} for name in countries]
+        )
+    elif remote and not places:
+        data["jobLocationType"] = "TELECOMMUTE"
+    return data
+
+
+def job_posting(position: Position, *, canonical_url: str, settings: Settings) -> dict:
+    """schema.org JobPosting for one position, with only what the feed actually says."""
+    data: dict = {"@context": "https://schema.org", "@type": "JobPosting", "title": position.name}
+    description = "".join(
+        (f"<h2>{escape(block.name)}</h2>" if block.name else "") + block.html
+        for block in position.descriptions
+    )
+    if description:
+        data["description"] = description
+    if position.created_at is not None:
+        data["datePosted"] = position.created_at.date().isoformat()
+    # No validThrough: Personio never says when a posting closes; it just leaves the feed
+    # (and the page then answers 410, which search engines understand).
+    company = settings.company_name
+    organization = {"@type": "Organization", "name": company}
+    if settings.public_url:
+        organization.update(sameAs=settings.public_url, url=settings.public_url)
+    data["hiringOrganization"] = organization
+    data.update(_locations(position, settings.remote_countries))
+    types = employment_types(position)
+    if types:
+        data["employmentType"] = _one_or_many(types)
+    salary = base_salary(position.salary)
+    if salary is not None:
+        data["baseSalary"] = salary
+    months = EXPERIENCE_MONTHS.get(position.years_of_experience)
+    if months is not None:
+        requirement = {"@type": "OccupationalExperienceRequirements", "monthsOfExperience": months}
+        data["experienceRequirements"] = requirement
+    data["identifier"] = {"@type": "PropertyValue", "name": company, "value": str(position.id)}
+    # Our form is on the posting's own page, unless applications go to Personio (read-only).
+    data["directApply"] = not settings.read_only
+    data["url"] = canonical_url
+    return data
+
+
+def json_ld_script(data: dict) -> Markup:
+    """A JSON-LD data block; feed text such as `</script>` cannot end it early.
+
+    A data block is never executed, so the CSP's `script-src 'self'` does not apply to it.
+    """
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_IN_HTML)
+    return Markup(f'<script type="application/ld+json">{body}</script>')
+
+
+def job_posting_ld(position: Position) -> Markup:
+    """The detail page's JSON-LD (a template helper)."""
+    posting = job_posting(
+        position, canonical_url=job_url(position, external=True), settings=services().settings
+    )
+    return json_ld_script(posting)
+
+
+def summary(position: Position, limit: int = 200) -> str:
+    """The first ~`limit` characters of the description as plain text (og:description)."""
+    text = " ".join(_TAGS.sub(" ", block.html) for block in position.descriptions)
+    text = " ".join(html.unescape(text).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:–-") + "…"
+
+
+def og_locale(lang: str) -> str:
+    """The og:locale of a page language."""
+    return OG_LOCALES.get(lang, f"{lang}_{lang.upper()}")
+
+
+def x_default_href(position: Position, alternates: list[tuple[str, str]]) -> str:
+    """The default language's version of this page, for hreflang="x-default"."""
+    default = services().settings.default_language
+    here = job_url(position, external=True)
+    return here if g.lang == default else dict(alternates).get(default, here)
+
+
+@bp.app_context_processor
+def seo_helpers() -> dict:
+    """Template helpers for the <head> of pages."""
+    return {
+        "job_posting_ld": job_posting_ld,
+        "og_description": summary,
+        "og_locale": og_locale,
+        "x_default_href": x_default_href,
+    }
+
+
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
+ROBOTS = (
+    "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /*/applications/\n\nSitemap: {sitemap}\n"
+)
+
+
+def _url(urlset, loc: str, lastmod: str, versions: dict[str, str], default: str) -> None:
+    """One <url> with its language versions (itself included) and x-default."""
+    url = etree.SubElement(urlset, f"{{{SITEMAP}}}url")
+    etree.SubElement(url, f"{{{SITEMAP}}}loc").text = loc
+    if lastmod:
+        etree.SubElement(url, f"{{{SITEMAP}}}lastmod").text = lastmod
+    if len(versions) < 2:
+        return
+    fallback = versions.get(default) or next(iter(versions.values()))
+    for hreflang, href in [*versions.items(), ("x-default", fallback)]:
+        etree.SubElement(url, f"{{{XHTML}}}link", rel="alternate", hreflang=hreflang, href=href)
+
+
+def _date(position: Position) -> str:
+    return position.created_at.date().isoformat() if position.created_at else ""
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """Every language's list page and every open job in each language whose feed has it."""
+    settings, catalogue = services().settings, services().catalogue
+    found = {lang: catalogue.snapshot(lang) for lang in settings.languages}
+    if None in found.values():  # on a cold start, another language's first fetch may be running
+        catalogue.wait_idle(COLD_START_WAIT)
+        found = {lang: catalogue.snapshot(lang, wait=0) for lang in found}  # views were rebuilt
+    snapshots = {lang: snapshot for lang, snapshot in found.items() if snapshot is not None}
+    if not snapshots:
+        raise FeedUnavailable()
+    default = settings.default_language
+    urlset = etree.Element(f"{{{SITEMAP}}}urlset", nsmap={None: SITEMAP, "xhtml": XHTML})
+    lists = {lang: absolute_url("pages.job_list", lang=lang) for lang in snapshots}
+    for lang, snapshot in snapshots.items():
+        newest = max((_date(p) for p in snapshot.positions), default="")
+        _url(urlset, lists[lang], newest, lists, default)
+    jobs: dict[int, dict[str, Position]] = {}
+    for lang, snapshot in snapshots.items():
+        for position in snapshot.positions:
+            jobs.setdefault(position.id, {})[lang] = position
+    for versions in jobs.values():
+        urls = {lang: job_url(p, lang, external=True) for lang, p in versions.items()}
+        for lang, position in versions.items():
+            _url(urlset, urls[lang], _date(position), urls, default)
+    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(urlset, encoding="UTF-8")
+    response = Response(body, mimetype="application/xml")
+    version = next(iter(snapshots.values())).version
+    key = f"{version}|{sorted(snapshots)}|{request.host_url}".encode()
+    response.set_etag(hashlib.blake2b(key, digest_size=12).hexdigest())
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Crawl all but the API and receipts; /embed/ stays open so crawlers see its noindex."""
+    body = ROBOTS.format(sitemap=absolute_url("seo.sitemap"))
+    return Response(body, mimetype="text/plain")
