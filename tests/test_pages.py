@@ -315,3 +315,16 @@ def test_unusable_data_dir_fails_start_up_with_one_line(tmp_path):
         create_app(env)
     [line] = info.value.problems
     assert line.startswith("CAREERS_DATA_DIR: cannot use ")
+
+
+def test_static_assets_are_versioned_and_cached_for_a_year(client, sandbox):
+    page = tree(client.get("/en/jobs"))
+    [css] = page.xpath("//link[@rel='stylesheet']/@href")
+    assert re.fullmatch(r"/static/careers\.css\?v=[0-9a-f]{12}", css)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    response.close()
+    unversioned = client.get("/static/careers.css")
+    assert "immutable" not in unversioned.headers.get("Cache-Control", "")
+    unversioned.close()

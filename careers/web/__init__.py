@@ -44,11 +44,12 @@ def services() -> Services:
 def register(app: Flask, settings: Settings) -> None:
     """Wire the app in small steps, in the order they depend on each other."""
     register_services(app, settings)
-    from . import api, apply, embed, errors, i18n, links, ops, pages, security, seo
+    from . import api, apply, assets, embed, errors, i18n, links, ops, pages, security, seo
 
     pages.register_language_converter(app, settings.languages)
     i18n.init_app(app)
     links.init_app(app)
+    assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     ops.init_app(app)
