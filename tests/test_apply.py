@@ -28,7 +28,7 @@ def stored(app) -> list:
 
 def spooled(app) -> list:
     spool = app.extensions["careers"].spool
-    return list(spool.incoming.iterdir()) + list(spool.stored.glob("*/*"))
+    return list(spool.incoming.iterdir()) + list(spool.stored.iterdir())
 
 
 def assert_nothing_kept(app, sandbox) -> None:

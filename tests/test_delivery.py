@@ -93,7 +93,7 @@ def test_delivery_sends_exactly_personios_body_then_forgets_the_candidate(
     app, sandbox, tmp_path, deliverer_for, clock
 ):
     receipt = submit(app, tmp_path)
-    stored_files = list(app.extensions["careers"].spool.stored.glob("*/*"))
+    stored_files = list(app.extensions["careers"].spool.stored.iterdir())
     hashes = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in stored_files)
     assert deliverer_for().deliver_next() == "delivered"
 
@@ -120,7 +120,7 @@ def test_delivery_sends_exactly_personios_body_then_forgets_the_candidate(
     assert sorted(d.sha256 for d in sandbox.received_documents.values()) == hashes
 
     # GDPR: once Personio has it, only the receipt remains here.
-    assert list(app.extensions["careers"].spool.stored.glob("**/*")) == []
+    assert list(app.extensions["careers"].spool.stored.iterdir()) == []
     record = row(app)
     assert record["status"] == "delivered" and record["payload"] is None
     page = app.test_client().get(receipt).get_data(as_text=True)

@@ -18,7 +18,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Spool:
-    """`incoming/` while a request streams in; `stored/<dir>/` once the outbox owns the files."""
+    """`incoming/` while a request streams in; `stored/` once the outbox owns the files."""
 
     def __init__(self, root: Path) -> None:
         self.incoming = Path(root) / "incoming"
@@ -33,37 +33,29 @@ class Spool:
         return path, os.fdopen(fd, "wb")
 
     def keep(self, paths: list[Path]) -> list[Path]:
-        """Flush to disk and move into a directory of their own; returns the new paths."""
-        target = self.stored / secrets.token_hex(12)
-        target.mkdir(mode=0o700)
+        """Flush each file to disk and move it under `stored/`; returns the new paths."""
         kept = []
         for path in paths:
             with open(path, "rb+") as handle:
                 os.fsync(handle.fileno())
-            destination = target / path.name
+            destination = self.stored / path.name  # already random, unique and ours
             os.replace(path, destination)
             kept.append(destination)
-        _fsync_dir(target)
-        _fsync_dir(self.stored)
+        if kept:
+            _fsync_dir(self.stored)  # the renames themselves survive a crash
         return kept
 
     @staticmethod
     def discard(paths) -> None:
-        """Delete files (rejected uploads, delivered applications) and their emptied directory."""
+        """Delete files: rejected uploads, delivered or purged applications."""
         for path in map(Path, paths):
             path.unlink(missing_ok=True)
-            parent = path.parent
-            if parent.name not in {"incoming", "stored"}:
-                try:
-                    parent.rmdir()
-                except OSError:
-                    pass  # not empty yet, or already gone
 
     def sweep(self, referenced: set[str], older_than: float = 3600) -> int:
         """Remove leftovers of crashed requests and files no application refers to."""
         limit = time.time() - older_than
         removed = 0
-        for path in list(self.incoming.iterdir()) + list(self.stored.glob("*/*")):
+        for path in list(self.incoming.iterdir()) + list(self.stored.iterdir()):
             if str(path) in referenced:
                 continue
             try:

@@ -140,7 +140,7 @@ class _Collector:
             if self.total_file_bytes > self.limits.total_file_bytes:
                 raise UploadRejected("total_too_large")
             assert self._handle is not None
-            self._handle.write(data[start:end])
+            self._handle.write(memoryview(data)[start:end])  # no copy of the chunk
         else:
             self._field.extend(data[start:end])
             if len(self._field) > self.limits.field_bytes:
