@@ -1,0 +1,473 @@
+"""Application benchmarks: run by hand (`python bench/bench_applications.py`), not in CI.
+
+Prints three figures, each against a baseline or budget measured in the same run:
+1. the server worker's peak RSS while it accepts one application of just under 64 MB of
+   files, above its idle RSS — target <= 32 MB;
+2. accepted applications/s (about 2 MB each) vs. raw POSTs of the same bytes to a route
+   that reads and drops them, same server (gunicorn, gthread) — target >= 0.5x;
+3. a backlog delivered to the sandbox's Recruiting API at its rate limit: share of the
+   request budget used and 429s received — target >= 90 %, no 429.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from careers.applications.delivery import WINDOW_MARGIN, Deliverer  # noqa: E402
+from careers.applications.spool import Spool  # noqa: E402
+from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
+from careers.applications.store import NewApplication, NewDocument  # noqa: E402
+from careers.config import RateLimit  # noqa: E402
+from careers.personio.recruiting import RecruitingClient  # noqa: E402
+from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+
+JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
+MB = 1_000_000  # Personio's (and upload.py's) megabyte
+MIB = 1024 * 1024
+BOUNDARY = "----CareersBenchBoundary7MA4YWxkTrZu0gW"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """bench.app under gunicorn as bench_jobs.py runs it: 1 worker, gthread, 4 threads."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench.app:app",
+        ],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def app_env(sandbox_url: str, data_dir: str) -> dict[str, str]:
+    """An app that takes applications (the default form: a CV is required)."""
+    return {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_url}/xml",
+        "CAREERS_PERSONIO_API_URL": sandbox_url,
+        "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
+        "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
+        "CAREERS_SECRET_KEY": "bench-secret-0123456789",
+        "CAREERS_DATA_DIR": data_dir,
+        "CAREERS_PRIVACY_URL": "https://nordlicht.example/privacy",
+        "CAREERS_MIN_FILL_SECONDS": "0",
+        "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
+    }
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def write_pdf(path: Path, size: int) -> Path:
+    """A valid one-page PDF of about `size` bytes: the bulk is an unreferenced binary stream
+    (as scanned pages are), written 1 MiB at a time, with exact xref offsets."""
+    text = b"BT /F1 18 Tf 72 720 Td (Lebenslauf) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
+        b" /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+    ]
+    padding = max(0, size - 1024)
+    block = random.Random(size).randbytes(MIB)
+    offsets = []
+    with path.open("wb") as out:
+        out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        for number, body in enumerate(objects, start=1):
+            offsets.append(out.tell())
+            out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+        offsets.append(out.tell())
+        out.write(b"6 0 obj\n<< /Length %d >>\nstream\n" % padding)
+        for start in range(0, padding, MIB):
+            out.write(block[: min(MIB, padding - start)])
+        out.write(b"\nendstream\nendobj\n")
+        xref = out.tell()
+        out.write(b"xref\n0 7\n0000000000 65535 f \n")
+        out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+        out.write(b"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return path
+
+
+def fields_for(token: str, n: int) -> dict[str, str]:
+    return {
+        "form_token": token,
+        "website": "",
+        "first_name": "Jürgen",
+        "last_name": f"Müller {n}",
+        "email": f"juergen.mueller+{n}@example.com",
+        "phone": "+49 40 1234567",
+        "message": "Hallo!\nIch freue mich auf eure Antwort.",
+        "consent": "yes",
+    }
+
+
+def encode_fields(fields: dict[str, str]) -> bytes:
+    """The text parts of a multipart body as browsers write them (files follow)."""
+    return b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+
+
+def encode_files(files: list[tuple[str, str, bytes]]) -> bytes:
+    """The file parts and the closing boundary."""
+    out = bytearray()
+    for name, filename, data in files:
+        out += (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        out += data + b"\r\n"
+    return bytes(out + f"--{BOUNDARY}--\r\n".encode())
+
+
+def token(client: httpx.Client) -> str:
+    """A fresh form token, fetched the way a candidate's browser gets one."""
+    page = client.get(f"/en/jobs/{JOB}/apply")
+    assert page.status_code == 200, page.status_code
+    marker = 'name="form_token" value="'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+# -- 1. memory -----------------------------------------------------------------------------------
+
+
+def status_kib(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def worker_pid(master: int) -> int:
+    """gunicorn's worker: the master's only child."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+            except (OSError, ValueError):
+                continue
+            if entry.name.isdigit() and int(stat.rpartition(")")[2].split()[1]) == master:
+                return int(entry.name)
+        time.sleep(0.1)
+    raise RuntimeError("no gunicorn worker")
+
+
+class PeakRss(threading.Thread):
+    """Polls a process's VmRSS every couple of milliseconds and keeps the largest value."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.samples = pid, 0, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, status_kib(self.pid, "VmRSS"))
+            self.samples += 1
+            time.sleep(0.002)
+
+
+def bench_memory(proc: subprocess.Popen, base: str, tmp: Path) -> None:
+    """Streaming to disk should keep the worker flat whatever the size of the upload."""
+    pid = worker_pid(proc.pid)
+    small = write_pdf(tmp / "small.pdf", 200_000)
+    sizes = {"cv": 19_990_000, "cover-letter": 19_990_000, "certificate": 19_990_000}
+    sizes["other"] = 63_900_000 - sum(sizes.values())
+    big = {name: write_pdf(tmp / f"{name}.pdf", size) for name, size in sizes.items()}
+    total = sum(path.stat().st_size for path in big.values())
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for n in range(3):  # warm-up: imports, libmagic, templates, SQLite
+            with small.open("rb") as fh:
+                answer = client.post(
+                    f"/en/jobs/{JOB}/apply",
+                    data=fields_for(token(client), n),
+                    files={"cv": ("cv.pdf", fh, "application/pdf")},
+                )
+            assert answer.status_code == 303, answer.status_code
+        fields = fields_for(token(client), 99)
+        time.sleep(0.5)
+        idle = status_kib(pid, "VmRSS")
+        try:  # "5" resets VmHWM to the current RSS (Linux >= 4.0)
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+            hwm_reset = True
+        except OSError:
+            hwm_reset = False
+        sampler = PeakRss(pid)
+        sampler.start()
+        handles = {name: path.open("rb") for name, path in big.items()}
+        try:
+            started = time.perf_counter()
+            # httpx streams file objects in 64 KiB chunks: the client never holds 64 MB.
+            answer = client.post(
+                f"/en/jobs/{JOB}/apply",
+                data=fields,
+                files={n: (f"{n}.pdf", fh, "application/pdf") for n, fh in handles.items()},
+            )
+            elapsed = time.perf_counter() - started
+        finally:
+            for fh in handles.values():
+                fh.close()
+            sampler.done.set()
+            sampler.join()
+        assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+    peak = max(sampler.peak, status_kib(pid, "VmHWM") if hwm_reset else 0)
+    print(
+        f"[1] one application with {len(big)} PDFs, {total / MB:.2f} MB of files, accepted (303) "
+        f"in {elapsed:.2f} s ({total / MB / elapsed:.0f} MB/s): worker RSS idle {idle / 1024:.1f} "
+        f"MiB, peak {peak / 1024:.1f} MiB, peak - idle {(peak - idle) / 1024:.1f} MiB "
+        f"(target <= 32 MB; {sampler.samples} samples"
+        f"{', VmHWM reset before the request' if hwm_reset else ''})"
+    )
+
+
+# -- 2. throughput -------------------------------------------------------------------------------
+
+
+def post_all(base: str, path: str, forms: list[bytes], files: bytes, clients: int, status: int):
+    """POST every form (text parts + the shared file parts) once from `clients` keep-alive
+    connections; the wall time taken."""
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    failures: list[object] = []
+
+    def run(share: list[bytes]) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for fields in share:
+                answer = client.post(path, content=fields + files, headers=headers)
+                if answer.status_code != status:
+                    failures.append(answer.status_code)
+
+    threads = [threading.Thread(target=run, args=(forms[i::clients],)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    assert not failures, failures[:5]
+    return elapsed
+
+
+def bench_throughput(base: str, tmp: Path, n: int, clients: int, rounds: int) -> None:
+    """What parsing, checking and storing durably cost on top of receiving the bytes."""
+    cv = write_pdf(tmp / "cv-1.5mb.pdf", 1_500_000).read_bytes()
+    letter = write_pdf(tmp / "letter-0.5mb.pdf", 500_000).read_bytes()
+    files = encode_files(
+        [("cv", "Lebenslauf.pdf", cv), ("cover-letter", "Anschreiben.pdf", letter)]
+    )
+    warm = 2 * clients
+    # Fetching the form is part of a candidate's flow, but not of what is measured here:
+    # every token is fetched first. Raw and accept runs alternate; the best of each counts.
+    with httpx.Client(base_url=base, timeout=30) as client:
+        forms = [
+            encode_fields(fields_for(token(client), 1000 + i)) for i in range(warm + rounds * n)
+        ]
+    apply_path = f"/en/jobs/{JOB}/apply"
+    post_all(base, apply_path, forms[:warm], files, clients, 303)
+    post_all(base, "/bench-discard", forms[:warm], files, clients, 200)
+    raw = accept = float("inf")
+    for r in range(rounds):
+        batch = forms[warm + r * n : warm + (r + 1) * n]
+        raw = min(raw, post_all(base, "/bench-discard", batch, files, clients, 200))
+        accept = min(accept, post_all(base, apply_path, batch, files, clients, 303))
+    size = (len(forms[-1]) + len(files)) / MB
+    print(
+        f"[2] {n} applications of {size:.2f} MB (2 PDFs), {clients} clients, best of {rounds}: "
+        f"accepted {n / accept:.1f}/s ({n * size / accept:.0f} MB/s); raw POST of the same "
+        f"bytes {n / raw:.1f}/s ({n * size / raw:.0f} MB/s); ratio {raw / accept:.2f}x "
+        "(target >= 0.5x)"
+    )
+
+
+# -- 3. backlog delivery -------------------------------------------------------------------------
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """The deliverer's transport, noting when each request left and what status came back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[float, int]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        sent = time.time()
+        response = super().handle_request(request)
+        self.log.append((sent, response.status_code))
+        return response
+
+
+def queue_backlog(outbox: SQLiteOutbox, spool: Spool, count: int, pdf: bytes) -> None:
+    """`count` accepted applications with one CV each, as the form would have stored them."""
+    for n in range(count):
+        path, fh = spool.new_file()
+        with fh:
+            fh.write(pdf)
+        (kept,) = spool.keep([path])
+        outbox.add(
+            NewApplication(
+                position_id=JOB,
+                language="en",
+                payload={
+                    "first_name": "Jürgen",
+                    "last_name": f"Müller {n}",
+                    "email": f"backlog+{n}@example.com",
+                    "message": "Hallo!",
+                    "attributes": [],
+                },
+                documents=(NewDocument("cv", "Lebenslauf.pdf", str(kept), len(pdf)),),
+            )
+        )
+
+
+def bench_backlog(tmp: Path, count: int, seconds: int, window: float) -> None:
+    """After an outage the backlog should drain at Personio's full budget, never beyond it."""
+    # Two requests per application (upload, create); never let the backlog run dry.
+    backlog = int((window / seconds + 2) * count / 2) + 1
+    outbox = SQLiteOutbox(tmp / "backlog.db")
+    spool = Spool(tmp / "spool")
+    queue_backlog(outbox, spool, backlog, write_pdf(tmp / "backlog.pdf", 100_000).read_bytes())
+    transport = RecordingTransport()
+    outcomes: list[str] = []
+    stop = threading.Event()
+    with SandboxServer() as server:
+        server.sandbox.set_rate_limit((count, float(seconds)))
+        client = RecruitingClient(
+            server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN, transport=transport
+        )
+        deliverer = Deliverer(
+            outbox, client, spool, RateLimit(count, seconds), stop=stop, on_outcome=outcomes.append
+        )
+        thread = threading.Thread(target=deliverer.run, kwargs={"idle_wait": 0.05})
+        thread.start()
+        while not transport.log:
+            time.sleep(0.001)
+        t0 = transport.log[0][0]
+        time.sleep(max(0.0, t0 + window - time.time()))
+        stop.set()
+        thread.join()
+        client.close()
+        logged = [r for r in server.sandbox.requests if r["path"].startswith("/v1/recruiting/")]
+        received = len(server.sandbox.received_applications)
+        uploads = len(server.sandbox.received_documents)
+    outbox.close()
+    # One delivery thread sends one request at a time, so the sandbox's log (arrival times,
+    # what Personio would see) and the transport's (statuses) pair up in order.
+    assert len(logged) == len(transport.log), (len(logged), len(transport.log))
+    arrivals = [(r["time"], status) for r, (_, status) in zip(logged, transport.log, strict=True)]
+    start = arrivals[0][0]
+    inside = [t for t, _ in arrivals if t < start + window]
+    refused = sum(1 for _, status in arrivals if status == 429)
+    admitted = [t for t, status in arrivals if status < 400]
+    # The most a client may send in [start, start + window) under a sliding window: `count`
+    # at once, then `count` more each time a window has passed.
+    budget = math.ceil(window / seconds) * count
+    # Steady state: a saturating client's request i and request i + count lie exactly one
+    # window apart; the mean gap says how close to that the deliverer keeps the pipe.
+    gaps = [admitted[i + count] - admitted[i] for i in range(len(admitted) - count)]
+    sustained = seconds / (sum(gaps) / len(gaps)) if gaps else float("nan")
+    print(
+        f"[3] backlog of {backlog} applications (1 PDF each) at {count}/{seconds} s for {window:g} s "
+        f"from the first request: {len(inside)} requests of a budget of {budget:g} → "
+        f"{100 * len(inside) / budget:.1f} % used (target >= 90 %); sustained over whole "
+        f"windows {100 * sustained:.1f} % (pacing margin {WINDOW_MARGIN} s per window); "
+        f"429s: {refused} (target 0); 'retry' outcomes: {outcomes.count('retry')}; "
+        f"delivered {outcomes.count('delivered')} applications, sandbox stored {received} "
+        f"applications and {uploads} documents"
+    )
+
+
+def rate(value: str) -> tuple[int, int]:
+    """COUNT/SECONDS in whole numbers, as CAREERS_PERSONIO_RATE_LIMIT is written."""
+    count, _, seconds = value.partition("/")
+    return int(count), int(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--applications", type=int, default=200, help="POSTs per throughput run")
+    parser.add_argument("--clients", type=int, default=4, help="client threads for [2]")
+    parser.add_argument("--rounds", type=int, default=3, help="raw/accept run pairs for [2]")
+    parser.add_argument("--personio-rate", type=rate, default=(20, 60), help="COUNT/SECONDS")
+    parser.add_argument("--window", type=float, default=180.0, help="delivery seconds for [3]")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 x 50 applications; [3] at 20/6 for 30 s"
+    )
+    parser.add_argument("--skip", default="", help="comma list of figures to skip, e.g. 3")
+    args = parser.parse_args()
+    if args.quick:
+        args.applications, args.rounds, args.personio_rate, args.window = 50, 2, (20, 6), 30.0
+    skip = set(args.skip.split(","))
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if not {"1", "2"} <= skip:
+            (tmp / "client").mkdir()
+            with SandboxServer() as sandbox:
+                proc, base = start_gunicorn(app_env(sandbox.url, str(tmp / "server")))
+                try:
+                    if "1" not in skip:
+                        bench_memory(proc, base, tmp / "client")
+                    if "2" not in skip:
+                        bench_throughput(
+                            base, tmp / "client", args.applications, args.clients, args.rounds
+                        )
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+        if "3" not in skip:
+            count, seconds = args.personio_rate
+            bench_backlog(tmp, count, seconds, args.window)
+
+
+if __name__ == "__main__":
+    main()
