@@ -1,0 +1,189 @@
+"""axe-core in Chromium: every page and state, both languages, zero WCAG 2.2 AA violations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from . import filegen
+from .applying import JOB, apply_env
+from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
+from .test_embed import _deliver
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+UNTRANSLATED = 1843366
+
+
+def axe_script() -> Path:
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).with_name("axe.min.js")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site(make_app, sandbox_server, tmp_path):
+    app = make_app(**apply_env(sandbox_server.url, tmp_path, submit_rate_limit="3/600"))
+    with live_server(app) as base:
+        yield base, app
+
+
+def audit(page, label: str) -> None:
+    """Run axe on the page as it is now; fail with every violation spelled out."""
+    page.add_script_tag(path=str(axe_script()))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        WCAG,
+    )
+    violations = [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+    assert violations == [], f"{label}: {json.dumps(violations, indent=1)}"
+
+
+def new_page(browser, *, javascript=True, width=1280):
+    # bypass_csp lets the test inject axe; the pages themselves run under their real CSP.
+    context = browser.new_context(
+        bypass_csp=True, java_script_enabled=javascript, viewport={"width": width, "height": 900}
+    )
+    return context, context.new_page()
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_browsing_pages(browser, site, sandbox, lang):
+    base, _ = site
+    context, page = new_page(browser)
+    for path, label in [
+        (f"/{lang}/jobs", "list"),
+        (f"/{lang}/jobs?department=Engineering&schedule=full-time&q=engineer", "list with filters"),
+        (f"/{lang}/jobs?q=zzzzqqq", "list without results"),
+        (f"/{lang}/jobs/1842907", "detail with salary"),
+        (f"/{lang}/jobs/{UNTRANSLATED}", "detail in another language"),
+        (f"/{lang}/jobs/999999", "404"),
+        (f"/embed/{lang}/jobs", "embedded list"),
+        (f"/embed/{lang}/jobs/{JOB}", "embedded detail"),
+        (f"/embed/{lang}/jobs/{JOB}/apply", "embedded form"),
+        (f"/{lang}/jobs/{JOB}/apply", "empty form"),
+    ]:
+        page.goto(base + path)
+        audit(page, f"{lang} {label}")
+    for width in (360,):
+        page.set_viewport_size({"width": width, "height": 740})
+        page.goto(f"{base}/{lang}/jobs")
+        page.locator("summary").first.click()
+        audit(page, f"{lang} list at {width}px with filters open")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_form_states(browser, site, sandbox, tmp_path, lang):
+    base, app = site
+    context, page = new_page(browser)
+    page.goto(f"{base}/{lang}/jobs/{JOB}/apply")
+    # Every kind of error: missing and malformed fields, a refused file, no consent.
+    page.evaluate("document.querySelector('form.apply-form').noValidate = true")
+    page.fill("#field-email", "not-an-email")
+    page.fill("#field-phone", "call me")
+    page.set_input_files("#file-cover-letter", str(filegen.make_html(tmp_path / "letter.pdf")))
+    page.click("button[type=submit]")
+    page.wait_for_selector("#error-summary")
+    audit(page, f"{lang} form with errors")
+    # Success, then the receipt in each state.
+    page.evaluate("document.querySelector('form.apply-form').noValidate = true")
+    page.fill("#field-first_name", "Jürgen")
+    page.fill("#field-last_name", "Müller")
+    page.fill("#field-email", "juergen@example.com")
+    page.fill("#field-phone", "+49 40 123456")
+    page.select_option("#field-custom_attribute_1002", "friend")
+    page.set_input_files("#file-cv", str(filegen.make_pdf(tmp_path / "cv.pdf")))
+    page.set_input_files("#file-cover-letter", [])
+    page.check("#field-consent")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/applications/**")
+    receipt = page.url
+    audit(page, f"{lang} receipt: received")
+    _deliver(app)
+    page.goto(receipt)
+    audit(page, f"{lang} receipt: forwarded")
+    context.close()
+
+
+def test_parked_receipt_and_limits(browser, site, sandbox, tmp_path):
+    base, app = site
+    context, page = new_page(browser)
+    sandbox.set_attributes({})
+    # A file over 20 MB that gets past the browser's check (here: the form cloned without
+    # its script's listeners) is stopped by the server: the 413 page.
+    big = filegen.make_pdf(tmp_path / "big.pdf")
+    with big.open("ab") as handle:
+        handle.truncate(20_000_001)
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+    page.evaluate(
+        "() => { const f = document.querySelector('form.apply-form'); const c = f.cloneNode(true); c.noValidate = true; f.replaceWith(c); }"
+    )
+    page.set_input_files("#file-cv", str(big))
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "413" in page.content()
+    audit(page, "en 413")
+    for i in range(3):
+        page.goto(f"{base}/de/jobs/{JOB}/apply")
+        page.fill("#field-first_name", "Ada")
+        page.fill("#field-last_name", "Lovelace")
+        page.fill("#field-email", f"ada{i}@example.com")
+        page.select_option("#field-custom_attribute_1002", "friend")
+        page.set_input_files("#file-cv", str(filegen.make_pdf(tmp_path / "cv.pdf")))
+        page.check("#field-consent")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/applications/**")
+    _deliver(app)
+    page.reload()
+    assert "genauer" in page.content() or "Aufmerksamkeit" in page.content()
+    audit(page, "de receipt: needs attention")
+    # The fourth application within ten minutes: 429.
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+    page.fill("#field-first_name", "Ada")
+    page.fill("#field-last_name", "Lovelace")
+    page.fill("#field-email", "ada9@example.com")
+    page.select_option("#field-custom_attribute_1002", "friend")
+    page.set_input_files("#file-cv", str(filegen.make_pdf(tmp_path / "cv.pdf")))
+    page.check("#field-consent")
+    page.click("button[type=submit]")
+    assert "429" in page.content()
+    audit(page, "en 429")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_gone_page(browser, site, sandbox, lang):
+    from careers.personio.sample_data import sample_positions
+
+    base, app = site
+    context, page = new_page(browser)
+    page.goto(f"{base}/{lang}/jobs")
+    app.extensions["careers"].catalogue.wait_idle()
+    for code in ("en", "de"):
+        sandbox.set_positions(code, [p for p in sample_positions(code) if p.id != JOB])
+    app.extensions["careers"].catalogue.refresh_all()
+    page.goto(f"{base}/{lang}/jobs/{JOB}")
+    assert "410" in page.content()
+    audit(page, f"{lang} 410")
+    context.close()

@@ -1,0 +1,122 @@
+"""Every page is light and talks to nobody else: measured in Chromium, request by request."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from . import filegen
+from .applying import JOB, apply_env
+from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
+
+BUDGET = 60 * 1024  # bytes per page, HTML + CSS + JS + images, before any compression
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+SERVED: list[str] = []
+
+
+@pytest.fixture
+def site(make_app, sandbox_server, tmp_path):
+    app = make_app(**apply_env(sandbox_server.url, tmp_path))
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):
+        SERVED.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = counting
+    SERVED.clear()
+    with live_server(app) as base:
+        yield base
+
+
+class Recorder:
+    """Every request a page makes, and the bytes of every answer."""
+
+    def __init__(self, page) -> None:
+        self.hosts: set[str] = set()
+        self.bytes = 0
+        self.urls: list[str] = []
+        page.on("request", lambda request: self.hosts.add(urlsplit(request.url).netloc))
+        page.on("response", self._response)
+
+    def _response(self, response) -> None:
+        self.urls.append(response.url)
+        try:
+            self.bytes += len(response.body())
+        except Exception:  # redirects have no body
+            pass
+
+    def reset(self) -> None:
+        self.hosts, self.bytes, self.urls = set(), 0, []
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_pages_stay_under_budget_and_first_party(browser, site, sandbox, tmp_path, lang):
+    context = browser.new_context()
+    page = context.new_page()
+    recorder = Recorder(page)
+    own = {urlsplit(site).netloc}
+    pages = [
+        f"/{lang}/jobs",
+        f"/{lang}/jobs?department=Engineering",
+        f"/{lang}/jobs/1842907",
+        f"/{lang}/jobs/{JOB}/apply",
+        f"/embed/{lang}/jobs",
+        f"/embed/{lang}/jobs/{JOB}/apply",
+        f"/{lang}/jobs/424242",
+    ]
+    for path in pages:
+        # A first visit: a fresh cache every time, so every asset counts.
+        context.clear_cookies()
+        page.goto("about:blank")
+        recorder.reset()
+        fresh = browser.new_context()
+        fresh_page = fresh.new_page()
+        fresh_recorder = Recorder(fresh_page)
+        fresh_page.goto(site + path)
+        fresh_page.wait_for_load_state("networkidle")
+        assert fresh_recorder.hosts <= own, (path, fresh_recorder.hosts)
+        assert fresh_recorder.bytes < BUDGET, (path, fresh_recorder.bytes, fresh_recorder.urls)
+        fresh.close()
+    # Submitting an application and landing on the receipt also stays first-party.
+    page.goto(f"{site}/{lang}/jobs/{JOB}/apply")
+    recorder.reset()
+    page.fill("#field-first_name", "Jürgen")
+    page.fill("#field-last_name", "Müller")
+    page.fill("#field-email", "juergen@example.com")
+    page.select_option("#field-custom_attribute_1002", "friend")
+    page.set_input_files("#file-cv", str(filegen.make_pdf(tmp_path / "cv.pdf")))
+    page.check("#field-consent")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/applications/**")
+    page.wait_for_load_state("networkidle")
+    assert recorder.hosts <= own
+    context.close()
+
+
+def test_second_visit_loads_only_the_page(browser, site, sandbox):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site}/en/jobs")
+    page.wait_for_load_state("networkidle")
+    assert any(path.startswith("/static/") for path in SERVED)
+    SERVED.clear()
+    page.goto(f"{site}/en/jobs/1842907")
+    page.wait_for_load_state("networkidle")
+    # The stylesheet and icon come from the browser cache (immutable, versioned URLs).
+    assert [path for path in SERVED if path.startswith("/static/")] == []
+    assert any(path.startswith("/en/jobs/1842907") for path in SERVED)
+    context.close()
