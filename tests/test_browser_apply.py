@@ -96,3 +96,65 @@ def test_after_an_error_focus_moves_to_the_summary(browser, site, tmp_path):
     assert link.get_attribute("href") == "#file-cv"
     assert page.input_value("#field-last_name") == "Müller"
     context.close()
+
+
+def test_apply_by_keyboard_only(browser, site, tmp_path):
+    """Tab order, visible focus, file input, error summary and its links, all by keyboard."""
+    base, app = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+
+    def tab_to(selector: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
+                outline = page.evaluate(
+                    "(() => { const s = getComputedStyle(document.activeElement);"
+                    " return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 })()"
+                )
+                assert outline, f"no visible focus on {selector}"
+                return
+        raise AssertionError(f"{selector} not reachable with Tab")
+
+    order = []
+    page.keyboard.press("Tab")
+    order.append(page.evaluate("document.activeElement.className"))
+    assert order == ["skip-link"]
+    tab_to("#field-first_name")
+    page.keyboard.type("Jürgen")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "field-last_name"  # reading order
+    page.keyboard.type("Müller")
+    tab_to("#field-email")
+    page.keyboard.type("juergen@example.com")
+    tab_to("#field-custom_attribute_1002")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#field-custom_attribute_1002") == "friend"
+    tab_to("#file-cv")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    # An HTML page named .pdf passes the browser's checks; the server finds it out.
+    chooser.value.set_files(str(filegen.make_html(tmp_path / "cv.pdf")))
+    tab_to("#field-consent")
+    page.keyboard.press("Space")
+    tab_to("button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#file-cv"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "file-cv"  # the link leads to the field
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(filegen.make_pdf(tmp_path / "real.pdf")))
+    tab_to("#field-consent")
+    if not page.is_checked("#field-consent"):
+        page.keyboard.press("Space")
+    tab_to("button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/applications/**")
+    assert app.extensions["careers"].outbox.summaries()[0].document_names == ("cv: real.pdf",)
+    context.close()
