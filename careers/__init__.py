@@ -37,6 +37,8 @@ def create_app(settings: Settings | Mapping[str, str] | None = None) -> Flask:
     )
 
     from .web import register
+    from .web.proxy import LoopbackProxyFix
 
     register(app, settings)
+    app.wsgi_app = LoopbackProxyFix(app.wsgi_app)
     return app

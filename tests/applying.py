@@ -89,6 +89,19 @@ def encode(fields: dict[str, str], files=()) -> tuple[bytes, str]:
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
+def multipart_kwargs(fields: dict, files=()) -> dict:
+    """Keyword arguments for a test-client POST of a browser-encoded form."""
+    body, content_type = encode(
+        fields,
+        [(f[0], f[1], f[2], f[3] if len(f) > 3 else "application/octet-stream") for f in files],
+    )
+    return {
+        "input_stream": BytesIO(body),
+        "content_length": len(body),
+        "content_type": content_type,
+    }
+
+
 def send(client, fields: dict, files=(), job: int = JOB, lang: str = "en", headers=None):
     """POST the form; files are (input name, path on disk, file name the browser reports[,
     content type])."""

@@ -8,7 +8,16 @@ import pytest
 from careers.applications.attribution import channel_and_tags
 
 from . import filegen
-from .applying import JOB, Clock, apply_env, run_until_idle, send, token_of, valid_fields
+from .applying import (
+    JOB,
+    Clock,
+    apply_env,
+    multipart_kwargs,
+    run_until_idle,
+    send,
+    token_of,
+    valid_fields,
+)
 
 ALLOWED = "https://www.acme.example https://*.acme.example"
 
@@ -82,7 +91,7 @@ def test_applying_inside_the_widget_ends_on_the_widget_receipt(app, client, sand
     body = valid_fields(token_of(page.get_data(as_text=True)))
     response = client.post(
         f"/embed/en/jobs/{JOB}/apply",
-        **_multipart(body, [("cv", cv, "cv.pdf")]),
+        **multipart_kwargs(body, [("cv", cv, "cv.pdf", "application/pdf")]),
         headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
     )
     assert response.status_code == 303
@@ -92,19 +101,6 @@ def test_applying_inside_the_widget_ends_on_the_widget_receipt(app, client, sand
         receipt.status_code == 200
         and "frame-ancestors 'self'" in receipt.headers["Content-Security-Policy"]
     )
-
-
-def _multipart(fields, files):
-    from io import BytesIO
-
-    from .applying import encode
-
-    body, content_type = encode(fields, [(n, p, f, "application/pdf") for n, p, f in files])
-    return {
-        "input_stream": BytesIO(body),
-        "content_length": len(body),
-        "content_type": content_type,
-    }
 
 
 def test_loader_script_and_language_pick(client, sandbox):
