@@ -10,7 +10,7 @@ FIELD_LABELS = {
     "last_name": _l("Last name"),
     "email": _l("Email"),
     "phone": _l("Phone"),
-    "location": _l("Where do you live?"),
+    "location": _l("Current location"),
     "birthday": _l("Date of birth"),
     "gender": _l("Gender"),
     "available_from": _l("Available from"),
@@ -42,7 +42,7 @@ def field_error(code: str) -> str:
         "required": _("Please fill in this field."),
         "required_file": _("Please attach this document."),
         "email": _("Please enter an email address like name@example.com."),
-        "phone": _("Please enter a phone number with digits only, e.g. +49 30 1234567."),
+        "phone": _("Please enter a phone number, e.g. +49 30 1234567."),
         "date": _("Please enter a date like 2025-04-30."),
         "date_range": _("Please check this date."),
         "option": _("Please choose one of the options."),
@@ -55,7 +55,7 @@ def field_error(code: str) -> str:
 
 def file_error(reason: str | None, name: str, extension: str) -> str:
     """The message for a refused file, naming it so the candidate knows which one."""
-    ext = extension.upper() or _("this type")
+    ext = extension.upper()  # never empty here: files without an allowed extension stop earlier
     messages = {
         "extension": _("“%(name)s” is not a file type we accept.", name=name),
         "empty": _("“%(name)s” is empty.", name=name),
