@@ -15,7 +15,6 @@ import argparse
 import math
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.server import start_gunicorn  # noqa: E402
 from careers.applications.delivery import WINDOW_MARGIN, Deliverer  # noqa: E402
 from careers.applications.spool import Spool  # noqa: E402
 from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
@@ -40,47 +40,6 @@ JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 MB = 1_000_000  # Personio's (and upload.py's) megabyte
 MIB = 1024 * 1024
 BOUNDARY = "----CareersBenchBoundary7MA4YWxkTrZu0gW"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """bench.app under gunicorn as bench_jobs.py runs it: 1 worker, gthread, 4 threads."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "bench.app:app",
-        ],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def app_env(sandbox_url: str, data_dir: str) -> dict[str, str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,62 +27,11 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.server import start_gunicorn  # noqa: E402
 from careers.personio.feed import FragmentCache, _parser, parse_feed  # noqa: E402
 from careers.personio.feedxml import render_feed  # noqa: E402
 from careers.personio.sample_data import synthetic_positions  # noqa: E402
 from careers.personio.sandbox import SandboxServer  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(
-    feed_url: str, data_dir: str, static_copy: str, ttl: int
-) -> tuple[subprocess.Popen, str]:
-    """The app under gunicorn as `careers serve` runs it, plus one route serving a file."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "CAREERS_PERSONIO_FEED_URL": feed_url,
-        "CAREERS_SECRET_KEY": "bench-secret-0123456789",
-        "CAREERS_DATA_DIR": data_dir,
-        "CAREERS_FEED_TTL": str(ttl),
-        "BENCH_STATIC_COPY": static_copy,
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "bench.app:app",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def throughput(url: str, seconds: float, clients: int = 4) -> float:
@@ -125,7 +73,15 @@ def bench_pages(seconds: float, samples: int) -> None:
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as tmp:
         static_copy = Path(tmp) / "list.html"
         static_copy.write_text("warming")
-        proc, base = start_gunicorn(f"{sandbox.url}/xml", tmp, str(static_copy), ttl=1)
+        proc, base = start_gunicorn(
+            {
+                "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
+                "CAREERS_SECRET_KEY": "bench-secret-0123456789",
+                "CAREERS_DATA_DIR": tmp,
+                "CAREERS_FEED_TTL": "1",
+                "BENCH_STATIC_COPY": str(static_copy),
+            }
+        )
         try:
             page = httpx.get(f"{base}/en/jobs", timeout=30)
             static_copy.write_bytes(page.content)

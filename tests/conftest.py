@@ -76,6 +76,20 @@ def client(app: Flask):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright, shared by every browser test."""
+    from .browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
 def catalogue_of(app: Flask):
     """The app's catalogue (tests reach services the way views do)."""
     return app.extensions["careers"].catalogue

@@ -9,7 +9,7 @@ import pytest
 
 from . import filegen
 from .applying import JOB, apply_env
-from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
+from .browser import live_server
 from .test_embed import _deliver
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -20,17 +20,6 @@ def axe_script() -> Path:
     import axe_playwright_python
 
     return Path(axe_playwright_python.__file__).with_name("axe.min.js")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -6,18 +6,7 @@ import pytest
 
 from . import filegen
 from .applying import JOB, apply_env
-from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+from .browser import live_server
 
 
 @pytest.fixture

@@ -8,20 +8,9 @@ import pytest
 
 from . import filegen
 from .applying import JOB, apply_env
-from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
+from .browser import live_server
 
 BUDGET = 60 * 1024  # bytes per page, HTML + CSS + JS + images, before any compression
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 SERVED: list[str] = []

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .form import GENDERS, FormSchema
+from .form import GENDERS, SYSTEM_FIELDS, FormSchema
 
 # Personio's own limits (personio-api.md §2.1): 255 for names, email and most attributes.
 MAX_TEXT = {
@@ -59,15 +59,7 @@ def check_submission(
         out.values[name] = _text(fields, name)
         if not out.values[name]:
             out.errors[name] = "required"
-    for name in (
-        "phone",
-        "location",
-        "birthday",
-        "gender",
-        "available_from",
-        "salary_expectations",
-        "message",
-    ):
+    for name in SYSTEM_FIELDS:
         if not schema.shown(name):
             continue
         value = out.values[name] = _text(fields, name)
