@@ -7,11 +7,6 @@
   if (window.parent === window) return;
   var root = document.documentElement;
   var last = 0;
-  /* careers.css stretches the body to the viewport (min-height: 100vh, for the full site's
-     footer). In a frame the viewport is the frame, so the measured height could only grow:
-     after a long page, a short one kept an empty band below it. (A CSSOM change, which the
-     policy's style-src 'self' allows, unlike a style attribute.) */
-  document.body.style.minHeight = "0";
 
   function post(message) {
     message.careers = 1;

@@ -48,7 +48,7 @@
   }
 
   function onMessage(event) {
-    // mutated
+    if (event.origin !== origin) return;
     var entry = null;
     frames.forEach(function (candidate) { if (candidate.frame.contentWindow === event.source) entry = candidate; });
     var data = event.data;
