@@ -54,6 +54,8 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_SUBMIT_RATE_LIMIT", "0/600", "COUNT/SECONDS"),
         ("CAREERS_FORM_FILE", "/nonexistent/form.toml", "does not exist"),
         ("CAREERS_SECRET_KEY", "short", "at least 16"),
+        ("CAREERS_CHANNELS", "linkedin", "is not name=id"),
+        ("CAREERS_CHANNELS", "linkedin=abc", "is not name=id"),
     ],
 )
 def test_each_bad_value_gives_one_line_naming_the_variable(name, value, message):
@@ -102,6 +104,18 @@ def test_secrets_never_appear_in_repr():
         }
     )
     assert "tok-SECRET-123" not in repr(s) and "s" * 32 not in repr(s)
+
+
+def test_channels_and_remote_countries():
+    s = load_settings(
+        {
+            **BASE,
+            "CAREERS_CHANNELS": "LinkedIn=2001, stepstone = 2002",
+            "CAREERS_REMOTE_COUNTRIES": "Germany, Austria",
+        }
+    )
+    assert s.channels == {"linkedin": 2001, "stepstone": 2002}
+    assert s.remote_countries == ("Germany", "Austria")
 
 
 def test_languages_are_normalised_and_deduplicated():

@@ -36,6 +36,7 @@ from . import services
 from .errors import Gone
 from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
+from .pages import apply_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
@@ -101,7 +102,7 @@ def form(job_id: int) -> Response:
     """The empty form, or Personio's own form in read-only mode."""
     position = _open_position(job_id)
     if services().settings.read_only:
-        return redirect(f"{services().settings.personio_site_url}/job/{position.id}#apply")
+        return redirect(apply_url(position))  # Personio's form, channel parameter kept
     return _form(position)
 
 
