@@ -69,7 +69,7 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def bench_pages(seconds: float, samples: int) -> None:
+def bench_pages(seconds: float, samples: int, rounds: int = 5) -> None:
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as tmp:
         static_copy = Path(tmp) / "list.html"
         static_copy.write_text("warming")
@@ -94,18 +94,30 @@ def bench_pages(seconds: float, samples: int) -> None:
                 f"bytes: {static:,.0f} req/s; ratio {dynamic / static:.2f}x (target >= 0.5x)"
             )
 
-            time.sleep(1.1)  # let the copy go stale so every request would like a refresh
-            normal = latencies(f"{base}/en/jobs", samples)
-            sandbox.sandbox.inject(kind="hang", delay=120)
-            time.sleep(1.1)
-            hanging = latencies(f"{base}/en/jobs", samples)
+            # Alternate the two conditions in rounds and take the median of each side's p99:
+            # a single p99 of millisecond requests on a shared machine swings by half.
+            normal_p99, hanging_p99, normal_p50, hanging_p50 = [], [], [], []
+            for _ in range(rounds):
+                sandbox.sandbox.release()
+                sandbox.sandbox.clear_faults()
+                sandbox.sandbox.rearm()
+                time.sleep(1.1)  # let the copy go stale so every request would like a refresh
+                normal = latencies(f"{base}/en/jobs", samples)
+                sandbox.sandbox.inject(kind="hang", delay=120)
+                time.sleep(1.1)
+                hanging = latencies(f"{base}/en/jobs", samples)
+                normal_p99.append(p99(normal))
+                hanging_p99.append(p99(hanging))
+                normal_p50.append(statistics.median(normal))
+                hanging_p50.append(statistics.median(hanging))
             sandbox.sandbox.release()
             sandbox.sandbox.clear_faults()
+            n99, h99 = statistics.median(normal_p99), statistics.median(hanging_p99)
             print(
-                f"[2] list latency p50/p99: normal {statistics.median(normal) * 1000:.1f}/"
-                f"{p99(normal) * 1000:.1f} ms; upstream hanging {statistics.median(hanging) * 1000:.1f}/"
-                f"{p99(hanging) * 1000:.1f} ms; p99 ratio {p99(hanging) / p99(normal):.2f}x "
-                "(target <= 1.2x)"
+                f"[2] list latency p50/p99 (median of {rounds} rounds of {samples}): normal "
+                f"{statistics.median(normal_p50) * 1000:.1f}/{n99 * 1000:.1f} ms; upstream hanging "
+                f"{statistics.median(hanging_p50) * 1000:.1f}/{h99 * 1000:.1f} ms; "
+                f"p99 ratio {h99 / n99:.2f}x (target <= 1.2x)"
             )
         finally:
             proc.terminate()
