@@ -139,6 +139,12 @@ def _company_id(value: str) -> str:
     return value
 
 
+def _token(value: str) -> str:
+    if not re.fullmatch(r"[\x21-\x7e]+", value):
+        raise ValueError("must be the token alone: printable ASCII, no spaces or line breaks")
+    return value
+
+
 def _rate(value: str) -> RateLimit:
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
     if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
@@ -207,7 +213,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "PERSONIO_FEED_URL": (_url, None),
     "PERSONIO_API_URL": (_url, "https://api.personio.de"),
     "PERSONIO_COMPANY_ID": (_company_id, ""),
-    "PERSONIO_RECRUITING_TOKEN": (str.strip, ""),
+    "PERSONIO_RECRUITING_TOKEN": (_token, ""),
     "PERSONIO_RATE_LIMIT": (_rate, "20/60"),
     "LANGUAGES": (_languages, "en,de"),
     "FEED_TTL": (_positive_int, "300"),

@@ -55,6 +55,8 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_FORM_FILE", "/nonexistent/form.toml", "does not exist"),
         ("CAREERS_SECRET_KEY", "short", "at least 16"),
         ("CAREERS_CHANNELS", "linkedin", "is not name=id"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tok-SECRET\nline2", "printable ASCII"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tök", "printable ASCII"),
         ("CAREERS_CHANNELS", "linkedin=abc", "is not name=id"),
     ],
 )

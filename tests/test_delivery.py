@@ -315,3 +315,27 @@ def test_a_worker_killed_mid_delivery_resumes_without_a_duplicate(
     assert len(sandbox.received_applications) == 1
     assert len(sandbox.received_documents) == 2
     assert row(app)["payload"] is None
+
+
+def test_an_operator_retry_never_takes_a_lease_away(app, sandbox, tmp_path, deliverer_for, clock):
+    submit(app, tmp_path)
+    worker = deliverer_for()
+    job = worker.outbox.claim(worker.owner, 300)
+    assert job is not None
+    assert not worker.outbox.requeue(job.id)  # a worker holds it
+    assert worker.outbox.claim("other-host:1:x", 300) is None
+    clock.advance(301)
+    assert worker.outbox.requeue(job.id)  # the lease ran out: an operator may push it
+
+
+def test_a_worker_that_lost_its_lease_stops_touching_the_application(
+    app, sandbox, tmp_path, deliverer_for, clock
+):
+    submit(app, tmp_path)
+    slow, fast = deliverer_for(), deliverer_for()
+    job = slow.outbox.claim(slow.owner, 300)
+    clock.advance(301)  # slow stalls past its lease; fast takes over
+    assert fast.deliver_next() == "delivered"
+    assert slow._deliver(job) == "lease_lost"
+    assert len(sandbox.received_applications) == 1
+    assert len(sandbox.received_documents) == 2

@@ -132,6 +132,8 @@ def test_loader_script_and_language_pick(client, sandbox):
         ({"_pc": "99999999999999"}, {}, (None, ["channel:99999999999999"])),
         ({"utm_source": "<script>x</script>"}, {}, (None, ["utm_source:scriptx/script"])),
         ({}, {"linkedin": 1}, (None, [])),
+        ({"_pc": "²"}, {}, (None, ["channel:²"])),  # a digit to str.isdigit, not to int()
+        ({"_pc": "١٢"}, {}, (None, ["channel:١٢"])),
     ],
 )
 def test_channel_and_tags(values, channels, expected):
@@ -191,6 +193,14 @@ def test_an_unknown_channel_id_does_not_cost_the_application(app, client, sandbo
     assert outcomes == ["retry", "delivered"]
     body = sandbox.received_applications[0]["body"]
     assert "recruiting_channel_id" not in body and body["tags"] == ["channel:777"]
+
+
+def test_a_non_ascii_digit_channel_is_a_tag_not_a_crash(app, client, sandbox, tmp_path):
+    form = client.get(f"/en/jobs/{JOB}/apply?_pc=%C2%B2")
+    fields = valid_fields(token_of(form.get_data(as_text=True)))
+    fields["attribution"] = doc(form).xpath("//input[@name='attribution']/@value")[0]
+    cv = filegen.make_pdf(tmp_path / "cv.pdf")
+    assert send(client, fields, [("cv", cv, "cv.pdf")]).status_code == 303
 
 
 def test_read_only_apply_links_keep_the_channel(make_app, sandbox, sandbox_server):

@@ -409,3 +409,28 @@ def test_damaged_files_never_raise(tmp_path: Path) -> None:
                 data[at : at + 4] = word
         path.write_bytes(bytes(data))
         assert check_file(path, f"x.{ext}", ALL).reason in tags
+
+
+def _zip64_pointing_nowhere(path: Path, offset: int) -> Path:
+    """A real zip whose end record claims zip64 and whose locator points at `offset`."""
+    import struct
+
+    filegen.make_zip(path)
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 0xFFFF, 0xFFFF)  # entry counts: "see zip64"
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, offset, 1)
+    path.write_bytes(bytes(data[:end]) + locator + bytes(data[end:]))
+    return path
+
+
+@pytest.mark.parametrize("offset", [2**64 - 1, 2**63, 10**12])
+@pytest.mark.parametrize("ext", ["zip", "docx", "odt"])
+def test_zip64_offsets_from_the_file_are_never_trusted(tmp_path, offset, ext):
+    path = _zip64_pointing_nowhere(tmp_path / f"evil.{ext}", offset)
+    verdict = check_file(path, f"evil.{ext}", ALL)
+    assert not verdict.ok and verdict.reason in {
+        "container_structure",
+        "unreadable",
+        "content_mismatch",
+    }

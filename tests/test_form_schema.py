@@ -101,6 +101,7 @@ def test_documents_table_chooses_file_inputs(tmp_path):
             "position ids",
         ),
         ('[documents]\ncv = "always"\n', 2, "cv must be one of"),
+        ("field = [1]\n", 1, "must be a [[field]] table"),
         ('[documents]\nphoto = "optional"\n', 2, "unknown documents entry 'photo'"),
     ],
 )

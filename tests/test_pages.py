@@ -328,3 +328,26 @@ def test_static_assets_are_versioned_and_cached_for_a_year(client, sandbox):
     unversioned = client.get("/static/careers.css")
     assert "immutable" not in unversioned.headers.get("Cache-Control", "")
     unversioned.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/jobs/1842958?job_id=5",
+        "/en/jobs/1842958?slug=x&_method=POST&lang=xx&_anchor=x&_external=1",
+        "/en/jobs?department=Engineering&_anchor=x&_method=POST&lang=de&page=2&job_id=1",
+        "/embed/en/jobs?department=Engineering&_anchor=x&lang=de",
+        "/embed/?lang=de&_anchor=x&_method=POST",
+        "/embed/?lang=xx",
+    ],
+)
+def test_odd_query_parameters_never_reach_url_building(client, sandbox, path):
+    response = client.get(path)
+    assert response.status_code in {200, 301, 302}, response.status_code
+    if response.status_code in {301, 302}:
+        location = response.headers["Location"]
+        assert location.startswith("/") and "#" not in location and "_method" not in location
+        assert "/xx/" not in location
+    else:
+        hrefs = tree(response).xpath("//a/@href")
+        assert not [h for h in hrefs if "_anchor" in h or "['" in h or "_method" in h]

@@ -25,7 +25,7 @@ def channel_and_tags(
     channel: int | None = None
     tags: list[str] = []
     pc = values.get("_pc", "").strip()
-    if pc.isdigit() and 0 < int(pc) < 2**31:
+    if re.fullmatch(r"[0-9]{1,10}", pc) and 0 < int(pc) < 2**31:
         channel = int(pc)
     elif pc:
         channel = channels.get(pc.lower())

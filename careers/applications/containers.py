@@ -43,6 +43,8 @@ class ZipEntry:
 
 def _read_at(fh: BinaryIO, offset: int, length: int) -> bytes:
     """Exactly `length` bytes at `offset`, or ContainerError: a short read is a broken container."""
+    if offset < 0 or length < 0 or offset > 2**62:  # offsets come from the file: never trust them
+        raise ContainerError("offset out of range")
     fh.seek(offset)
     data = fh.read(length)
     if len(data) != length:

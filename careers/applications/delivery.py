@@ -132,8 +132,11 @@ class Deliverer:
         while True:
             wait = self.outbox.take_slot(RATE_KEY, self.rate.count, window)
             if wait <= 0:
-                self.outbox.extend_lease(job.id, self.owner, LEASE_SECONDS)
+                if not self.outbox.extend_lease(job.id, self.owner, LEASE_SECONDS):
+                    raise _LeaseLost()  # another worker has it now: stop touching it
                 return
+            if not self.outbox.extend_lease(job.id, self.owner, LEASE_SECONDS):
+                raise _LeaseLost()
             if self.stop.wait(min(wait, 5.0)):
                 raise _Stopped()
 
@@ -154,6 +157,9 @@ class Deliverer:
         except _Stopped:
             self.outbox.retry_later(job.id, self.clock(), "worker_stopped")
             return "interrupted"
+        except _LeaseLost:
+            log.warning("lease lost", extra={"application": job.id, "reason": "lease_lost"})
+            return "lease_lost"
         except DuplicateApplicant as exc:
             if job.create_attempts > 0:
                 # An earlier create's answer was lost; Personio has it (personio-api.md §3).
@@ -200,6 +206,10 @@ class Deliverer:
         self._next_housekeeping = now + 600
         self.spool.discard(self.outbox.purge(now - PARKED_RETENTION, now - RECEIPT_RETENTION))
         self.spool.sweep(self.outbox.referenced_paths())
+
+
+class _LeaseLost(Exception):
+    """Our lease ran out and another worker claimed the application."""
 
 
 class _Stopped(Exception):

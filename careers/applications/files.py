@@ -9,6 +9,7 @@ and contents are never logged. Nothing is executed, extracted or decompressed.
 from __future__ import annotations
 
 import re
+import struct
 import threading
 import unicodedata
 import zlib
@@ -287,7 +288,8 @@ def check_file(
             return FileVerdict(False, CONTENT_MISMATCH, ext, mimetype)
         with path.open("rb") as fh:
             sound = _STRUCTURE[ext](fh, size)
-    except (OSError, magic.MagicException):
+    except (OSError, ValueError, OverflowError, struct.error, magic.MagicException):
+        # A hostile container can make any parser choke: that is a refusal, never a crash.
         return FileVerdict(False, UNREADABLE, ext, "")
     if not sound:
         reason = CONTENT_MISMATCH if ext in _TEXT_EXTENSIONS else CONTAINER_STRUCTURE

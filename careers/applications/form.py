@@ -197,6 +197,8 @@ def _labels(value: object, languages: tuple[str, ...], where: str) -> dict[str, 
 
 def _extra_field(raw, languages, line_of, fail) -> ExtraField:
     """Check one [[field]] table."""
+    if not isinstance(raw, dict):
+        raise fail(line_of("field"), "each field must be a [[field]] table")
     unknown = set(raw) - _FIELD_KEYS
     if unknown:
         name = sorted(unknown)[0]

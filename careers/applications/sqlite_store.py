@@ -264,10 +264,13 @@ class SQLiteOutbox:
     def requeue(self, app_id: int) -> bool:
         now = self.clock()
         with self._write() as db:
+            # A pending application some worker holds is left alone: taking its lease away
+            # would let a second worker deliver it at the same time.
             changed = db.execute(
                 "UPDATE applications SET status = ?, next_attempt_at = ?, lease_owner = NULL,"
-                " lease_until = NULL, updated_at = ? WHERE id = ? AND status IN (?, ?)",
-                (PENDING, now, now, app_id, PENDING, PARKED),
+                " lease_until = NULL, updated_at = ? WHERE id = ? AND (status = ?"
+                " OR (status = ? AND (lease_until IS NULL OR lease_until < ?)))",
+                (PENDING, now, now, app_id, PARKED, PENDING, now),
             ).rowcount
         return changed == 1
 

@@ -271,9 +271,9 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 def _describe(exc: Exception) -> str:
-    """Exception class and message for logs."""
-    message = str(exc)
-    return _clip(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+    """The exception's class only: a local protocol error's message can quote our own
+    request headers, token included, and this text is stored and shown to operators."""
+    return type(exc).__name__
 
 
 def _clip(text: str) -> str:

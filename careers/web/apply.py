@@ -199,7 +199,6 @@ def _accept(position: Position, submission) -> Response:
     wait = svc.outbox.take_slot(f"submit:{client}", limit.count, limit.seconds)
     if wait > 0:
         return _too_many(wait)
-    kept = svc.spool.keep([f.path for f in submission.files])
     payload = {
         "first_name": checked.values["first_name"],
         "last_name": checked.values["last_name"],
@@ -214,19 +213,21 @@ def _accept(position: Position, submission) -> Response:
         payload["recruiting_channel_id"] = channel
     if tags:
         payload["tags"] = tags
-    application = NewApplication(
-        position_id=position.id,
-        language=g.lang,
-        payload=payload,
-        documents=tuple(
-            NewDocument(doc.category, doc.filename, str(path), doc.size)
-            for doc, path in zip(documents, kept, strict=True)
-        ),
-    )
+    kept: list = []
     try:
+        kept = svc.spool.keep([f.path for f in submission.files])
+        application = NewApplication(
+            position_id=position.id,
+            language=g.lang,
+            payload=payload,
+            documents=tuple(
+                NewDocument(doc.category, doc.filename, str(path), doc.size)
+                for doc, path in zip(documents, kept, strict=True)
+            ),
+        )
         public_id = svc.outbox.add(application)
-    except Exception:
-        svc.spool.discard(kept)
+    except BaseException:
+        svc.spool.discard(kept)  # not stored: leave nothing behind
         raise
     submission.files.clear()  # the outbox owns them now
     log.info("application accepted", extra={"documents": len(kept)})

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, redirect, request, url_fo
 
 from . import apply, pages
 from .i18n import preferred_language
+from .links import list_args
 
 bp = Blueprint("embed", __name__)
 
@@ -34,9 +35,10 @@ for rule, endpoint, view, methods in (
 @bp.get("/embed")
 def pick_language() -> Response:
     """A placeholder without data-lang gets the visitor's language; filters are kept."""
-    target = url_for(
-        "embed.job_list", lang=preferred_language(), **request.args.to_dict(flat=False)
-    )
+    lang = request.args.get("lang")
+    if lang not in current_app.extensions["careers"].settings.languages:
+        lang = preferred_language()
+    target = url_for("embed.job_list", lang=lang, **list_args(request.args))
     response = redirect(target, code=302)
     response.vary.add("Accept-Language")
     return response

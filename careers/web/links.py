@@ -26,6 +26,19 @@ ATTRIBUTION = ("_pc", "utm_source", "utm_medium", "utm_campaign")
 _VALUE = re.compile(r"[\w .:/@+-]{1,100}")
 
 
+# Query parameters a list URL may carry: filters, search, sort, page, attribution.
+LIST_PARAMS = (
+    "office", "department", "employment_type", "schedule", "seniority", "experience",
+    "subcompany", "category", "q", "sort", "page", *ATTRIBUTION,
+)  # fmt: skip
+
+
+def list_args(args) -> dict[str, list[str]]:
+    """The known parameters of a query string, for building links from it: anything else
+    (`_anchor`, `lang`, `job_id`, …) would be read by url_for as an instruction."""
+    return {name: args.getlist(name) for name in LIST_PARAMS if args.getlist(name)}
+
+
 def site_url(name: str, **values) -> str:
     """URL of one of our pages, on the same side (site or widget) as the current request."""
     endpoint = ENDPOINTS[name][1 if g.get("embed") else 0]

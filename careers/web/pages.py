@@ -26,7 +26,7 @@ from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
-from .links import attribution_args, site_url
+from .links import attribution_args, list_args, site_url
 from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
 from .present import FACET_NAMES, facts, label, salary_text, slugify
 
@@ -55,6 +55,7 @@ def template_helpers() -> dict:
         "absolute_url": absolute_url,
         "site_url": site_url,
         "attribution_args": attribution_args,
+        "list_args": list_args,
         "apply_url": apply_url,
         "settings": services().settings,
         "format_date": format_date,
@@ -173,7 +174,7 @@ def detail(job_id: int, slug: str | None = None) -> Response | str:
     position, text_lang = found
     canonical_slug = slugify(position.name)
     if slug != canonical_slug:
-        target = site_url("detail", job_id=job_id, slug=canonical_slug, **request.args)
+        target = site_url("detail", job_id=job_id, slug=canonical_slug, **list_args(request.args))
         return redirect(target, code=301)
     return render_template(
         "jobs/detail.html",
