@@ -49,3 +49,14 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def fill_application(page, cv_path, *, email: str = "juergen@example.com") -> None:
+    """Fill the sample application form (tests/applying.py FORM) the way a candidate does."""
+    page.fill("#field-first_name", "Jürgen")
+    page.fill("#field-last_name", "Müller")
+    page.fill("#field-email", email)
+    page.select_option("#field-custom_attribute_1002", "linkedin")
+    page.fill("#field-message", "Zeile 1\nZeile 2")
+    page.set_input_files("#file-cv", str(cv_path))
+    page.check("#field-consent")

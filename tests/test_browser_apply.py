@@ -6,7 +6,7 @@ import pytest
 
 from . import filegen
 from .applying import JOB, apply_env
-from .browser import live_server
+from .browser import fill_application, live_server
 
 
 @pytest.fixture
@@ -14,16 +14,6 @@ def site(make_app, sandbox_server, tmp_path):
     app = make_app(**apply_env(sandbox_server.url, tmp_path))
     with live_server(app) as base:
         yield base, app
-
-
-def fill(page, cv_path) -> None:
-    page.fill("#field-first_name", "Jürgen")
-    page.fill("#field-last_name", "Müller")
-    page.fill("#field-email", "juergen@example.com")
-    page.select_option("#field-custom_attribute_1002", "linkedin")
-    page.fill("#field-message", "Zeile 1\nZeile 2")
-    page.set_input_files("#file-cv", str(cv_path))
-    page.check("#field-consent")
 
 
 @pytest.mark.parametrize("javascript", [True, False])
@@ -36,7 +26,7 @@ def test_apply_with_and_without_javascript(browser, site, tmp_path, javascript):
     page.goto(f"{base}/en/jobs/{JOB}")
     page.get_by_role("link", name="Apply now").first.click()
     assert page.url.endswith(f"/en/jobs/{JOB}/apply")
-    fill(page, filegen.make_pdf(tmp_path / "Lebenslauf.pdf"))
+    fill_application(page, filegen.make_pdf(tmp_path / "Lebenslauf.pdf"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_role("button", name="Send application").click()
     page.wait_for_url("**/en/applications/**")
@@ -58,7 +48,7 @@ def test_files_over_the_limit_are_refused_before_upload(browser, site, tmp_path)
     big = filegen.make_pdf(tmp_path / "huge.pdf")
     with big.open("ab") as handle:
         handle.truncate(20_000_001)
-    fill(page, big)
+    fill_application(page, big)
     status = page.locator("#file-status")
     assert "larger than 20 MB" in status.inner_text()
     page.get_by_role("button", name="Send application").click()
@@ -77,7 +67,9 @@ def test_after_an_error_focus_moves_to_the_summary(browser, site, tmp_path):
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{base}/en/jobs/{JOB}/apply")
-    fill(page, filegen.make_html(tmp_path / "cv.pdf"))  # passes the browser, not the server
+    fill_application(
+        page, filegen.make_html(tmp_path / "cv.pdf")
+    )  # passes the browser, not the server
     page.get_by_role("button", name="Send application").click()
     page.wait_for_load_state()
     assert page.evaluate("document.activeElement.id") == "error-summary"
