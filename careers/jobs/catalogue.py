@@ -31,7 +31,6 @@ class Snapshot:
     text_language: dict[int, str]
     haystack: dict[int, str]
     version: str
-    fetched_at: float
 
 
 @dataclass
@@ -39,8 +38,6 @@ class FetchStatus:
     """What the last refresh of one language did, for /readyz, /metrics and logs."""
 
     last_attempt: float = 0.0
-    last_success: float = 0.0
-    last_error: str = ""
     consecutive_failures: int = 0
 
 
@@ -75,6 +72,10 @@ class Catalogue:
         self._lock = threading.Lock()
         self._langs = {lang: _Language() for lang in languages}
         self._views: dict[str, Snapshot] = {}
+        self._generation = 0  # bumped with every installed board; the newest build wins
+        # Search text per position, reused while the position is unchanged: rebuilding the
+        # views after one language changes must not re-strip every other description.
+        self._search_text: dict[tuple[str, int], tuple[Position, str]] = {}
         self._seen: dict[int, dict[str, str]] = store.load_seen()
         for lang in languages:
             stored = store.load(lang)
@@ -189,7 +190,7 @@ class Catalogue:
             )
             now = self.clock()
             if result.not_modified and raw is not None:
-                state.raw = _touched(raw, now)
+                state.raw = replace(raw, fetched_at=now)
                 self.store.touch(language, now)
                 return self._record(language, "not_modified")
             assert result.body is not None
@@ -209,15 +210,12 @@ class Catalogue:
     def _record(self, language: str, outcome: str, error: str = "") -> str:
         status = self._langs[language].status
         if error:
-            status.last_error = error
             status.consecutive_failures += 1
             log.warning(
                 "feed refresh failed; serving last good copy",
                 extra={"reason": outcome, "language": language},
             )
         else:
-            status.last_success = self.clock()
-            status.last_error = ""
             status.consecutive_failures = 0
         self.on_fetch(language, outcome)
         return outcome
@@ -237,7 +235,15 @@ class Catalogue:
             state = self._langs[stored.language]
             state.raw, state.positions = stored, positions
             changed = self._remember(stored.language, positions)
-            self._rebuild()
+            self._generation += 1
+            generation = self._generation
+            boards = {lang: (s.raw, s.positions) for lang, s in self._langs.items() if s.raw}
+        # Build outside the lock: requests take it to start refreshes and must not wait on
+        # a rebuild. Only the build from the newest boards is installed.
+        views, texts = self._build_views(boards)
+        with self._lock:
+            if generation == self._generation:
+                self._views, self._search_text = views, texts
         if changed and persist:
             self.store.save_seen(self._seen)
         return True
@@ -252,19 +258,19 @@ class Catalogue:
                 changed = True
         return changed
 
-    def _rebuild(self) -> None:
-        """Recompute every language's view: one language's texts can fill another's gaps."""
-        by_lang = {lang: {p.id: p for p in s.positions} for lang, s in self._langs.items() if s.raw}
+    def _build_views(self, boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]]):
+        """Every language's view (one language's texts can fill another's gaps), and the
+        search texts of exactly the positions they hold."""
+        texts: dict[tuple[str, int], tuple[Position, str]] = {}
+        by_lang = {lang: {p.id: p for p in positions} for lang, (_, positions) in boards.items()}
         # Texts borrowed across languages make each view depend on every language's content.
         combined = hashlib.sha256(
-            "|".join(s.raw.version for s in self._langs.values() if s.raw).encode()
+            "|".join(raw.version for raw, _ in boards.values()).encode()
         ).hexdigest()[:20]
         views: dict[str, Snapshot] = {}
-        for lang, state in self._langs.items():
-            if state.raw is None:
-                continue
+        for lang, (_, positions) in boards.items():
             merged, text_language = [], {}
-            for position in state.positions:
+            for position in positions:
                 if not position.descriptions:
                     donor = _donor(position.id, lang, self.languages, by_lang)
                     if donor is not None:
@@ -276,15 +282,18 @@ class Catalogue:
                 positions=tuple(merged),
                 by_id={p.id: p for p in merged},
                 text_language=text_language,
-                haystack={p.id: search_text(p) for p in merged},
+                haystack={p.id: self._text_of(lang, p, texts) for p in merged},
                 version=combined,
-                fetched_at=state.raw.fetched_at,
             )
-        self._views = views
+        return views, texts
 
-
-def _touched(raw: StoredFeed, now: float) -> StoredFeed:
-    return StoredFeed(raw.language, raw.body, raw.etag, raw.last_modified, now, raw.version)
+    def _text_of(self, language: str, position: Position, texts: dict) -> str:
+        """search_text(position), taken from the last build while the position is the same."""
+        known = self._search_text.get((language, position.id))
+        if known is None or known[0] != position:
+            known = (position, search_text(position))
+        texts[(language, position.id)] = known
+        return known[1]
 
 
 def _donor(
