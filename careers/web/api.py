@@ -10,8 +10,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from ..jobs import search
 from ..personio.model import Position
 from . import services
-from .errors import FeedUnavailable, Gone
-from .pages import job_url
+from .pages import current_snapshot, job_url, open_position
 from .present import label
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -23,13 +22,6 @@ def _language() -> str:
         abort(400)
     g.lang = lang
     return lang
-
-
-def _snapshot(lang: str):
-    snapshot = services().catalogue.snapshot(lang)
-    if snapshot is None:
-        raise FeedUnavailable()
-    return snapshot
 
 
 def position_json(position: Position, lang: str, text_lang: str, *, full: bool) -> dict:
@@ -88,7 +80,7 @@ def _cached_json(payload: dict, version: str) -> Response:
 def jobs() -> Response:
     """Open positions with the list page's filters, search, sort and facet counts."""
     lang = _language()
-    snapshot = _snapshot(lang)
+    snapshot = current_snapshot()
     filters = search.clean_filters(request.args.to_dict(flat=False))
     sort = request.args.get("sort", "newest")
     result = search.run(
@@ -125,16 +117,9 @@ def jobs() -> Response:
 def job(job_id: int) -> Response:
     """One position with its descriptions; 410 once it has left the feed, 404 if never seen."""
     lang = _language()
-    snapshot = _snapshot(lang)
-    catalogue = services().catalogue
-    found = catalogue.find(lang, job_id)
-    if found is None:
-        if catalogue.seen_title(job_id, lang) is None:
-            abort(404)
-        raise Gone()
-    position, text_lang = found
+    position, text_lang = open_position(job_id)
     return _cached_json(
-        {"job": position_json(position, lang, text_lang, full=True)}, snapshot.version
+        {"job": position_json(position, lang, text_lang, full=True)}, current_snapshot().version
     )
 
 

@@ -33,10 +33,9 @@ from ..applications.upload import Limits, UploadRejected, receive
 from ..applications.validate import check_submission
 from ..personio.model import Position
 from . import services
-from .errors import Gone
 from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
-from .pages import apply_url
+from .pages import apply_url, open_position
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
@@ -47,18 +46,6 @@ def _refused(reason: str) -> None:
     """Every refusal leaves a reason tag in the log and the metrics; never personal data."""
     log.warning("application refused", extra={"reason": reason})
     services().metrics.rejections.labels(reason).inc()
-
-
-def _open_position(job_id: int) -> Position:
-    """Applications are taken only for positions open in the current feed (SPEC §4)."""
-    catalogue = services().catalogue
-    catalogue.snapshot(g.lang)
-    found = catalogue.find(g.lang, job_id)
-    if found is None:
-        if catalogue.seen_title(job_id, g.lang) is None:
-            abort(404)
-        raise Gone(catalogue.seen_title(job_id, g.lang) or "")
-    return found[0]
 
 
 def _form(
@@ -100,7 +87,7 @@ def _form(
 @bp.get("/<lang:lang>/jobs/<int:job_id>/apply")
 def form(job_id: int) -> Response:
     """The empty form, or Personio's own form in read-only mode."""
-    position = _open_position(job_id)
+    position = open_position(job_id)[0]
     if services().settings.read_only:
         return redirect(apply_url(position))  # Personio's form, channel parameter kept
     return _form(position)
@@ -124,7 +111,7 @@ def submit(job_id: int) -> Response:
     if wait > 0:
         _refused("rate_limited")
         return _too_many(wait)
-    position = _open_position(job_id)
+    position = open_position(job_id)[0]
 
     try:
         submission = receive(

@@ -105,6 +105,20 @@ def current_snapshot() -> Snapshot:
     return snapshot
 
 
+def open_position(job_id: int) -> tuple[Position, str]:
+    """A position of the current board and its text language; 410 once it has left the
+    feed, 404 when it was never published, 503 while there is no board at all."""
+    catalogue = services().catalogue
+    current_snapshot()
+    found = catalogue.find(g.lang, job_id)
+    if found is None:
+        title = catalogue.seen_title(job_id, g.lang)
+        if title is None:
+            abort(404)
+        raise Gone(title)
+    return found
+
+
 @bp.get("/")
 def index() -> Response:
     """Send visitors to the job list in their language."""
@@ -164,14 +178,7 @@ def job_list() -> str:
 def detail(job_id: int, slug: str | None = None) -> Response | str:
     """One job; other URL forms 301 to the canonical one, closed jobs 410, unknown 404."""
     catalogue = services().catalogue
-    current_snapshot()
-    found = catalogue.find(g.lang, job_id)
-    if found is None:
-        title = catalogue.seen_title(job_id, g.lang)
-        if title is None:
-            abort(404)
-        raise Gone(title)
-    position, text_lang = found
+    position, text_lang = open_position(job_id)
     canonical_slug = slugify(position.name)
     if slug != canonical_slug:
         target = site_url("detail", job_id=job_id, slug=canonical_slug, **list_args(request.args))
