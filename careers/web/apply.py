@@ -105,9 +105,7 @@ def submit(job_id: int) -> Response:
     except Forged as exc:
         _refused(exc.reason)
         abort(403)
-    client = client_key(settings.secret_key, request.remote_addr or "")
-    limit = settings.submit_rate_limit
-    wait = svc.outbox.rate_wait(f"submit:{client}", limit.count, limit.seconds)
+    wait = svc.outbox.rate_wait(*_submit_limit())
     if wait > 0:
         _refused("rate_limited")
         return _too_many(wait)
@@ -135,9 +133,18 @@ def submit(job_id: int) -> Response:
         submission.discard(svc.spool)
 
 
+def _submit_limit() -> tuple[str, int, int]:
+    """CAREERS_SUBMIT_RATE_LIMIT for this client: key (a keyed hash, not the address), count, seconds."""
+    settings = services().settings
+    client = client_key(settings.secret_key, request.remote_addr or "")
+    limit = settings.submit_rate_limit
+    return f"submit:{client}", limit.count, limit.seconds
+
+
 def _accept(position: Position, submission) -> Response:
     svc = services()
     settings = svc.settings
+    attribution = submission.value("attribution")  # signed on GET, handed on as it came
     try:
         ticket = svc.guard.check(submission.value(TOKEN_FIELD), position.id, g.lang)
     except Forged as exc:
@@ -151,14 +158,12 @@ def _accept(position: Position, submission) -> Response:
             values=checked.values,
             status=422,
             notice="expired",
-            attribution=submission.value("attribution"),
+            attribution=attribution,
         )
     if submission.value(HONEYPOT_FIELD) or svc.guard.too_fast(ticket, settings.min_fill_seconds):
         # Spam: refused without saying why (SPEC §4); a fast human just sends it again.
         _refused("spam")
-        return _form(
-            position, status=422, notice="retry", attribution=submission.value("attribution")
-        )
+        return _form(position, status=422, notice="retry", attribution=attribution)
 
     checked = check_submission(submission.fields, settings.form, position.id, _today())
     documents, file_errors = _check_files(submission)
@@ -178,12 +183,10 @@ def _accept(position: Position, submission) -> Response:
             errors={name: field_error(code) for name, code in checked.errors.items()},
             file_errors=file_errors,
             status=422,
-            attribution=submission.value("attribution"),
+            attribution=attribution,
         )
 
-    client = client_key(settings.secret_key, request.remote_addr or "")
-    limit = settings.submit_rate_limit
-    wait = svc.outbox.take_slot(f"submit:{client}", limit.count, limit.seconds)
+    wait = svc.outbox.take_slot(*_submit_limit())
     if wait > 0:
         return _too_many(wait)
     payload = {
@@ -193,9 +196,7 @@ def _accept(position: Position, submission) -> Response:
         "message": checked.values.get("message", ""),
         "attributes": checked.attributes,
     }
-    channel, tags = channel_and_tags(
-        svc.attribution.read(submission.value("attribution")), settings.channels
-    )
+    channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
     if channel is not None:
         payload["recruiting_channel_id"] = channel
     if tags:
