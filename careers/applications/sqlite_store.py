@@ -49,6 +49,15 @@ CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
 """
 
 
+def _wait(db: sqlite3.Connection, key: str, limit: int, window: float, now: float) -> float:
+    """0 when the window has room, else seconds until its oldest entry leaves it. A slot is
+    only taken while there is room, so the window never holds more than `limit`."""
+    count, oldest = db.execute(
+        "SELECT COUNT(*), MIN(at) FROM rate_log WHERE key = ? AND at > ?", (key, now - window)
+    ).fetchone()
+    return 0.0 if count < limit else max(0.001, oldest + window - now)
+
+
 def lease_holder_alive(lease_owner: str) -> bool:
     """Lease owners are "host:pid:…"; a pid that no longer runs holds nothing."""
     try:
@@ -334,6 +343,8 @@ class SQLiteOutbox:
                 )
             ]
             db.execute(f"DELETE FROM applications WHERE {doomed}", args)
+            # Per-client submission counters of clients long gone (rate keys are hashes).
+            db.execute("DELETE FROM rate_log WHERE at < ?", (self.clock() - 86400,))
         return paths
 
     def counts(self) -> dict[str, int]:
@@ -353,25 +364,13 @@ class SQLiteOutbox:
         now = self.clock()
         with self._write() as db:
             db.execute("DELETE FROM rate_log WHERE key = ? AND at <= ?", (key, now - window))
-            rows = db.execute(
-                "SELECT at FROM rate_log WHERE key = ? ORDER BY at LIMIT ?", (key, limit)
-            ).fetchall()
-            if len(rows) < limit:
+            wait = _wait(db, key, limit, window, now)
+            if wait == 0:
                 db.execute("INSERT INTO rate_log (key, at) VALUES (?, ?)", (key, now))
-                return 0.0
-            return max(0.001, rows[0]["at"] + window - now)
+            return wait
 
     def rate_wait(self, key: str, limit: int, window: float) -> float:
-        now = self.clock()
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT at FROM rate_log WHERE key = ? AND at > ? ORDER BY at LIMIT ?",
-                (key, now - window, limit),
-            )
-            .fetchall()
-        )
-        return 0.0 if len(rows) < limit else max(0.001, rows[0]["at"] + window - now)
+        return _wait(self._connection(), key, limit, window, self.clock())
 
     def check_writable(self) -> str | None:
         try:
