@@ -117,9 +117,11 @@ def retry(app_ids: tuple[int, ...], all_parked: bool) -> None:
 )
 def purge(parked_days: int, receipt_days: int) -> None:
     """Delete old parked applications (personal data and files) and old receipts."""
+    from .applications.delivery import purge as purge_outbox
+
     store, spool = _open()
     now = time.time()
-    paths = store.purge(now - parked_days * 86400, now - receipt_days * 86400)
-    spool.discard(paths)
-    removed = spool.sweep(store.referenced_paths())
-    click.echo(f"purged; {len(paths)} documents deleted, {removed} orphaned files removed")
+    deleted, removed = purge_outbox(
+        store, spool, now - parked_days * 86400, now - receipt_days * 86400
+    )
+    click.echo(f"purged; {deleted} documents deleted, {removed} orphaned files removed")

@@ -339,3 +339,24 @@ def test_a_worker_that_lost_its_lease_stops_touching_the_application(
     assert slow._deliver(job) == "lease_lost"
     assert len(sandbox.received_applications) == 1
     assert len(sandbox.received_documents) == 2
+
+
+def test_outbox_purge_deletes_parked_applications_and_their_files(
+    app, sandbox, tmp_path, deliverer_for
+):
+    submit(app, tmp_path)
+    sandbox.set_attributes({})
+    assert deliverer_for().deliver_next() == "parked"
+    spool = app.extensions["careers"].spool
+    assert len(list(spool.stored.iterdir())) == 2
+    settings = app.extensions["careers"].settings
+    env = {
+        "CAREERS_PERSONIO_FEED_URL": settings.personio_feed_url,
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(settings.data_dir),
+    }
+    kept = CliRunner().invoke(main, ["outbox", "purge"], env=env)  # 30 days: too young
+    assert kept.exit_code == 0 and row(app) is not None
+    purged = CliRunner().invoke(main, ["outbox", "purge", "--parked-days", "0"], env=env)
+    assert purged.exit_code == 0 and "2 documents deleted" in purged.output
+    assert row(app) is None and list(spool.stored.iterdir()) == []

@@ -204,8 +204,15 @@ class Deliverer:
         if now < self._next_housekeeping:
             return
         self._next_housekeeping = now + 600
-        self.spool.discard(self.outbox.purge(now - PARKED_RETENTION, now - RECEIPT_RETENTION))
-        self.spool.sweep(self.outbox.referenced_paths())
+        purge(self.outbox, self.spool, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
+
+
+def purge(outbox: Outbox, spool: Spool, parked_before: float, receipts_before: float):
+    """Delete old parked applications and receipts with their files, then orphaned files.
+    Returns (documents deleted, orphaned files removed)."""
+    paths = outbox.purge(parked_before, receipts_before)
+    spool.discard(paths)
+    return len(paths), spool.sweep(outbox.referenced_paths())
 
 
 class _LeaseLost(Exception):
