@@ -355,8 +355,12 @@ def test_outbox_purge_deletes_parked_applications_and_their_files(
         "CAREERS_SECRET_KEY": SECRET,
         "CAREERS_DATA_DIR": str(settings.data_dir),
     }
-    kept = CliRunner().invoke(main, ["outbox", "purge"], env=env)  # 30 days: too young
+    kept = CliRunner().invoke(main, ["outbox", "purge"], env=env)  # parked today: kept
     assert kept.exit_code == 0 and row(app) is not None
-    purged = CliRunner().invoke(main, ["outbox", "purge", "--parked-days", "0"], env=env)
+    db = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))
+    with db:  # make it a month old
+        db.execute("UPDATE applications SET updated_at = updated_at - 31 * 86400")
+    db.close()
+    purged = CliRunner().invoke(main, ["outbox", "purge"], env=env)
     assert purged.exit_code == 0 and "2 documents deleted" in purged.output
     assert row(app) is None and list(spool.stored.iterdir()) == []
