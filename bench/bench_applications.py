@@ -34,7 +34,7 @@ from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
 from careers.applications.store import NewApplication, NewDocument  # noqa: E402
 from careers.config import RateLimit  # noqa: E402
 from careers.personio.recruiting import RecruitingClient  # noqa: E402
-from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 MB = 1_000_000  # Personio's (and upload.py's) megabyte

@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.server import start_gunicorn  # noqa: E402
 from careers.personio.feed import FragmentCache, _parser, parse_feed  # noqa: E402
-from careers.personio.feedxml import render_feed  # noqa: E402
-from careers.personio.sample_data import synthetic_positions  # noqa: E402
-from careers.personio.sandbox import SandboxServer  # noqa: E402
+from careers.sandbox.feedxml import render_feed  # noqa: E402
+from careers.sandbox.sample_data import synthetic_positions  # noqa: E402
+from careers.sandbox.server import SandboxServer  # noqa: E402
 
 
 def throughput(url: str, seconds: float, clients: int = 4) -> float:

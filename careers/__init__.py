@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from .config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .services import Services
 
 __all__ = ["create_app"]
 
@@ -20,10 +24,20 @@ def _asset_dir(name: str) -> Path:
     return inside if inside.is_dir() else _PACKAGE.parent / name
 
 
-def create_app(settings: Settings | Mapping[str, str] | None = None) -> Flask:
-    """Build the app from validated settings (or a dict of CAREERS_* values in tests)."""
-    if not isinstance(settings, Settings):
+def create_app(
+    settings: Settings | Mapping[str, str] | None = None, *, services: Services | None = None
+) -> Flask:
+    """Build the app from validated settings (or a dict of CAREERS_* values in tests), or
+    around services the caller built and keeps using (the delivery thread of `serve`)."""
+    from .services import build_services
+    from .web import register
+    from .web.proxy import LoopbackProxyFix
+
+    if services is not None:
+        settings = services.settings
+    elif not isinstance(settings, Settings):
         settings = load_settings(settings)
+
     app = Flask(
         __name__,
         template_folder=str(_asset_dir("templates")),
@@ -32,13 +46,10 @@ def create_app(settings: Settings | Mapping[str, str] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=None,
-        JSON_SORT_KEYS=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep our key order in JSON
 
-    from .web import register
-    from .web.proxy import LoopbackProxyFix
-
-    register(app, settings)
+    register(app, services or build_services(settings))
     app.wsgi_app = LoopbackProxyFix(app.wsgi_app)
     return app

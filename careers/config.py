@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,14 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """What the stores need: enough for `careers outbox`, which touches nothing else."""
+
+    data_dir: Path
+    database_url: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """Typed, validated configuration; everything else receives this, never os.environ."""
 
@@ -63,6 +71,10 @@ class Settings:
     allowed_extensions: tuple[str, ...]
     min_fill_seconds: int
     submit_rate_limit: RateLimit
+
+    @property
+    def storage(self) -> StorageSettings:
+        return StorageSettings(self.data_dir, self.database_url)
 
     @property
     def default_language(self) -> str:
@@ -233,12 +245,12 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
 }
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
-    """Read every CAREERS_* value, collect all problems, and fail once with all of them."""
-    env = os.environ if env is None else env
+def _read(env: Mapping[str, str], names: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+    """Parse the named variables; a problem is noted (naming the variable), never raised."""
     problems: list[str] = []
     values: dict[str, Any] = {}
-    for name, (parse, default) in _TABLE.items():
+    for name in names:
+        parse, default = _TABLE[name]
         raw = env.get(PREFIX + name)
         if raw is None or raw.strip() == "":
             values[name] = parse(default) if default else default
@@ -248,6 +260,24 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         except ValueError as exc:
             problems.append(f"{PREFIX}{name}: {exc}")
             values[name] = None
+    return values, problems
+
+
+def _database_default(values: dict[str, Any]) -> str:
+    return values["DATABASE_URL"] or f"sqlite:///{values['DATA_DIR'] / 'careers.db'}"
+
+
+def load_storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
+    """Only CAREERS_DATA_DIR and CAREERS_DATABASE_URL: what the outbox commands need."""
+    values, problems = _read(os.environ if env is None else env, ("DATA_DIR", "DATABASE_URL"))
+    if problems:
+        raise ConfigError(problems)
+    return StorageSettings(values["DATA_DIR"], _database_default(values))
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Read every CAREERS_* value, collect all problems, and fail once with all of them."""
+    values, problems = _read(os.environ if env is None else env, _TABLE)
 
     sub, feed = values["PERSONIO_SUBDOMAIN"], values["PERSONIO_FEED_URL"]
     if not sub and not feed and not any(p.startswith(PREFIX + "PERSONIO_") for p in problems):
@@ -293,7 +323,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         languages=values["LANGUAGES"],
         feed_ttl=values["FEED_TTL"],
         data_dir=data_dir,
-        database_url=values["DATABASE_URL"] or f"sqlite:///{data_dir / 'careers.db'}",
+        database_url=_database_default(values),
         secret_key=secret,
         public_url=values["PUBLIC_URL"],
         company_name=values["COMPANY_NAME"] or sub or "Careers",

@@ -8,7 +8,7 @@ from io import BytesIO
 from pathlib import Path
 
 from careers.applications.delivery import Deliverer
-from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 FORM = """\

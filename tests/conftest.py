@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 
 from careers import create_app
-from careers.personio.sample_data import sample_feeds
-from careers.personio.sandbox import SandboxServer
-from careers.personio.sandbox_recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
+from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
+from careers.sandbox.sample_data import sample_feeds
+from careers.sandbox.server import SandboxServer
 
 SECRET = "test-secret-key-0123456789abcdef"
 FIXTURES = Path(__file__).parent / "fixtures"

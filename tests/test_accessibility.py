@@ -158,7 +158,7 @@ def test_parked_receipt_and_limits(browser, site, sandbox, tmp_path):
 
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_gone_page(browser, site, sandbox, lang):
-    from careers.personio.sample_data import sample_positions
+    from careers.sandbox.sample_data import sample_positions
 
     base, app = site
     context, page = new_page(browser)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 
-from careers.personio.sample_data import sample_feeds
+from careers.sandbox.sample_data import sample_feeds
 
 from . import filegen
 from .applying import JOB, apply_env

@@ -20,7 +20,7 @@ from careers.applications.sqlite_store import SQLiteOutbox
 from careers.cli import main
 from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
-from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, valid_fields
@@ -221,7 +221,7 @@ def test_permanent_errors_park_with_personios_reason_until_an_operator_retries(
     shown = runner.invoke(main, ["outbox", "show", str(record["id"])], env=env)
     assert "parked" in shown.output and "cv: Lebenslauf Jürgen.pdf" in shown.output
 
-    from careers.personio.sandbox_recruiting import DEFAULT_ATTRIBUTES
+    from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES
 
     sandbox.set_attributes(DEFAULT_ATTRIBUTES)
     retried = runner.invoke(main, ["outbox", "retry", str(record["id"])], env=env)

@@ -8,7 +8,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from careers.personio.sample_data import UNTRANSLATED_ID, sample_positions
+from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 
 EN = {p.id: p for p in sample_positions("en")}
 DE = {p.id: p for p in sample_positions("de")}
@@ -193,7 +193,7 @@ def test_ui_is_translated(client, sandbox):
 
 
 def test_pagination_keeps_filters(make_app, sandbox):
-    from careers.personio.sample_data import synthetic_positions
+    from careers.sandbox.sample_data import synthetic_positions
 
     sandbox.set_positions("en", synthetic_positions(120, seed=3))
     client = make_app().test_client()

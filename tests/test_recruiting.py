@@ -24,8 +24,8 @@ from careers.personio.recruiting import (
     parse_error_body,
     parse_retry_after,
 )
-from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
-from careers.personio.sandbox_recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
+from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
 JOB = 1842907  # Senior Robotics Software Engineer, in both sample boards
 OTHER_JOB = 1843054

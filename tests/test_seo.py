@@ -11,8 +11,8 @@ import lxml.html
 import pytest
 from markupsafe import escape
 
-from careers.personio.sample_data import UNTRANSLATED_ID, sample_positions
-from careers.personio.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
+from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.web.present import slugify
 from careers.web.seo import json_ld_script
 

@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
-from careers.personio.sample_data import sample_feeds
+from careers.sandbox.sample_data import sample_feeds
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields

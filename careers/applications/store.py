@@ -135,3 +135,6 @@ class Outbox(Protocol):
 
     def check_writable(self) -> str | None:
         """None when the store accepts writes, else why not."""
+
+    def close(self) -> None:
+        """Close the calling thread's connection."""

@@ -45,7 +45,7 @@ def cached_page(version: Callable[[], str]) -> Callable:
         @wraps(view)
         def wrapper(**kwargs):
             key = (version(), g.lang, request.host_url, request.full_path)
-            cache: PageCache = current_app.extensions["careers"].page_cache
+            cache: PageCache = current_app.extensions["careers.pages"]
             body = cache.get(key)
             if body is None:
                 result = view(**kwargs)

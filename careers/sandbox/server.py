@@ -1,8 +1,8 @@
 """The built-in Personio: XML feed and Recruiting API on loopback, with injectable faults.
 
-Plain werkzeug WSGI (no Flask), so `careers/personio/` stays free of the web layer. The feed
-lives here; the Recruiting API v1 is `sandbox_recruiting.RecruitingApi`, whose rules carry their
-handlers as endpoints; faults (`sandbox_faults`) address endpoints by path prefix.
+Plain werkzeug WSGI (no Flask), like the rest of the package that imitates Personio. The feed
+lives here; the Recruiting API v1 is `recruiting.RecruitingApi`, whose rules carry their
+handlers as endpoints; faults (`faults.py`) address endpoints by path prefix.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from careers.personio import sample_data
-from careers.personio.feedxml import render_feed
 from careers.personio.model import Position
-from careers.personio.sandbox_faults import (
+from careers.sandbox import sample_data
+from careers.sandbox.faults import (
     FAULT_PARAMS,
     TARGETS,
     XML_TYPE,
@@ -36,7 +35,8 @@ from careers.personio.sandbox_faults import (
     names_for,
     target_of,
 )
-from careers.personio.sandbox_recruiting import (
+from careers.sandbox.feedxml import render_feed
+from careers.sandbox.recruiting import (
     DEFAULT_RATE_LIMIT,
     SANDBOX_COMPANY_ID,
     SANDBOX_TOKEN,
@@ -186,7 +186,7 @@ class Sandbox:
         with self._lock:
             self._requests.clear()
 
-    # -- the Recruiting API's records (sandbox_recruiting) -----------------------------------
+    # -- the Recruiting API's records (recruiting.py) -----------------------------------
 
     @property
     def received_documents(self) -> dict[str, ReceivedDocument]:

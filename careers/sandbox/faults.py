@@ -13,8 +13,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from careers.personio.feedxml import XML_DECLARATION, render_feed
-from careers.personio.sandbox_recruiting import problem_body
+from careers.sandbox.feedxml import XML_DECLARATION, render_feed
+from careers.sandbox.recruiting import problem_body
 
 XML_TYPE = "text/xml; charset=utf-8"  # what the live feed sends (personio-api.md §1.1)
 

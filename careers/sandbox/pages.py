@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 
 class _Document(Protocol):
-    """What the page needs of a stored upload (sandbox_recruiting.ReceivedDocument)."""
+    """What the page needs of a stored upload (recruiting.ReceivedDocument)."""
 
     size: int
 

@@ -1,4 +1,8 @@
-"""`careers outbox list|show|retry|purge`: what an operator needs to see and fix deliveries."""
+"""`careers outbox list|show|retry|purge`: what an operator needs to see and fix deliveries.
+
+Only CAREERS_DATA_DIR and CAREERS_DATABASE_URL are read: an operator on a host without the
+site's secrets can still inspect and act on the outbox.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from datetime import UTC, datetime
 
 import click
 
-from .applications.store import PARKED, Summary
+from ..applications.delivery import purge as purge_outbox
+from ..applications.store import PARKED, Summary
+from .common import storage_or_exit
 
 
 def _when(ts: float | None) -> str:
@@ -17,27 +23,19 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _open():
-    from .applications.worker import open_outbox, open_spool
-    from .cli import _settings_or_exit
-
-    settings = _settings_or_exit()
-    return open_outbox(settings), open_spool(settings)
-
-
-@click.group()
-def outbox() -> None:
+@click.group("outbox")
+def command() -> None:
     """Inspect and act on queued, delivered and parked applications (no personal data shown)."""
 
 
-@outbox.command("list")
+@command.command("list")
 @click.option(
     "--status", type=click.Choice(["pending", "delivered", "parked"]), help="Only this status."
 )
 @click.option("--limit", default=50, show_default=True)
 def list_(status: str | None, limit: int) -> None:
     """One line per application, newest first."""
-    store, _ = _open()
+    store = storage_or_exit().outbox
     rows = store.summaries(status, limit)
     if not rows:
         click.echo("no applications")
@@ -73,11 +71,11 @@ def _show(s: Summary) -> None:
             click.echo(f"    - {name}")
 
 
-@outbox.command()
+@command.command()
 @click.argument("app_id", type=int)
 def show(app_id: int) -> None:
     """Status, attempts and Personio's last answer for one application."""
-    store, _ = _open()
+    store = storage_or_exit().outbox
     summary = store.get(app_id)
     if summary is None:
         click.echo(f"no application {app_id}", err=True)
@@ -85,12 +83,12 @@ def show(app_id: int) -> None:
     _show(summary)
 
 
-@outbox.command()
+@command.command()
 @click.argument("app_ids", type=int, nargs=-1)
 @click.option("--all-parked", is_flag=True, help="Every parked application.")
 def retry(app_ids: tuple[int, ...], all_parked: bool) -> None:
     """Deliver parked (or waiting) applications again, now."""
-    store, _ = _open()
+    store = storage_or_exit().outbox
     ids = list(app_ids) + ([s.id for s in store.summaries(PARKED, 10_000)] if all_parked else [])
     if not ids:
         click.echo("nothing to retry: give application ids or --all-parked", err=True)
@@ -105,7 +103,7 @@ def retry(app_ids: tuple[int, ...], all_parked: bool) -> None:
     sys.exit(1 if failed else 0)
 
 
-@outbox.command()
+@command.command()
 @click.option(
     "--parked-days",
     default=30,
@@ -117,11 +115,9 @@ def retry(app_ids: tuple[int, ...], all_parked: bool) -> None:
 )
 def purge(parked_days: int, receipt_days: int) -> None:
     """Delete old parked applications (personal data and files) and old receipts."""
-    from .applications.delivery import purge as purge_outbox
-
-    store, spool = _open()
+    storage = storage_or_exit()
     now = time.time()
     deleted, removed = purge_outbox(
-        store, spool, now - parked_days * 86400, now - receipt_days * 86400
+        storage.outbox, storage.spool, now - parked_days * 86400, now - receipt_days * 86400
     )
     click.echo(f"purged; {deleted} documents deleted, {removed} orphaned files removed")

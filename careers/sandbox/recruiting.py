@@ -29,9 +29,9 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from careers.personio import sandbox_checks as checks
 from careers.personio.model import Position
-from careers.personio.sandbox_pages import applications_response, download_response
+from careers.sandbox import checks
+from careers.sandbox.pages import applications_response, download_response
 
 SANDBOX_COMPANY_ID = "100000"
 SANDBOX_TOKEN = "sandbox-recruiting-token"

@@ -1,0 +1,78 @@
+"""`careers demo`: the whole product against the built-in Personio sandbox, no set-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..logs import configure_logging
+from .common import services_or_exit, settings_or_exit
+
+DEMO_FORM = """\
+# The demo's extra questions: custom applicant attributes the sandbox knows.
+[system]
+phone = "optional"
+location = "optional"
+available_from = "optional"
+salary_expectations = "optional"
+
+[[field]]
+id = "custom_attribute_1002"
+type = "select"
+required = true
+label = { en = "How did you hear about us?", de = "Wie hast du von uns erfahren?" }
+options = [ { value = "linkedin", label = "LinkedIn" },
+            { value = "friend", label = { en = "A friend", de = "Freunde" } },
+            { value = "job_board", label = { en = "A job board", de = "Eine Jobbörse" } } ]
+
+[[field]]
+id = "custom_attribute_1001"
+type = "text"
+label = { en = "Link to your portfolio or GitHub", de = "Link zu deinem Portfolio oder GitHub" }
+"""
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, help="Port of the career site.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+def command(port: int, host: str) -> None:
+    """Run the whole product against the built-in Personio sandbox; no configuration needed."""
+    from werkzeug.serving import run_simple
+
+    from .. import create_app
+    from ..sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
+
+    configure_logging()
+    sandbox = SandboxServer(port=0)
+    sandbox.start()
+    data_dir = Path(os.environ.get("CAREERS_DATA_DIR", "./instance")) / "demo"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    form_file = data_dir / "form.toml"
+    form_file.write_text(DEMO_FORM, encoding="utf-8")
+    env = {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
+        "CAREERS_PERSONIO_API_URL": sandbox.url,
+        "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
+        "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
+        "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
+        "CAREERS_LANGUAGES": "en,de",
+        "CAREERS_DATA_DIR": str(data_dir),
+        "CAREERS_FEED_TTL": "60",
+        "CAREERS_FORM_FILE": str(form_file),
+        "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
+        "CAREERS_REMOTE_COUNTRIES": "Germany,Austria",
+        "CAREERS_CHANNELS": "linkedin=2001,stepstone=2002,indeed=2003",
+    }
+    services = services_or_exit(settings_or_exit(demo=True, env=env))
+    app = create_app(services=services)
+    deliverer = services.start_delivery()
+    click.echo(f"careers demo: Personio sandbox at {sandbox.url}")
+    click.echo(f"careers demo: what 'Personio' received: {sandbox.url}/_sandbox/applications")
+    click.echo(f"careers demo: career site at http://{host}:{port}/  (Ctrl+C to stop)")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        deliverer.stop.set()
+        sandbox.stop()

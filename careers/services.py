@@ -1,0 +1,120 @@
+"""The composition root: settings in, the process's long-lived objects out.
+
+`create_app`, `careers serve`, `careers worker`, `careers demo` and `careers outbox` all build
+what they need here, so storage is opened one way and every client is made once per process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+
+from .applications.delivery import Deliverer
+from .applications.guard import Attribution, FormGuard, Receipts
+from .applications.spool import Spool
+from .applications.sqlite_store import SQLiteOutbox
+from .applications.store import Outbox
+from .config import ConfigError, Settings, StorageSettings
+from .jobs.catalogue import Catalogue
+from .jobs.store import FeedStore
+from .metrics import Metrics
+from .personio.feed import FeedClient
+from .personio.recruiting import RecruitingClient
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The outbox and the upload spool of one data directory (or database)."""
+
+    outbox: Outbox
+    spool: Spool
+
+    def close(self) -> None:
+        """Close this thread's database connection (others close with their threads)."""
+        self.outbox.close()
+
+
+def open_storage(storage: StorageSettings) -> Storage:
+    """Open the data directory's stores; an unusable directory is a configuration error."""
+    try:
+        storage.data_dir.mkdir(parents=True, exist_ok=True)
+        FeedStore(storage.data_dir).directory.mkdir(exist_ok=True)
+        return Storage(SQLiteOutbox.from_url(storage.database_url), Spool(storage.data_dir / "spool"))
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+
+
+@dataclass
+class Services:
+    """Everything a request or the delivery worker may need, created once per process."""
+
+    settings: Settings
+    storage: Storage
+    feed_client: FeedClient
+    catalogue: Catalogue
+    metrics: Metrics
+    guard: FormGuard
+    receipts: Receipts
+    attribution: Attribution
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.storage.outbox
+
+    @property
+    def spool(self) -> Spool:
+        return self.storage.spool
+
+    def deliverer(self, stop: threading.Event | None = None) -> Deliverer:
+        """A delivery worker with its own Recruiting API client, counting into our metrics."""
+        settings = self.settings
+        client = RecruitingClient(
+            settings.personio_api_url,
+            settings.personio_company_id,
+            settings.personio_recruiting_token,
+        )
+        return Deliverer(
+            self.outbox,
+            client,
+            self.spool,
+            settings.personio_rate_limit,
+            stop=stop,
+            on_outcome=self.metrics.delivered,
+        )
+
+    def start_delivery(self) -> Deliverer:
+        """Deliver in a daemon thread of this process (inside `serve` and `demo`)."""
+        deliverer = self.deliverer()
+        threading.Thread(target=deliverer.run, name="careers-delivery", daemon=True).start()
+        return deliverer
+
+    def close(self) -> None:
+        """Release the feed client's connections and this thread's database connection."""
+        self.catalogue.wait_idle()
+        self.feed_client.close()
+        self.storage.close()
+
+
+def build_services(settings: Settings) -> Services:
+    """One feed client, catalogue, outbox and metrics registry, wired in dependency order."""
+    storage = open_storage(settings.storage)
+    metrics = Metrics()
+    client = FeedClient(settings.personio_feed_url)
+    catalogue = Catalogue(
+        client,
+        FeedStore(settings.data_dir),
+        settings.languages,
+        settings.feed_ttl,
+        on_fetch=metrics.feed_fetched,
+    )
+    return Services(
+        settings=settings,
+        storage=storage,
+        feed_client=client,
+        catalogue=catalogue,
+        metrics=metrics,
+        guard=FormGuard(settings.secret_key),
+        receipts=Receipts(settings.secret_key),
+        attribution=Attribution(settings.secret_key),
+    )
