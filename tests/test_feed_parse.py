@@ -11,7 +11,8 @@ from careers.personio.feed import MAX_FEED_BYTES, FeedError, parse_created_at, p
 from careers.personio.sanitize import sanitize_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "feeds"
+# Whole boards shaped like real accounts' feeds (fictional companies, our own texts).
+REFERENCE = FIXTURES / "accounts"
 
 
 def load(name: str) -> bytes:
@@ -157,30 +158,55 @@ def test_created_at_is_parsed_leniently(raw, expected):
     assert parse_created_at(raw) == expected
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared reference feeds not beside the checkout")
 @pytest.mark.parametrize(
-    "name",
+    ("name", "count", "blocks", "absent", "samples"),
     [
-        "wp-positions.xml",
-        "wp-example-jobs.xml",
-        "cpsit-api-response-multiple-positions.xml",
-        "cpsit-api-response-single-position.xml",
-        "cpsit-api-response-no-working-experience.xml",
-        "cpsit-api-response-single-job-description.xml",
+        # A whole account: tabs and blank lines, undocumented additionalOffices and
+        # salaryInformation (max empty), recruitingCategory/keywords/experience often missing,
+        # keywords with stray spaces ("CAD ,Carbon fibre"), "•" bullets between <br>s.
+        (
+            "wrenfield-full.xml",
+            11,
+            35,
+            (),
+            [
+                (3301417, "offices", ("Bristol", "Manchester")),
+                (3301417, "keywords", ("CAD", "Carbon fibre", "Fatigue testing")),
+                (3301417, "recruiting_category", ""),
+                (3301416, "additional_offices", ("Bristol", "Leeds")),
+                (3301402, "subcompany", ""),
+                (3301422, "name", "Photographer & Content Creator (freelance)"),
+            ],
+        ),
+        # Template-style indentation, text around CDATA, no department or keywords on some.
+        ("small-board.xml", 3, 9, ("keywords",), [(774210, "department", "")]),
+        ("two-positions.xml", 2, 4, (), [(12, "name", "Test Automation Engineer (f/m/x)")]),
+        ("one-position.xml", 1, 2, (), [(11, "years_of_experience", "1-2")]),
+        ("no-experience.xml", 1, 2, ("years_of_experience",), [(11, "schedule", "part-time")]),
+        ("one-description.xml", 1, 1, (), [(11, "keywords", ("QA", "Automation", "Playwright"))]),
     ],
 )
-def test_real_account_shapes_parse_completely(name):
+def test_real_account_shapes_parse_completely(name, count, blocks, absent, samples):
     data = (REFERENCE / name).read_bytes()
-    positions = parse_feed(data)
-    assert len(positions) == data.count(b"<position>")
-    for p in positions:
-        assert p.name and p.descriptions and p.created_at is not None
+    positions = {p.id: p for p in parse_feed(data)}
+    assert len(positions) == count == data.count(b"<position>")
+    descriptions = [d for p in positions.values() for d in p.descriptions]
+    assert len(descriptions) == blocks == data.count(b"<jobDescription>")
+    for p in positions.values():
+        assert p.name and p.office and p.descriptions and p.created_at is not None
+        for attribute in absent:
+            assert not getattr(p, attribute), (p.id, attribute)
+    # CDATA unwrapped, the indentation around it stripped, nothing lost to sanitising.
+    assert all(d.name and d.html and d.html == d.html.strip() for d in descriptions)
+    assert not any("CDATA" in d.html for d in descriptions)
+    for job_id, attribute, value in samples:
+        assert getattr(positions[job_id], attribute) == value, (job_id, attribute)
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared reference feeds not beside the checkout")
 @pytest.mark.parametrize(
     ("name", "reason"),
-    [("wp-positions_faulty.xml", "malformed"), ("cpsit-api-response-malformed.xml", "empty_body")],
+    # The whole board with its root start tag left open; an empty answer body.
+    [("wrenfield-faulty.xml", "malformed"), ("blank.xml", "empty_body")],
 )
 def test_real_broken_feeds_are_errors(name, reason):
     with pytest.raises(FeedError) as info:
