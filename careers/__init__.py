@@ -51,5 +51,6 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep our key order in JSON
 
     register(app, services or build_services(settings))
-    app.wsgi_app = LoopbackProxyFix(app.wsgi_app)
+    # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
+    app.wsgi_app = LoopbackProxyFix(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -1,4 +1,4 @@
-"""Settings from `CAREERS_*` variables, read and checked in one place (SPEC §1)."""
+"""Settings from `CAREERS_*` variables, read and checked in one place (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .applications.form import FormFileError, FormSchema, load_form
+from .personio.vocabulary import EXTENSIONS
 
 PREFIX = "CAREERS_"
-# Languages Personio's feed knows (personio-api.md §1.1).
+# Languages Personio's feed knows (docs/personio.md §1.1).
 FEED_LANGUAGES = ("de", "en", "fr", "es", "nl", "it", "pt")
 
 
@@ -82,7 +83,7 @@ class Settings:
 
     @property
     def read_only(self) -> bool:
-        """Without Recruiting API credentials, applications go to Personio's own page (SPEC §1)."""
+        """Without Recruiting API credentials, applications go to Personio's own page (docs/operations.md)."""
         return not (self.personio_company_id and self.personio_recruiting_token)
 
     @property
@@ -106,10 +107,7 @@ class Settings:
         return f"Settings({shown})"
 
 
-# Personio's 23 extensions (personio-api.md §2.1; SPEC §4).
-DEFAULT_EXTENSIONS = (
-    "pdf docx doc jpg png txt jpeg odt ods xlsx rtf xls pptx ppt gif tif tiff bmp csv rar gz zip 7z"
-).split()
+DEFAULT_EXTENSIONS = EXTENSIONS  # Personio's 23 (docs/personio.md §2.1)
 
 
 def _url(value: str) -> str:

@@ -40,7 +40,9 @@ def open_storage(storage: StorageSettings) -> Storage:
     try:
         storage.data_dir.mkdir(parents=True, exist_ok=True)
         FeedStore(storage.data_dir).directory.mkdir(exist_ok=True)
-        return Storage(SQLiteOutbox.from_url(storage.database_url), Spool(storage.data_dir / "spool"))
+        return Storage(
+            SQLiteOutbox.from_url(storage.database_url), Spool(storage.data_dir / "spool")
+        )
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
 

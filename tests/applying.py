@@ -8,6 +8,9 @@ from io import BytesIO
 from pathlib import Path
 
 from careers.applications.delivery import Deliverer
+from careers.applications.sqlite_store import SQLiteOutbox
+from careers.config import RateLimit
+from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
@@ -150,3 +153,20 @@ def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[
             continue
         outcomes.append(outcome)
     raise AssertionError(f"not idle after {limit} rounds: {outcomes}")
+
+
+def deliver_all(app) -> list[str]:
+    """Deliver everything the app's outbox holds to its Personio, on a test clock that jumps
+    past every backoff; returns the outcomes."""
+    settings = app.extensions["careers"].settings
+    clock = Clock()
+    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    with RecruitingClient(
+        settings.personio_api_url, settings.personio_company_id, settings.personio_recruiting_token
+    ) as client:
+        deliverer = Deliverer(
+            outbox, client, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
+        )
+        outcomes = run_until_idle(deliverer, clock)
+    outbox.close()
+    return outcomes

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 
 from careers import create_app
+from careers.cli import main
 from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
 from careers.sandbox.sample_data import sample_feeds
-from careers.sandbox.server import SandboxServer
+from careers.sandbox.server import Sandbox, SandboxServer
 
 SECRET = "test-secret-key-0123456789abcdef"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -39,6 +42,22 @@ def sandbox(sandbox_server: SandboxServer):
     yield sb
     sb.release()
     sb.clear_faults()
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
+    """Start a private sandbox, e.g. `start_sandbox(clock=fake)` for a rate window on a test
+    clock (`Sandbox` keyword arguments); stopped after the test."""
+    servers: list[SandboxServer] = []
+
+    def start(**options: Any) -> SandboxServer:
+        server = SandboxServer(Sandbox(**options)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture
@@ -74,6 +93,22 @@ def app(make_app) -> Flask:
 @pytest.fixture
 def client(app: Flask):
     return app.test_client()
+
+
+class CareersRunner:
+    """The `careers` command in-process (like Flask's `app.test_cli_runner()`)."""
+
+    def __init__(self) -> None:
+        self.cli = CliRunner()
+
+    def invoke(self, args: Sequence[str], env: dict[str, str] | None = None, **kwargs) -> Result:
+        """Run `careers ARGS...`; `env` is added to the environment for the call."""
+        return self.cli.invoke(main, list(args), env=env, **kwargs)
+
+
+@pytest.fixture
+def runner() -> CareersRunner:
+    return CareersRunner()
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from . import filegen
-from .applying import JOB, apply_env
+from .applying import JOB, apply_env, deliver_all
 from .browser import fill_application, live_server
-from .test_embed import _deliver
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 UNTRANSLATED = 1843366
@@ -109,7 +108,7 @@ def test_form_states(browser, site, sandbox, tmp_path, lang):
     page.wait_for_url("**/applications/**")
     receipt = page.url
     audit(page, f"{lang} receipt: received")
-    _deliver(app)
+    deliver_all(app)
     page.goto(receipt)
     audit(page, f"{lang} receipt: forwarded")
     context.close()
@@ -143,7 +142,7 @@ def test_parked_receipt_and_limits(browser, site, sandbox, tmp_path):
         page.check("#field-consent")
         page.click("button[type=submit]")
         page.wait_for_url("**/applications/**")
-    _deliver(app)
+    deliver_all(app)
     page.reload()
     assert "genauer" in page.content() or "Aufmerksamkeit" in page.content()
     audit(page, "de receipt: needs attention")

@@ -1,4 +1,4 @@
-"""The application form over HTTP: valid, invalid, hostile, forged, spam, oversized (SPEC §4)."""
+"""The application form over HTTP: valid, invalid, hostile, forged, spam, oversized (docs/applications.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from . import filegen
-from .applying import JOB, apply_env, multipart_kwargs, open_form, send, valid_fields
+from .applying import FORM, JOB, apply_env, multipart_kwargs, open_form, send, valid_fields
 from .filegen_office import make_docx, make_odt
 
 
@@ -392,3 +392,41 @@ def test_bursts_from_one_client_get_429(make_app, sandbox, sandbox_server, tmp_p
         environ_overrides={"REMOTE_ADDR": "192.0.2.10"},
     )
     assert response.status_code == 429  # changing X-Forwarded-For does not reset the limit
+
+
+@pytest.mark.parametrize("category", ["work-sample", "employment-reference"])
+def test_a_file_under_a_document_input_the_form_hides_is_refused(
+    app, client, sandbox, files, category
+):
+    # Both inputs are hidden by default; a browser never sends them, a crafted post might.
+    page = client.get(f"/en/jobs/{JOB}/apply").get_data(as_text=True)
+    assert f'name="{category}"' not in page
+    token = open_form(client)
+    cv = filegen.make_pdf(files / "cv.pdf")
+    sample = filegen.make_pdf(files / "sample.pdf")
+    response = send(
+        client, valid_fields(token), [("cv", cv, "cv.pdf"), (category, sample, "sample.pdf")]
+    )
+    assert response.status_code == 422
+    assert "does not ask for one of the documents" in response.get_data(as_text=True)
+    assert_nothing_kept(app, sandbox)
+
+
+def test_a_document_input_the_form_file_shows_is_accepted(
+    make_app, sandbox_server, sandbox, tmp_path
+):
+    form = tmp_path / "with-work-samples.toml"
+    form.write_text(FORM + '\n[documents]\nwork-sample = "optional"\n', encoding="utf-8")
+    app = make_app(**apply_env(sandbox_server.url, tmp_path, form_file=str(form)))
+    client = app.test_client()
+    token = open_form(client)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    cv = filegen.make_pdf(folder / "cv.pdf")
+    sample = filegen.make_pdf(folder / "sample.pdf")
+    response = send(
+        client, valid_fields(token), [("cv", cv, "cv.pdf"), ("work-sample", sample, "s.pdf")]
+    )
+    assert response.status_code == 303
+    [summary] = app.extensions["careers"].outbox.summaries()
+    assert sorted(summary.document_names) == ["cv: cv.pdf", "work-sample: s.pdf"]

@@ -51,8 +51,14 @@ def test_files_over_the_limit_are_refused_before_upload(browser, site, tmp_path)
     fill_application(page, big)
     status = page.locator("#file-status")
     assert "larger than 20 MB" in status.inner_text()
+    # The browser fires `invalid` while it validates the form, in the same task in which it
+    # would otherwise submit it: once we have seen the event, a POST can no longer follow.
+    page.evaluate(
+        """() => document.querySelector('#file-cv').addEventListener(
+            'invalid', () => { window.cvRefused = true; }, { once: true })"""
+    )
     page.get_by_role("button", name="Send application").click()
-    page.wait_for_timeout(300)
+    page.wait_for_function("window.cvRefused === true", timeout=5000)
     assert posts == []  # nothing was uploaded
     assert page.evaluate("document.querySelector('#file-cv').validationMessage")
     # A wrong type is caught the same way.

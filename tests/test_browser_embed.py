@@ -1,4 +1,4 @@
-"""The embed widget in a real browser, on a host page of another site (SPEC §6).
+"""The embed widget in a real browser, on a host page of another site (docs/embedding.md).
 
 The career site runs on 127.0.0.1:<port>, the customer's page on localhost:<other port>:
 another host name and port, so another site, and the widgets are third-party iframes.
@@ -21,9 +21,8 @@ from flask import Flask
 from careers.sandbox.sample_data import sample_feeds
 
 from . import filegen
-from .applying import JOB, apply_env
+from .applying import JOB, apply_env, deliver_all
 from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
-from .test_embed import _deliver
 
 ENGINEERING = {p.id: p.name for p in sample_feeds()["en"] if p.department == "Engineering"}
 STUDENTS = {
@@ -352,7 +351,7 @@ def test_an_application_sent_inside_the_iframe_reaches_personio(
     wait_until(lambda: "job" not in host_params(page), lambda: host_url(page))
     wait_fits(page, 0)
     assert page.context.cookies() == []  # nothing was stored, by either site
-    _deliver(site.app)
+    deliver_all(site.app)
     [received] = sandbox.received_applications
     body = received["body"]
     assert body["job_position_id"] == JOB

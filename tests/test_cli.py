@@ -12,9 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
-
-from careers.cli import main
 
 from .conftest import SECRET
 
@@ -27,39 +24,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_check_fetches_every_language_and_prints_counts(sandbox, sandbox_server, tmp_path):
+def test_check_fetches_every_language_and_prints_counts(runner, sandbox, sandbox_server, tmp_path):
     env = {
         "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
         "CAREERS_SECRET_KEY": SECRET,
         "CAREERS_DATA_DIR": str(tmp_path),
     }
-    result = CliRunner().invoke(main, ["check"], env=env)
+    result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
     assert "feed en: 15 positions (15 with description text)" in result.output
     assert "feed de: 15 positions (14 with description text)" in result.output
     assert "read-only" in result.output
 
 
-def test_check_fails_loudly_when_the_feed_is_html(sandbox, sandbox_server, tmp_path):
+def test_check_fails_loudly_when_the_feed_is_html(runner, sandbox, sandbox_server, tmp_path):
     sandbox.inject(kind="html", language="de")
     env = {
         "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
         "CAREERS_SECRET_KEY": SECRET,
         "CAREERS_DATA_DIR": str(tmp_path),
     }
-    result = CliRunner().invoke(main, ["check"], env=env)
+    result = runner.invoke(["check"], env=env)
     assert result.exit_code == 1
     assert "feed de: FAILED (not_xml)" in result.output
     assert "feed en: 15 positions" in result.output
 
 
-def test_bad_configuration_prints_one_line_per_problem_and_exits_2():
+def test_bad_configuration_prints_one_line_per_problem_and_exits_2(runner):
     env = {
         "CAREERS_PERSONIO_SUBDOMAIN": "",
         "CAREERS_FEED_TTL": "soon",
         "CAREERS_SECRET_KEY": "x" * 20,
     }
-    result = CliRunner().invoke(main, ["check"], env=env)
+    result = runner.invoke(["check"], env=env)
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert lines == [
@@ -193,7 +190,7 @@ def test_wheel_ships_templates_static_and_translations(tmp_path):
         check=True,
         capture_output=True,
     )
-    [wheel] = tmp_path.glob("careers-*.whl")
+    [wheel] = tmp_path.glob("personio_careers-*.whl")  # "careers" is taken on PyPI
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "careers/templates/base.html",
@@ -201,6 +198,7 @@ def test_wheel_ships_templates_static_and_translations(tmp_path):
         "careers/templates/jobs/feed.xml",
         "careers/static/careers.css",
         "careers/translations/de/LC_MESSAGES/messages.mo",
-        "careers/personio/sandbox.py",
+        "careers/sandbox/server.py",
+        "careers/cli/__main__.py",
     ):
         assert required in names, required

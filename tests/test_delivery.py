@@ -8,16 +8,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from careers.applications.delivery import Deliverer
 from careers.applications.sqlite_store import SQLiteOutbox
-from careers.cli import main
 from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
@@ -194,7 +193,7 @@ def test_documents_are_never_uploaded_twice(app, sandbox, tmp_path, deliverer_fo
 
 
 def test_permanent_errors_park_with_personios_reason_until_an_operator_retries(
-    app, sandbox, tmp_path, deliverer_for, clock, monkeypatch
+    app, sandbox, tmp_path, deliverer_for, clock, monkeypatch, runner
 ):
     receipt = submit(app, tmp_path)
     sandbox.set_attributes({})  # Personio no longer knows custom_attribute_1002
@@ -214,17 +213,16 @@ def test_permanent_errors_park_with_personios_reason_until_an_operator_retries(
         "CAREERS_SECRET_KEY": SECRET,
         "CAREERS_DATA_DIR": str(settings.data_dir),
     }
-    runner = CliRunner()
-    listing = runner.invoke(main, ["outbox", "list", "--status", "parked"], env=env)
+    listing = runner.invoke(["outbox", "list", "--status", "parked"], env=env)
     assert listing.exit_code == 0 and "errors.attribute-validation.unknown" in listing.output
     assert "Müller" not in listing.output and "juergen" not in listing.output
-    shown = runner.invoke(main, ["outbox", "show", str(record["id"])], env=env)
+    shown = runner.invoke(["outbox", "show", str(record["id"])], env=env)
     assert "parked" in shown.output and "cv: Lebenslauf Jürgen.pdf" in shown.output
 
     from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES
 
     sandbox.set_attributes(DEFAULT_ATTRIBUTES)
-    retried = runner.invoke(main, ["outbox", "retry", str(record["id"])], env=env)
+    retried = runner.invoke(["outbox", "retry", str(record["id"])], env=env)
     assert retried.exit_code == 0, retried.output
     assert deliverer_for().deliver_next() == "delivered"
     assert len(sandbox.received_applications) == 1
@@ -247,23 +245,42 @@ def test_a_real_duplicate_on_the_first_try_is_parked(
     assert row(app)["last_reason"] == "errors.applicant-already-exists"
 
 
-def test_requests_are_paced_under_the_shared_rate_limit(app, sandbox, tmp_path, sandbox_server):
+class InstantStop(threading.Event):
+    """A stop event that is never set, whose waits pass at once on the test clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock, self.waited = clock, 0.0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        self.clock.advance(timeout)
+        self.waited += timeout
+        return False
+
+
+def test_requests_are_paced_under_the_shared_rate_limit(app, tmp_path, start_sandbox):
     for i in range(3):
         submit(app, tmp_path, email=f"c{i}@example.com")  # 3 x (2 uploads + 1 create) = 9 requests
-    sandbox.set_rate_limit((4, 1.0))
+    # The deliverer, its outbox and Personio's rate window all run on one test clock: the
+    # pacing waits take no real time, and Personio sees exactly the moments we paced for.
+    clock = Clock()
+    personio = start_sandbox(rate_limit=(4, 1.0), clock=clock)
+    stop = InstantStop(clock)
     settings = app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url)
-    client = RecruitingClient(sandbox_server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN)
+    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    client = RecruitingClient(personio.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN)
     try:
-        deliverer = Deliverer(outbox, client, app.extensions["careers"].spool, RateLimit(4, 1))
-        started = time.monotonic()
+        spool = app.extensions["careers"].spool
+        deliverer = Deliverer(outbox, client, spool, RateLimit(4, 1), clock=clock, stop=stop)
         outcomes = [deliverer.deliver_next() for _ in range(3)]
-        elapsed = time.monotonic() - started
     finally:
         client.close()
         outbox.close()
     assert outcomes == ["delivered"] * 3  # not one 429 from the sandbox
-    assert elapsed >= 2.0  # 9 requests at 4 per 1.5 s window need two waits
+    assert len(personio.sandbox.received_applications) == 3
+    # 9 requests at 4 per window (1 s plus our 0.5 s margin) need two waits of a window each.
+    assert stop.waited == pytest.approx(3.0, abs=0.01)
 
 
 def _worker(app, sandbox_url: str, tmp_path: Path) -> subprocess.Popen:
@@ -342,7 +359,7 @@ def test_a_worker_that_lost_its_lease_stops_touching_the_application(
 
 
 def test_outbox_purge_deletes_parked_applications_and_their_files(
-    app, sandbox, tmp_path, deliverer_for
+    app, sandbox, tmp_path, deliverer_for, runner
 ):
     submit(app, tmp_path)
     sandbox.set_attributes({})
@@ -355,12 +372,12 @@ def test_outbox_purge_deletes_parked_applications_and_their_files(
         "CAREERS_SECRET_KEY": SECRET,
         "CAREERS_DATA_DIR": str(settings.data_dir),
     }
-    kept = CliRunner().invoke(main, ["outbox", "purge"], env=env)  # parked today: kept
+    kept = runner.invoke(["outbox", "purge"], env=env)  # parked today: kept
     assert kept.exit_code == 0 and row(app) is not None
     db = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))
     with db:  # make it a month old
         db.execute("UPDATE applications SET updated_at = updated_at - 31 * 86400")
     db.close()
-    purged = CliRunner().invoke(main, ["outbox", "purge"], env=env)
+    purged = runner.invoke(["outbox", "purge"], env=env)
     assert purged.exit_code == 0 and "2 documents deleted" in purged.output
     assert row(app) is None and list(spool.stored.iterdir()) == []

@@ -10,10 +10,9 @@ from careers.applications.attribution import channel_and_tags
 from . import filegen
 from .applying import (
     JOB,
-    Clock,
     apply_env,
+    deliver_all,
     multipart_kwargs,
-    run_until_idle,
     send,
     token_of,
     valid_fields,
@@ -163,7 +162,7 @@ def test_attribution_travels_from_landing_url_to_personio(app, client, sandbox, 
     fields["attribution"] = page.xpath("//input[@name='attribution']/@value")[0]
     cv = filegen.make_pdf(tmp_path / "cv.pdf")
     assert send(client, fields, [("cv", cv, "cv.pdf")]).status_code == 303
-    _deliver(app)
+    deliver_all(app)
     [received] = sandbox.received_applications
     assert received["body"]["recruiting_channel_id"] == 2001
     assert received["body"]["tags"] == [
@@ -178,7 +177,7 @@ def test_forged_attribution_is_ignored_not_fatal(app, client, sandbox, tmp_path)
     fields = valid_fields(token_of(client.get(f"/en/jobs/{JOB}/apply").get_data(as_text=True)))
     fields["attribution"] = "eyJfcGMiOiIyMDAxIn0.forged"
     assert send(client, fields, [("cv", cv, "cv.pdf")]).status_code == 303
-    _deliver(app)
+    deliver_all(app)
     body = sandbox.received_applications[0]["body"]
     assert "recruiting_channel_id" not in body and "tags" not in body
 
@@ -189,7 +188,7 @@ def test_an_unknown_channel_id_does_not_cost_the_application(app, client, sandbo
     fields["attribution"] = doc(form).xpath("//input[@name='attribution']/@value")[0]
     cv = filegen.make_pdf(tmp_path / "cv.pdf")
     assert send(client, fields, [("cv", cv, "cv.pdf")]).status_code == 303
-    outcomes = _deliver(app)
+    outcomes = deliver_all(app)
     assert outcomes == ["retry", "delivered"]
     body = sandbox.received_applications[0]["body"]
     assert "recruiting_channel_id" not in body and body["tags"] == ["channel:777"]
@@ -207,23 +206,3 @@ def test_read_only_apply_links_keep_the_channel(make_app, sandbox, sandbox_serve
     client = make_app().test_client()
     detail = doc(client.get(f"/en/jobs/{JOB}?_pc=2003", follow_redirects=True))
     assert f"{sandbox_server.url}/job/{JOB}?_pc=2003#apply" in detail.xpath("//a/@href")
-
-
-def _deliver(app) -> list[str]:
-    from careers.applications.delivery import Deliverer
-    from careers.applications.sqlite_store import SQLiteOutbox
-    from careers.config import RateLimit
-    from careers.personio.recruiting import RecruitingClient
-
-    settings = app.extensions["careers"].settings
-    clock = Clock()
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
-    with RecruitingClient(
-        settings.personio_api_url, settings.personio_company_id, settings.personio_recruiting_token
-    ) as client:
-        deliverer = Deliverer(
-            outbox, client, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
-        )
-        outcomes = run_until_idle(deliverer, clock)
-    outbox.close()
-    return outcomes

@@ -116,7 +116,7 @@ CASES += [pytest.param(*row, id=f"{row[0]}-as-{row[2].rsplit('/')[-1]}") for row
 
 def test_every_allowed_extension_has_a_genuine_file() -> None:
     assert {ext for ext, _, _ in GENUINE} == set(ALLOWED_TYPES) == set(CANONICAL_TYPES)
-    assert len(ALLOWED_TYPES) == 23  # personio-api.md §2.1
+    assert len(ALLOWED_TYPES) == 23  # docs/personio.md §2.1
 
 
 @pytest.mark.parametrize("upper", [False, True], ids=["lower", "upper"])

@@ -1,4 +1,4 @@
-"""CAREERS_FORM_FILE: the documented shape loads; every mistake names its line (SPEC §4)."""
+"""CAREERS_FORM_FILE: the documented shape loads; every mistake names its line (docs/applications.md)."""
 
 from __future__ import annotations
 

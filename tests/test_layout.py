@@ -42,7 +42,9 @@ def _in(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-@pytest.mark.parametrize("package", ["careers.personio", "careers.sandbox", "careers.jobs", "careers.applications"])
+@pytest.mark.parametrize(
+    "package", ["careers.personio", "careers.sandbox", "careers.jobs", "careers.applications"]
+)
 def test_domain_and_personio_packages_never_import_flask_or_the_web_layer(package):
     for module, imports in MODULES.items():
         if _in(module, package):
@@ -65,6 +67,7 @@ def test_personio_package_holds_only_what_talks_to_personio():
         "careers.personio.model",
         "careers.personio.recruiting",
         "careers.personio.sanitize",
+        "careers.personio.vocabulary",
     }
 
 

@@ -1,4 +1,4 @@
-"""Pages and JSON API against the sandbox's sample board (SPEC §3)."""
+"""Pages and JSON API against the sandbox's sample board (docs/routes.md)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,8 @@ from careers.personio.recruiting import (
 from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
+from .applying import Clock
+
 JOB = 1842907  # Senior Robotics Software Engineer, in both sample boards
 OTHER_JOB = 1843054
 R = "errors.attribute-validation."
@@ -388,18 +390,24 @@ def test_the_21st_request_in_a_minute_is_rate_limited(api, personio, cv):
     assert list(personio.received_documents) == [uploaded.uuid]
 
 
-def test_refused_requests_do_not_extend_the_wait(api, personio):
-    personio.set_rate_limit((2, 0.6))
-    api.create_application(applicant())
-    api.create_application(applicant(email="b@example.org"))
-    admitted = time.monotonic()
-    time.sleep(0.3)  # refusals late in the window would still count after the admitted expire
-    for _ in range(5):
+def test_refused_requests_do_not_extend_the_wait(start_sandbox):
+    clock = Clock()  # Personio's rate window on a test clock: no real waiting
+    server = start_sandbox(rate_limit=(2, 60.0), clock=clock)
+    with RecruitingClient(server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN) as api:
+        api.create_application(applicant())
+        api.create_application(applicant(email="b@example.org"))
+        clock.advance(30)  # refused late in the window: they would outlive the admitted two
+        for _ in range(5):
+            with pytest.raises(TransientError) as caught:
+                api.create_application(applicant(email="c@example.org"))
+        assert caught.value.retry_after == 30  # until the first admitted request leaves
+        clock.advance(29.5)
         with pytest.raises(TransientError) as caught:
             api.create_application(applicant(email="c@example.org"))
-    assert caught.value.retry_after == 1  # whole seconds, rounded up
-    time.sleep(max(0.0, admitted + 0.65 - time.monotonic()))
-    api.create_application(applicant(email="c@example.org"))
+        assert caught.value.retry_after == 1  # whole seconds, rounded up
+        clock.advance(0.5)  # the admitted two have left the window; the refusals never counted
+        api.create_application(applicant(email="c@example.org"))
+    assert len(server.sandbox.received_applications) == 3
 
 
 # -- transient failures --------------------------------------------------------------------

@@ -156,7 +156,7 @@ def problems(data: dict) -> list[str]:
 
 @pytest.fixture
 def client(app, sandbox):
-    """Both languages fetched up front: a German page may borrow English texts (SPEC §7)."""
+    """Both languages fetched up front: a German page may borrow English texts (docs/operations.md#how-the-feed-is-handled)."""
     catalogue_of(app).refresh_all()
     return app.test_client()
 
@@ -177,7 +177,7 @@ def job_path(lang: str, position) -> str:
 
 
 def texts_of(lang: str, job_id: int):
-    """The position whose description texts a language's page shows (fallback: SPEC §7)."""
+    """The position whose description texts a language's page shows (fallback: docs/operations.md#how-the-feed-is-handled)."""
     position = BOARDS[lang][job_id]
     return position if position.descriptions else EN[job_id]
 

@@ -333,13 +333,11 @@ def test_receipt_in_german(apply_client, german, tmp_path):
     assert "Danke!" in text or "genauer ansehen" in text
 
 
-def test_too_large_page_in_german(apply_client, german, tmp_path, monkeypatch):
-    import careers.web.apply as apply_views
-    from careers.applications.upload import Limits
+def test_too_large_page_in_german(apply_client, german, tmp_path):
+    from careers.applications.rules import LIMITS
 
-    monkeypatch.setattr(apply_views, "LIMITS", Limits(file_bytes=100))
     token = open_form(apply_client, lang="de")
-    cv = filegen.make_pdf(tmp_path / "cv.pdf")
+    cv = filegen.make_sized(tmp_path / "cv.pdf", LIMITS.file_bytes + 1)
     response = send(apply_client, valid_fields(token), [("cv", cv, "cv.pdf")], lang="de")
     assert response.status_code == 413
     assert_german(

@@ -1,6 +1,6 @@
-"""Where a candidate came from, as Personio understands it (SPEC §6).
+"""Where a candidate came from, as Personio understands it (docs/attribution.md).
 
-Personio's job links carry a channel parameter `_pc` (personio-api.md §1.6), campaigns carry
+Personio's job links carry a channel parameter `_pc` (docs/personio.md §1.6), campaigns carry
 `utm_source`, `utm_medium` and `utm_campaign`. A numeric `_pc` is a recruiting channel id; a
 name is looked up in CAREERS_CHANNELS (`linkedin=2001,stepstone=2002`), and so is
 `utm_source` when there is no `_pc`. Everything we know also becomes tags, which Personio

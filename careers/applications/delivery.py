@@ -1,4 +1,4 @@
-"""Deliver queued applications to Personio: paced, retried, exactly once (SPEC §5)."""
+"""Deliver queued applications to Personio: paced, retried, exactly once (docs/applications.md)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ from ..personio.recruiting import (
     RecruitingError,
     TransientError,
 )
+from ..personio.vocabulary import ErrorCode
+from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS
 from .spool import Spool
 from .store import Job, Outbox
+from .wire import personio_body
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +32,13 @@ LEASE_SECONDS = 300
 BACKOFF_BASE = 15.0
 BACKOFF_MAX = 3600.0
 # Personio documents no Retry-After for 429; waiting out the whole window is the safe
-# reading (personio-api.md §3).
+# reading (docs/personio.md §3).
 RATE_LIMITED_WAIT = 60.0
 # Our clock and Personio's differ by the network delay; keep a margin inside the window.
 WINDOW_MARGIN = 0.5
 RATE_KEY = "personio-recruiting"
-CHANNEL_NOT_FOUND = "errors.posting-validation.channel-not-found"
-PARKED_RETENTION = 30 * 86400
-RECEIPT_RETENTION = 180 * 86400
+PARKED_RETENTION = PARKED_RETENTION_DAYS * DAY
+RECEIPT_RETENTION = RECEIPT_RETENTION_DAYS * DAY
 
 
 def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -44,37 +46,6 @@ def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> floa
     ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempt - 1))
     delay = rng.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
-
-
-def personio_body(job: Job, uuids: dict[int, str], today: datetime) -> dict:
-    """The v1 JSON body (personio-api.md §2.3): system attributes inside `attributes`,
-    `job_position_id` a number (pitfall §4.6), files by uuid and category."""
-    data = job.payload
-    body: dict = {
-        "first_name": data["first_name"],
-        "last_name": data["last_name"],
-        "email": data["email"],
-        "job_position_id": int(job.position_id),
-    }
-    if data.get("message"):
-        body["message"] = data["message"]
-    if data.get("attributes"):
-        body["attributes"] = data["attributes"]
-    if job.documents:
-        body["files"] = [
-            {"uuid": uuids[d.id], "original_filename": d.filename, "category": d.category}
-            for d in job.documents
-        ]
-    if data.get("recruiting_channel_id") is not None:
-        body["recruiting_channel_id"] = int(data["recruiting_channel_id"])
-    if data.get("tags"):
-        body["tags"] = list(data["tags"])
-    # A delivery delayed past the day it was received keeps its real date; a date "today"
-    # is left to Personio, since one in its future would be refused (§2.3).
-    received = datetime.fromtimestamp(job.created_at, UTC).date()
-    if received < today.date():
-        body["application_date"] = received.isoformat()
-    return body
 
 
 class Deliverer:
@@ -150,7 +121,7 @@ class Deliverer:
                 uploaded = self.client.upload_document(Path(document.path), document.filename)
                 self.outbox.record_upload(document.id, uploaded.uuid)
                 uuids[document.id] = uploaded.uuid
-            body = personio_body(job, uuids, datetime.now(UTC))
+            body = personio_body(job, uuids, datetime.now(UTC).date())
             self._pace(job)
             self.outbox.note_create_attempt(job.id)
             self.client.create_application(body)
@@ -162,17 +133,17 @@ class Deliverer:
             return "lease_lost"
         except DuplicateApplicant as exc:
             if job.create_attempts > 0:
-                # An earlier create's answer was lost; Personio has it (personio-api.md §3).
+                # An earlier create's answer was lost; Personio has it (docs/personio.md §3).
                 return self._delivered(job, "delivered_duplicate")
             self.outbox.park(job.id, exc.reason, exc.detail)
             return "parked"
         except PermanentError as exc:
-            if CHANNEL_NOT_FOUND in exc.reasons and job.payload.get("recruiting_channel_id"):
+            if ErrorCode.CHANNEL_NOT_FOUND in exc.reasons and job.application.channel_id:
                 # A wrong channel id must not cost the candidate the application.
                 self.outbox.drop_channel(job.id)
                 self.outbox.retry_later(job.id, self.clock(), exc.reason, exc.detail)
                 return "retry"
-            if "errors.file-validation.file-not-exists" in exc.reasons and uuids:
+            if ErrorCode.FILE_NOT_EXISTS in exc.reasons and uuids:
                 # Uploaded long ago and gone at Personio: upload again, once per backoff.
                 self.outbox.forget_uploads(job.id)
                 return self._later(job, exc, None)
@@ -207,7 +178,9 @@ class Deliverer:
         purge(self.outbox, self.spool, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
 
 
-def purge(outbox: Outbox, spool: Spool, parked_before: float, receipts_before: float):
+def purge(
+    outbox: Outbox, spool: Spool, parked_before: float, receipts_before: float
+) -> tuple[int, int]:
     """Delete old parked applications and receipts with their files, then orphaned files.
     Returns (documents deleted, orphaned files removed)."""
     paths = outbox.purge(parked_before, receipts_before)

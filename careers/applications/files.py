@@ -1,6 +1,6 @@
 """Attachment names and contents: clean what candidates send, and prove each file is what it claims.
 
-Checks run cheapest first (SPEC §4; personio-api.md §2.1 for the 23 extensions): the name's
+Checks run cheapest first (docs/applications.md; docs/personio.md §2.1 for the 23 extensions): the name's
 extension, the size, libmagic's verdict on the content, then a structural look at the container.
 Every rejection carries a short reason tag for logs, metrics and translated messages; file names
 and contents are never logged. Nothing is executed, extracted or decompressed.
@@ -22,18 +22,19 @@ from typing import BinaryIO
 
 import magic
 
-from careers.applications.containers import has_ole_stream, is_odf, is_ooxml, is_zip
+from .containers import has_ole_stream, is_odf, is_ooxml, is_zip
+from .rules import LIMITS, FileProblem
 
-# Personio's per-file limit is "20 MB" (personio-api.md §2.1/§2.2); read decimally, the stricter way.
-MAX_FILE_BYTES = 20_000_000
+# Personio's per-file limit (docs/personio.md §2.1), as careers/applications/rules.py reads it.
+MAX_FILE_BYTES = LIMITS.file_bytes
 
 # Reason tags: stable identifiers, mapped by the caller to translated messages and log fields.
-EXTENSION = "extension"
-EMPTY = "empty"
-TOO_LARGE = "too_large"
-CONTENT_MISMATCH = "content_mismatch"
-CONTAINER_STRUCTURE = "container_structure"
-UNREADABLE = "unreadable"
+EXTENSION = FileProblem.EXTENSION
+EMPTY = FileProblem.EMPTY
+TOO_LARGE = FileProblem.TOO_LARGE
+CONTENT_MISMATCH = FileProblem.CONTENT_MISMATCH
+CONTAINER_STRUCTURE = FileProblem.CONTAINER_STRUCTURE
+UNREADABLE = FileProblem.UNREADABLE
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
 _ODF = "application/vnd.oasis.opendocument."
@@ -87,7 +88,7 @@ class FileVerdict:
     """The outcome for one file: `reason` is a tag when rejected, `mimetype` what libmagic saw."""
 
     ok: bool
-    reason: str | None
+    reason: FileProblem | None
     extension: str
     mimetype: str
 

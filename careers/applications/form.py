@@ -1,22 +1,19 @@
-"""What the application form asks: system fields and `CAREERS_FORM_FILE` extra fields (SPEC §4)."""
+"""What the application form asks: system fields and `CAREERS_FORM_FILE` extra fields (docs/applications.md)."""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-# Personio's optional system attributes (personio-api.md §2.3) plus the free-text message.
-SYSTEM_FIELDS = (
-    "phone",
-    "location",
-    "birthday",
-    "gender",
-    "available_from",
-    "salary_expectations",
-    "message",
-)
+from ..personio.vocabulary import DocumentCategory, Gender, SystemAttribute
+
+# Personio's optional system attributes (docs/personio.md §2.3) plus the free-text message.
+SYSTEM_FIELDS: tuple[str, ...] = (*SystemAttribute, "message")
 # Asked by default: what a recruiter usually wants. Birthday and gender are personal data
 # most companies should not ask for (GDPR data minimisation), so they start hidden.
 DEFAULT_SYSTEM = {
@@ -30,16 +27,9 @@ DEFAULT_SYSTEM = {
 }
 VISIBILITY = ("hidden", "optional", "required")
 FIELD_TYPES = ("text", "textarea", "date", "select", "checkbox", "number")
-GENDERS = ("female", "male", "diverse", "undefined")
-# File inputs are named by Personio's document categories (SPEC §4, personio-api.md §2.3).
-FILE_CATEGORIES = (
-    "cv",
-    "cover-letter",
-    "certificate",
-    "employment-reference",
-    "work-sample",
-    "other",
-)
+GENDERS: tuple[str, ...] = tuple(Gender)
+# File inputs are named by Personio's document categories (docs/personio.md §2.3).
+FILE_CATEGORIES: tuple[str, ...] = tuple(DocumentCategory)
 # Which document inputs the form shows; a `[documents]` table in the form file overrides it.
 DEFAULT_DOCUMENTS = {
     "cv": "required",
@@ -54,6 +44,9 @@ _FIELD_KEYS = {"id", "type", "required", "label", "options", "positions"}
 
 class FormFileError(Exception):
     """The form file is wrong; the message names the file and line."""
+
+
+_Fail = Callable[[int, str], FormFileError]
 
 
 @dataclass(frozen=True)
@@ -158,9 +151,10 @@ def load_form(path: Path | None, languages: tuple[str, ...]) -> FormSchema:
     raw_fields = data.get("field", [])
     if not isinstance(raw_fields, list):
         raise fail(lines.of("field", 0), "fields must be written as [[field]] tables")
-    fields, seen = [], set()
+    fields: list[ExtraField] = []
+    seen: set[str] = set()
     for index, raw in enumerate(raw_fields):
-        extra = _extra_field(raw, languages, lambda key, i=index: lines.of("field", i, key), fail)
+        extra = _extra_field(raw, languages, partial(lines.of, "field", index), fail)
         if extra.id in seen:
             raise fail(lines.of("field", index, "id"), f"field id {extra.id!r} is used twice")
         seen.add(extra.id)
@@ -168,7 +162,14 @@ def load_form(path: Path | None, languages: tuple[str, ...]) -> FormSchema:
     return FormSchema(system=system, fields=tuple(fields), documents=documents)
 
 
-def _visibility(data, table, names, defaults, lines, fail) -> dict[str, str]:
+def _visibility(
+    data: dict[str, Any],
+    table: str,
+    names: tuple[str, ...],
+    defaults: dict[str, str],
+    lines: _Lines,
+    fail: _Fail,
+) -> dict[str, str]:
     """A table of name = "hidden" | "optional" | "required"."""
     result = dict(defaults)
     section = data.get(table, {})
@@ -195,7 +196,9 @@ def _labels(value: object, languages: tuple[str, ...], where: str) -> dict[str, 
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _extra_field(raw, languages, line_of, fail) -> ExtraField:
+def _extra_field(
+    raw: object, languages: tuple[str, ...], line_of: Callable[[str], int], fail: _Fail
+) -> ExtraField:
     """Check one [[field]] table."""
     if not isinstance(raw, dict):
         raise fail(line_of("field"), "each field must be a [[field]] table")

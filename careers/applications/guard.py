@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
@@ -45,7 +47,7 @@ class FormTicket:
 class FormGuard:
     """Issues and checks form tokens."""
 
-    def __init__(self, secret_key: str, *, clock=time.time) -> None:
+    def __init__(self, secret_key: str, *, clock: Callable[[], float] = time.time) -> None:
         self._signer = URLSafeTimedSerializer(secret_key, salt="careers.apply-form")
         self._clock = clock
 
@@ -76,11 +78,15 @@ class FormGuard:
         return FormTicket(position_id, language, float(payload.get("t", 0)))
 
     def too_fast(self, ticket: FormTicket, min_seconds: float) -> bool:
-        """Filled faster than a person can: a bot (SPEC §1 CAREERS_MIN_FILL_SECONDS)."""
+        """Filled faster than a person can: a bot (docs/operations.md CAREERS_MIN_FILL_SECONDS)."""
         return self._clock() - ticket.issued_at < min_seconds
 
 
-def check_origin(headers, own_origins: set[str]) -> None:
+class _Headers(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+
+def check_origin(headers: _Headers, own_origins: set[str]) -> None:
     """Refuse cross-site posts; browsers send Origin and Sec-Fetch-Site on every form post."""
     site = headers.get("Sec-Fetch-Site")
     if site is not None and site not in {"same-origin", "none"}:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,7 +47,7 @@ class Spool:
         return kept
 
     @staticmethod
-    def discard(paths) -> None:
+    def discard(paths: Iterable[Path | str]) -> None:
         """Delete files: rejected uploads, delivered or purged applications."""
         for path in map(Path, paths):
             path.unlink(missing_ok=True)

@@ -11,8 +11,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from .store import DELIVERED, PARKED, PENDING, Document, Job, NewApplication, Summary
+from ..personio.vocabulary import DocumentCategory
+from .model import Application
+from .store import DELIVERED, PARKED, PENDING, Document, Job, Summary
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (
@@ -84,7 +87,7 @@ class SQLiteOutbox:
         self._connection().executescript(SCHEMA)
 
     @classmethod
-    def from_url(cls, url: str, **kwargs) -> SQLiteOutbox:
+    def from_url(cls, url: str, **kwargs: Any) -> SQLiteOutbox:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
         return cls(Path(url.removeprefix("sqlite:///")), **kwargs)
 
@@ -118,7 +121,7 @@ class SQLiteOutbox:
 
     # -- accepting -----------------------------------------------------------------------
 
-    def add(self, application: NewApplication) -> str:
+    def add(self, application: Application) -> str:
         now = self.clock()
         public_id = secrets.token_urlsafe(12)
         with self._write() as db:
@@ -130,7 +133,7 @@ class SQLiteOutbox:
                     application.position_id,
                     application.language,
                     PENDING,
-                    json.dumps(application.payload),
+                    json.dumps(application.to_record()),
                     now,
                     now,
                     now,
@@ -171,11 +174,18 @@ class SQLiteOutbox:
         return Job(
             id=row["id"],
             public_id=row["public_id"],
-            position_id=row["position_id"],
-            language=row["language"],
-            payload=json.loads(row["payload"]),
+            application=Application.from_record(
+                json.loads(row["payload"]), position_id=row["position_id"], language=row["language"]
+            ),
             documents=tuple(
-                Document(d["id"], d["category"], d["filename"], d["path"], d["size"], d["uuid"])
+                Document(
+                    d["id"],
+                    DocumentCategory(d["category"]),
+                    d["filename"],
+                    d["path"],
+                    d["size"],
+                    d["uuid"],
+                )
                 for d in documents
             ),
             attempts=row["attempts"] + 1,
@@ -184,7 +194,7 @@ class SQLiteOutbox:
         )
 
     @staticmethod
-    def _orphan(db: sqlite3.Connection, owner: str):
+    def _orphan(db: sqlite3.Connection, owner: str) -> sqlite3.Row | None:
         """A lease held by a process of this host that no longer exists (killed, crashed):
         take it over now instead of waiting for the lease to run out."""
         host = owner.split(":", 1)[0]
@@ -217,15 +227,17 @@ class SQLiteOutbox:
 
     def drop_channel(self, app_id: int) -> None:
         with self._write() as db:
-            row = db.execute("SELECT payload FROM applications WHERE id = ?", (app_id,)).fetchone()
+            row = db.execute(
+                "SELECT payload, position_id, language FROM applications WHERE id = ?", (app_id,)
+            ).fetchone()
             if row is None or row["payload"] is None:
                 return
-            payload = json.loads(row["payload"])
-            channel = payload.pop("recruiting_channel_id", None)
-            if channel is not None:
-                payload["tags"] = [*payload.get("tags", []), f"channel:{channel}"]
+            application = Application.from_record(
+                json.loads(row["payload"]), position_id=row["position_id"], language=row["language"]
+            ).channel_as_tag()
             db.execute(
-                "UPDATE applications SET payload = ? WHERE id = ?", (json.dumps(payload), app_id)
+                "UPDATE applications SET payload = ? WHERE id = ?",
+                (json.dumps(application.to_record()), app_id),
             )
 
     def note_create_attempt(self, app_id: int) -> None:
@@ -244,7 +256,7 @@ class SQLiteOutbox:
                     "SELECT path FROM documents WHERE application_id = ?", (app_id,)
                 )
             ]
-            # GDPR: Personio has it now; keep only the receipt (SPEC §5).
+            # GDPR: Personio has it now; keep only the receipt (docs/applications.md).
             db.execute("DELETE FROM documents WHERE application_id = ?", (app_id,))
             db.execute(
                 "UPDATE applications SET status = ?, payload = NULL, delivered_at = ?, updated_at = ?,"

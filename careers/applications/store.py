@@ -10,31 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
+from ..personio.vocabulary import DocumentCategory
+from .model import Application
+from .rules import Status
 
-
-@dataclass(frozen=True)
-class NewDocument:
-    category: str
-    filename: str
-    path: str
-    size: int
-
-
-@dataclass(frozen=True)
-class NewApplication:
-    """Everything accepted from the candidate; `payload` is personal data until delivered."""
-
-    position_id: int
-    language: str
-    payload: dict
-    documents: tuple[NewDocument, ...] = ()
+PENDING, DELIVERED, PARKED = Status.PENDING, Status.DELIVERED, Status.PARKED
 
 
 @dataclass(frozen=True)
 class Document:
+    """A stored document; `uuid` is Personio's once uploaded, so it is never sent twice."""
+
     id: int
-    category: str
+    category: DocumentCategory
     filename: str
     path: str
     size: int
@@ -47,9 +35,7 @@ class Job:
 
     id: int
     public_id: str
-    position_id: int
-    language: str
-    payload: dict
+    application: Application
     documents: tuple[Document, ...]
     attempts: int
     create_attempts: int
@@ -79,7 +65,7 @@ class Summary:
 class Outbox(Protocol):
     """Durable store of applications on their way to Personio."""
 
-    def add(self, application: NewApplication) -> str:
+    def add(self, application: Application) -> str:
         """Commit an application and its documents atomically; return its public id."""
 
     def claim(self, owner: str, lease_seconds: float) -> Job | None:

@@ -1,4 +1,4 @@
-"""Stream a multipart form to disk, stopping at the first limit it breaks (SPEC §4).
+"""Stream a multipart form to disk, stopping at the first limit it breaks (docs/applications.md).
 
 The body is read in 64 KiB chunks straight from the WSGI input and fed to python-multipart's
 push parser; file parts go to spool files as they arrive, so memory stays flat whatever the
@@ -9,41 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from .form import FILE_CATEGORIES
+from .rules import LIMITS, Limits, UploadProblem
 from .spool import Spool
 
-# Personio says "20 MB" and "64 MB" (personio-api.md §2.1) without saying whether it means
-# 10^6 or 2^20 bytes; the decimal reading is the stricter one, so whatever we accept,
-# Personio accepts too.
-MB = 1_000_000
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
 CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Personio's limits (personio-api.md §2.1) plus our own bounds on fields and parts."""
-
-    file_bytes: int = 20 * MB
-    total_file_bytes: int = 64 * MB
-    files: int = 10
-    field_bytes: int = 64 * 1024
-    parts: int = 80
-    header_bytes: int = 1024
-
-    @property
-    def body_bytes(self) -> int:
-        """The largest body that can be valid: all files plus room for the text fields."""
-        return self.total_file_bytes + 2 * MB
 
 
 class UploadRejected(Exception):
     """The body broke a limit or is not a form; `reason` tags the log line, `status` the answer."""
 
-    def __init__(self, reason: str, status: int = 413) -> None:
+    def __init__(self, reason: UploadProblem, status: int = 413) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
@@ -73,8 +57,8 @@ class Submission:
 class _Collector:
     """Callbacks for MultipartParser: one part at a time, each checked as its bytes arrive."""
 
-    def __init__(self, spool: Spool, limits: Limits, file_fields: frozenset[str]) -> None:
-        self.spool, self.limits, self.file_fields = spool, limits, file_fields
+    def __init__(self, spool: Spool, limits: Limits, offered: frozenset[str]) -> None:
+        self.spool, self.limits, self.offered = spool, limits, offered
         self.result = Submission()
         self.parts = 0
         self.total_file_bytes = 0
@@ -87,7 +71,7 @@ class _Collector:
         self._field_name = ""
         self._field = bytearray()
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": lambda data, start, end: self._header_name.extend(data[start:end]),
@@ -102,7 +86,7 @@ class _Collector:
     def part_begin(self) -> None:
         self.parts += 1
         if self.parts > self.limits.parts:
-            raise UploadRejected("too_many_parts")
+            raise UploadRejected(UploadProblem.TOO_MANY_PARTS)
         self._headers.clear()
         self._file, self._field_name = None, ""
         self._field.clear()
@@ -110,7 +94,7 @@ class _Collector:
     def header_value(self, data: bytes, start: int, end: int) -> None:
         self._header_value.extend(data[start:end])
         if len(self._header_value) > self.limits.header_bytes:
-            raise UploadRejected("header_too_large")
+            raise UploadRejected(UploadProblem.HEADER_TOO_LARGE)
 
     def header_end(self) -> None:
         self._headers[bytes(self._header_name).lower()] = bytes(self._header_value)
@@ -121,8 +105,11 @@ class _Collector:
         disposition, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         name = params.get(b"name", b"").decode("utf-8", "replace")
         if disposition != b"form-data" or not name:
-            raise UploadRejected("bad_part", status=400)
-        if name in self.file_fields:
+            raise UploadRejected(UploadProblem.BAD_PART, status=400)
+        if name in FILE_CATEGORIES:
+            if name not in self.offered:
+                # No browser sends it (the input is not on the page): refuse, never forward.
+                raise UploadRejected(UploadProblem.HIDDEN_CATEGORY, status=422)
             filename = params.get(b"filename", b"document").decode("utf-8", "replace")
             path, self._handle = self.spool.new_file()
             self._file = UploadedFile(name, filename, path)
@@ -136,15 +123,15 @@ class _Collector:
             self._file.size += size
             self.total_file_bytes += size
             if self._file.size > self.limits.file_bytes:
-                raise UploadRejected("file_too_large")
+                raise UploadRejected(UploadProblem.FILE_TOO_LARGE)
             if self.total_file_bytes > self.limits.total_file_bytes:
-                raise UploadRejected("total_too_large")
+                raise UploadRejected(UploadProblem.TOTAL_TOO_LARGE)
             assert self._handle is not None
             self._handle.write(memoryview(data)[start:end])  # no copy of the chunk
         else:
             self._field.extend(data[start:end])
             if len(self._field) > self.limits.field_bytes:
-                raise UploadRejected("field_too_large")
+                raise UploadRejected(UploadProblem.FIELD_TOO_LARGE)
 
     def part_end(self) -> None:
         if self._file is not None:
@@ -156,12 +143,12 @@ class _Collector:
                 self.spool.discard([self._file.path])
                 self.result.files.remove(self._file)
             elif len(self.result.files) > self.limits.files:
-                raise UploadRejected("too_many_files")
+                raise UploadRejected(UploadProblem.TOO_MANY_FILES)
         elif self._field_name:
             try:
                 text = self._field.decode("utf-8")
             except UnicodeDecodeError:
-                raise UploadRejected("bad_encoding", status=400) from None
+                raise UploadRejected(UploadProblem.BAD_ENCODING, status=400) from None
             self.result.fields.setdefault(self._field_name, []).append(text)
 
     def end(self) -> None:
@@ -174,36 +161,37 @@ class _Collector:
 
 
 def receive(
-    stream: BinaryIO,
+    stream: IO[bytes],
     content_type: str,
     content_length: int | None,
     spool: Spool,
-    file_fields: frozenset[str],
-    limits: Limits = Limits(),
+    offered: frozenset[str],
+    limits: Limits = LIMITS,
 ) -> Submission:
-    """Parse the request body into fields and spooled files, or raise UploadRejected."""
+    """Parse the request body into fields and spooled files, or raise UploadRejected.
+    `offered` are the document inputs the form shows; a file under any other is refused."""
     mimetype, params = parse_options_header(content_type or "")
     boundary = params.get(b"boundary")
     if mimetype != b"multipart/form-data" or not boundary or len(boundary) > 200:
-        raise UploadRejected("not_multipart", status=400)
+        raise UploadRejected(UploadProblem.NOT_MULTIPART, status=400)
     # Refuse a body that announces itself too large before reading a byte of it.
     if content_length is not None and content_length > limits.body_bytes:
-        raise UploadRejected("body_too_large")
-    collector = _Collector(spool, limits, file_fields)
+        raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
+    collector = _Collector(spool, limits, offered)
     parser = MultipartParser(boundary, collector.callbacks(), max_header_size=limits.header_bytes)
     received = 0
     try:
         while chunk := stream.read(CHUNK):
             received += len(chunk)
             if received > limits.body_bytes:
-                raise UploadRejected("body_too_large")
+                raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
             parser.write(chunk)
         parser.finalize()
         if not collector.finished:
-            raise UploadRejected("truncated", status=400)
+            raise UploadRejected(UploadProblem.TRUNCATED, status=400)
     except MultipartParseError:
         collector.abort()
-        raise UploadRejected("malformed", status=400) from None
+        raise UploadRejected(UploadProblem.MALFORMED, status=400) from None
     except BaseException:
         collector.abort()
         raise

@@ -26,4 +26,3 @@ def main() -> None:
 
 for _module in (demo, serve, worker, outbox, check, sandbox):
     main.add_command(_module.command)
-

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import click
 
 from ..applications.delivery import purge as purge_outbox
+from ..applications.rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS
 from ..applications.store import PARKED, Summary
 from .common import storage_or_exit
 
@@ -106,18 +107,21 @@ def retry(app_ids: tuple[int, ...], all_parked: bool) -> None:
 @command.command()
 @click.option(
     "--parked-days",
-    default=30,
+    default=PARKED_RETENTION_DAYS,
     show_default=True,
     help="Delete parked applications older than this.",
 )
 @click.option(
-    "--receipt-days", default=180, show_default=True, help="Delete receipts older than this."
+    "--receipt-days",
+    default=RECEIPT_RETENTION_DAYS,
+    show_default=True,
+    help="Delete receipts older than this.",
 )
 def purge(parked_days: int, receipt_days: int) -> None:
     """Delete old parked applications (personal data and files) and old receipts."""
     storage = storage_or_exit()
     now = time.time()
     deleted, removed = purge_outbox(
-        storage.outbox, storage.spool, now - parked_days * 86400, now - receipt_days * 86400
+        storage.outbox, storage.spool, now - parked_days * DAY, now - receipt_days * DAY
     )
     click.echo(f"purged; {deleted} documents deleted, {removed} orphaned files removed")

@@ -13,7 +13,7 @@ from ..logs import configure_logging
 from .common import settings_or_exit
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplication is Any
     """Embeds gunicorn so `careers serve` needs no separate config file."""
 
     def __init__(self, settings: Settings, options: dict[str, Any], *, deliver: bool) -> None:

@@ -27,7 +27,7 @@ class Snapshot:
     language: str
     positions: tuple[Position, ...]
     by_id: dict[int, Position]
-    # id -> language the description texts are in, when not `language` (SPEC §7 fallback).
+    # id -> language the description texts are in, when not `language` (docs/operations.md#how-the-feed-is-handled fallback).
     text_language: dict[int, str]
     haystack: dict[int, str]
     version: str
@@ -258,7 +258,9 @@ class Catalogue:
                 changed = True
         return changed
 
-    def _build_views(self, boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]]):
+    def _build_views(
+        self, boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]]
+    ) -> tuple[dict[str, Snapshot], dict[tuple[str, int], tuple[Position, str]]]:
         """Every language's view (one language's texts can fill another's gaps), and the
         search texts of exactly the positions they hold."""
         texts: dict[tuple[str, int], tuple[Position, str]] = {}

@@ -1,4 +1,4 @@
-"""Filters, facet counts, text search and sorting over one language's positions (SPEC §3)."""
+"""Filters, facet counts, text search and sorting over one language's positions (docs/routes.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..personio.model import Position
+from ..personio.vocabulary import EmploymentType, Experience, Schedule, Seniority
 
 # URL parameter -> the position's values for it. OR within a facet, AND across facets.
 FACETS: dict[str, Callable[[Position], tuple[str, ...]]] = {
@@ -22,22 +23,16 @@ FACETS: dict[str, Callable[[Position], tuple[str, ...]]] = {
     "category": lambda p: (p.recruiting_category,),
 }
 
-# Natural orders for coded facets (personio-api.md §1.4); unknown codes go last, by name.
+# Natural orders for coded facets (docs/personio.md §1.4); unknown codes go last, by name.
 CODE_ORDER: dict[str, tuple[str, ...]] = {
-    "employment_type": (
-        "permanent",
-        "temporary",
-        "freelance",
-        "trainee",
-        "intern",
-        "working_student",
-    ),
-    "schedule": ("full-time", "part-time", "full-or-part-time"),
-    "seniority": ("student", "entry-level", "experienced", "executive"),
-    "experience": ("lt-1", "1-2", "2-5", "5-7", "7-10", "10-15", "gt-15"),
+    "employment_type": tuple(EmploymentType),
+    "schedule": tuple(Schedule),
+    "seniority": tuple(Seniority),
+    "experience": tuple(Experience),
 }
 
 SORTS = ("newest", "title")
+MAX_QUERY = 200  # characters of `q` we search for
 _TAGS = re.compile(r"<[^>]+>")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -49,7 +44,7 @@ def fold(text: str) -> str:
 
 
 def search_text(position: Position) -> str:
-    """What `q` searches: title, keywords and description text (SPEC §3)."""
+    """What `q` searches: title, keywords and description text (docs/routes.md)."""
     parts = [position.name, " ".join(position.keywords)]
     for block in position.descriptions:
         parts.append(block.name)
@@ -79,6 +74,34 @@ def clean_filters(args: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...
         if values:
             filters[name] = values
     return filters
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What a list URL (or the API) asks for, cleaned: the same rules for every caller."""
+
+    filters: dict[str, tuple[str, ...]]
+    q: str = ""
+    sort: str = "newest"
+    page: int = 1
+
+
+def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
+    """Filters, search words, sort and page from query parameters (each a list of values);
+    anything unknown or malformed falls back to the default, never an error."""
+
+    def first(name: str) -> str:
+        values = args.get(name) or ("",)
+        return values[0]
+
+    sort = first("sort")
+    page = first("page")
+    return Query(
+        filters=clean_filters(args),
+        q=first("q").strip()[:MAX_QUERY],
+        sort=sort if sort in SORTS else SORTS[0],
+        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+    )
 
 
 def _matches(position: Position, filters: Mapping[str, tuple[str, ...]], skip: str = "") -> bool:

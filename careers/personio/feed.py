@@ -1,4 +1,4 @@
-"""Fetch and parse Personio's XML job feed (personio-api.md §1) into `Position` objects."""
+"""Fetch and parse Personio's XML job feed (docs/personio.md §1) into `Position` objects."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
 
-# A real board of 300 positions is well under 2 MB (personio-api.md §1.1, "Paging"); 32 MB
+# A real board of 300 positions is well under 2 MB (docs/personio.md §1.1, "Paging"); 32 MB
 # leaves room for very large boards while bounding what a hostile upstream can make us hold.
 MAX_FEED_BYTES = 32 * 1024 * 1024
 ROOT_TAG = "workzag-jobs"

@@ -1,4 +1,4 @@
-"""Plain data types for what Personio's XML feed describes (personio-api.md §1.3)."""
+"""Plain data types for what Personio's XML feed describes (docs/personio.md §1.3)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Failures come back as exceptions that tell the delivery worker what to do: `TransientError`
 (retry later, honouring `retry_after`), `PermanentError` (park with Personio's reasons) and
-`DuplicateApplicant` (after a retry: Personio already has it). See personio-api.md §2.2–§3.
+`DuplicateApplicant` (after a retry: Personio already has it). See docs/personio.md §2.2–§3.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from .vocabulary import ErrorCode
+
 DOCUMENTS_PATH = "/v1/recruiting/applications/documents"
 APPLICATIONS_PATH = "/v1/recruiting/applications"
 APP_ID = "careers"  # X-Personio-App-ID, which Personio "strongly recommends" (§2.3)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
 # Both codes mean "this email already applied to this position" (§2.3 table; renamed 2023).
-DUPLICATE_REASONS = frozenset({"errors.applicant-already-exists", "errors.applicant-exists"})
+DUPLICATE_REASONS = frozenset({ErrorCode.APPLICANT_ALREADY_EXISTS, ErrorCode.APPLICANT_EXISTS})
 MAX_DETAIL = 500  # characters of Personio's text kept for logs
 _CODE = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+")  # errors.file-too-big, feature.x.disabled
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

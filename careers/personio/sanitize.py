@@ -5,7 +5,7 @@ from __future__ import annotations
 import nh3
 
 # Personio descriptions are written in a rich-text editor: paragraphs, line breaks, lists,
-# emphasis and links (personio-api.md §1.3, §1.5). Anything else is dropped, keeping its text.
+# emphasis and links (docs/personio.md §1.3, §1.5). Anything else is dropped, keeping its text.
 ALLOWED_TAGS = frozenset(
     {"p", "br", "ul", "ol", "li", "strong", "b", "em", "i", "u", "a", "h3", "h4", "blockquote"}
 )

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from careers.sandbox.feedxml import XML_DECLARATION, render_feed
 from careers.sandbox.recruiting import problem_body
 
-XML_TYPE = "text/xml; charset=utf-8"  # what the live feed sends (personio-api.md §1.1)
+XML_TYPE = "text/xml; charset=utf-8"  # what the live feed sends (docs/personio.md §1.1)
 
 # Fault targets by path prefix; a request under a prefix can be faulted even if it would 404.
 # A request belongs to the longest matching prefix, so the documents endpoint is "documents",
@@ -206,8 +206,8 @@ def apply_fault(
         case "html":
             return Response(_HOMEPAGE, content_type="text/html; charset=utf-8")
         case "malformed":
-            body = feed_of(request)
-            broken = body[: len(body) // 2] if b"<position>" in body else b""
+            feed = feed_of(request)
+            broken = feed[: len(feed) // 2] if b"<position>" in feed else b""
             return Response(
                 broken or XML_DECLARATION + b"<workzag-jobs>\n\t<position>\n\t\t<id>",
                 content_type=XML_TYPE,

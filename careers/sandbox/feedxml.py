@@ -10,7 +10,7 @@ from lxml import etree
 
 from careers.personio.model import Description, Position, Salary
 
-# Personio writes its own declaration with double quotes (personio-api.md §1.3); lxml's
+# Personio writes its own declaration with double quotes (docs/personio.md §1.3); lxml's
 # write_declaration() uses single quotes, so the sandbox writes these bytes itself.
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -20,7 +20,7 @@ _NL = ["\n" + "\t" * depth for depth in range(6)]
 
 
 def render_feed(positions: Iterable[Position]) -> bytes:
-    """Serialise one language's board, element order and quirks as in personio-api.md §1.3."""
+    """Serialise one language's board, element order and quirks as in docs/personio.md §1.3."""
     buffer = io.BytesIO()
     buffer.write(XML_DECLARATION)
     with etree.xmlfile(buffer, encoding="UTF-8") as xf:

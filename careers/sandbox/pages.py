@@ -15,7 +15,8 @@ from werkzeug.wrappers import Request, Response
 class _Document(Protocol):
     """What the page needs of a stored upload (recruiting.ReceivedDocument)."""
 
-    size: int
+    @property
+    def size(self) -> int: ...
 
 
 _STYLE = (

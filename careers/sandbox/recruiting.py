@@ -1,7 +1,7 @@
 """The sandbox's Recruiting API v1: documents, applications, Personio's checks and rate limit.
 
 Mounted by `Sandbox` (sandbox.py), which owns routing, faults and the request log; this module
-owns what Personio would store and how it answers (personio-api.md §2.2, §2.3, §3).
+owns what Personio would store and how it answers (docs/personio.md §2.2, §2.3, §3).
 """
 
 from __future__ import annotations
@@ -91,13 +91,16 @@ class SlidingWindow:
     gets in as soon as the oldest counted request leaves the window.
     """
 
-    def __init__(self, limit: int, seconds: float) -> None:
+    def __init__(
+        self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit, self.seconds = limit, seconds
+        self.clock = clock  # tests pass a fake one, so the window passes without waiting
         self._hits: dict[str, deque[float]] = {}
 
     def admit(self, key: str) -> float | None:
         """None if admitted (and counted), else the seconds until a slot frees."""
-        now = time.monotonic()
+        now = self.clock()
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - self.seconds:
             hits.popleft()
@@ -118,12 +121,14 @@ class RecruitingApi:
         token: str = SANDBOX_TOKEN,
         attributes: dict[str, dict[str, Any]] | None = None,
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._find_position = find_position
         self.company_id, self._token = company_id, token
         self._lock = threading.RLock()
         self._attributes = copy.deepcopy(DEFAULT_ATTRIBUTES if attributes is None else attributes)
-        self._window = SlidingWindow(*rate_limit) if rate_limit else None
+        self._clock = clock  # what the rate window measures its seconds with
+        self._window = SlidingWindow(*rate_limit, clock) if rate_limit else None
         self._documents: dict[str, ReceivedDocument] = {}
         self._applications: list[dict[str, Any]] = []
         self._dir: Path | None = None
@@ -155,7 +160,7 @@ class RecruitingApi:
     def set_rate_limit(self, rate_limit: tuple[int, float] | None) -> None:
         """(requests, seconds) per company, or None for no limit; starts a fresh window."""
         with self._lock:
-            self._window = SlidingWindow(*rate_limit) if rate_limit else None
+            self._window = SlidingWindow(*rate_limit, self._clock) if rate_limit else None
 
     @property
     def received_documents(self) -> dict[str, ReceivedDocument]:
@@ -177,7 +182,8 @@ class RecruitingApi:
                 document.path.unlink(missing_ok=True)
             self._documents.clear()
             if self._window is not None:
-                self._window = SlidingWindow(self._window.limit, self._window.seconds)
+                window = self._window
+                self._window = SlidingWindow(window.limit, window.seconds, self._clock)
 
     def discard_documents(self) -> None:
         """Remove the upload directory and what it held (the server stopping)."""
@@ -279,6 +285,7 @@ class RecruitingApi:
         denied = self._gate(request)
         if denied is not None:
             return denied
+        body: Any  # parsed JSON; check_application() refuses any other shape than an object
         try:
             body = (
                 json.loads(request.get_data()) if request.mimetype == "application/json" else None

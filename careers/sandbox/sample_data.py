@@ -1,6 +1,6 @@
 """Jobs of the fictional "Nordlicht Robotics", so the sandbox, demo and tests share one board.
 
-The hand-written board exercises what real feeds do (personio-api.md §1.3-1.5): missing elements,
+The hand-written board exercises what real feeds do (docs/personio.md §1.3-1.5): missing elements,
 additionalOffices, salaryInformation with an empty max, keywords with odd spacing, "•" text
 bullets, "&amp;" inside CDATA, and one job that has no German text at all.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict, Unpack
 
 from careers.personio.model import Description, Position, Salary
 
@@ -99,14 +100,33 @@ _OFFER_UK_DE = (
 )
 
 
+class _Facts(TypedDict, total=False):
+    """The Position fields a job shares across languages (all but id, name, descriptions)."""
+
+    subcompany: str
+    office: str
+    additional_offices: tuple[str, ...]
+    department: str
+    recruiting_category: str
+    employment_type: str
+    seniority: str
+    schedule: str
+    years_of_experience: str
+    keywords: tuple[str, ...]
+    occupation: str
+    occupation_category: str
+    created_at: datetime | None
+    salary: Salary | None
+
+
 def _job(
-    job_id: int, en: tuple[str, Blocks], de: tuple[str, Blocks] | None, **facts: object
+    job_id: int, en: tuple[str, Blocks], de: tuple[str, Blocks] | None, **facts: Unpack[_Facts]
 ) -> dict[str, Position]:
     """Build one job's Position per language; titles and texts differ, the facts do not."""
     english = Position(id=job_id, name=en[0], descriptions=_descriptions(en[1]), **facts)
     if de is None:
         # A job not written in German is still listed in the German feed, with its English
-        # title and no jobDescriptions at all (personio-api.md §1.1, "Untranslated postings").
+        # title and no jobDescriptions at all (docs/personio.md §1.1, "Untranslated postings").
         return {"en": english, "de": Position(id=job_id, name=en[0], **facts)}
     german = Position(id=job_id, name=de[0], descriptions=_descriptions(de[1]), **facts)
     return {"en": english, "de": german}
@@ -926,7 +946,7 @@ _JOBS = (
         years_of_experience="gt-15",
         keywords=("ISO 13849", "IEC 61508", "Safety"),
         occupation="general_and_other_quality_assurance_and_safety",
-        # Personio's own code has this spelling (personio-api.md §1.3 occupation code list).
+        # Personio's own code has this spelling (docs/personio.md §1.3 occupation code list).
         occupation_category="quality_assurance_and_saftey",
         created_at=_at("2026-06-11T11:11:11"),
     ),

@@ -12,6 +12,7 @@ import html
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,7 +58,7 @@ __all__ = [
     "serve",
 ]
 
-# Without ?language= Personio answers in German (personio-api.md §1.1, "Default language").
+# Without ?language= Personio answers in German (docs/personio.md §1.1, "Default language").
 DEFAULT_LANGUAGE = "de"
 LOGGED_HEADERS = (
     "If-None-Match",
@@ -91,6 +92,7 @@ class Sandbox:
         token: str = SANDBOX_TOKEN,
         attributes: dict[str, dict[str, Any]] | None = None,
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lock = threading.RLock()
         self._feeds = {lang: list(ps) for lang, ps in (feeds or sample_data.sample_feeds()).items()}
@@ -106,6 +108,7 @@ class Sandbox:
             token=token,
             attributes=attributes,
             rate_limit=rate_limit,
+            clock=clock,
         )
         self._url_map = Map(
             [

@@ -1,4 +1,4 @@
-"""JSON API `/api/v1`: the same data as the pages, cacheable and CORS-aware (SPEC §3)."""
+"""JSON API `/api/v1`: the same data as the pages, cacheable and CORS-aware (docs/routes.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import re
 
 from flask import Blueprint, Response, abort, g, jsonify, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..jobs import search
 from ..personio.model import Position
@@ -66,7 +67,7 @@ def position_json(position: Position, lang: str, text_lang: str, *, full: bool) 
     return data
 
 
-def _cached_json(payload: dict, version: str) -> Response:
+def _cached_json(payload: dict, version: str) -> BaseResponse:
     """JSON with an ETag derived from the board version and the query; 304 when unchanged."""
     tag = hashlib.sha256(f"{version}|{request.full_path}".encode()).hexdigest()[:24]
     response = jsonify(payload)
@@ -77,18 +78,13 @@ def _cached_json(payload: dict, version: str) -> Response:
 
 
 @bp.get("/jobs")
-def jobs() -> Response:
+def jobs() -> BaseResponse:
     """Open positions with the list page's filters, search, sort and facet counts."""
     lang = _language()
     snapshot = current_snapshot()
-    filters = search.clean_filters(request.args.to_dict(flat=False))
-    sort = request.args.get("sort", "newest")
+    query = search.parse_query(request.args.to_dict(flat=False))
     result = search.run(
-        snapshot.positions,
-        snapshot.haystack,
-        filters=filters,
-        q=request.args.get("q", "")[:200],
-        sort=sort if sort in search.SORTS else "newest",
+        snapshot.positions, snapshot.haystack, filters=query.filters, q=query.q, sort=query.sort
     )
     payload = {
         "language": lang,
@@ -114,7 +110,7 @@ def jobs() -> Response:
 
 
 @bp.get("/jobs/<int:job_id>")
-def job(job_id: int) -> Response:
+def job(job_id: int) -> BaseResponse:
     """One position with its descriptions; 410 once it has left the feed, 404 if never seen."""
     lang = _language()
     position, text_lang = open_position(job_id)

@@ -1,13 +1,14 @@
-"""The application form: GET shows it, POST streams it in, checks it, stores it (SPEC §4)."""
+"""The application form: GET shows it, POST streams it in, checks it, stores it (docs/applications.md)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     g,
     make_response,
@@ -15,10 +16,9 @@ from flask import (
     render_template,
     request,
 )
+from werkzeug.wrappers import Response
 
 from ..applications.attribution import channel_and_tags
-from ..applications.files import check_file, clean_filename
-from ..applications.form import FILE_CATEGORIES
 from ..applications.guard import (
     HONEYPOT_FIELD,
     TOKEN_FIELD,
@@ -28,9 +28,10 @@ from ..applications.guard import (
     client_key,
     own_origins,
 )
-from ..applications.store import NewApplication, NewDocument
-from ..applications.upload import Limits, UploadRejected, receive
-from ..applications.validate import check_submission
+from ..applications.intake import Invalid, form_values, intake
+from ..applications.model import Application
+from ..applications.rules import LIMITS, FieldProblem, UploadProblem
+from ..applications.upload import Submission, UploadRejected, receive
 from ..personio.model import Position
 from . import services
 from .links import attribution_args, site_url
@@ -39,7 +40,6 @@ from .pages import apply_url, open_position
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
-LIMITS = Limits()
 
 
 def _refused(reason: str) -> None:
@@ -51,13 +51,13 @@ def _refused(reason: str) -> None:
 def _form(
     position: Position,
     *,
-    values=None,
-    errors=None,
-    file_errors=None,
-    status=200,
-    notice="",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    file_errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    notice: str = "",
     attribution: str | None = None,
-):
+) -> Response:
     """Render the form; on errors keep what was typed and list every problem at the top."""
     svc = services()
     settings = svc.settings
@@ -117,13 +117,14 @@ def submit(job_id: int) -> Response:
             request.headers.get("Content-Type", ""),
             request.content_length,
             svc.spool,
-            frozenset(FILE_CATEGORIES),
-            LIMITS,
+            frozenset(settings.form.document_inputs),
         )
     except UploadRejected as exc:
         _refused(exc.reason)
         if exc.status == 400:
             abort(400)
+        if exc.status == 422:
+            return _form(position, status=422, notice="hidden_category")
         return _too_large(position, exc.reason)
 
     try:
@@ -141,7 +142,8 @@ def _submit_limit() -> tuple[str, int, int]:
     return f"submit:{client}", limit.count, limit.seconds
 
 
-def _accept(position: Position, submission) -> Response:
+def _accept(position: Position, submission: Submission) -> Response:
+    """Token and spam checks, then intake; a valid application is stored before the 303."""
     svc = services()
     settings = svc.settings
     attribution = submission.value("attribution")  # signed on GET, handed on as it came
@@ -152,98 +154,78 @@ def _accept(position: Position, submission) -> Response:
         abort(403)
     except Expired:
         log.info("application form expired", extra={"reason": "token_expired"})
-        checked = check_submission(submission.fields, settings.form, position.id, _today())
-        return _form(
-            position,
-            values=checked.values,
-            status=422,
-            notice="expired",
-            attribution=attribution,
-        )
+        values = form_values(submission.fields, settings.form, position.id)
+        return _form(position, values=values, status=422, notice="expired", attribution=attribution)
     if submission.value(HONEYPOT_FIELD) or svc.guard.too_fast(ticket, settings.min_fill_seconds):
-        # Spam: refused without saying why (SPEC §4); a fast human just sends it again.
+        # Spam: refused without saying why (docs/applications.md); a fast human sends it again.
         _refused("spam")
         return _form(position, status=422, notice="retry", attribution=attribution)
 
-    checked = check_submission(submission.fields, settings.form, position.id, _today())
-    documents, file_errors = _check_files(submission)
-    for category in settings.form.document_inputs:
-        if settings.form.documents[category] == "required" and not any(
-            f.category == category for f in submission.files
-        ):
-            file_errors.setdefault(category, []).append(field_error("required_file"))
-    if checked.errors or file_errors:
-        log.info(
-            "application invalid",
-            extra={"reason": "validation", "fields": ",".join(sorted(checked.errors))},
-        )
-        return _form(
-            position,
-            values=checked.values,
-            errors={name: field_error(code) for name, code in checked.errors.items()},
-            file_errors=file_errors,
-            status=422,
-            attribution=attribution,
-        )
+    channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
+    outcome = intake(
+        submission,
+        settings.form,
+        position_id=position.id,
+        language=g.lang,
+        allowed_extensions=settings.allowed_extensions,
+        today=datetime.now(UTC).date(),
+        channel_id=channel,
+        tags=tuple(tags),
+    )
+    if isinstance(outcome, Invalid):
+        return _invalid(position, outcome, attribution)
 
     wait = svc.outbox.take_slot(*_submit_limit())
     if wait > 0:
         return _too_many(wait)
-    payload = {
-        "first_name": checked.values["first_name"],
-        "last_name": checked.values["last_name"],
-        "email": checked.values["email"],
-        "message": checked.values.get("message", ""),
-        "attributes": checked.attributes,
-    }
-    channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
-    if channel is not None:
-        payload["recruiting_channel_id"] = channel
-    if tags:
-        payload["tags"] = tags
-    kept: list = []
-    try:
-        kept = svc.spool.keep([f.path for f in submission.files])
-        application = NewApplication(
-            position_id=position.id,
-            language=g.lang,
-            payload=payload,
-            documents=tuple(
-                NewDocument(doc.category, doc.filename, str(path), doc.size)
-                for doc, path in zip(documents, kept, strict=True)
-            ),
-        )
-        public_id = svc.outbox.add(application)
-    except BaseException:
-        svc.spool.discard(kept)  # not stored: leave nothing behind
-        raise
+    public_id = _store(outcome)
     submission.files.clear()  # the outbox owns them now
-    log.info("application accepted", extra={"documents": len(kept)})
+    log.info("application accepted", extra={"documents": len(outcome.documents)})
     receipt = svc.receipts.make(public_id)
     return redirect(site_url("receipt", receipt=receipt), code=303)
 
 
-def _check_files(submission) -> tuple[list[NewDocument], dict[str, list[str]]]:
-    """Content checks per file; errors are grouped by the input they came from."""
-    allowed = services().settings.allowed_extensions
-    documents, errors = [], {}
-    for upload in submission.files:
-        name = clean_filename(upload.filename)
-        verdict = check_file(upload.path, name, allowed)
-        if not verdict.ok:
-            _refused(f"document_{verdict.reason}")
-            errors.setdefault(upload.category, []).append(
-                file_error(verdict.reason, name, verdict.extension)
-            )
-        documents.append(NewDocument(upload.category, name, str(upload.path), upload.size))
-    return documents, errors
+def _store(application: Application) -> str:
+    """Move the files under the spool's `stored/` and commit the application; on any
+    failure leave nothing behind."""
+    svc = services()
+    kept: list[Path] = []
+    try:
+        kept = svc.spool.keep([Path(d.path) for d in application.documents])
+        documents = tuple(
+            replace(d, path=str(path)) for d, path in zip(application.documents, kept, strict=True)
+        )
+        return svc.outbox.add(replace(application, documents=documents))
+    except BaseException:
+        svc.spool.discard(kept)
+        raise
 
 
-def _today():
-    return datetime.now(UTC).date()
+def _invalid(position: Position, invalid: Invalid, attribution: str) -> Response:
+    """422 with every problem at the top and beside its field, typed values kept."""
+    file_errors: dict[str, list[str]] = {}
+    for refusal in invalid.files:
+        _refused(f"document_{refusal.reason}")
+        file_errors.setdefault(refusal.category, []).append(
+            file_error(refusal.reason, refusal.filename, refusal.extension)
+        )
+    for category in invalid.missing_documents:
+        file_errors.setdefault(category, []).append(field_error(FieldProblem.REQUIRED_FILE))
+    log.info(
+        "application invalid",
+        extra={"reason": "validation", "fields": ",".join(sorted(invalid.errors))},
+    )
+    return _form(
+        position,
+        values=invalid.values,
+        errors={name: field_error(code) for name, code in invalid.errors.items()},
+        file_errors=file_errors,
+        status=422,
+        attribution=attribution,
+    )
 
 
-def _too_large(position: Position, reason: str) -> Response:
+def _too_large(position: Position, reason: UploadProblem) -> Response:
     body = render_template(
         "apply/too_large.html", position=position, message=upload_error(reason), limits=LIMITS
     )

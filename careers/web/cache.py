@@ -7,8 +7,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from flask import Response, current_app, g, request
+from werkzeug.wrappers import Response as BaseResponse
 
 
 class PageCache:
@@ -34,16 +36,18 @@ class PageCache:
                 self._entries.popitem(last=False)
 
 
-def cached_page(version: Callable[[], str]) -> Callable:
+def cached_page(
+    version: Callable[[], str],
+) -> Callable[[Callable[..., BaseResponse | str]], Callable[..., BaseResponse]]:
     """Serve a view's 200 HTML from the cache, keyed by board version, language and URL.
 
     Redirects, 404/410 and errors are never cached; they are raised or returned as responses.
     Pages also get an ETag, so a browser's revalidation costs nothing.
     """
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: Callable[..., BaseResponse | str]) -> Callable[..., BaseResponse]:
         @wraps(view)
-        def wrapper(**kwargs):
+        def wrapper(**kwargs: Any) -> BaseResponse:
             key = (version(), g.lang, request.host_url, request.full_path)
             cache: PageCache = current_app.extensions["careers.pages"]
             body = cache.get(key)

@@ -1,10 +1,12 @@
-"""The iframe widget: the same pages without site chrome under /embed/, and /embed.js (SPEC §6)."""
+"""The iframe widget: the same pages without site chrome under /embed/, and /embed.js (docs/embedding.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import apply, pages
 from .i18n import preferred_language
@@ -33,19 +35,21 @@ for rule, endpoint, view, methods in (
 
 @bp.get("/embed/")
 @bp.get("/embed")
-def pick_language() -> Response:
+def pick_language() -> BaseResponse:
     """A placeholder without data-lang gets the visitor's language; filters are kept."""
     lang = request.args.get("lang")
     if lang not in current_app.extensions["careers"].settings.languages:
         lang = preferred_language()
-    target = url_for("embed.job_list", lang=lang, **list_args(request.args))
+    # list_args keeps only known query parameters, none of them url_for's own (`_external`, …).
+    values: dict[str, Any] = {"lang": lang, **list_args(request.args)}
+    target = url_for("embed.job_list", **values)
     response = redirect(target, code=302)
     response.vary.add("Accept-Language")
     return response
 
 
 @bp.get("/embed.js")
-def loader() -> Response:
+def loader() -> BaseResponse:
     """The loader host pages include; short cache so a fix reaches every site quickly."""
     path = Path(current_app.static_folder or "") / "embed.js"
     response = Response(path.read_bytes(), mimetype="text/javascript")

@@ -79,7 +79,7 @@ def handle_http(exc: HTTPException) -> Response:
     return response
 
 
-def handle_crash(exc: Exception):
+def handle_crash(exc: Exception) -> Response:
     """Log the crash (no request data: it may hold personal data) and show a calm page."""
     log.exception("unhandled error", extra={"reason": "unhandled", "endpoint": request.endpoint})
     return handle_http(InternalServerError())

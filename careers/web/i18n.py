@@ -1,4 +1,4 @@
-"""Languages: the URL decides; `Accept-Language` only picks the first page (SPEC §3)."""
+"""Languages: the URL decides; `Accept-Language` only picks the first page (docs/routes.md)."""
 
 from __future__ import annotations
 

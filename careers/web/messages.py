@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..applications.rules import LIMITS, FieldProblem, FileProblem, UploadProblem
+
 FIELD_LABELS = {
     "first_name": _l("First name"),
     "last_name": _l("Last name"),
@@ -36,49 +38,58 @@ GENDER_LABELS = {
 }
 
 
-def field_error(code: str) -> str:
-    """The message for a field-level error code from validate.py."""
+def field_error(code: FieldProblem) -> str:
+    """The message for a field-level problem found by intake."""
     messages = {
-        "required": _("Please fill in this field."),
-        "required_file": _("Please attach this document."),
-        "email": _("Please enter an email address like name@example.com."),
-        "phone": _("Please enter a phone number, e.g. +49 30 1234567."),
-        "date": _("Please enter a date like 2025-04-30."),
-        "date_range": _("Please check this date."),
-        "option": _("Please choose one of the options."),
-        "number": _("Please enter a number."),
-        "too_long": _("This is too long."),
-        "consent": _("Please agree to the privacy policy so we can process your application."),
+        FieldProblem.REQUIRED: _("Please fill in this field."),
+        FieldProblem.REQUIRED_FILE: _("Please attach this document."),
+        FieldProblem.EMAIL: _("Please enter an email address like name@example.com."),
+        FieldProblem.PHONE: _("Please enter a phone number, e.g. +49 30 1234567."),
+        FieldProblem.DATE: _("Please enter a date like 2025-04-30."),
+        FieldProblem.DATE_RANGE: _("Please check this date."),
+        FieldProblem.OPTION: _("Please choose one of the options."),
+        FieldProblem.NUMBER: _("Please enter a number."),
+        FieldProblem.TOO_LONG: _("This is too long."),
+        FieldProblem.CONSENT: _(
+            "Please agree to the privacy policy so we can process your application."
+        ),
     }
     return messages.get(code, _("Please check this field."))
 
 
-def file_error(reason: str | None, name: str, extension: str) -> str:
+def file_error(reason: FileProblem, name: str, extension: str) -> str:
     """The message for a refused file, naming it so the candidate knows which one."""
     ext = extension.upper()  # never empty here: files without an allowed extension stop earlier
     messages = {
-        "extension": _("“%(name)s” is not a file type we accept.", name=name),
-        "empty": _("“%(name)s” is empty.", name=name),
-        "too_large": _("“%(name)s” is larger than 20 MB.", name=name),
-        "content_mismatch": _(
+        FileProblem.EXTENSION: _("“%(name)s” is not a file type we accept.", name=name),
+        FileProblem.EMPTY: _("“%(name)s” is empty.", name=name),
+        FileProblem.TOO_LARGE: _(
+            "“%(name)s” is larger than %(mb)s MB.", name=name, mb=LIMITS.file_mb
+        ),
+        FileProblem.CONTENT_MISMATCH: _(
             "“%(name)s” is not really a %(ext)s file. Please export it again or choose another file.",
             name=name,
             ext=ext,
         ),
-        "container_structure": _(
+        FileProblem.CONTAINER_STRUCTURE: _(
             "“%(name)s” seems damaged: it is not a complete %(ext)s document.", name=name, ext=ext
         ),
     }
-    return messages.get(reason or "", _("“%(name)s” could not be read.", name=name))
+    return messages.get(reason, _("“%(name)s” could not be read.", name=name))
 
 
-def upload_error(reason: str) -> str:
+def upload_error(reason: UploadProblem) -> str:
     """Why a whole submission was too large (the 413 page)."""
+    too_much = _("Your files together are larger than %(mb)s MB.", mb=LIMITS.total_mb)
     messages = {
-        "file_too_large": _("One of your files is larger than 20 MB."),
-        "total_too_large": _("Your files together are larger than 64 MB."),
-        "body_too_large": _("Your files together are larger than 64 MB."),
-        "too_many_files": _("You can attach at most 10 files."),
-        "field_too_large": _("One of the text fields is far too long."),
+        UploadProblem.FILE_TOO_LARGE: _(
+            "One of your files is larger than %(mb)s MB.", mb=LIMITS.file_mb
+        ),
+        UploadProblem.TOTAL_TOO_LARGE: too_much,
+        UploadProblem.BODY_TOO_LARGE: too_much,
+        UploadProblem.TOO_MANY_FILES: _(
+            "You can attach at most %(count)s files.", count=LIMITS.files
+        ),
+        UploadProblem.FIELD_TOO_LARGE: _("One of the text fields is far too long."),
     }
     return messages.get(reason, _("Your application is larger than we can accept."))

@@ -1,13 +1,15 @@
-"""The candidate's pages: list, detail, Atom feed (SPEC §3)."""
+"""The candidate's pages: list, detail, Atom feed (docs/routes.md)."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     g,
@@ -18,6 +20,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime
 from werkzeug.routing import BaseConverter
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..jobs import search
 from ..jobs.catalogue import Snapshot
@@ -34,7 +37,7 @@ bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
 
 
-def register_language_converter(app, languages: tuple[str, ...]) -> None:
+def register_language_converter(app: Flask, languages: tuple[str, ...]) -> None:
     """`<lang:lang>` matches only configured languages (so `/favicon.ico/` is no language)."""
 
     class LanguageConverter(BaseConverter):
@@ -66,7 +69,7 @@ def template_helpers() -> dict:
     }
 
 
-def absolute_url(endpoint: str, **values) -> str:
+def absolute_url(endpoint: str, **values: Any) -> str:
     """An absolute URL on CAREERS_PUBLIC_URL when set (behind a proxy), else on this request's host."""
     path = url_for(endpoint, **values)
     public = services().settings.public_url
@@ -76,7 +79,7 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def job_url(
-    position: Position, lang: str | None = None, *, external: bool = False, **kwargs
+    position: Position, lang: str | None = None, *, external: bool = False, **kwargs: Any
 ) -> str:
     """A job's URL, `/<lang>/jobs/<id>-<slug>`; absolute ones are always the full site's
     (canonical), relative ones stay inside the widget when we are in it."""
@@ -87,10 +90,10 @@ def job_url(
 
 
 def apply_url(position: Position) -> str:
-    """Our form; in read-only mode Personio's own application form (SPEC §1)."""
+    """Our form; in read-only mode Personio's own application form (docs/operations.md)."""
     settings = services().settings
     if settings.read_only:
-        # Personio's own page knows the channel parameter too (personio-api.md §1.6).
+        # Personio's own page knows the channel parameter too (docs/personio.md §1.6).
         channel = attribution_args(request.args).get("_pc")
         query = f"?{urlencode({'_pc': channel})}" if channel else ""
         return f"{settings.personio_site_url}/job/{position.id}{query}#apply"
@@ -120,7 +123,7 @@ def open_position(job_id: int) -> tuple[Position, str]:
 
 
 @bp.get("/")
-def index() -> Response:
+def index() -> BaseResponse:
     """Send visitors to the job list in their language."""
     response = redirect(url_for("pages.job_list", lang=preferred_language()), code=302)
     response.vary.add("Accept-Language")
@@ -128,13 +131,13 @@ def index() -> Response:
 
 
 @bp.get("/favicon.ico")
-def favicon() -> Response:
+def favicon() -> BaseResponse:
     """Browsers ask for /favicon.ico whatever the page says."""
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/<lang:lang>/")
-def language_home() -> Response:
+def language_home() -> BaseResponse:
     """`/de/` is a natural thing to type."""
     return redirect(url_for("pages.job_list"), code=301)
 
@@ -149,14 +152,11 @@ def board_version() -> str:
 def job_list() -> str:
     """Filterable, searchable list of open positions."""
     snapshot = current_snapshot()
-    filters = search.clean_filters(request.args.to_dict(flat=False))
-    q = request.args.get("q", "").strip()[:200]
-    sort = request.args.get("sort", "newest")
-    if sort not in search.SORTS:
-        sort = "newest"
+    query = search.parse_query(request.args.to_dict(flat=False))
+    filters, q, sort = query.filters, query.q, query.sort
     result = search.run(snapshot.positions, snapshot.haystack, filters=filters, q=q, sort=sort)
     pages = max(1, -(-result.total // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(query.page, pages)
     shown = result.positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render_template(
         "jobs/list.html",
@@ -175,7 +175,7 @@ def job_list() -> str:
 @bp.get("/<lang:lang>/jobs/<int:job_id>")
 @bp.get("/<lang:lang>/jobs/<int:job_id>-<slug>")
 @cached_page(board_version)
-def detail(job_id: int, slug: str | None = None) -> Response | str:
+def detail(job_id: int, slug: str | None = None) -> BaseResponse | str:
     """One job; other URL forms 301 to the canonical one, closed jobs 410, unknown 404."""
     catalogue = services().catalogue
     position, text_lang = open_position(job_id)

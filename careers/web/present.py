@@ -23,7 +23,7 @@ FACET_NAMES = {
     "category": _l("Category"),
 }
 
-# Personio publishes codes, not labels (personio-api.md §1.4); these are our wording.
+# Personio publishes codes, not labels (docs/personio.md §1.4); these are our wording.
 CODE_LABELS = {
     "employment_type": {
         "permanent": _l("Permanent"),

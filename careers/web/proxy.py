@@ -8,8 +8,13 @@ only from loopback, where only our own proxy can connect from.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 def _loopback(address: str) -> bool:
@@ -22,11 +27,11 @@ def _loopback(address: str) -> bool:
 class LoopbackProxyFix:
     """ProxyFix (one hop of X-Forwarded-For/-Proto/-Host) for requests from loopback only."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
         self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=0, x_port=0, x_prefix=0)
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if _loopback(environ.get("REMOTE_ADDR", "")) and environ.get("HTTP_X_FORWARDED_FOR"):
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)

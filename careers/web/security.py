@@ -1,4 +1,4 @@
-"""Security headers for every response, built in one place (SPEC §6)."""
+"""Security headers for every response, built in one place (docs/security.md)."""
 
 from __future__ import annotations
 

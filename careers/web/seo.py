@@ -1,4 +1,4 @@
-"""Search-engine presence: JobPosting JSON-LD, Open Graph helpers, sitemap and robots.txt (SPEC §6)."""
+"""Search-engine presence: JobPosting JSON-LD, Open Graph helpers, sitemap and robots.txt (docs/routes.md)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import html
 import json
 import re
 from functools import cache
+from typing import TypeVar
 
 from babel import Locale
 from flask import Blueprint, Response, g, request
 from lxml import etree
 from markupsafe import Markup, escape
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import FEED_LANGUAGES, Settings
 from ..jobs.catalogue import COLD_START_WAIT
@@ -22,7 +24,7 @@ from .pages import absolute_url, job_url
 
 bp = Blueprint("seo", __name__)
 
-# Personio codes (personio-api.md §1.4) → Google's employmentType values
+# Personio codes (docs/personio.md §1.4) → Google's employmentType values
 # (developers.google.com/search/docs/appearance/structured-data/job-posting). Personio keeps the
 # kind of contract and the hours apart; Google has one list for both, so a posting gets the
 # contract's value (if any) followed by the schedule's values:
@@ -42,7 +44,7 @@ bp = Blueprint("seo", __name__)
 CONTRACTS = {"intern": "INTERN", "temporary": "TEMPORARY", "freelance": "CONTRACTOR"}
 CONTRACTS["working_student"] = "PART_TIME"
 WITHOUT_CONTRACT_TYPE = {"", "permanent", "trainee"}
-SCHEDULES = {"full-time": ("FULL_TIME",), "part-time": ("PART_TIME",)}
+SCHEDULES: dict[str, tuple[str, ...]] = {"full-time": ("FULL_TIME",), "part-time": ("PART_TIME",)}
 SCHEDULES["full-or-part-time"] = ("FULL_TIME", "PART_TIME")
 UNITS = {"yearly": "YEAR", "monthly": "MONTH", "weekly": "WEEK", "daily": "DAY", "hourly": "HOUR"}
 # Lower bound of each yearsOfExperience band in months; "lt-1" sets no minimum and is left out.
@@ -85,7 +87,10 @@ def _country_in(office: str) -> tuple[str, str] | None:
     return None
 
 
-def _one_or_many(values: list):
+_T = TypeVar("_T")
+
+
+def _one_or_many(values: list[_T]) -> _T | list[_T]:
     """JSON-LD style: a single value stands alone, several make a list."""
     return values[0] if len(values) == 1 else values
 
@@ -103,11 +108,14 @@ def base_salary(salary: Salary | None) -> dict | None:
     if salary is None or not re.fullmatch(r"[A-Z]{3}", salary.currency_code):
         return None
     low, high = sorted((salary.min, salary.max)) if salary.min and salary.max else (0, 0)
+    amounts: dict[str, float]
     if low:
         amounts = {"value": low} if low == high else {"minValue": low, "maxValue": high}
     # One side only is an open range ("from €4,200", as the page says), not an exact salary.
-    elif salary.min or salary.max:
-        amounts = {"minValue": salary.min} if salary.min else {"maxValue": salary.max}
+    elif salary.min:
+        amounts = {"minValue": salary.min}
+    elif salary.max:
+        amounts = {"maxValue": salary.max}
     else:
         return None
     whole = {k: int(v) if v == int(v) else v for k, v in amounts.items()}  # 4200, not 4200.0
@@ -243,7 +251,9 @@ ROBOTS = (
 )
 
 
-def _url(urlset, loc: str, lastmod: str, versions: dict[str, str], default: str) -> None:
+def _url(
+    urlset: etree._Element, loc: str, lastmod: str, versions: dict[str, str], default: str
+) -> None:
     """One <url> with its language versions (itself included) and x-default."""
     url = etree.SubElement(urlset, f"{{{SITEMAP}}}url")
     etree.SubElement(url, f"{{{SITEMAP}}}loc").text = loc
@@ -261,7 +271,7 @@ def _date(position: Position) -> str:
 
 
 @bp.get("/sitemap.xml")
-def sitemap() -> Response:
+def sitemap() -> BaseResponse:
     """Every language's list page and every open job in each language whose feed has it."""
     settings, catalogue = services().settings, services().catalogue
     found = {lang: catalogue.snapshot(lang) for lang in settings.languages}

@@ -1,0 +1,118 @@
+"""What careers accepts, in one table: limits, statuses and the reason codes of refusals.
+
+Personio's own facts (categories, extensions, its 20 MB / 64 MB) come from
+`careers/personio/vocabulary.py`; the bounds below are ours, set inside Personio's. The UI,
+the browser check and the server read the same numbers from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..personio.vocabulary import (
+    MAX_APPLICATION_DOCUMENT_BYTES,
+    MAX_DOCUMENT_BYTES,
+    MAX_STRING,
+    MB,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upload bounds: Personio's per-file and per-application sizes plus our own on parts."""
+
+    file_bytes: int = MAX_DOCUMENT_BYTES
+    total_file_bytes: int = MAX_APPLICATION_DOCUMENT_BYTES
+    files: int = 10
+    field_bytes: int = 64 * 1024
+    parts: int = 80
+    header_bytes: int = 1024
+
+    @property
+    def body_bytes(self) -> int:
+        """The largest body that can be valid: all files plus room for the text fields."""
+        return self.total_file_bytes + 2 * MB
+
+    @property
+    def file_mb(self) -> int:
+        """The per-file limit in (decimal) megabytes, as the UI says it."""
+        return self.file_bytes // MB
+
+    @property
+    def total_mb(self) -> int:
+        return self.total_file_bytes // MB
+
+
+LIMITS = Limits()
+
+# Longest text we take per field (characters). Personio takes 255 for names and most
+# attributes; a phone number or a date needs far less, a free-text message more.
+MAX_TEXT: dict[str, int] = {
+    "first_name": MAX_STRING,
+    "last_name": MAX_STRING,
+    "email": MAX_STRING,
+    "phone": 60,
+    "location": MAX_STRING,
+    "available_from": 100,
+    "salary_expectations": MAX_STRING,
+    "message": 10_000,
+}
+MAX_CUSTOM: dict[str, int] = {"text": MAX_STRING, "textarea": 5_000, "number": 30}
+
+# How long an outbox keeps what it may keep (docs/applications.md, "Retention").
+PARKED_RETENTION_DAYS = 30  # a parked application's personal data and files
+RECEIPT_RETENTION_DAYS = 180  # a receipt (id, position, status, times: no personal data)
+DAY = 86_400
+
+
+class Status(StrEnum):
+    """Where an application is on its way to Personio."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    PARKED = "parked"
+
+
+class FieldProblem(StrEnum):
+    """Why a form field was refused; the web layer words each for the candidate."""
+
+    REQUIRED = "required"
+    REQUIRED_FILE = "required_file"
+    EMAIL = "email"
+    PHONE = "phone"
+    DATE = "date"
+    DATE_RANGE = "date_range"
+    OPTION = "option"
+    NUMBER = "number"
+    TOO_LONG = "too_long"
+    CONSENT = "consent"
+
+
+class FileProblem(StrEnum):
+    """Why one attached file was refused (careers/applications/files.py)."""
+
+    EXTENSION = "extension"
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    CONTENT_MISMATCH = "content_mismatch"
+    CONTAINER_STRUCTURE = "container_structure"
+    UNREADABLE = "unreadable"
+
+
+class UploadProblem(StrEnum):
+    """Why a whole body was refused while streaming (careers/applications/upload.py)."""
+
+    NOT_MULTIPART = "not_multipart"
+    BODY_TOO_LARGE = "body_too_large"
+    FILE_TOO_LARGE = "file_too_large"
+    TOTAL_TOO_LARGE = "total_too_large"
+    TOO_MANY_FILES = "too_many_files"
+    TOO_MANY_PARTS = "too_many_parts"
+    HIDDEN_CATEGORY = "hidden_category"  # a file under a document input the form does not show
+    HEADER_TOO_LARGE = "header_too_large"
+    FIELD_TOO_LARGE = "field_too_large"
+    BAD_PART = "bad_part"
+    BAD_ENCODING = "bad_encoding"
+    MALFORMED = "malformed"
+    TRUNCATED = "truncated"
