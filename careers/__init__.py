@@ -31,6 +31,7 @@ def create_app(
     around services the caller built and keeps using (the delivery thread of `serve`)."""
     from .services import build_services
     from .web import register
+    from .web.hosts import PublicHost
     from .web.proxy import LoopbackProxyFix
 
     if services is not None:
@@ -52,5 +53,9 @@ def create_app(
 
     register(app, services or build_services(settings))
     # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
+    # PublicHost wraps the app itself, so it runs after LoopbackProxyFix has read the
+    # forwarded headers: nothing a client sends can change the host it pins.
+    if settings.public_url:
+        app.wsgi_app = PublicHost(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     app.wsgi_app = LoopbackProxyFix(app.wsgi_app)  # type: ignore[method-assign]
     return app

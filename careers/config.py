@@ -61,6 +61,7 @@ class Settings:
     data_dir: Path
     database_url: str
     secret_key: str
+    metrics_token: str
     public_url: str
     company_name: str
     privacy_url: str
@@ -99,7 +100,7 @@ class Settings:
         shown = {
             f.name: (
                 "***"
-                if f.name in {"personio_recruiting_token", "secret_key"}
+                if f.name in {"personio_recruiting_token", "secret_key", "metrics_token"}
                 else getattr(self, f.name)
             )
             for f in fields(self)
@@ -153,6 +154,13 @@ def _token(value: str) -> str:
     if not re.fullmatch(r"[\x21-\x7e]+", value):
         raise ValueError("must be the token alone: printable ASCII, no spaces or line breaks")
     return value
+
+
+def _metrics_token(value: str) -> str:
+    token = _token(value)
+    if len(token) < 16:
+        raise ValueError("must be at least 16 characters long (e.g. `openssl rand -hex 32`)")
+    return token
 
 
 def _rate(value: str) -> RateLimit:
@@ -231,6 +239,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "DATABASE_URL": (_database_url, None),
     "SECRET_KEY": (str, None),
     "PUBLIC_URL": (_url, ""),
+    "METRICS_TOKEN": (_metrics_token, ""),
     "COMPANY_NAME": (str.strip, None),
     "PRIVACY_URL": (_url, None),
     "FRAME_ANCESTORS": (_origins, ""),
@@ -323,6 +332,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         data_dir=data_dir,
         database_url=_database_default(values),
         secret_key=secret,
+        metrics_token=values["METRICS_TOKEN"],
         public_url=values["PUBLIC_URL"],
         company_name=values["COMPANY_NAME"] or sub or "Careers",
         privacy_url=values["PRIVACY_URL"]

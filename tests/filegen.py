@@ -15,13 +15,19 @@ from tests.filegen_office import (  # noqa: F401 - re-exported for tests
     CV_TEXT,
     make_cfb,
     make_doc,
+    make_doc_with_macros,
     make_docm_as_docx,
+    make_docm_renamed_part,
     make_docx,
+    make_docx_twice_typed,
+    make_docx_with_content_types,
+    make_macro_enabled,
     make_ods,
     make_odt,
     make_ppt,
     make_pptx,
     make_xls,
+    make_xls_with_macros,
     make_xlsx,
     write_zip,
 )
@@ -42,8 +48,8 @@ def _pdf_string(text: str) -> bytes:
     return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
-def make_pdf(path: Path, text: str = CV_TEXT) -> Path:
-    """A one-page PDF 1.4 with real text and exact xref offsets, as any reader expects."""
+def _pdf_objects(text: str, compact: bool) -> list[bytes]:
+    """Catalog, page tree, page, font and content stream; `compact` as LibreOffice writes them."""
     content = b"BT /F1 18 Tf 72 720 Td (" + _pdf_string(text) + b") Tj ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -53,18 +59,124 @@ def make_pdf(path: Path, text: str = CV_TEXT) -> Path:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
+    if compact:
+        objects = [
+            o.replace(b"<< ", b"<<").replace(b" >>", b">>").replace(b" /", b"/") for o in objects
+        ]
+    return objects
+
+
+def _xref_table(offsets: dict[int, int], eol: bytes) -> bytes:
+    """A classic xref table: object 0 free, then one subsection per run of numbers."""
+    rows = {0: b"0000000000 65535 f" + eol} | {
+        n: b"%010d 00000 n" % at + eol for n, at in offsets.items()
+    }
+    out, numbers = bytearray(b"xref\n"), sorted(rows)
+    while numbers:
+        run = [numbers.pop(0)]
+        while numbers and numbers[0] == run[-1] + 1:
+            run.append(numbers.pop(0))
+        out += b"%d %d\n" % (run[0], len(run)) + b"".join(rows[n] for n in run)
+    return bytes(out)
+
+
+def make_pdf(
+    path: Path,
+    text: str = CV_TEXT,
+    *,
+    xref: str = "table",
+    eol: bytes = b" \n",
+    compact: bool = False,
+    startxref_error: int = 0,
+    padding: int = 0,
+    filler: int = 0,
+) -> Path:
+    """A one-page PDF with real text and exact xref offsets, as any reader expects.
+
+    `xref="stream"` writes a PDF 1.5 cross-reference stream (as pdfTeX and Word do) instead of
+    the classic table; `eol` is the end of each table entry (" \\n" or "\\r\\n" are the
+    standard's, "\\n" alone a common mistake); `compact` spaces dictionaries as LibreOffice does;
+    `startxref_error` makes the final offset that many bytes wrong, as some producers do.
+    `padding` puts a comment of that many bytes after the header, `filler` adds that many
+    empty objects: a large file with a long xref table.
+    """
+    objects = _pdf_objects(text, compact) + [b"<< >>"] * filler
+    out = bytearray(b"%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n" % (b"1.5" if xref == "stream" else b"1.4"))
+    if padding:
+        out += b"%" + b"x" * padding + b"\n"
+    offsets = {}
     for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
+        offsets[number] = len(out)
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
+    start = len(out)
+    size = len(objects) + 1
+    if xref == "stream":
+        offsets[size] = start
+        rows = [(0, 0, 65535)] + [(1, offsets[n], 0) for n in range(1, size + 1)]
+        data = zlib.compress(b"".join(struct.pack(">BIH", *row) for row in rows))
+        out += (
+            b"%d 0 obj\n<< /Size %d /Root 1 0 R /Type /XRef /W [1 4 2] /Index [0 %d]"
+            b" /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]"
+            b" /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\n"
+            % (size, size + 1, size + 1, len(data), data)
+        )
+    else:
+        trailer = b"<< /Size %d /Root 1 0 R >>" % size
+        if compact:
+            trailer = (
+                b"<</Size %d/Root 1 0 R\n/ID [ <0123456789abcdef> <0123456789abcdef> ]\n>>" % size
+            )
+        out += _xref_table(offsets, eol) + b"trailer\n" + trailer + b"\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % (start + startxref_error)
+    return _write(path, bytes(out))
+
+
+def make_pdf_updated(path: Path, text: str = "Lebenslauf, zweite Fassung") -> Path:
+    """A PDF saved again as an incremental update: a new content stream, a second xref section
+    with two subsections and /Prev, a second startxref and %%EOF."""
+    base = make_pdf(path).read_bytes()
+    previous = int(base[base.rindex(b"startxref") + 10 :].split()[0])
+    content = b"BT /F1 18 Tf 72 720 Td (" + _pdf_string(text) + b") Tj ET"
+    update = bytearray(base)
+    offset = len(update)
+    update += b"5 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
+        len(content),
+        content,
     )
+    start = len(update)
+    update += _xref_table({5: offset}, b" \n")
+    update += b"trailer\n<< /Size 6 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        previous,
+        start,
+    )
+    return _write(path, bytes(update))
+
+
+def make_pdf_linearized(path: Path, text: str = CV_TEXT) -> Path:
+    """A PDF laid out as "Fast Web View" writes it (ISO 32000-1 Annex F): the linearization
+    dictionary and a first-page xref section at the start, whose startxref is 0, and at the end
+    a main xref section whose startxref points back at the first-page section."""
+    objects = _pdf_objects(text, False)
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    linearization = len(out)
+    out += b"6 0 obj\n<< /Linearized 1 /L 0000000000 /O 3 /N 1 >>\nendobj\n"
+    first_page = len(out)
+    first_entry = len(out) + len(b"xref\n6 1\n")
+    out += b"xref\n6 1\n%010d 00000 n \n" % linearization
+    prev_at = len(out) + len(b"trailer\n<< /Size 7 /Root 1 0 R /Prev ")
+    out += b"trailer\n<< /Size 7 /Root 1 0 R /Prev 0000000000 >>\nstartxref\n0\n%%EOF\n"
+    assert out[first_entry : first_entry + 10] == b"%010d" % linearization
+    offsets = {}
+    for number, body in enumerate(objects, start=1):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    main = len(out)
+    out[prev_at : prev_at + 10] = b"%010d" % main
+    out += _xref_table(offsets, b" \n") + b"trailer\n<< /Size 6 >>\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % first_page
+    length = b"%010d" % len(out)
+    at = out.index(b"/L 0000000000") + 3
+    out[at : at + 10] = length
     return _write(path, bytes(out))
 
 
@@ -233,6 +345,44 @@ def make_rar(path: Path, name: str = "cv.txt", data: bytes = b"Lebenslauf\n") ->
     )
 
 
+def _vint(value: int) -> bytes:
+    """A RAR 5 variable-length integer: 7 bits a byte, low first, high bit on all but the last."""
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _rar5_block(*fields: int, tail: bytes = b"") -> bytes:
+    """A RAR 5 header: CRC32 over the size vint and the header, then the header."""
+    body = b"".join(_vint(f) for f in fields) + tail
+    sized = _vint(len(body)) + body
+    return struct.pack("<I", _crc(sized)) + sized
+
+
+def make_rar5(path: Path, name: str = "cv.txt", data: bytes = b"Lebenslauf\n") -> Path:
+    """A RAR 5 archive (WinRAR 5 and later) with one stored file."""
+    raw = name.encode()
+    # type 2 (file), flags 0x2 (data area), data size, file flags 0x4 (CRC32), unpacked size,
+    # attributes, CRC32, compression 0 (stored), host OS 1 (Unix), name length, name
+    file_header = (
+        _vint(2) + _vint(0x2) + _vint(len(data)) + _vint(0x4) + _vint(len(data)) + _vint(0o644)
+        + struct.pack("<I", _crc(data)) + _vint(0) + _vint(1) + _vint(len(raw)) + raw
+    )  # fmt: skip
+    sized = _vint(len(file_header)) + file_header
+    return _write(
+        path,
+        b"Rar!\x1a\x07\x01\x00"
+        + _rar5_block(1, 0, 0)  # main archive header: no flags, no archive flags
+        + struct.pack("<I", _crc(sized))
+        + sized
+        + data
+        + _rar5_block(5, 0, 0),  # end of archive
+    )
+
+
 # --- hostile and edge cases ---------------------------------------------------------------------
 
 
@@ -352,3 +502,21 @@ def make_utf16_txt(path: Path) -> Path:
     return _write(
         path, "Sehr geehrte Damen und Herren,\nmit freundlichen Grüßen\n".encode("utf-16")
     )
+
+
+def make_pdf_shell(path: Path, kind: str = "html") -> Path:
+    """A PDF header, then an HTML page or a shell script, then %%EOF: no object, no xref."""
+    inner = make_html(path) if kind == "html" else make_shell_script(path)
+    return _write(path, b"%PDF-1.4\n" + inner.read_bytes() + b"%%EOF\n")
+
+
+def make_pdf_fake_startxref(path: Path) -> Path:
+    """An HTML page between a PDF header and a startxref that points into the page."""
+    page = make_html(path).read_bytes()
+    return _write(path, b"%PDF-1.4\n" + page + b"startxref\n9\n%%EOF\n")
+
+
+def make_rar_html(path: Path, version: int = 4) -> Path:
+    """A RAR signature in front of an HTML page."""
+    signature = b"Rar!\x1a\x07\x00" if version == 4 else b"Rar!\x1a\x07\x01\x00"
+    return _write(path, signature + make_html(path).read_bytes())

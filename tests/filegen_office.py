@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import struct
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 CV_TEXT = "Lebenslauf – Jürgen Müller, Straße 1, Köln"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -88,6 +90,91 @@ def make_docm_as_docx(path: Path) -> Path:
     with zipfile.ZipFile(path, "a") as zf:
         zf.writestr("word/vbaProject.bin", OLE_SIGNATURE + bytes(504))
     return path
+
+
+_VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+_VBA_TYPE = "application/vnd.ms-office.vbaProject"
+
+
+def make_docm_renamed_part(
+    path: Path,
+    *,
+    main_type: str = "application/vnd.ms-word.document.macroEnabled.main+xml",
+    part_type: str | None = _VBA_TYPE,
+    relationship: str | None = _VBA_REL,
+    encoding: str = "utf-8",
+) -> Path:
+    """A .docm under a .docx name whose VBA part is word/other.bin, so its name gives nothing away.
+
+    The keywords take away one sign at a time (None: left out), to show each is caught alone:
+    the main part's content type, the part's own content type, the relationship to it.
+    """
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    body = f"{_XML}<w:document {w}><w:body><w:p><w:r><w:t>{CV_TEXT}</w:t></w:r></w:p></w:body></w:document>"
+    overrides = f'<Override PartName="/word/document.xml" ContentType="{main_type}"/>'
+    if part_type:
+        overrides += f'<Override PartName="/word/other.bin" ContentType="{part_type}"/>'
+    rels = '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    types = (
+        f'<?xml version="1.0" encoding="{encoding}" standalone="yes"?>\n'
+        f'<Types xmlns="{_PKG}/content-types">{rels}'
+        f'<Default Extension="xml" ContentType="application/xml"/>{overrides}</Types>'
+    )
+    links = (
+        f'<Relationship Id="rId9" Type="{relationship}" Target="other.bin"/>'
+        if relationship
+        else ""
+    )
+    document_rels = f'{_XML}<Relationships xmlns="{_PKG}/relationships">{links}</Relationships>'
+    return write_zip(
+        path,
+        [
+            ("[Content_Types].xml", types.encode(encoding)),
+            ("_rels/.rels", _rels(("officeDocument", "word/document.xml"))),
+            ("word/document.xml", body),
+            ("word/_rels/document.xml.rels", document_rels),
+            ("word/other.bin", OLE_SIGNATURE + bytes(504)),
+        ],
+    )
+
+
+def make_macro_enabled(path: Path, kind: str) -> Path:
+    """A .xlsm or .pptm renamed .xlsx/.pptx: the genuine package with its main part typed macroEnabled."""
+    plain, macro = {
+        "xlsx": (
+            "spreadsheetml.sheet.main+xml",
+            "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        ),
+        "pptx": (
+            "presentationml.presentation.main+xml",
+            "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+        ),
+    }[kind]
+    build = make_xlsx if kind == "xlsx" else make_pptx
+    return _rewrite_part(
+        build(path), "[Content_Types].xml", lambda xml: xml.replace(_TYPES + plain, macro)
+    )
+
+
+def make_docx_with_content_types(path: Path, types: bytes) -> Path:
+    """A genuine .docx whose [Content_Types].xml is replaced by `types`."""
+    return _rewrite_part(make_docx(path), "[Content_Types].xml", lambda _: types.decode("latin-1"))
+
+
+def make_docx_twice_typed(path: Path) -> Path:
+    """A .docx with a second, macro-free [Content_Types].xml entry in another letter case."""
+    make_docx(path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("[content_types].xml", _content_types({}))
+    return path
+
+
+def _rewrite_part(path: Path, name: str, change: Callable[[str], str]) -> Path:
+    """Write the package again with one part's text changed, keeping the order of the parts."""
+    with zipfile.ZipFile(path) as zf:
+        parts = [(i.filename, zf.read(i.filename).decode("latin-1")) for i in zf.infolist()]
+    parts = [(n, (change(t) if n == name else t).encode("latin-1")) for n, t in parts]
+    return write_zip(path, list(parts))
 
 
 def make_xlsx(path: Path, text: str = CV_TEXT, *, layout: str = "office") -> Path:
@@ -284,31 +371,74 @@ def _dir_entry(
     )
 
 
-def make_cfb(path: Path, streams: dict[str, bytes]) -> Path:
-    """A valid compound file (version 3) with up to three streams in regular sectors.
+# A compound file's tree: a stream's bytes, or a storage's own tree.
+Tree = Mapping[str, "bytes | Tree"]
 
-    Sector 0 is the FAT, sector 1 the directory, the streams follow. Each stream is padded to the
-    4096-byte mini-stream cut-off, so no mini FAT is needed. The directory is a proper red-black
-    tree: siblings sorted by name length, then upper-cased name.
+
+def _siblings(entries: list[dict[str, Any]], ids: list[int], depth: int = 0) -> int:
+    """Link the entries `ids` (sorted) as a balanced binary tree; its root's id, or _FREE."""
+    if not ids:
+        return _FREE
+    mid = len(ids) // 2
+    node = entries[ids[mid]]
+    node["depth"] = depth
+    node["left"] = _siblings(entries, ids[:mid], depth + 1)
+    node["right"] = _siblings(entries, ids[mid + 1 :], depth + 1)
+    return ids[mid]
+
+
+def make_cfb(path: Path, streams: Tree) -> Path:
+    """A valid compound file (version 3) with streams and storages in regular sectors.
+
+    Sector 0 is the FAT, then the directory, then the streams. Each stream is padded to the
+    4096-byte mini-stream cut-off, so no mini FAT is needed. Entries are numbered storage by
+    storage (the root's children first). Each storage's children form a proper red-black tree:
+    sorted by name length, then upper-cased name, balanced, the deepest level red.
     """
-    names = sorted(streams, key=lambda n: (len(n), n.upper()))
-    assert 1 <= len(names) <= 3, "one directory sector holds the root and three streams"
-    fat, body, spans = [_FATSECT, _END], bytearray(), {}
-    for name in names:
-        data = streams[name].ljust(4096, b"\0")
+    entries: list[dict[str, Any]] = [{"name": "Root Entry", "kind": 5, "tree": streams}]
+    pending = [0]
+    while pending:
+        parent = entries[pending.pop(0)]
+        names = sorted(parent["tree"], key=lambda n: (len(n), n.upper()))
+        ids = list(range(len(entries), len(entries) + len(names)))
+        for name in names:
+            value = parent["tree"][name]
+            if isinstance(value, bytes):
+                entries.append({"name": name, "kind": 2, "data": value})
+            else:
+                pending.append(len(entries))
+                entries.append({"name": name, "kind": 1, "tree": value})
+        parent["child"] = _siblings(entries, ids)
+        deepest = max((entries[i]["depth"] for i in ids), default=0)
+        for i in ids:
+            entries[i]["red"] = deepest > 0 and entries[i]["depth"] == deepest
+    dir_sectors = -(-len(entries) // 4)
+    fat = [_FATSECT, *range(2, dir_sectors + 1), _END]
+    body = bytearray()
+    for entry in entries:
+        if entry["kind"] != 2:
+            continue
+        data = entry["data"].ljust(4096, b"\0")
         data = data.ljust(-(-len(data) // 512) * 512, b"\0")
-        first, count = 2 + len(body) // 512, len(data) // 512
+        first, count = 1 + dir_sectors + len(body) // 512, len(data) // 512
         fat += [*range(first + 1, first + count), _END]
-        spans[name], body = (first, len(data)), body + data
+        entry["start"], entry["size"], body = first, len(data), body + data
+    assert len(fat) <= 128, "one FAT sector maps 128 sectors"
     fat += [_FREE] * (128 - len(fat))
-    mid = len(names) // 2  # the middle name is the tree's black root, its neighbours red leaves
-    directory = _dir_entry("Root Entry", 5, child=mid + 1, start=_END)
-    for n, name in enumerate(names):
-        left = 1 if n == mid and mid > 0 else _FREE
-        right = len(names) if n == mid and mid < len(names) - 1 else _FREE
-        start, size = spans[name]
-        directory += _dir_entry(name, 2, n != mid, left, right, start=start, size=size)
-    directory += _dir_entry("", 0) * (3 - len(names))
+    directory = b"".join(
+        _dir_entry(
+            e["name"],
+            e["kind"],
+            e.get("red", False),
+            e.get("left", _FREE),
+            e.get("right", _FREE),
+            child=e.get("child", _FREE),
+            start=e.get("start", _END if e["kind"] == 5 else 0),
+            size=e.get("size", 0),
+        )
+        for e in entries
+    )
+    directory += _dir_entry("", 0) * (4 * dir_sectors - len(entries))
     header = _HEADER.pack(
         OLE_SIGNATURE,
         b"",
@@ -376,3 +506,31 @@ def make_ppt(path: Path) -> Path:
     """A PowerPoint 97 container: 'PowerPoint Document' and 'Current User' streams (both empty)."""
     summary = _summary_information("Microsoft Office PowerPoint")
     return make_cfb(path, {"PowerPoint Document": b"", "Current User": b"", _SUMMARY: summary})
+
+
+# A VBA project as Office stores it: a VBA storage with `_VBA_PROJECT` (version header), `dir`
+# (the compressed module directory) and one module, beside PROJECT and PROJECTwm. The streams
+# only open like the real ones; nothing here would run.
+_VBA: Tree = {
+    "VBA": {
+        "_VBA_PROJECT": b"\xcc\x61\xff\xff\x00\x00\x00",
+        "dir": b"\x01\x00\x00",
+        "Module1": b'\x01\x00\x00Attribute VB_Name = "Module1"',
+    },
+    "PROJECT": b'ID="{00000000-0000-0000-0000-000000000000}"\r\nModule=Module1\r\n',
+    "PROJECTwm": b"Module1\0M\0o\0d\0u\0l\0e\0\x31\0\0\0\0\0",
+}
+
+
+def make_doc_with_macros(path: Path, storage: str = "Macros", project: Tree = _VBA) -> Path:
+    """A Word 97 document with a VBA project, where Word keeps one: the `Macros` storage."""
+    word = struct.pack("<HH", 0xA5EC, 0x00C1)
+    summary = _summary_information("Microsoft Office Word")
+    return make_cfb(path, {"WordDocument": word, _SUMMARY: summary, storage: project})
+
+
+def make_xls_with_macros(path: Path) -> Path:
+    """An Excel 97 workbook with a VBA project in `_VBA_PROJECT_CUR`, as Excel saves it."""
+    bof = struct.pack("<HHHH", 0x0809, 16, 0x0600, 0x0005)
+    summary = _summary_information("Microsoft Excel")
+    return make_cfb(path, {"Workbook": bof, _SUMMARY: summary, "_VBA_PROJECT_CUR": _VBA})

@@ -11,10 +11,11 @@ import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
-from careers.applications import files
+from careers.applications import containers, files
 from careers.applications.files import (
     ALLOWED_TYPES,
     CANONICAL_TYPES,
@@ -23,7 +24,9 @@ from careers.applications.files import (
     clean_filename,
     extension_of,
 )
+from careers.applications.rules import FileProblem
 from tests import filegen
+from tests.applying import apply_env, open_form, send, valid_fields
 
 Builder = Callable[[Path], Path]
 ALL = tuple(ALLOWED_TYPES)
@@ -110,6 +113,55 @@ VARIANTS: list[tuple[str, Builder, str]] = [
         "application/zip",
     ),
 ]
+# Real-world structure the content checks must keep accepting: id, extension, builder, libmagic.
+LAYOUTS: list[tuple[str, str, Builder, str]] = [
+    ("pdf-xref-stream", "pdf", partial(filegen.make_pdf, xref="stream"), "application/pdf"),
+    ("pdf-crlf-entries", "pdf", partial(filegen.make_pdf, eol=b"\r\n"), "application/pdf"),
+    ("pdf-19-byte-entries", "pdf", partial(filegen.make_pdf, eol=b"\n"), "application/pdf"),
+    ("pdf-libreoffice-spacing", "pdf", partial(filegen.make_pdf, compact=True), "application/pdf"),
+    ("pdf-incremental-update", "pdf", filegen.make_pdf_updated, "application/pdf"),
+    ("pdf-linearized", "pdf", filegen.make_pdf_linearized, "application/pdf"),
+    (
+        "pdf-startxref-7-late",
+        "pdf",
+        partial(filegen.make_pdf, startxref_error=7),
+        "application/pdf",
+    ),
+    (
+        "pdf-startxref-64-early",
+        "pdf",
+        partial(filegen.make_pdf, startxref_error=-64),
+        "application/pdf",
+    ),
+    (
+        "pdf-xref-stream-startxref-30-late",
+        "pdf",
+        partial(filegen.make_pdf, xref="stream", startxref_error=30),
+        "application/pdf",
+    ),
+    ("rar5", "rar", filegen.make_rar5, "application/x-rar"),
+    (
+        "docx-unreferenced-bin",  # an inert part: nothing declares or loads it
+        "docx",
+        partial(
+            filegen.make_docm_renamed_part,
+            main_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+            part_type=None,
+            relationship=None,
+        ),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("ext", "build", "mimetype"), [row[1:] for row in LAYOUTS], ids=[row[0] for row in LAYOUTS]
+)
+def test_real_world_layouts_pass(tmp_path: Path, ext: str, build: Builder, mimetype: str) -> None:
+    verdict = check_file(build(tmp_path / "upload.bin"), f"Lebenslauf.{ext}", ALL)
+    assert verdict == files.FileVerdict(True, None, ext, mimetype)
+
+
 CASES = [pytest.param(*row, id=row[0]) for row in GENUINE]
 CASES += [pytest.param(*row, id=f"{row[0]}-as-{row[2].rsplit('/')[-1]}") for row in VARIANTS]
 
@@ -137,7 +189,7 @@ def test_canonical_type_is_one_libmagic_reports() -> None:
         assert CANONICAL_TYPES[ext] in types
 
 
-MISMATCH, STRUCTURE = "content_mismatch", "container_structure"
+MISMATCH, STRUCTURE, MACRO = "content_mismatch", "container_structure", "macro"
 HOSTILE: list[tuple[str, Builder, str, str]] = [
     # id, builder, upload name, expected reason
     ("elf-as-pdf", filegen.make_elf, "cv.pdf", MISMATCH),
@@ -167,7 +219,7 @@ HOSTILE: list[tuple[str, Builder, str, str]] = [
         "cv.xlsx",
         STRUCTURE,
     ),
-    ("docm-as-docx", filegen.make_docm_as_docx, "cv.docx", STRUCTURE),
+    ("docm-as-docx", filegen.make_docm_as_docx, "cv.docx", MACRO),
     ("zip-bomb-as-docx", filegen.make_zip_bomb, "cv.docx", STRUCTURE),
     ("odt-without-content", partial(filegen.make_odt, content=False), "cv.odt", STRUCTURE),
     (
@@ -197,6 +249,178 @@ HOSTILE: list[tuple[str, Builder, str, str]] = [
     ("gz-reserved-flags", _patched(filegen.make_gz, 3, b"\xe0"), "cv.gz", STRUCTURE),
     ("png-zero-width", _patched(filegen.make_png, 16, bytes(4)), "cv.png", STRUCTURE),
     ("empty", filegen.make_empty, "cv.pdf", "empty"),
+]
+
+_PLAIN_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_PLAIN_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+    'vnd.openxmlformats-package.relationships+xml"/><Override PartName="/word/document.xml" '
+    f'ContentType="{_PLAIN_MAIN}"/>%s</Types>'
+)
+
+
+def _typed(extra: str, prolog: str = "") -> Builder:
+    """A genuine .docx whose [Content_Types].xml carries `extra` entries (and a `prolog`)."""
+    types = prolog + _PLAIN_TYPES % extra
+    return partial(filegen.make_docx_with_content_types, types=types.encode())
+
+
+def _replaced(build: Builder, old: bytes, new: bytes) -> Builder:
+    """The builder's file with the first `old` replaced by `new`."""
+
+    def make(path: Path) -> Path:
+        raw = build(path).read_bytes()
+        assert old in raw
+        path.write_bytes(raw.replace(old, new, 1))
+        return path
+
+    return make
+
+
+def _docx_vba_in_package_rels(path: Path) -> Path:
+    """A .docx whose package relationships (_rels/.rels) wire in a VBA project."""
+    vba = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+    link = f'<Relationship Id="rId7" Type="{vba}" Target="word/x.bin"/></Relationships>'
+    with zipfile.ZipFile(filegen.make_docx(path)) as zf:
+        parts = [(i.filename, zf.read(i.filename)) for i in zf.infolist()]
+    changed = [
+        (n, d.replace(b"</Relationships>", link.encode()) if n == "_rels/.rels" else d)
+        for n, d in parts
+    ]
+    return filegen.write_zip(path, list(changed))
+
+
+_SENT = partial(filegen.make_docm_renamed_part, main_type=_PLAIN_MAIN)
+# Content checks as strict as the promise: each of these passed before.
+HOSTILE += [
+    # A PDF header and %%EOF around something else: no objects, no cross-reference section.
+    ("pdf-header-html-eof", filegen.make_pdf_shell, "cv.pdf", STRUCTURE),
+    ("pdf-header-script-eof", partial(filegen.make_pdf_shell, kind="sh"), "cv.pdf", STRUCTURE),
+    ("pdf-startxref-into-html", filegen.make_pdf_fake_startxref, "cv.pdf", STRUCTURE),
+    ("pdf-startxref-65-late", partial(filegen.make_pdf, startxref_error=65), "cv.pdf", STRUCTURE),
+    ("pdf-startxref-far-off", partial(filegen.make_pdf, startxref_error=-300), "cv.pdf", STRUCTURE),
+    (
+        "pdf-xref-without-trailer",
+        _replaced(filegen.make_pdf, b"trailer", b"Trailer"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    (
+        "pdf-xref-table-cut-short",
+        _replaced(filegen.make_pdf, b"\n0 6\n", b"\n0 9\n"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    (
+        "pdf-stream-not-xref",
+        _replaced(partial(filegen.make_pdf, xref="stream"), b"/Type /XRef", b"/Type /XObj"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    (
+        "pdf-type-xrefstm-is-no-xref",
+        _replaced(partial(filegen.make_pdf, xref="stream"), b"/Type /XRef ", b"/Type /XRefX"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    (
+        "pdf-xref-dictionary-without-stream",
+        _replaced(
+            partial(filegen.make_pdf, xref="stream"),
+            b"FlateDecode >>\nstream",
+            b"FlateDecode >>\nendobj",
+        ),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    # A RAR signature glued to something else; a real header with a wrong CRC.
+    ("rar4-signature-html", filegen.make_rar_html, "cv.rar", STRUCTURE),
+    ("rar5-signature-html", partial(filegen.make_rar_html, version=5), "cv.rar", STRUCTURE),
+    ("rar4-bad-header-crc", _patched(filegen.make_rar, 7, b"\0\0"), "cv.rar", STRUCTURE),
+    ("rar5-bad-header-crc", _patched(filegen.make_rar5, 8, b"\0\0\0\0"), "cv.rar", STRUCTURE),
+    ("rar4-first-block-not-main", _patched(filegen.make_rar, 9, b"\x74"), "cv.rar", STRUCTURE),
+    (
+        "rar5-size-runs-on",
+        _patched(filegen.make_rar5, 12, b"\xff\xff\xff\xff"),
+        "cv.rar",
+        STRUCTURE,
+    ),
+    ("rar5-truncated", _truncated(filegen.make_rar5, 14), "cv.rar", STRUCTURE),
+    # Macros by content type and relationship, whatever the VBA part is called.
+    ("docm-vba-part-renamed", filegen.make_docm_renamed_part, "cv.docx", MACRO),
+    (
+        "docm-main-type-only",
+        partial(filegen.make_docm_renamed_part, part_type=None, relationship=None),
+        "cv.docx",
+        MACRO,
+    ),
+    ("docm-part-type-only", partial(_SENT, relationship=None), "cv.docx", MACRO),
+    ("docm-relationship-only", partial(_SENT, part_type=None), "cv.docx", MACRO),
+    (
+        "docm-utf16-content-types",
+        partial(filegen.make_docm_renamed_part, encoding="utf-16"),
+        "cv.docx",
+        MACRO,
+    ),
+    (
+        "docm-character-reference",
+        _typed(
+            '<Override PartName="/word/a.bin" ContentType="application/vnd.ms-office.vba&#x50;roject"/>'
+        ),
+        "cv.docx",
+        MACRO,
+    ),
+    (
+        "docm-default-by-extension",
+        _typed(
+            '<Default Extension="bin" ContentType="Application/VND.ms-office.vbaProject; x=1"/>'
+        ),
+        "cv.docx",
+        MACRO,
+    ),
+    ("docm-package-relationship", _docx_vba_in_package_rels, "cv.docx", MACRO),
+    ("xlsm-as-xlsx", partial(filegen.make_macro_enabled, kind="xlsx"), "cv.xlsx", MACRO),
+    ("pptm-as-pptx", partial(filegen.make_macro_enabled, kind="pptx"), "cv.pptx", MACRO),
+    (
+        "binary-macro-enabled-type",
+        _typed(
+            '<Override PartName="/xl/m.bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
+        ),
+        "cv.docx",
+        MACRO,
+    ),
+    # Package parts we cannot read to the end prove nothing: refused as broken.
+    ("docx-content-types-huge", _typed("<!--" + "x" * (3 << 20) + "-->"), "cv.docx", STRUCTURE),
+    (
+        "docx-content-types-dtd",
+        _typed("", '<!DOCTYPE Types [<!ENTITY a "b">]>'),
+        "cv.docx",
+        STRUCTURE,
+    ),
+    (
+        "docx-content-types-xxe",
+        _typed("<x>&e;</x>", '<!DOCTYPE Types [<!ENTITY e SYSTEM "file:///etc/passwd">]>'),
+        "cv.docx",
+        STRUCTURE,
+    ),
+    ("docx-content-types-malformed", _typed("<Override"), "cv.docx", STRUCTURE),
+    ("docx-content-types-twice", filegen.make_docx_twice_typed, "cv.docx", STRUCTURE),
+    # OLE: the same policy, by storage.
+    ("doc-with-macros", filegen.make_doc_with_macros, "cv.doc", MACRO),
+    ("xls-with-macros", filegen.make_xls_with_macros, "cv.xls", MACRO),
+    (
+        "doc-vba-storage-elsewhere",
+        partial(filegen.make_doc_with_macros, storage="ObjectPool"),
+        "cv.doc",
+        MACRO,
+    ),
+    (
+        "doc-empty-macros-storage",
+        partial(filegen.make_doc_with_macros, project={"PROJECT": b"x"}),
+        "cv.doc",
+        MACRO,
+    ),
 ]
 
 
@@ -289,6 +513,65 @@ def test_zip_bomb_is_listed_not_inflated(tmp_path: Path, monkeypatch: pytest.Mon
         tracemalloc.stop()
     assert verdict.ok, verdict  # a valid archive: what it would inflate to is not our business
     assert peak < 2_000_000
+
+
+def test_pdf_structure_is_read_in_small_pieces(tmp_path: Path) -> None:
+    """A 19 MB PDF with a 100,000-entry xref table: the tail and a few windows, never the file."""
+    path = filegen.make_pdf(tmp_path / "big.pdf", padding=15_000_000, filler=100_000)
+    assert path.stat().st_size > 19_000_000
+    tracemalloc.start()
+    try:
+        verdict = check_file(path, "cv.pdf", ALL)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert verdict.ok, verdict
+    assert peak < 200_000
+
+
+def test_only_small_package_xml_is_inflated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The macro policy reads [Content_Types].xml and the .rels parts; no document part, no media."""
+    path = tmp_path / "cv.docx"
+    filegen.make_docx(path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("word/media/image1.png", random.Random(1).randbytes(3_000_000))
+    inflated: list[str] = []
+    real = containers._inflate
+
+    def spy(fh: BinaryIO, entry: containers.ZipEntry, cap: int) -> bytes:
+        inflated.append(entry.name)
+        return real(fh, entry, cap)
+
+    monkeypatch.setattr(containers, "_inflate", spy)
+    assert check_file(path, "cv.docx", ALL).ok
+    assert sorted(inflated) == ["[Content_Types].xml", "_rels/.rels"]
+
+
+def test_one_macro_policy_for_every_office_container() -> None:
+    """OOXML and OLE2 are judged by one function and refused with one reason."""
+    for ext in ("docx", "xlsx", "pptx", "doc", "xls", "ppt"):
+        assert ext in files._OFFICE_EXTENSIONS
+    assert files.MACRO == FileProblem.MACRO == "macro"
+    assert "vba" in containers.MACRO_STORAGES and "vbaproject" in containers.MACRO_RELATIONSHIPS
+
+
+@pytest.fixture
+def app(make_app, sandbox_server, tmp_path):
+    """An app that takes applications (the conftest one has no application settings)."""
+    return make_app(**apply_env(sandbox_server.url, tmp_path))
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_candidate_is_told_about_macros(app, client, sandbox, tmp_path: Path, lang: str) -> None:
+    path = filegen.make_docm_renamed_part(tmp_path / "upload.bin")
+    fields = valid_fields(open_form(client, lang=lang))
+    response = send(client, fields, [("cv", path, "Anschreiben.docx")], lang=lang)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    expected = {"en": "contains macros", "de": "enthält Makros"}[lang]
+    assert expected in page and "Anschreiben.docx" in page
 
 
 def test_checks_are_safe_across_threads(tmp_path: Path) -> None:
@@ -393,10 +676,10 @@ def test_extension_of(name: str, ext: str) -> None:
 def test_damaged_files_never_raise(tmp_path: Path) -> None:
     """Random damage to real files gets a verdict, never an exception (that would be a 500)."""
     rng = random.Random(20240601)
-    tags = {None, "content_mismatch", "container_structure", "empty"}
+    tags = {None, "content_mismatch", "container_structure", "empty", "macro"}
     path = tmp_path / "damaged"
     for _ in range(300):
-        ext, build, _ = rng.choice(GENUINE + VARIANTS)
+        ext, build, _ = rng.choice(GENUINE + VARIANTS + [row[1:] for row in LAYOUTS])
         data = bytearray(build(path).read_bytes())
         for _ in range(rng.randint(1, 6)):
             at = rng.randrange(len(data) + 1)

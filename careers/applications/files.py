@@ -2,8 +2,10 @@
 
 Checks run cheapest first (docs/applications.md; docs/personio.md §2.1 for the 23 extensions): the name's
 extension, the size, libmagic's verdict on the content, then a structural look at the container.
-Every rejection carries a short reason tag for logs, metrics and translated messages; file names
-and contents are never logged. Nothing is executed, extracted or decompressed.
+Office files then go through one macro policy (containers.has_macros). Every rejection carries a
+short reason tag for logs, metrics and translated messages; file names and contents are never
+logged. Nothing is executed or extracted, and nothing is decompressed but an OOXML package's few
+small XML parts, under caps (docs/security.md, "Attachments").
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from typing import BinaryIO
 
 import magic
 
-from .containers import has_ole_stream, is_odf, is_ooxml, is_zip
+from .containers import ContainerError, has_macros, has_ole_stream, is_odf, is_ooxml, is_zip
 from .rules import LIMITS, FileProblem
+from .text import strip_invisible
 
 # Personio's per-file limit (docs/personio.md §2.1), as careers/applications/rules.py reads it.
 MAX_FILE_BYTES = LIMITS.file_bytes
@@ -35,6 +38,7 @@ TOO_LARGE = FileProblem.TOO_LARGE
 CONTENT_MISMATCH = FileProblem.CONTENT_MISMATCH
 CONTAINER_STRUCTURE = FileProblem.CONTAINER_STRUCTURE
 UNREADABLE = FileProblem.UNREADABLE
+MACRO = FileProblem.MACRO
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
 _ODF = "application/vnd.oasis.opendocument."
@@ -109,21 +113,41 @@ def _split_extension(name: str) -> tuple[str, str]:
     return name, ""
 
 
+# Names Windows takes for a device, whatever the extension and in any case: "CON.pdf",
+# "nul.tar.gz" and "COM1 .docx" cannot be saved under that name (the superscript digits count
+# as digits there too). Such a name gets a "_" in front.
+_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³"}
+)
+# Private-use and unassigned code points: no font a recruiter has shows them.
+_UNSHOWN = frozenset({"Co", "Cn"})
+
+
+def _is_device(stem: str) -> bool:
+    """Whether Windows would read the name as a device: what comes before the first dot, less
+    trailing spaces, is one of `_DEVICES`."""
+    return stem.partition(".")[0].rstrip(" ").upper() in _DEVICES
+
+
 def clean_filename(name: str, *, max_length: int = 120) -> str:
-    """A name safe to store, show and send on: no path, no control or bidi characters, bounded."""
+    """A name safe to store, show and send on, and to save on Windows: no path, no control,
+    bidi or other invisible characters (the rule form fields follow, `strip_invisible`), no
+    device name, at most `max_length` characters with the extension kept."""
     if max_length < 2 * _MAX_EXTENSION:
         raise ValueError("max_length must leave room for a stem and an extension")
     last = _SEPARATORS.split(name)[-1]  # "..%2F" stays literal: nothing here decodes URLs
-    kept = (
-        " " if c.isspace() else c
-        for c in last
-        if c.isspace() or not unicodedata.category(c).startswith("C")
+    spaced = "".join(
+        " " if c.isspace() else c for c in last if unicodedata.category(c) not in _UNSHOWN
     )
-    text = unicodedata.normalize("NFC", "".join(kept)).translate(_RESERVED)
+    text = strip_invisible(spaced).translate(_RESERVED)
     text = " ".join(text.split()).rstrip(". ")  # Windows drops trailing dots and spaces too
     stem, ext = _split_extension(text)
     suffix = f".{ext}" if ext else ""
-    stem = stem.strip(". ")[: max_length - len(suffix)].rstrip(". ")  # no hidden files, no ".."
+    stem = stem.strip(". ")  # no hidden files, no ".."
+    if _is_device(stem):
+        stem = "_" + stem
+    stem = stem[: max_length - len(suffix)].rstrip(". ")
     return (stem or "document") + suffix
 
 
@@ -157,20 +181,110 @@ def _head(fh: BinaryIO, length: int) -> bytes:
     return fh.read(length)
 
 
+# PDF white-space (ISO 32000-1 §7.2.2) and the pieces of a cross-reference section.
+_WS = rb"[\x00\t\n\x0c\r ]"
+_STARTXREF = re.compile(rb"startxref" + _WS + rb"+(\d{1,12})" + _WS + rb"*%%EOF")
+_XREF_KEYWORD = re.compile(rb"(?<=" + _WS + rb")xref(?=" + _WS + rb")")
+_SUBSECTION = re.compile(_WS + rb"*(\d{1,10})[ \t]+(\d{1,10})[ \t]*(?:\r\n|\r|\n)")
+_XREF_ENTRY = re.compile(rb"\d{10} \d{5} [fn](?: \r\n| \r| \n|\r\n|\r|\n)")
+_TRAILER = re.compile(_WS + rb"*trailer" + _WS + rb"*<<")
+_XREF_STREAM = re.compile(rb"(?<!\d)\d{1,10}" + _WS + rb"+\d{1,5}" + _WS + rb"+obj" + _WS + rb"*<<")
+_TYPE_XREF = re.compile(rb"/Type" + _WS + rb"*/XRef(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
+_PDF_TAIL = 2048  # %%EOF in the last 1024 bytes, and the startxref line in front of it
+# Producers that miscount their own output (a CR LF counted as one byte, a BOM or blank lines
+# put in front of the header later) leave startxref a few bytes off, and every reader repairs
+# that by looking nearby. We look within this many bytes either side, and no further.
+_PDF_SLACK = 64
+_XREF_STREAM_DICT = 8192  # an xref stream's dictionary (/W /Index /ID …) fits in this
+_MAX_SUBSECTIONS = 10_000  # per file; incremental updates add one per run of changed objects
+_MAX_XREF_OBJECTS = 8_388_607  # ISO 32000-1 Annex C: the most objects a PDF may have
+
+
 def _is_pdf(fh: BinaryIO, size: int) -> bool:
-    """PDF header at the start, end-of-file marker at the end.
+    """PDF header at the start, and a cross-reference section where the last startxref says.
 
     Readers accept "%PDF-" anywhere in the first 1024 bytes, and libmagic 5.44 finds it even behind
     an HTML page. Content in front of the header is how PDF polyglots are built, so we accept it
     only at byte 0 after an optional UTF-8 BOM and whitespace, followed by a version "d.d"; and
-    "%%EOF" must be in the last 1024 bytes, where readers look for it. A truncated upload or a
-    text that merely starts with "%PDF" fails.
+    "%%EOF" must be in the last 1024 bytes, where readers look for it.
+
+    Header and trailer are easily faked around an HTML page or a script, so the structure must be
+    there too: the last "startxref N %%EOF" (linearized and incrementally updated files have
+    several; the last is the one readers follow) must point at a classic xref table that ends in
+    a trailer dictionary, or at a cross-reference stream object (/Type /XRef, PDF 1.5). Only the
+    tail and small windows at the offsets it names are read, whatever the file's size.
     """
-    head = _head(fh, 1024).removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\f")
-    if not re.match(rb"%PDF-\d\.\d", head):
+    head = _head(fh, 1024)
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\f")
+    if not re.match(rb"%PDF-\d\.\d", body):
         return False
-    fh.seek(max(0, size - 1024))
-    return b"%%EOF" in fh.read(1024)
+    tail_start = max(0, size - _PDF_TAIL)
+    fh.seek(tail_start)
+    tail = fh.read(_PDF_TAIL)
+    if b"%%EOF" not in tail[-1024:]:
+        return False
+    found = list(_STARTXREF.finditer(tail))
+    if not found:
+        return False
+    offset, limit = int(found[-1][1]), tail_start + found[-1].start()
+    # Some producers count offsets from the header rather than from byte 0: try both.
+    anchors = {offset, offset + len(head) - len(body)}
+    budget = [_MAX_SUBSECTIONS]  # shared by every candidate: one table's walk at most, in all
+    return any(_xref_section_at(fh, anchor, limit, budget) for anchor in anchors if anchor < limit)
+
+
+def _xref_section_at(fh: BinaryIO, offset: int, limit: int, budget: list[int]) -> bool:
+    """A cross-reference table or stream starting within _PDF_SLACK bytes of `offset`."""
+    start = max(0, offset - _PDF_SLACK - 1)  # one byte more, to see what precedes the keyword
+    fh.seek(start)
+    window = fh.read(2 * _PDF_SLACK + 1 + _XREF_STREAM_DICT)
+    low, high = offset - _PDF_SLACK - start, offset + _PDF_SLACK - start
+    first = low if start == 0 else max(low, 1)
+    for match in _XREF_KEYWORD.finditer(window, first):
+        if match.start() > high:
+            break
+        if _table_ends_in_trailer(fh, start + match.end(), limit, budget):
+            return True
+    for match in _XREF_STREAM.finditer(window, first):
+        if match.start() > high:
+            break
+        stream = window.find(b"stream", match.end())
+        end = window.find(b"endobj", match.end())
+        if stream < 0 or 0 <= end < stream:  # not a stream object, or its dictionary overran
+            continue
+        if _TYPE_XREF.search(window, match.end(), stream):
+            return True
+    return False
+
+
+def _table_ends_in_trailer(fh: BinaryIO, position: int, limit: int, budget: list[int]) -> bool:
+    """Walk an xref table's subsections from just after "xref" to its "trailer <<".
+
+    Each subsection is a header "first count" and `count` fixed-width entries: we read the header
+    and the first entry, jump over the rest and read what follows, so a table of any length costs
+    a few small reads. Entries are 20 bytes; some producers write 19 or 21 (one or three bytes of
+    end of line), which the first entry shows. Every subsection read spends one of `budget`.
+    """
+    while budget[0] > 0:
+        budget[0] -= 1
+        if position >= limit:
+            return False
+        fh.seek(position)
+        chunk = fh.read(128)
+        if _TRAILER.match(chunk):
+            return True
+        header = _SUBSECTION.match(chunk)
+        if header is None or int(header[2]) > _MAX_XREF_OBJECTS:
+            return False
+        count = int(header[2])
+        if count:
+            entry = _XREF_ENTRY.match(chunk, header.end())
+            if entry is None:
+                return False
+            position += header.end() + count * (entry.end() - entry.start())
+        else:
+            position += header.end()
+    return False
 
 
 def _is_png(fh: BinaryIO, size: int) -> bool:
@@ -199,6 +313,78 @@ def _is_7z(fh: BinaryIO, size: int) -> bool:
         and head[:6] == b"7z\xbc\xaf\x27\x1c"
         and zlib.crc32(head[12:32]) == int.from_bytes(head[8:12], "little")
     )
+
+
+_RAR4 = b"Rar!\x1a\x07\x00"
+_RAR5 = b"Rar!\x1a\x07\x01\x00"
+
+
+def _is_rar(fh: BinaryIO, size: int) -> bool:
+    """Signature plus the first header's CRC, in RAR 4 (WinRAR 2.9–4) or RAR 5 format."""
+    head = _head(fh, 8)
+    if head.startswith(_RAR4):
+        return _rar4_main_header(fh)
+    if head == _RAR5:
+        return _rar5_first_header(fh)
+    return False
+
+
+def _rar4_main_header(fh: BinaryIO) -> bool:
+    """HEAD_CRC is the low 16 bits of the CRC32 of the header from HEAD_TYPE to its end.
+
+    The first block after the marker must be the main archive header (type 0x73, at least 13
+    bytes). With MHD_COMMENT (0x0002), RAR 2.x put the comment inside this header and its CRC
+    covers only the fixed fields before it, as unrar checks it.
+    """
+    fh.seek(7)
+    fixed = fh.read(13)
+    if len(fixed) != 13:
+        return False
+    crc, kind, flags, length = struct.unpack_from("<HBHH", fixed)
+    if kind != 0x73 or not 13 <= length <= 0xFFFF:
+        return False
+    fh.seek(7)
+    header = fh.read(length)
+    if len(header) != length:
+        return False
+    if zlib.crc32(header[2:]) & 0xFFFF == crc:
+        return True
+    fields = 12 if flags & 0x0200 else 11  # MHD_ENCRYPTVER adds one byte
+    return bool(flags & 0x0002) and zlib.crc32(header[2 : 2 + fields]) & 0xFFFF == crc
+
+
+def _vint(data: bytes, pos: int) -> tuple[int, int]:
+    """A RAR 5 variable-length integer at `pos`: 7 bits a byte, high bit set on all but the last."""
+    value = 0
+    for shift in range(0, 70, 7):
+        if pos >= len(data):
+            raise ValueError("vint runs past the data")
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return value, pos
+    raise ValueError("vint longer than ten bytes")
+
+
+def _rar5_first_header(fh: BinaryIO) -> bool:
+    """CRC32 over the header size vint and the header data; the header is the main archive header
+    (type 1), or the archive encryption header (type 4) that precedes it when headers are encrypted.
+    """
+    fh.seek(8)
+    start = fh.read(4 + 3)  # CRC32, then the size: at most 3 bytes (2 MB) in RAR 5.0
+    try:
+        length, data_at = _vint(start, 4)
+        if data_at - 4 > 3 or not 0 < length <= 2 * 1024 * 1024:
+            return False
+        fh.seek(12)
+        header = fh.read(data_at - 4 + length)
+        if len(header) != data_at - 4 + length:
+            return False
+        kind, _ = _vint(header, data_at - 4)
+    except ValueError:  # a size or type that runs past the header
+        return False
+    return kind in (1, 4) and zlib.crc32(header) == int.from_bytes(start[:4], "little")
 
 
 def _starts(*signatures: bytes) -> Callable[[BinaryIO, int], bool]:
@@ -260,10 +446,12 @@ _STRUCTURE: Mapping[str, Callable[[BinaryIO, int], bool]] = {
         (head := _head(fh, 4))[:3] == b"\x1f\x8b\x08" and len(head) == 4 and not head[3] & 0xE0
     ),
     "7z": _is_7z,
-    "rar": _starts(b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00"),  # RAR 4 and RAR 5
+    "rar": _is_rar,
 }
 # For text, failing the byte scan means "not text": a content mismatch, not a broken container.
 _TEXT_EXTENSIONS = frozenset({"txt", "csv"})
+# Office files, sound in structure, then go through the one macro policy (containers.has_macros).
+_OFFICE_EXTENSIONS = frozenset({"docx", "xlsx", "pptx", "doc", "xls", "ppt"})
 
 
 def check_file(
@@ -278,6 +466,7 @@ def check_file(
     allowed = {e.lower().lstrip(".") for e in allowed_extensions}
     if ext not in allowed or ext not in ALLOWED_TYPES:  # a type we cannot verify is never allowed
         return FileVerdict(False, EXTENSION, ext, "")
+    mimetype = ""
     try:
         size = path.stat().st_size
         if size == 0:
@@ -289,10 +478,16 @@ def check_file(
             return FileVerdict(False, CONTENT_MISMATCH, ext, mimetype)
         with path.open("rb") as fh:
             sound = _STRUCTURE[ext](fh, size)
+            macros = sound and ext in _OFFICE_EXTENSIONS and has_macros(fh, size)
+    except ContainerError:
+        # Sound enough to name, too damaged or too large in its parts to prove it has no macros.
+        return FileVerdict(False, CONTAINER_STRUCTURE, ext, mimetype)
     except (OSError, ValueError, OverflowError, struct.error, magic.MagicException):
         # A hostile container can make any parser choke: that is a refusal, never a crash.
         return FileVerdict(False, UNREADABLE, ext, "")
     if not sound:
         reason = CONTENT_MISMATCH if ext in _TEXT_EXTENSIONS else CONTAINER_STRUCTURE
         return FileVerdict(False, reason, ext, mimetype)
+    if macros:
+        return FileVerdict(False, MACRO, ext, mimetype)
     return FileVerdict(True, None, ext, mimetype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -44,10 +45,24 @@ def readyz() -> tuple[Response, int]:
     return jsonify(status="ready"), 200
 
 
+def _bearer_matches(header: str, token: str) -> bool:
+    """`Authorization: Bearer <token>`, compared in constant time."""
+    scheme, _, credentials = header.strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        credentials.strip().encode("utf-8", "replace"), token.encode()
+    )
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus text format."""
+    """Prometheus text format; with CAREERS_METRICS_TOKEN set, only for that bearer token."""
     svc = services()
+    token = svc.settings.metrics_token
+    if token and not _bearer_matches(request.headers.get("Authorization", ""), token):
+        refused = Response("metrics need a bearer token\n", 401, mimetype="text/plain")
+        refused.headers["WWW-Authenticate"] = "Bearer"
+        refused.headers["Cache-Control"] = "no-store"
+        return refused
     for lang in svc.settings.languages:
         age = svc.catalogue.age(lang)
         if age is not None:

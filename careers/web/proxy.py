@@ -2,7 +2,9 @@
 
 Without this every candidate would share the proxy's address, and the per-client limit
 (CAREERS_SUBMIT_RATE_LIMIT) would throttle the whole site. Forwarded headers are believed
-only from loopback, where only our own proxy can connect from.
+only from loopback, where only our own proxy can connect from. The host is never taken from
+them (x_host=0); with CAREERS_PUBLIC_URL set, `hosts.PublicHost` (inside this middleware, so
+after it) pins host, port and scheme to the public URL's.
 """
 
 from __future__ import annotations
