@@ -10,6 +10,10 @@ from flask import request, send_file
 from careers import create_app
 
 app = create_app()
+if "BENCH_UPLOAD_SLOTS" in os.environ:  # "before": no separate budget for uploads
+    from careers.applications.slowbody import UploadGate
+
+    app.extensions["careers"].upload_gate = UploadGate(int(os.environ["BENCH_UPLOAD_SLOTS"]))
 
 
 @app.get("/bench-static")

@@ -51,6 +51,11 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.uploads_reading = Gauge(
+            "careers_uploads_reading",
+            "Application bodies this process is reading now (at most its upload slots)",
+            registry=self.registry,
+        )
         self.rejections = Counter(
             "careers_application_rejections",
             "Refused submissions and documents by reason tag",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .applications.delivery import Deliverer
 from .applications.guard import Attribution, FormGuard, Receipts
+from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
+from .applications.slowbody import UploadGate
 from .applications.spool import Spool
 from .applications.sqlite_store import SQLiteOutbox
 from .applications.store import Outbox
@@ -38,11 +40,14 @@ class Storage:
 def open_storage(storage: StorageSettings) -> Storage:
     """Open the data directory's stores; an unusable directory is a configuration error."""
     try:
-        storage.data_dir.mkdir(parents=True, exist_ok=True)
-        FeedStore(storage.data_dir).directory.mkdir(exist_ok=True)
-        return Storage(
-            SQLiteOutbox.from_url(storage.database_url), Spool(storage.data_dir / "spool")
-        )
+        feeds = FeedStore(storage.data_dir).directory
+        spool = storage.data_dir / "spool"
+        for directory in (storage.data_dir, feeds, spool, spool / "incoming", spool / "stored"):
+            directory.mkdir(parents=True, exist_ok=True)
+            # Candidates' data lives here: only our own user may look, whatever the umask
+            # (SQLite, the spool and the feed copies create their files 0600 inside).
+            directory.chmod(0o700)
+        return Storage(SQLiteOutbox.from_url(storage.database_url), Spool(spool))
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
 
@@ -59,6 +64,8 @@ class Services:
     guard: FormGuard
     receipts: Receipts
     attribution: Attribution
+    limits: Limits = LIMITS
+    upload_gate: UploadGate = field(default_factory=lambda: UploadGate(UPLOAD_SLOTS))
 
     @property
     def outbox(self) -> Outbox:
@@ -110,7 +117,7 @@ def build_services(settings: Settings) -> Services:
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,
     )
-    return Services(
+    services = Services(
         settings=settings,
         storage=storage,
         feed_client=client,
@@ -120,3 +127,5 @@ def build_services(settings: Settings) -> Services:
         receipts=Receipts(settings.secret_key),
         attribution=Attribution(settings.secret_key),
     )
+    metrics.uploads_reading.set_function(lambda: services.upload_gate.in_use)
+    return services

@@ -228,9 +228,10 @@ def test_permanent_errors_park_with_personios_reason_until_an_operator_retries(
     assert len(sandbox.received_applications) == 1
 
 
-def test_a_real_duplicate_on_the_first_try_is_parked(
+def test_a_real_duplicate_on_the_first_try_is_told_as_already_applied(
     app, sandbox, tmp_path, deliverer_for, clock, sandbox_server
 ):
+    # The candidate really applied twice: Personio has them, nothing failed.
     with RecruitingClient(sandbox_server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN) as client:
         client.create_application(
             {
@@ -240,9 +241,14 @@ def test_a_real_duplicate_on_the_first_try_is_parked(
                 "job_position_id": JOB,
             }
         )
-    submit(app, tmp_path)
-    assert deliverer_for().deliver_next() == "parked"
-    assert row(app)["last_reason"] == "errors.applicant-already-exists"
+    receipt = submit(app, tmp_path)
+    assert deliverer_for().deliver_next() == "already_applied"
+    record = row(app)
+    assert record["status"] == "already_applied" and record["payload"] is None
+    assert list(app.extensions["careers"].spool.stored.iterdir()) == []
+    page = app.test_client().get(receipt).get_data(as_text=True)
+    assert "You have already applied for this position" in page
+    assert "needs a closer look" not in page
 
 
 class InstantStop(threading.Event):

@@ -21,7 +21,7 @@ from ..personio.recruiting import (
     TransientError,
 )
 from ..personio.vocabulary import ErrorCode
-from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS
+from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
 from .spool import Spool
 from .store import Job, Outbox
 from .wire import personio_body
@@ -131,12 +131,13 @@ class Deliverer:
         except _LeaseLost:
             log.warning("lease lost", extra={"application": job.id, "reason": "lease_lost"})
             return "lease_lost"
-        except DuplicateApplicant as exc:
+        except DuplicateApplicant:
             if job.create_attempts > 0:
                 # An earlier create's answer was lost; Personio has it (docs/personio.md §3).
                 return self._delivered(job, "delivered_duplicate")
-            self.outbox.park(job.id, exc.reason, exc.detail)
-            return "parked"
+            # The candidate had applied before (through us or elsewhere): Personio has an
+            # application from them for this position, so there is nothing to deliver.
+            return self._delivered(job, "already_applied", Status.ALREADY_APPLIED)
         except PermanentError as exc:
             if ErrorCode.CHANNEL_NOT_FOUND in exc.reasons and job.application.channel_id:
                 # A wrong channel id must not cost the candidate the application.
@@ -164,8 +165,8 @@ class Deliverer:
         self.outbox.retry_later(job.id, at, exc.reason, exc.detail)
         return "retry"
 
-    def _delivered(self, job: Job, outcome: str) -> str:
-        paths = self.outbox.mark_delivered(job.id)
+    def _delivered(self, job: Job, outcome: str, status: Status = Status.DELIVERED) -> str:
+        paths = self.outbox.mark_delivered(job.id, status)
         self.spool.discard(paths)
         return outcome
 

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from .model import Application
+
 # A candidate may leave the form open for a long time (write a cover letter, find files).
 TOKEN_MAX_AGE = 24 * 3600
 HONEYPOT_FIELD = "website"  # a field humans never see; bots fill every field they find
@@ -37,11 +39,16 @@ class Expired(Exception):
     """Our own form, but too old: ask the candidate to send it again."""
 
 
+class Spam(Exception):
+    """The honeypot was filled, or the form was sent faster than a person can fill it."""
+
+
 @dataclass(frozen=True)
 class FormTicket:
     position_id: int
     language: str
     issued_at: float
+    nonce: str  # one rendering of the form: one application (the outbox remembers it)
 
 
 class FormGuard:
@@ -49,6 +56,9 @@ class FormGuard:
 
     def __init__(self, secret_key: str, *, clock: Callable[[], float] = time.time) -> None:
         self._signer = URLSafeTimedSerializer(secret_key, salt="careers.apply-form")
+        self._fingerprint_key = hashlib.sha256(
+            b"careers.fingerprint:" + secret_key.encode()
+        ).digest()
         self._clock = clock
 
     def issue(self, position_id: int, language: str) -> str:
@@ -57,7 +67,7 @@ class FormGuard:
             "p": position_id,
             "l": language,
             "t": round(self._clock(), 3),
-            "n": secrets.token_hex(4),
+            "n": secrets.token_urlsafe(12),
         }
         return self._signer.dumps(payload)
 
@@ -75,11 +85,51 @@ class FormGuard:
             raise Forged("token_other_position")
         if payload.get("l") != language:
             raise Forged("token_other_language")
-        return FormTicket(position_id, language, float(payload.get("t", 0)))
+        return FormTicket(
+            position_id, language, float(payload.get("t", 0)), str(payload.get("n", ""))
+        )
+
+    def fingerprint(self, application: Application) -> str:
+        """What was sent, as a keyed hash (model.Application.fingerprint)."""
+        return application.fingerprint(self._fingerprint_key)
 
     def too_fast(self, ticket: FormTicket, min_seconds: float) -> bool:
         """Filled faster than a person can: a bot (docs/operations.md CAREERS_MIN_FILL_SECONDS)."""
         return self._clock() - ticket.issued_at < min_seconds
+
+
+class EarlyCheck:
+    """Judges the form token and the honeypot the moment they arrive, while the rest of the
+    body is still on the wire: a forged post or a bot is stopped after one chunk, not 64 MB.
+    Used as `upload.receive(on_field=...)`; the form renders both fields first."""
+
+    def __init__(
+        self, guard: FormGuard, position_id: int, language: str, min_fill_seconds: float
+    ) -> None:
+        self.guard, self.position_id, self.language = guard, position_id, language
+        self.min_fill_seconds = min_fill_seconds
+        self.ticket: FormTicket | None = None
+        self.expired = False
+
+    def __call__(self, name: str, value: str) -> None:
+        if name == TOKEN_FIELD and self.ticket is None and not self.expired:
+            try:
+                self.ticket = self.guard.check(value, self.position_id, self.language)
+            except Expired:
+                self.expired = True  # our form, only old: read on to show it again filled in
+                return
+            if self.guard.too_fast(self.ticket, self.min_fill_seconds):
+                raise Spam()
+        elif name == HONEYPOT_FIELD and value:
+            raise Spam()
+
+    def verdict(self) -> FormTicket:
+        """After the whole body: the ticket, or why there is none."""
+        if self.expired:
+            raise Expired()
+        if self.ticket is None:
+            raise Forged("token_missing")
+        return self.ticket
 
 
 class _Headers(Protocol):

@@ -7,6 +7,9 @@ knows how Personio wants it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,6 +32,7 @@ class Attachment:
     filename: str
     path: str
     size: int
+    sha256: str = ""  # of the content, to tell a resent form from another one
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,17 @@ class Application:
         if self.channel_id is None:
             return self
         return replace(self, channel_id=None, tags=(*self.tags, f"channel:{self.channel_id}"))
+
+    def fingerprint(self, key: bytes) -> str:
+        """A keyed hash of everything the candidate sent (not where it lies on disk): the
+        same form posted twice has the same fingerprint, and it reveals nothing."""
+        content = self.to_record() | {
+            "position": self.position_id,
+            "language": self.language,
+            "documents": [[d.category, d.filename, d.size, d.sha256] for d in self.documents],
+        }
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+        return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
     def to_record(self) -> dict[str, Any]:
         """The personal part as the outbox stores it (format kept since the first release)."""

@@ -17,17 +17,27 @@ from ..personio.vocabulary import (
     MB,
 )
 
+READ_CHUNK = 64 * 1024  # bytes read from a request body at a time
+
 
 @dataclass(frozen=True)
 class Limits:
-    """Upload bounds: Personio's per-file and per-application sizes plus our own on parts."""
+    """Upload bounds: Personio's per-file and per-application sizes plus our own on parts,
+    and the pace a body must keep (careers/applications/slowbody.py)."""
 
     file_bytes: int = MAX_DOCUMENT_BYTES
     total_file_bytes: int = MAX_APPLICATION_DOCUMENT_BYTES
     files: int = 10
     field_bytes: int = 64 * 1024
     parts: int = 80
-    header_bytes: int = 1024
+    # A part's header; room for a file name of 1,000 characters in any script.
+    header_bytes: int = 8 * 1024
+    # No byte for this long: the client is gone or stalling on purpose.
+    stall_seconds: float = 30.0
+    # Below this average pace (bytes a second) once `rate_grace` has passed: cut. 4 kB/s is
+    # 32 kbit/s, slower than any mobile uplink that can carry a 20 MB file at all.
+    min_rate: float = 4096.0
+    rate_grace: float = 20.0
 
     @property
     def body_bytes(self) -> int:
@@ -60,6 +70,14 @@ MAX_TEXT: dict[str, int] = {
 }
 MAX_CUSTOM: dict[str, int] = {"text": MAX_STRING, "textarea": 5_000, "number": 30}
 
+# Refused or oversized posts per client address: a budget of their own, so a client that
+# keeps sending forged, bot-filled or huge bodies is answered 429 before its next body is read.
+REFUSAL_LIMIT = (10, 600)  # refusals, seconds
+# Bodies read at once by one server process; the rest of its threads stay free for pages.
+# `careers serve` runs SERVE_THREADS threads per worker process.
+UPLOAD_SLOTS = 24
+SERVE_THREADS = 32
+
 # How long an outbox keeps what it may keep (docs/applications.md, "Retention").
 PARKED_RETENTION_DAYS = 30  # a parked application's personal data and files
 RECEIPT_RETENTION_DAYS = 180  # a receipt (id, position, status, times: no personal data)
@@ -72,6 +90,9 @@ class Status(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     PARKED = "parked"
+    # Personio already had an application from this address for this position (the
+    # candidate applied twice): done, not a failure.
+    ALREADY_APPLIED = "already_applied"
 
 
 class FieldProblem(StrEnum):
@@ -98,10 +119,14 @@ class FileProblem(StrEnum):
     CONTENT_MISMATCH = "content_mismatch"
     CONTAINER_STRUCTURE = "container_structure"
     UNREADABLE = "unreadable"
+    MACRO = "macro"  # an Office file with a macro project (containers.has_macros)
 
 
 class UploadProblem(StrEnum):
     """Why a whole body was refused while streaming (careers/applications/upload.py)."""
+
+    STALLED = "stalled"  # no byte for Limits.stall_seconds
+    TOO_SLOW = "too_slow"  # below Limits.min_rate
 
     NOT_MULTIPART = "not_multipart"
     BODY_TOO_LARGE = "body_too_large"
@@ -109,6 +134,7 @@ class UploadProblem(StrEnum):
     TOTAL_TOO_LARGE = "total_too_large"
     TOO_MANY_FILES = "too_many_files"
     TOO_MANY_PARTS = "too_many_parts"
+    TOKEN_LATE = "token_late"  # a file before the form token: not our form
     HIDDEN_CATEGORY = "hidden_category"  # a file under a document input the form does not show
     HEADER_TOO_LARGE = "header_too_large"
     FIELD_TOO_LARGE = "field_too_large"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import secrets
@@ -15,7 +16,18 @@ from typing import Any
 
 from ..personio.vocabulary import DocumentCategory
 from .model import Application
-from .store import DELIVERED, PARKED, PENDING, Document, Job, Summary
+from .rules import Status
+from .sealing import KeyStore, private_file, seal, unseal
+from .store import (
+    DELIVERED,
+    PARKED,
+    PENDING,
+    AlreadySubmitted,
+    Document,
+    Job,
+    NonceReused,
+    Summary,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (
@@ -24,7 +36,7 @@ CREATE TABLE IF NOT EXISTS applications (
     position_id INTEGER NOT NULL,
     language TEXT NOT NULL,
     status TEXT NOT NULL,
-    payload TEXT,                      -- personal data; NULL once delivered
+    payload BLOB,                      -- personal data, sealed (sealing.py); NULL once done
     attempts INTEGER NOT NULL DEFAULT 0,
     create_attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL,
@@ -48,6 +60,12 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_application ON documents (application_id);
 CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    nonce TEXT PRIMARY KEY,            -- one rendering of the form
+    public_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,         -- keyed hash of what was sent: same post or another
+    created_at REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
 """
 
@@ -84,6 +102,8 @@ class SQLiteOutbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._local = threading.local()
+        private_file(self.path)
+        self.keys = KeyStore(self.path.with_name(self.path.stem + "-keys.db"), clock=clock)
         self._connection().executescript(SCHEMA)
 
     @classmethod
@@ -99,6 +119,7 @@ class SQLiteOutbox:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")  # an accepted application survives power loss
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not freed
             self._local.db = db
         return db
 
@@ -118,36 +139,93 @@ class SQLiteOutbox:
         if db is not None:
             db.close()
             self._local.db = None
+        self.keys.close()
+
+    def _forget_pages(self) -> None:
+        """Empty the WAL of pages written before a shred (best effort: a long reader may
+        hold it; the next delivery or the housekeeping tries again)."""
+        try:
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+
+    def _payload(self, public_id: str, stored: bytes | str) -> dict[str, Any]:
+        """The personal record; a str is a payload stored before sealing existed."""
+        if isinstance(stored, str):
+            return dict(json.loads(stored))
+        key = self.keys.get(public_id)
+        if key is None:
+            raise KeyError(public_id)
+        return dict(json.loads(unseal(key, stored, public_id)))
+
+    def _seal(self, public_id: str, record: dict[str, Any]) -> bytes:
+        key = self.keys.get(public_id)
+        if key is None:
+            raise KeyError(public_id)
+        return seal(key, json.dumps(record).encode(), public_id)
 
     # -- accepting -----------------------------------------------------------------------
 
-    def add(self, application: Application) -> str:
+    def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
+        if nonce:
+            self._check_nonce(nonce, fingerprint)
         now = self.clock()
         public_id = secrets.token_urlsafe(12)
-        with self._write() as db:
-            cursor = db.execute(
-                "INSERT INTO applications (public_id, position_id, language, status, payload,"
-                " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    public_id,
-                    application.position_id,
-                    application.language,
-                    PENDING,
-                    json.dumps(application.to_record()),
-                    now,
-                    now,
-                    now,
-                ),
-            )
-            db.executemany(
-                "INSERT INTO documents (application_id, category, filename, path, size)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (cursor.lastrowid, d.category, d.filename, d.path, d.size)
-                    for d in application.documents
-                ],
-            )
+        key = self.keys.create(public_id)  # committed first: never a payload without its key
+        sealed = seal(key, json.dumps(application.to_record()).encode(), public_id)
+        try:
+            with self._write() as db:
+                if nonce:
+                    self._check_nonce(nonce, fingerprint, db)
+                    db.execute(
+                        "INSERT INTO submissions (nonce, public_id, fingerprint, created_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (nonce, public_id, fingerprint, now),
+                    )
+                cursor = db.execute(
+                    "INSERT INTO applications (public_id, position_id, language, status, payload,"
+                    " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        public_id,
+                        application.position_id,
+                        application.language,
+                        PENDING,
+                        sealed,
+                        now,
+                        now,
+                        now,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO documents (application_id, category, filename, path, size)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (cursor.lastrowid, d.category, d.filename, d.path, d.size)
+                        for d in application.documents
+                    ],
+                )
+        except BaseException:
+            self.keys.delete([public_id])
+            raise
         return public_id
+
+    def check_submission(self, nonce: str, fingerprint: str) -> None:
+        self._check_nonce(nonce, fingerprint)
+
+    def _check_nonce(
+        self, nonce: str, fingerprint: str, db: sqlite3.Connection | None = None
+    ) -> None:
+        """A form already sent: the same post again, or other data under a used token."""
+        row = (
+            (db or self._connection())
+            .execute("SELECT public_id, fingerprint FROM submissions WHERE nonce = ?", (nonce,))
+            .fetchone()
+        )
+        if row is None:
+            return
+        if hmac.compare_digest(row["fingerprint"], fingerprint):
+            raise AlreadySubmitted(row["public_id"])
+        raise NonceReused(row["public_id"])
 
     # -- delivering ----------------------------------------------------------------------
 
@@ -163,6 +241,17 @@ class SQLiteOutbox:
                 row = self._orphan(db, owner)
             if row is None:
                 return None
+            try:
+                record = self._payload(row["public_id"], row["payload"])
+            except KeyError:
+                # Its key is gone (a key store restored from an older backup): it cannot be
+                # read, by us or anyone; an operator must see it.
+                db.execute(
+                    "UPDATE applications SET status = ?, next_attempt_at = NULL, last_reason = ?,"
+                    " updated_at = ? WHERE id = ?",
+                    (PARKED, "payload_unreadable", now, row["id"]),
+                )
+                return None
             db.execute(
                 "UPDATE applications SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
                 " updated_at = ? WHERE id = ?",
@@ -175,7 +264,7 @@ class SQLiteOutbox:
             id=row["id"],
             public_id=row["public_id"],
             application=Application.from_record(
-                json.loads(row["payload"]), position_id=row["position_id"], language=row["language"]
+                record, position_id=row["position_id"], language=row["language"]
             ),
             documents=tuple(
                 Document(
@@ -228,16 +317,19 @@ class SQLiteOutbox:
     def drop_channel(self, app_id: int) -> None:
         with self._write() as db:
             row = db.execute(
-                "SELECT payload, position_id, language FROM applications WHERE id = ?", (app_id,)
+                "SELECT public_id, payload, position_id, language FROM applications WHERE id = ?",
+                (app_id,),
             ).fetchone()
             if row is None or row["payload"] is None:
                 return
             application = Application.from_record(
-                json.loads(row["payload"]), position_id=row["position_id"], language=row["language"]
+                self._payload(row["public_id"], row["payload"]),
+                position_id=row["position_id"],
+                language=row["language"],
             ).channel_as_tag()
             db.execute(
                 "UPDATE applications SET payload = ? WHERE id = ?",
-                (json.dumps(application.to_record()), app_id),
+                (self._seal(row["public_id"], application.to_record()), app_id),
             )
 
     def note_create_attempt(self, app_id: int) -> None:
@@ -247,9 +339,12 @@ class SQLiteOutbox:
                 (app_id,),
             )
 
-    def mark_delivered(self, app_id: int) -> list[str]:
+    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> list[str]:
         now = self.clock()
         with self._write() as db:
+            found = db.execute(
+                "SELECT public_id FROM applications WHERE id = ?", (app_id,)
+            ).fetchone()
             paths = [
                 r["path"]
                 for r in db.execute(
@@ -262,8 +357,11 @@ class SQLiteOutbox:
                 "UPDATE applications SET status = ?, payload = NULL, delivered_at = ?, updated_at = ?,"
                 " lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, last_reason = NULL,"
                 " last_detail = NULL WHERE id = ?",
-                (DELIVERED, now, now, app_id),
+                (outcome, now, now, app_id),
             )
+        if found is not None:
+            self.keys.delete([found["public_id"]])  # shredded: every copy is noise now
+        self._forget_pages()
         return paths
 
     def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
@@ -344,8 +442,8 @@ class SQLiteOutbox:
 
     def purge(self, parked_before: float, receipts_before: float) -> list[str]:
         with self._write() as db:
-            doomed = "(status = ? AND updated_at < ?) OR (status = ? AND updated_at < ?)"
-            args = (PARKED, parked_before, DELIVERED, receipts_before)
+            doomed = "(status = ? AND updated_at < ?) OR (status IN (?, ?) AND updated_at < ?)"
+            args = (PARKED, parked_before, DELIVERED, Status.ALREADY_APPLIED, receipts_before)
             paths = [
                 r["path"]
                 for r in db.execute(
@@ -357,6 +455,15 @@ class SQLiteOutbox:
             db.execute(f"DELETE FROM applications WHERE {doomed}", args)
             # Per-client submission counters of clients long gone (rate keys are hashes).
             db.execute("DELETE FROM rate_log WHERE at < ?", (self.clock() - 86400,))
+            # Used form nonces outlive the longest-lived form token by a day.
+            db.execute("DELETE FROM submissions WHERE created_at < ?", (self.clock() - 2 * 86400,))
+            sealed = {
+                r["public_id"]
+                for r in db.execute("SELECT public_id FROM applications WHERE payload IS NOT NULL")
+            }
+        # Keys of purged applications, and of any whose delivery ended before its key went.
+        self.keys.delete(self.keys.ids() - sealed)
+        self._forget_pages()
         return paths
 
     def counts(self) -> dict[str, int]:

@@ -17,6 +17,22 @@ from .rules import Status
 PENDING, DELIVERED, PARKED = Status.PENDING, Status.DELIVERED, Status.PARKED
 
 
+class AlreadySubmitted(Exception):
+    """This form (its nonce) was sent before with the same content: answer with its receipt."""
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(public_id)
+        self.public_id = public_id
+
+
+class NonceReused(Exception):
+    """This form was sent before with other content: one form, one application."""
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(public_id)
+        self.public_id = public_id
+
+
 @dataclass(frozen=True)
 class Document:
     """A stored document; `uuid` is Personio's once uploaded, so it is never sent twice."""
@@ -65,8 +81,12 @@ class Summary:
 class Outbox(Protocol):
     """Durable store of applications on their way to Personio."""
 
-    def add(self, application: Application) -> str:
-        """Commit an application and its documents atomically; return its public id."""
+    def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
+        """Commit an application and its documents atomically; return its public id.
+        A `nonce` seen before raises AlreadySubmitted (same `fingerprint`) or NonceReused."""
+
+    def check_submission(self, nonce: str, fingerprint: str) -> None:
+        """Raise AlreadySubmitted or NonceReused when this form's nonce was used before."""
 
     def claim(self, owner: str, lease_seconds: float) -> Job | None:
         """Lease the next due pending application, or None."""
@@ -86,8 +106,9 @@ class Outbox(Protocol):
     def note_create_attempt(self, app_id: int) -> None:
         """Committed before the create request: a later duplicate answer then means done."""
 
-    def mark_delivered(self, app_id: int) -> list[str]:
-        """Keep only the receipt; return the document paths to delete."""
+    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> list[str]:
+        """Personio has it (`outcome` delivered, or already applied): keep only the receipt,
+        shred the personal data; return the document paths to delete."""
 
     def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
         """Release the lease and schedule another attempt."""

@@ -7,6 +7,9 @@ size, and reading stops the moment a limit is crossed.
 
 from __future__ import annotations
 
+import hashlib
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -15,13 +18,14 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .form import FILE_CATEGORIES
-from .rules import LIMITS, Limits, UploadProblem
+from .rules import LIMITS, READ_CHUNK, Limits, UploadProblem
+from .slowbody import WATCHER, SlowBodyWatcher, Watched
 from .spool import Spool
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-CHUNK = 64 * 1024
+CHUNK = READ_CHUNK
 
 
 class UploadRejected(Exception):
@@ -39,6 +43,7 @@ class UploadedFile:
     filename: str  # as the browser sent it; cleaned later
     path: Path
     size: int = 0
+    sha256: str = ""  # of the bytes as received, to tell one submission from another
 
 
 @dataclass
@@ -57,8 +62,17 @@ class Submission:
 class _Collector:
     """Callbacks for MultipartParser: one part at a time, each checked as its bytes arrive."""
 
-    def __init__(self, spool: Spool, limits: Limits, offered: frozenset[str]) -> None:
+    def __init__(
+        self,
+        spool: Spool,
+        limits: Limits,
+        offered: frozenset[str],
+        on_field: Callable[[str, str], None] | None,
+        before_files: frozenset[str],
+    ) -> None:
         self.spool, self.limits, self.offered = spool, limits, offered
+        self.on_field, self.awaited = on_field, set(before_files)
+        self._hash = hashlib.sha256()
         self.result = Submission()
         self.parts = 0
         self.total_file_bytes = 0
@@ -110,7 +124,11 @@ class _Collector:
             if name not in self.offered:
                 # No browser sends it (the input is not on the page): refuse, never forward.
                 raise UploadRejected(UploadProblem.HIDDEN_CATEGORY, status=422)
+            if self.awaited:
+                # The form puts its token first: a file before it is no form of ours.
+                raise UploadRejected(UploadProblem.TOKEN_LATE, status=403)
             filename = params.get(b"filename", b"document").decode("utf-8", "replace")
+            self._hash = hashlib.sha256()
             path, self._handle = self.spool.new_file()
             self._file = UploadedFile(name, filename, path)
             self.result.files.append(self._file)
@@ -127,7 +145,9 @@ class _Collector:
             if self.total_file_bytes > self.limits.total_file_bytes:
                 raise UploadRejected(UploadProblem.TOTAL_TOO_LARGE)
             assert self._handle is not None
-            self._handle.write(memoryview(data)[start:end])  # no copy of the chunk
+            view = memoryview(data)[start:end]  # no copy of the chunk
+            self._handle.write(view)
+            self._hash.update(view)
         else:
             self._field.extend(data[start:end])
             if len(self._field) > self.limits.field_bytes:
@@ -138,6 +158,7 @@ class _Collector:
             assert self._handle is not None
             self._handle.close()
             self._handle = None
+            self._file.sha256 = self._hash.hexdigest()
             if self._file.size == 0 and self._file.filename == "":
                 # A file input left empty: browsers still send a part for it.
                 self.spool.discard([self._file.path])
@@ -150,6 +171,9 @@ class _Collector:
             except UnicodeDecodeError:
                 raise UploadRejected(UploadProblem.BAD_ENCODING, status=400) from None
             self.result.fields.setdefault(self._field_name, []).append(text)
+            self.awaited.discard(self._field_name)
+            if self.on_field is not None:
+                self.on_field(self._field_name, text)
 
     def end(self) -> None:
         self.finished = True
@@ -167,9 +191,20 @@ def receive(
     spool: Spool,
     offered: frozenset[str],
     limits: Limits = LIMITS,
+    *,
+    sock: socket.socket | None = None,
+    on_field: Callable[[str, str], None] | None = None,
+    before_files: frozenset[str] = frozenset(),
+    watcher: SlowBodyWatcher = WATCHER,
 ) -> Submission:
     """Parse the request body into fields and spooled files, or raise UploadRejected.
-    `offered` are the document inputs the form shows; a file under any other is refused."""
+
+    `offered` are the document inputs the form shows; a file under any other is refused.
+    `on_field` sees each text field as soon as it has arrived and may raise to stop reading
+    (the form token and the honeypot come first in the form, so a forged post costs one
+    chunk); `before_files` names fields that must arrive before any file. With the client's
+    `sock`, a stalled or crawling body is cut (careers/applications/slowbody.py).
+    """
     mimetype, params = parse_options_header(content_type or "")
     boundary = params.get(b"boundary")
     if mimetype != b"multipart/form-data" or not boundary or len(boundary) > 200:
@@ -177,12 +212,17 @@ def receive(
     # Refuse a body that announces itself too large before reading a byte of it.
     if content_length is not None and content_length > limits.body_bytes:
         raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
-    collector = _Collector(spool, limits, offered)
+    collector = _Collector(spool, limits, offered, on_field, before_files)
     parser = MultipartParser(boundary, collector.callbacks(), max_header_size=limits.header_bytes)
+    watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
+    timeout = sock.gettimeout() if sock is not None else None
+    if sock is not None:
+        sock.settimeout(limits.stall_seconds)
     received = 0
     try:
-        while chunk := stream.read(CHUNK):
+        while chunk := _read(stream, watched):
             received += len(chunk)
+            watched.received = received
             if received > limits.body_bytes:
                 raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
             parser.write(chunk)
@@ -195,4 +235,37 @@ def receive(
     except BaseException:
         collector.abort()
         raise
+    finally:
+        watcher.release(watched)
+        if sock is not None and not watched.cut:
+            try:
+                sock.settimeout(timeout)
+            except OSError:
+                pass
     return collector.result
+
+
+def _read(stream: IO[bytes], watched: Watched) -> bytes:
+    """One chunk; a stall or a cut by the watcher becomes a 408."""
+    try:
+        chunk = stream.read(READ_CHUNK)
+    except Exception as exc:
+        if watched.cut:
+            raise UploadRejected(UploadProblem.TOO_SLOW, status=408) from None
+        if _timed_out(exc):
+            raise UploadRejected(UploadProblem.STALLED, status=408) from None
+        raise
+    if watched.cut:
+        raise UploadRejected(UploadProblem.TOO_SLOW, status=408)
+    return chunk
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """A socket timeout, possibly wrapped by the server's stream (werkzeug re-raises it as
+    ClientDisconnected)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from ..applications.rules import SERVE_THREADS
 from ..config import Settings
-from ..logs import configure_logging
+from ..logs import GunicornLogger, configure_logging
 from .common import settings_or_exit
 
 
@@ -40,20 +42,47 @@ class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplicati
         return app
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+# Longest path a Unix socket can have on Linux (sun_path is 108 bytes with its NUL).
+_SOCKET_PATH_MAX = 107
+PUBLIC_URL_WARNING = (
+    "careers: warning: CAREERS_PUBLIC_URL is not set, so redirects and absolute links "
+    "(canonical, sitemap, JSON-LD, Atom) name whatever host each request claims; set it to "
+    "the public address (e.g. https://jobs.acme.com) so a forged Host header cannot send "
+    "visitors, crawlers or caches to another site"
+)
+
+
+def _control_socket(data_dir: Path | None) -> dict[str, Any]:
+    """gunicorn's control socket (`gunicornc -s PATH`) in the data directory, never the
+    per-user default path that a second `careers serve` on the machine would take over."""
+    if data_dir is not None:
+        path = data_dir.resolve() / "gunicorn.ctl"
+        if len(str(path).encode()) <= _SOCKET_PATH_MAX:
+            return {"control_socket": str(path)}
+    return {"control_socket_disable": True}
+
+
+def gunicorn_options(
+    host: str, port: int, workers: int, data_dir: Path | None = None
+) -> dict[str, Any]:
     """gunicorn's settings for `serve` (the benchmarks run their baselines under the same)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # Threads let a worker answer while another request waits on a slow client upload.
-        "threads": 4,
+        # Many threads, few of them for bodies: an upload holds its thread while the client
+        # sends, so at most UPLOAD_SLOTS of them read bodies and the rest stay free for
+        # pages (careers/applications/slowbody.py; figures in docs/benchmarks.md).
+        "threads": SERVE_THREADS,
         "worker_class": "gthread",
         "timeout": 60,
         "graceful_timeout": 30,
         "accesslog": "-",
         # No query strings in the access log: they can carry search terms a person typed.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        # Control characters escaped and receipt ids cut in every line (careers/logs.py).
+        "logger_class": GunicornLogger,
         "forwarded_allow_ips": "127.0.0.1,::1",
+        **_control_socket(data_dir),
     }
 
 
@@ -68,5 +97,8 @@ def command(host: str, port: int, workers: int, no_worker: bool) -> None:
     """Production server (gunicorn); configuration from CAREERS_* variables."""
     settings = settings_or_exit()
     configure_logging()
+    if not settings.public_url:
+        click.echo(PUBLIC_URL_WARNING, err=True)
     deliver = not no_worker and not settings.read_only
-    _Gunicorn(settings, gunicorn_options(host, port, workers), deliver=deliver).run()
+    options = gunicorn_options(host, port, workers, settings.data_dir)
+    _Gunicorn(settings, options, deliver=deliver).run()

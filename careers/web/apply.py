@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     g,
     make_response,
     redirect,
@@ -22,15 +23,19 @@ from ..applications.attribution import channel_and_tags
 from ..applications.guard import (
     HONEYPOT_FIELD,
     TOKEN_FIELD,
+    EarlyCheck,
     Expired,
     Forged,
+    Spam,
     check_origin,
     client_key,
     own_origins,
 )
 from ..applications.intake import Invalid, form_values, intake
 from ..applications.model import Application
-from ..applications.rules import LIMITS, FieldProblem, UploadProblem
+from ..applications.rules import LIMITS, REFUSAL_LIMIT, FieldProblem, UploadProblem
+from ..applications.slowbody import client_socket
+from ..applications.store import AlreadySubmitted, NonceReused
 from ..applications.upload import Submission, UploadRejected, receive
 from ..personio.model import Position
 from . import services
@@ -42,10 +47,14 @@ log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
 
 
-def _refused(reason: str) -> None:
-    """Every refusal leaves a reason tag in the log and the metrics; never personal data."""
+def _refused(reason: str, *, count: bool = True) -> None:
+    """Every refusal leaves a reason tag in the log and the metrics, never personal data;
+    it also counts against the client's budget of refusals unless `count` is False."""
+    svc = services()
     log.warning("application refused", extra={"reason": reason})
-    services().metrics.rejections.labels(reason).inc()
+    svc.metrics.rejections.labels(reason).inc()
+    if count:
+        svc.outbox.take_slot(*_refusal_limit())
 
 
 def _form(
@@ -95,22 +104,35 @@ def form(job_id: int) -> Response:
 
 @bp.post("/<lang:lang>/jobs/<int:job_id>/apply")
 def submit(job_id: int) -> Response:
-    """Check cheap things first, stream the body to disk, validate, store, then 303."""
+    """Cheap checks first, then stream the body to disk (stopping at the first forged,
+    spam or oversized part), intake, store, then 303."""
     svc = services()
     settings = svc.settings
     if settings.read_only:
         abort(404)
+    wait = svc.outbox.rate_wait(*_refusal_limit())
+    if wait > 0:
+        _refused("refusals_rate_limited", count=False)
+        _stop_reading()
+        return _too_many(wait)
     try:
         check_origin(request.headers, own_origins(request.host_url, settings.public_url))
     except Forged as exc:
         _refused(exc.reason)
+        _stop_reading()
         abort(403)
     wait = svc.outbox.rate_wait(*_submit_limit())
     if wait > 0:
-        _refused("rate_limited")
+        _refused("rate_limited", count=False)
+        _stop_reading()
         return _too_many(wait)
     position = open_position(job_id)[0]
+    if not svc.upload_gate.acquire():
+        _refused("uploads_busy", count=False)
+        _stop_reading()
+        return _busy()
 
+    early = EarlyCheck(svc.guard, position.id, g.lang, settings.min_fill_seconds)
     try:
         submission = receive(
             request.stream,
@@ -118,37 +140,80 @@ def submit(job_id: int) -> Response:
             request.content_length,
             svc.spool,
             frozenset(settings.form.document_inputs),
+            svc.limits,
+            sock=client_socket(request.environ),
+            on_field=early,
+            before_files=frozenset({TOKEN_FIELD}),
         )
+    except Forged as exc:
+        _refused(exc.reason)
+        _stop_reading()
+        abort(403)
+    except Spam:
+        # Refused without saying why (docs/applications.md); a fast human sends it again.
+        _refused("spam")
+        _stop_reading()
+        return _form(position, status=422, notice="retry")
     except UploadRejected as exc:
         _refused(exc.reason)
-        if exc.status == 400:
-            abort(400)
-        if exc.status == 422:
-            return _form(position, status=422, notice="hidden_category")
-        return _too_large(position, exc.reason)
+        _stop_reading()
+        return _upload_refused(position, exc)
+    finally:
+        svc.upload_gate.release()
 
     try:
-        return _accept(position, submission)
+        return _accept(position, submission, early)
     finally:
         # Anything not handed to the outbox is deleted: rejected forms leave no files behind.
         submission.discard(svc.spool)
 
 
+def _upload_refused(position: Position, exc: UploadRejected) -> Response:
+    """The answer for a body refused while streaming."""
+    if exc.status == 403:
+        abort(403)
+    if exc.status == 400:
+        abort(400)
+    if exc.status == 408:
+        return make_response(render_template("apply/too_slow.html", position=position), 408)
+    if exc.status == 422:
+        return _form(position, status=422, notice="hidden_category")
+    return _too_large(position, exc.reason)
+
+
+def _client() -> str:
+    """A keyed hash of the client's address: rate keys never hold the address itself."""
+    return client_key(services().settings.secret_key, request.remote_addr or "")
+
+
 def _submit_limit() -> tuple[str, int, int]:
-    """CAREERS_SUBMIT_RATE_LIMIT for this client: key (a keyed hash, not the address), count, seconds."""
-    settings = services().settings
-    client = client_key(settings.secret_key, request.remote_addr or "")
-    limit = settings.submit_rate_limit
-    return f"submit:{client}", limit.count, limit.seconds
+    """CAREERS_SUBMIT_RATE_LIMIT for this client: key, count, seconds."""
+    limit = services().settings.submit_rate_limit
+    return f"submit:{_client()}", limit.count, limit.seconds
 
 
-def _accept(position: Position, submission: Submission) -> Response:
-    """Token and spam checks, then intake; a valid application is stored before the 303."""
+def _refusal_limit() -> tuple[str, int, int]:
+    """The budget of refused posts for this client (applications/rules.py)."""
+    count, seconds = REFUSAL_LIMIT
+    return f"refused:{_client()}", count, seconds
+
+
+def _stop_reading() -> None:
+    """We answer before the body was read: close the connection after the answer."""
+
+    @after_this_request
+    def close(response: Response) -> Response:
+        response.headers["Connection"] = "close"
+        return response
+
+
+def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:
+    """Intake after the token; a valid application is stored before the 303."""
     svc = services()
     settings = svc.settings
     attribution = submission.value("attribution")  # signed on GET, handed on as it came
     try:
-        ticket = svc.guard.check(submission.value(TOKEN_FIELD), position.id, g.lang)
+        ticket = early.verdict()
     except Forged as exc:
         _refused(exc.reason)
         abort(403)
@@ -156,10 +221,6 @@ def _accept(position: Position, submission: Submission) -> Response:
         log.info("application form expired", extra={"reason": "token_expired"})
         values = form_values(submission.fields, settings.form, position.id)
         return _form(position, values=values, status=422, notice="expired", attribution=attribution)
-    if submission.value(HONEYPOT_FIELD) or svc.guard.too_fast(ticket, settings.min_fill_seconds):
-        # Spam: refused without saying why (docs/applications.md); a fast human sends it again.
-        _refused("spam")
-        return _form(position, status=422, notice="retry", attribution=attribution)
 
     channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
     outcome = intake(
@@ -175,17 +236,37 @@ def _accept(position: Position, submission: Submission) -> Response:
     if isinstance(outcome, Invalid):
         return _invalid(position, outcome, attribution)
 
-    wait = svc.outbox.take_slot(*_submit_limit())
-    if wait > 0:
-        return _too_many(wait)
-    public_id = _store(outcome)
-    submission.files.clear()  # the outbox owns them now
-    log.info("application accepted", extra={"documents": len(outcome.documents)})
-    receipt = svc.receipts.make(public_id)
-    return redirect(site_url("receipt", receipt=receipt), code=303)
+    fingerprint = svc.guard.fingerprint(outcome)
+    try:
+        # A form sent again (a second click, a browser retrying a lost answer) is found by
+        # its nonce before it costs a rate-limit slot; the store checks again atomically.
+        svc.outbox.check_submission(ticket.nonce, fingerprint)
+        wait = svc.outbox.take_slot(*_submit_limit())
+        if wait > 0:
+            return _too_many(wait)
+        public_id = _store(outcome, ticket.nonce, fingerprint)
+    except AlreadySubmitted as done:
+        log.info("application sent again", extra={"reason": "resubmitted"})
+        public_id = done.public_id
+    except NonceReused as used:
+        _refused("token_reused")
+        return _already_sent(position, used.public_id)
+    else:
+        submission.files.clear()  # the outbox owns them now
+        log.info("application accepted", extra={"documents": len(outcome.documents)})
+    return redirect(site_url("receipt", receipt=svc.receipts.make(public_id)), code=303)
 
 
-def _store(application: Application) -> str:
+def _already_sent(position: Position, public_id: str) -> Response:
+    """409: this form was already sent with other details; one form, one application."""
+    receipt = site_url("receipt", receipt=services().receipts.make(public_id))
+    body = render_template("apply/already_sent.html", position=position, receipt_url=receipt)
+    response = make_response(body, 409)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _store(application: Application, nonce: str, fingerprint: str) -> str:
     """Move the files under the spool's `stored/` and commit the application; on any
     failure leave nothing behind."""
     svc = services()
@@ -195,7 +276,9 @@ def _store(application: Application) -> str:
         documents = tuple(
             replace(d, path=str(path)) for d, path in zip(application.documents, kept, strict=True)
         )
-        return svc.outbox.add(replace(application, documents=documents))
+        return svc.outbox.add(
+            replace(application, documents=documents), nonce=nonce, fingerprint=fingerprint
+        )
     except BaseException:
         svc.spool.discard(kept)
         raise
@@ -229,8 +312,13 @@ def _too_large(position: Position, reason: UploadProblem) -> Response:
     body = render_template(
         "apply/too_large.html", position=position, message=upload_error(reason), limits=LIMITS
     )
-    response = make_response(body, 413)
-    response.headers["Connection"] = "close"  # we stopped reading; don't reuse the connection
+    return make_response(body, 413)
+
+
+def _busy() -> Response:
+    """Every upload slot of this process is taken: come back in a moment."""
+    response = make_response(render_template("apply/busy.html"), 503)
+    response.headers["Retry-After"] = "30"
     return response
 
 

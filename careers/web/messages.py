@@ -74,6 +74,11 @@ def file_error(reason: FileProblem, name: str, extension: str) -> str:
         FileProblem.CONTAINER_STRUCTURE: _(
             "“%(name)s” seems damaged: it is not a complete %(ext)s document.", name=name, ext=ext
         ),
+        FileProblem.MACRO: _(
+            "“%(name)s” contains macros, which we do not accept. Please save it in a format"
+            " without macros (for example .docx, .xlsx, .pptx or PDF) and attach it again.",
+            name=name,
+        ),
     }
     return messages.get(reason, _("“%(name)s” could not be read.", name=name))
 

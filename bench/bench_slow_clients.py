@@ -1,0 +1,287 @@
+"""Slow clients: run by hand (`python bench/bench_slow_clients.py`), not in CI.
+
+50 connections trickle application bodies at 100 bytes a second (reconnecting whenever they
+are cut), while a client measures page and /healthz latency. Printed side by side, measured
+in the same run:
+
+- "before": gunicorn gthread, 2 workers x 4 threads, no budget for uploads (the old serve);
+- "careers serve": the real command, as shipped (threads, upload slots and the slow-body
+  cut-off of careers/applications/slowbody.py).
+
+For each: idle p99, p99 under the trickle, their ratio (target <= 2x; p99 < 1 s), timeouts,
+and what the tricklers were answered (408 cut, 503 busy). Then one candidate sends a 20 MB
+CV at 1 Mbit/s to `careers serve` and must get a 303 (skip with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.server import free_port  # noqa: E402
+from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+
+JOB = 1842958  # Embedded Systems Engineer (sample data)
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+def wait_ready(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def start(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    if kind == "before":
+        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread"]
+        command += ["--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+        command += ["--no-control-socket", "bench.app:app"]
+        env = {**env, "BENCH_UPLOAD_SLOTS": "1000"}
+    else:
+        command = [sys.executable, "-m", "careers.cli", "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--workers", "2", "--no-worker"]
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base, proc)
+    return proc, base
+
+
+def form_body(base: str, size: int) -> tuple[bytes, str]:
+    """A real form (token, honeypot, fields) with a CV part of `size` bytes."""
+    import re
+
+    page = httpx.get(f"{base}/en/jobs/{JOB}/apply", timeout=10).text
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token, "no form token"
+    boundary = "----BenchBoundary"
+    fields = {
+        "form_token": token[1],
+        "website": "",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "custom_attribute_1002": "linkedin",
+        "consent": "yes",
+    }
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    pdf = _pdf(size)
+    out += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="cv"; filename="cv.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    out += pdf + f"\r\n--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _pdf(size: int) -> bytes:
+    import tempfile
+
+    from tests.filegen import make_pdf  # the same real PDF the tests use
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = make_pdf(Path(folder) / "cv.pdf", text="Experience " * max(1, size // 11))
+        return path.read_bytes()
+
+
+def head(base: str, body: bytes, content_type: str, client: str) -> bytes:
+    """Request head; `client` goes in X-Forwarded-For, which careers believes from loopback
+    only: each trickler counts as its own client address (a documentation-range address:
+    nothing is ever sent there)."""
+    host = base.removeprefix("http://")
+    return (
+        f"POST /en/jobs/{JOB}/apply HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-For: {client}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+
+
+def trickle(
+    base: str, body: bytes, content_type: str, until: float, answers: Counter, client: str
+) -> None:
+    """Send the body at 100 B/s; when cut or refused, note the answer and start again."""
+    host, port = base.removeprefix("http://").split(":")
+    while time.monotonic() < until:
+        try:
+            sock = socket.create_connection((host, int(port)), timeout=5)
+        except OSError:
+            answers["connect_failed"] += 1
+            time.sleep(0.5)
+            continue
+        try:
+            sock.sendall(head(base, body, content_type, client))
+            sock.settimeout(0.001)
+            offset = 0
+            while time.monotonic() < until and offset < len(body):
+                sock.sendall(body[offset : offset + 10])
+                offset += 10
+                try:
+                    reply = sock.recv(64)
+                except (TimeoutError, BlockingIOError):
+                    time.sleep(0.1)
+                    continue
+                answers[
+                    reply.split(b" ")[1].decode() if reply.startswith(b"HTTP/") else "closed"
+                ] += 1
+                break
+        except OSError:
+            answers["reset"] += 1
+        finally:
+            sock.close()
+
+
+def measure(base: str, paths: list[str], n: int, timeout: float = 10.0) -> tuple[list[float], int]:
+    """Latencies of n rounds over `paths` (fresh connection each, as browsers often do)."""
+    out, failures = [], 0
+    for _ in range(n):
+        for path in paths:
+            started = time.perf_counter()
+            try:
+                response = httpx.get(f"{base}{path}", timeout=timeout)
+                ok = response.status_code == 200
+            except httpx.TransportError:
+                ok = False
+            elapsed = time.perf_counter() - started
+            out.append(elapsed if ok else timeout)
+            failures += not ok
+    return out, failures
+
+
+def fresh_data(env: dict[str, str]) -> dict[str, str]:
+    """Each server its own data directory: no rate counters carried over between runs."""
+    import tempfile
+
+    return {**env, "CAREERS_DATA_DIR": tempfile.mkdtemp(dir=env["CAREERS_DATA_DIR"])}
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else values[0]
+
+
+def run(kind: str, env: dict[str, str], clients: int, seconds: float, rounds: int) -> dict:
+    proc, base = start(kind, fresh_data(env))
+    paths = ["/en/jobs", "/healthz"]
+    try:
+        measure(base, paths, 5)  # warm
+        idle, _ = measure(base, paths, rounds)
+        body, content_type = form_body(base, 200_000)
+        answers: Counter = Counter()
+        until = time.monotonic() + seconds
+        threads = [
+            threading.Thread(
+                target=trickle,
+                args=(base, body, content_type, until, answers, f"198.51.100.{i + 1}"),
+            )
+            for i in range(clients)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(3)  # let every trickler hold its connection
+        loaded, failures = measure(base, paths, rounds)
+        for thread in threads:
+            thread.join()
+        return {
+            "kind": kind,
+            "idle_p99": p99(idle),
+            "loaded_p99": p99(loaded),
+            "failures": failures,
+            "answers": dict(answers),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def candidate(env: dict[str, str], size: int, bits_per_second: int) -> tuple[int, float]:
+    """One candidate's CV at a fixed uplink rate to `careers serve`; (status, seconds)."""
+    proc, base = start("serve", fresh_data(env))
+    try:
+        body, content_type = form_body(base, size)
+        host, port = base.removeprefix("http://").split(":")
+        sock = socket.create_connection((host, int(port)), timeout=60)
+        sock.sendall(head(base, body, content_type, "203.0.113.7"))
+        per_tick = bits_per_second // 8 // 10
+        started = time.monotonic()
+        for offset in range(0, len(body), per_tick):
+            sock.sendall(body[offset : offset + per_tick])
+            lag = started + (offset + per_tick) / (bits_per_second / 8) - time.monotonic()
+            if lag > 0:
+                time.sleep(lag)
+        reply = sock.recv(64)
+        sock.close()
+        return int(reply.split(b" ")[1]), time.monotonic() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=50, help="trickling connections")
+    parser.add_argument("--seconds", type=float, default=40.0, help="how long they trickle")
+    parser.add_argument("--rounds", type=int, default=100, help="page + healthz requests each")
+    parser.add_argument("--quick", action="store_true", help="skip the 20 MB candidate")
+    args = parser.parse_args()
+    with SandboxServer() as sandbox, __import__("tempfile").TemporaryDirectory() as data:
+        env = {
+            "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
+            "CAREERS_PERSONIO_API_URL": sandbox.url,
+            "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
+            "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
+            "CAREERS_SECRET_KEY": SECRET,
+            "CAREERS_DATA_DIR": data,
+            "CAREERS_MIN_FILL_SECONDS": "0",
+            "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
+        }
+        print(
+            f"{os.cpu_count()} cores; {args.clients} connections at 100 B/s for {args.seconds:.0f} s"
+        )
+        print(
+            f"{'server':<14} {'idle p99':>9} {'loaded p99':>11} {'ratio':>6} {'timeouts':>9}  trickler answers"
+        )
+        for kind in ("before", "serve"):
+            r = run(kind, env, args.clients, args.seconds, args.rounds)
+            print(
+                f"{'careers serve' if kind == 'serve' else 'before':<14} {r['idle_p99'] * 1000:>7.1f}ms "
+                f"{r['loaded_p99'] * 1000:>9.1f}ms {r['loaded_p99'] / r['idle_p99']:>5.1f}x "
+                f"{r['failures']:>9}  {r['answers']}"
+            )
+        if not args.quick:
+            # Just under Personio's 20 MB a file, with the PDF's own overhead.
+            status, seconds = candidate(env, 19_900_000, 1_000_000)
+            print(f"candidate: a 19.9 MB CV at 1 Mbit/s -> {status} after {seconds:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

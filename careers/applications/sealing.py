@@ -1,0 +1,117 @@
+"""Crypto-shredding: personal data at rest is sealed with a key of its own application.
+
+SQLite keeps old page images in its WAL and free pages, and backups keep whatever they
+copied; a plain DELETE erases none of them. So each application's payload is encrypted
+(AES-256-GCM, its public id as associated data) with a random key kept apart from it, in a
+small key store that overwrites what it deletes and keeps no WAL (`KeyStore`). Deleting the
+key on delivery makes every copy of the payload, wherever it survives, unreadable.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+VERSION = b"\x01"
+NONCE_BYTES = 12
+
+
+def new_key() -> bytes:
+    """A fresh 256-bit key."""
+    return AESGCM.generate_key(bit_length=256)
+
+
+def seal(key: bytes, plaintext: bytes, context: str) -> bytes:
+    """`VERSION | nonce | ciphertext+tag`; `context` binds it to one application."""
+    nonce = os.urandom(NONCE_BYTES)
+    return VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
+
+
+def unseal(key: bytes, sealed: bytes, context: str) -> bytes:
+    """The plaintext; `cryptography.exceptions.InvalidTag` if it was altered or mismatched."""
+    if sealed[:1] != VERSION:
+        raise ValueError("unknown sealing version")
+    nonce = sealed[1 : 1 + NONCE_BYTES]
+    return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES :], context.encode())
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (if missing) readable by its owner only, whatever the umask; SQLite
+    gives its journal and WAL files the mode of the database file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class KeyStore:
+    """Application keys in their own SQLite file: rollback journal (no WAL that would keep
+    old pages), `secure_delete` (deleted rows are overwritten with zeros)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self._local = threading.local()
+        private_file(self.path)
+        with self._write() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, key BLOB NOT NULL,"
+                " created_at REAL NOT NULL)"
+            )
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA secure_delete=ON")
+            db.execute("PRAGMA synchronous=FULL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def create(self, key_id: str) -> bytes:
+        """A new key under `key_id`, committed before anything is sealed with it."""
+        key = new_key()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO keys (id, key, created_at) VALUES (?, ?, ?)",
+                (key_id, key, self.clock()),
+            )
+        return key
+
+    def get(self, key_id: str) -> bytes | None:
+        row = self._connection().execute("SELECT key FROM keys WHERE id = ?", (key_id,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def delete(self, key_ids: Iterable[str]) -> None:
+        """Shred: without its key a sealed payload is noise, wherever copies of it survive."""
+        ids = [(key_id,) for key_id in key_ids]
+        if ids:
+            with self._write() as db:
+                db.executemany("DELETE FROM keys WHERE id = ?", ids)
+
+    def ids(self) -> set[str]:
+        return {row[0] for row in self._connection().execute("SELECT id FROM keys")}
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None

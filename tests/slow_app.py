@@ -1,0 +1,20 @@
+"""A WSGI app for gunicorn in tests/test_slow_clients.py: the product, with the slow-body
+limits tightened from TEST_* variables so the tests need seconds, not minutes."""
+
+from __future__ import annotations
+
+import os
+
+from careers import create_app
+from careers.applications.rules import Limits
+from careers.applications.slowbody import UploadGate
+
+app = create_app()
+_services = app.extensions["careers"]
+_services.limits = Limits(
+    stall_seconds=float(os.environ.get("TEST_STALL_SECONDS", "30")),
+    min_rate=float(os.environ.get("TEST_MIN_RATE", "4096")),
+    rate_grace=float(os.environ.get("TEST_RATE_GRACE", "20")),
+)
+if "TEST_UPLOAD_SLOTS" in os.environ:
+    _services.upload_gate = UploadGate(int(os.environ["TEST_UPLOAD_SLOTS"]))
