@@ -121,12 +121,12 @@ class _Collector:
         if disposition != b"form-data" or not name:
             raise UploadRejected(UploadProblem.BAD_PART, status=400)
         if name in FILE_CATEGORIES:
-            if name not in self.offered:
-                # No browser sends it (the input is not on the page): refuse, never forward.
-                raise UploadRejected(UploadProblem.HIDDEN_CATEGORY, status=422)
             if self.awaited:
                 # The form puts its token first: a file before it is no form of ours.
                 raise UploadRejected(UploadProblem.TOKEN_LATE, status=403)
+            if name not in self.offered:
+                # No browser sends it (the input is not on the page): refuse, never forward.
+                raise UploadRejected(UploadProblem.HIDDEN_CATEGORY, status=422)
             filename = params.get(b"filename", b"document").decode("utf-8", "replace")
             self._hash = hashlib.sha256()
             path, self._handle = self.spool.new_file()
@@ -213,7 +213,10 @@ def receive(
     if content_length is not None and content_length > limits.body_bytes:
         raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
     collector = _Collector(spool, limits, offered, on_field, before_files)
-    parser = MultipartParser(boundary, collector.callbacks(), max_header_size=limits.header_bytes)
+    # The parser's own bound is a backstop above ours, so an oversized header is told as 413.
+    parser = MultipartParser(
+        boundary, collector.callbacks(), max_header_size=2 * limits.header_bytes
+    )
     watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
     timeout = sock.gettimeout() if sock is not None else None
     if sock is not None:
@@ -254,7 +257,9 @@ def _read(stream: IO[bytes], watched: Watched) -> bytes:
             raise UploadRejected(UploadProblem.TOO_SLOW, status=408) from None
         if _timed_out(exc):
             raise UploadRejected(UploadProblem.STALLED, status=408) from None
-        raise
+        # The server could not read the body (the client went away, a broken chunk size):
+        # a bad request, not a crash.
+        raise UploadRejected(UploadProblem.TRUNCATED, status=400) from None
     if watched.cut:
         raise UploadRejected(UploadProblem.TOO_SLOW, status=408)
     return chunk
