@@ -29,11 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.server import start_gunicorn  # noqa: E402
 from careers.applications.delivery import WINDOW_MARGIN, Deliverer  # noqa: E402
+from careers.applications.model import Application, Attachment  # noqa: E402
 from careers.applications.spool import Spool  # noqa: E402
 from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
-from careers.applications.store import NewApplication, NewDocument  # noqa: E402
+from careers.applications.store import Outbox  # noqa: E402
 from careers.config import RateLimit  # noqa: E402
 from careers.personio.recruiting import RecruitingClient  # noqa: E402
+from careers.personio.vocabulary import DocumentCategory  # noqa: E402
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
@@ -303,7 +305,7 @@ class RecordingTransport(httpx.HTTPTransport):
         return response
 
 
-def queue_backlog(outbox: SQLiteOutbox, spool: Spool, count: int, pdf: bytes) -> None:
+def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
     """`count` accepted applications with one CV each, as the form would have stored them."""
     for n in range(count):
         path, fh = spool.new_file()
@@ -311,26 +313,40 @@ def queue_backlog(outbox: SQLiteOutbox, spool: Spool, count: int, pdf: bytes) ->
             fh.write(pdf)
         (kept,) = spool.keep([path])
         outbox.add(
-            NewApplication(
+            Application(
                 position_id=JOB,
                 language="en",
-                payload={
-                    "first_name": "Jürgen",
-                    "last_name": f"Müller {n}",
-                    "email": f"backlog+{n}@example.com",
-                    "message": "Hallo!",
-                    "attributes": [],
-                },
-                documents=(NewDocument("cv", "Lebenslauf.pdf", str(kept), len(pdf)),),
+                first_name="Jürgen",
+                last_name=f"Müller {n}",
+                email=f"backlog+{n}@example.com",
+                message="Hallo!",
+                documents=(Attachment(DocumentCategory.CV, "Lebenslauf.pdf", str(kept), len(pdf)),),
             )
         )
+        if outbox.documents_inline:
+            spool.discard([kept])
 
 
-def bench_backlog(tmp: Path, count: int, seconds: int, window: float) -> None:
+def open_outbox(tmp: Path, database_url: str) -> Outbox:
+    """SQLite in `tmp`, or the PostgreSQL at `database_url` (emptied first)."""
+    if not database_url:
+        return SQLiteOutbox(tmp / f"backlog-{time.monotonic_ns()}.db")
+    import psycopg
+
+    from careers.applications.pg_store import PostgresOutbox
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    return PostgresOutbox.from_url(database_url)
+
+
+def bench_backlog(
+    tmp: Path, count: int, seconds: int, window: float, database_url: str = ""
+) -> None:
     """After an outage the backlog should drain at Personio's full budget, never beyond it."""
     # Two requests per application (upload, create); never let the backlog run dry.
     backlog = int((window / seconds + 2) * count / 2) + 1
-    outbox = SQLiteOutbox(tmp / "backlog.db")
+    outbox = open_outbox(tmp, database_url)
     spool = Spool(tmp / "spool")
     queue_backlog(outbox, spool, backlog, write_pdf(tmp / "backlog.pdf", 100_000).read_bytes())
     transport = RecordingTransport()
@@ -373,7 +389,7 @@ def bench_backlog(tmp: Path, count: int, seconds: int, window: float) -> None:
     gaps = [admitted[i + count] - admitted[i] for i in range(len(admitted) - count)]
     sustained = seconds / (sum(gaps) / len(gaps)) if gaps else float("nan")
     print(
-        f"[3] backlog of {backlog} applications (1 PDF each) at {count}/{seconds} s for {window:g} s "
+        f"[3] {'PostgreSQL' if database_url else 'SQLite'}: backlog of {backlog} applications (1 PDF each) at {count}/{seconds} s for {window:g} s "
         f"from the first request: {len(inside)} requests of a budget of {budget:g} → "
         f"{100 * len(inside) / budget:.1f} % used (target >= 90 %); sustained over whole "
         f"windows {100 * sustained:.1f} % (pacing margin {WINDOW_MARGIN} s per window); "
@@ -402,6 +418,11 @@ def main() -> None:
         "--quick", action="store_true", help="2 x 50 applications; [3] at 20/6 for 30 s"
     )
     parser.add_argument("--skip", default="", help="comma list of figures to skip, e.g. 3")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL URL (its public schema is emptied!): [2] and [3] also run on it",
+    )
     args = parser.parse_args()
     if args.quick:
         args.applications, args.rounds, args.personio_rate, args.window = 50, 2, (20, 6), 30.0
@@ -409,23 +430,32 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        stores = [""] + ([args.postgres] if args.postgres else [])
         if not {"1", "2"} <= skip:
             (tmp / "client").mkdir()
-            with SandboxServer() as sandbox:
-                proc, base = start_gunicorn(app_env(sandbox.url, str(tmp / "server")))
-                try:
-                    if "1" not in skip:
-                        bench_memory(proc, base, tmp / "client")
-                    if "2" not in skip:
-                        bench_throughput(
-                            base, tmp / "client", args.applications, args.clients, args.rounds
-                        )
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=10)
+            for database_url in stores:
+                env = app_env(sandbox_url="", data_dir=str(tmp / f"server{len(database_url)}"))
+                with SandboxServer() as sandbox:
+                    env = app_env(sandbox.url, env["CAREERS_DATA_DIR"])
+                    if database_url:
+                        open_outbox(tmp, database_url).close()  # an empty schema
+                        env["CAREERS_DATABASE_URL"] = database_url
+                    print(f"-- store: {'PostgreSQL' if database_url else 'SQLite'}")
+                    proc, base = start_gunicorn(env)
+                    try:
+                        if "1" not in skip and not database_url:
+                            bench_memory(proc, base, tmp / "client")
+                        if "2" not in skip:
+                            bench_throughput(
+                                base, tmp / "client", args.applications, args.clients, args.rounds
+                            )
+                    finally:
+                        proc.terminate()
+                        proc.wait(timeout=10)
         if "3" not in skip:
             count, seconds = args.personio_rate
-            bench_backlog(tmp, count, seconds, args.window)
+            for database_url in stores:
+                bench_backlog(tmp, count, seconds, args.window, database_url)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ class StorageSettings:
     data_dir: Path
     database_url: str
 
+    @property
+    def postgres(self) -> bool:
+        """Several hosts share one PostgreSQL; otherwise SQLite in the data directory."""
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    def __repr__(self) -> str:
+        # A database URL may carry a password.
+        return f"StorageSettings(data_dir={self.data_dir!r}, database_url='***')"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -100,7 +109,8 @@ class Settings:
         shown = {
             f.name: (
                 "***"
-                if f.name in {"personio_recruiting_token", "secret_key", "metrics_token"}
+                if f.name
+                in {"personio_recruiting_token", "secret_key", "metrics_token", "database_url"}
                 else getattr(self, f.name)
             )
             for f in fields(self)
@@ -217,11 +227,13 @@ def _existing_file(value: str) -> Path:
 
 def _database_url(value: str) -> str:
     if value.startswith(("postgresql://", "postgres://")):
-        # The outbox is written against an interface (applications/store.py) a PostgreSQL
-        # store can implement; this release ships the SQLite one only.
-        raise ValueError("PostgreSQL is not supported by this release yet; use sqlite:///path")
+        if not urlsplit(value).hostname and "host=" not in value:
+            raise ValueError("must name the server: postgresql://user:password@host:5432/careers")
+        return value
     if not value.startswith("sqlite:///") or value == "sqlite:///":
-        raise ValueError("must look like sqlite:///path/to/careers.db")
+        raise ValueError(
+            "must look like sqlite:///path/to/careers.db or postgresql://user@host/careers"
+        )
     return value
 
 

@@ -9,17 +9,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from .applications import sqlite_store
 from .applications.delivery import Deliverer
 from .applications.guard import Attribution, FormGuard, Receipts
+from .applications.migrations import Migration
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
+from .applications.sealing import private_file
 from .applications.slowbody import UploadGate
 from .applications.spool import Spool
 from .applications.sqlite_store import SQLiteOutbox
-from .applications.store import Outbox
+from .applications.store import Outbox, SchemaMismatch, StoreUnavailable
 from .config import ConfigError, Settings, StorageSettings
 from .jobs.catalogue import Catalogue
-from .jobs.store import FeedStore
+from .jobs.store import FeedStore, SharedFeedStore
 from .metrics import Metrics
 from .personio.feed import FeedClient
 from .personio.recruiting import RecruitingClient
@@ -47,9 +51,47 @@ def open_storage(storage: StorageSettings) -> Storage:
             # Candidates' data lives here: only our own user may look, whatever the umask
             # (SQLite, the spool and the feed copies create their files 0600 inside).
             directory.chmod(0o700)
-        return Storage(SQLiteOutbox.from_url(storage.database_url), Spool(spool))
+    except OSError as exc:
+        raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+    return Storage(_open_outbox(storage), Spool(spool))
+
+
+def _open_outbox(storage: StorageSettings) -> Outbox:
+    """SQLite in the data directory, or the PostgreSQL every host shares."""
+    try:
+        if storage.postgres:
+            from .applications.pg_store import PostgresOutbox
+
+            return PostgresOutbox.from_url(storage.database_url)
+        return SQLiteOutbox.from_url(storage.database_url)
+    except SchemaMismatch as exc:
+        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
+    except StoreUnavailable as exc:
+        raise ConfigError([f"CAREERS_DATABASE_URL: cannot reach the database: {exc}"]) from None
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+
+
+def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
+    """`careers db upgrade`: carry the schema forward; (version now, steps applied)."""
+    try:
+        if storage.postgres:
+            from .applications import pg_store
+
+            return pg_store.upgrade_url(storage.database_url)
+        storage.data_dir.mkdir(parents=True, exist_ok=True)
+        path = Path(storage.database_url.removeprefix("sqlite:///"))
+        private_file(path)
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            applied = sqlite_store.upgrade(db)
+            return sqlite_store.schema_version(db), applied
+        finally:
+            db.close()
+    except StoreUnavailable as exc:
+        raise ConfigError([f"CAREERS_DATABASE_URL: cannot reach the database: {exc}"]) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError([f"CAREERS_DATABASE_URL: cannot upgrade: {exc}"]) from None
 
 
 @dataclass
@@ -105,6 +147,17 @@ class Services:
         self.storage.close()
 
 
+def _feed_store(settings: Settings, outbox: Outbox) -> FeedStore:
+    """The last good feed on disk; with PostgreSQL also in the database for every host."""
+    if not settings.storage.postgres:
+        return FeedStore(settings.data_dir)
+    from .applications.pg_store import PostgresOutbox
+    from .jobs.feed_copies import PostgresFeedCopies
+
+    assert isinstance(outbox, PostgresOutbox)
+    return SharedFeedStore(settings.data_dir, PostgresFeedCopies(outbox.pool))
+
+
 def build_services(settings: Settings) -> Services:
     """One feed client, catalogue, outbox and metrics registry, wired in dependency order."""
     storage = open_storage(settings.storage)
@@ -112,7 +165,7 @@ def build_services(settings: Settings) -> Services:
     client = FeedClient(settings.personio_feed_url)
     catalogue = Catalogue(
         client,
-        FeedStore(settings.data_dir),
+        _feed_store(settings, storage.outbox),
         settings.languages,
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,

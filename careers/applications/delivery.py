@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ..config import RateLimit
 from ..personio.recruiting import (
@@ -23,12 +22,12 @@ from ..personio.recruiting import (
 from ..personio.vocabulary import ErrorCode
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
 from .spool import Spool
-from .store import Job, Outbox
+from .store import Job, Outbox, StoreUnavailable
 from .wire import personio_body
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 300
+STORE_DOWN_WAIT = 5.0  # seconds between tries while the database cannot be reached
 BACKOFF_BASE = 15.0
 BACKOFF_MAX = 3600.0
 # Personio documents no Retry-After for 429; waiting out the whole window is the safe
@@ -80,16 +79,21 @@ class Deliverer:
                 self.housekeeping()
                 if self.deliver_next() is None:
                     self.stop.wait(idle_wait)
+            except StoreUnavailable:
+                # Paused, not crashed: the lease runs out and we (or another host) go on.
+                log.warning("outbox unavailable, delivery paused", extra={"reason": "store_down"})
+                self.stop.wait(STORE_DOWN_WAIT)
             except Exception:
                 log.exception("delivery loop error", extra={"reason": "worker_crash"})
                 self.stop.wait(idle_wait)
 
     def deliver_next(self) -> str | None:
         """Deliver one due application; None when nothing is due."""
-        job = self.outbox.claim(self.owner, LEASE_SECONDS)
+        job = self.outbox.claim(self.owner, self.outbox.lease_seconds)
         if job is None:
             return None
-        outcome = self._deliver(job)
+        with Heartbeat(self.outbox, job.id, self.owner):
+            outcome = self._deliver(job)
         log.info(
             "delivery attempt",
             extra={"application": job.id, "outcome": outcome, "attempt": job.attempts},
@@ -103,10 +107,10 @@ class Deliverer:
         while True:
             wait = self.outbox.take_slot(RATE_KEY, self.rate.count, window)
             if wait <= 0:
-                if not self.outbox.extend_lease(job.id, self.owner, LEASE_SECONDS):
+                if not self.outbox.extend_lease(job.id, self.owner, self.outbox.lease_seconds):
                     raise _LeaseLost()  # another worker has it now: stop touching it
                 return
-            if not self.outbox.extend_lease(job.id, self.owner, LEASE_SECONDS):
+            if not self.outbox.extend_lease(job.id, self.owner, self.outbox.lease_seconds):
                 raise _LeaseLost()
             if self.stop.wait(min(wait, 5.0)):
                 raise _Stopped()
@@ -118,7 +122,8 @@ class Deliverer:
                 if document.id in uuids:
                     continue  # uploaded on an earlier attempt: never twice
                 self._pace(job)
-                uploaded = self.client.upload_document(Path(document.path), document.filename)
+                with self.outbox.open_document(document) as stream:
+                    uploaded = self.client.upload_document(stream, document.filename)
                 self.outbox.record_upload(document.id, uploaded.uuid)
                 uuids[document.id] = uploaded.uuid
             body = personio_body(job, uuids, datetime.now(UTC).date())
@@ -187,6 +192,34 @@ def purge(
     paths = outbox.purge(parked_before, receipts_before)
     spool.discard(paths)
     return len(paths), spool.sweep(outbox.referenced_paths())
+
+
+class Heartbeat:
+    """Keeps a claimed application's lease alive while a long request runs (a 20 MB upload
+    to Personio), so the lease itself can be short and a dead host's work is taken over
+    soon after it died."""
+
+    def __init__(self, outbox: Outbox, app_id: int, owner: str) -> None:
+        self.outbox, self.app_id, self.owner = outbox, app_id, owner
+        self.interval = outbox.lease_seconds / 3
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="careers-lease", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._done.wait(self.interval):
+                if not self.outbox.extend_lease(self.app_id, self.owner, self.outbox.lease_seconds):
+                    return  # lost: the next _pace notices and stops
+        except Exception:
+            log.warning("lease heartbeat failed", extra={"application": self.app_id})
 
 
 class _LeaseLost(Exception):

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = b"\x01"
 NONCE_BYTES = 12
+SEAL_OVERHEAD = len(VERSION) + NONCE_BYTES + 16  # version, nonce, GCM tag
 
 
 def new_key() -> bytes:
@@ -107,8 +108,16 @@ class KeyStore:
             with self._write() as db:
                 db.executemany("DELETE FROM keys WHERE id = ?", ids)
 
-    def ids(self) -> set[str]:
-        return {row[0] for row in self._connection().execute("SELECT id FROM keys")}
+    def ids(self, older_than: float | None = None) -> set[str]:
+        """Key ids; with `older_than`, only keys created before then (a key is committed
+        just before its application, so a younger one may belong to an add in progress)."""
+        if older_than is None:
+            rows = self._connection().execute("SELECT id FROM keys")
+        else:
+            rows = self._connection().execute(
+                "SELECT id FROM keys WHERE created_at < ?", (older_than,)
+            )
+        return {row[0] for row in rows}
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

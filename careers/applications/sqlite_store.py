@@ -12,9 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from cryptography.exceptions import InvalidTag
 
 from ..personio.vocabulary import DocumentCategory
+from . import migrations
+from .migrations import Migration
 from .model import Application
 from .rules import Status
 from .sealing import KeyStore, private_file, seal, unseal
@@ -29,8 +33,14 @@ from .store import (
     Summary,
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS applications (
+# The schema, step by step (careers/applications/migrations.py). Version 1 is the first
+# release's; a database it made has user_version 0 and is recognised by its tables.
+MIGRATIONS = [
+    Migration(
+        1,
+        "applications, documents and the shared rate log",
+        """
+CREATE TABLE applications (
     id INTEGER PRIMARY KEY,
     public_id TEXT NOT NULL UNIQUE,
     position_id INTEGER NOT NULL,
@@ -48,8 +58,8 @@ CREATE TABLE IF NOT EXISTS applications (
     updated_at REAL NOT NULL,
     delivered_at REAL
 );
-CREATE INDEX IF NOT EXISTS applications_due ON applications (status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS documents (
+CREATE INDEX applications_due ON applications (status, next_attempt_at);
+CREATE TABLE documents (
     id INTEGER PRIMARY KEY,
     application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     category TEXT NOT NULL,
@@ -58,16 +68,63 @@ CREATE TABLE IF NOT EXISTS documents (
     size INTEGER NOT NULL,
     uuid TEXT
 );
-CREATE INDEX IF NOT EXISTS documents_application ON documents (application_id);
-CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS submissions (
+CREATE INDEX documents_application ON documents (application_id);
+CREATE TABLE rate_log (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX rate_log_key ON rate_log (key, at);
+""",
+    ),
+    Migration(
+        2,
+        "used form nonces: one form, one application",
+        """
+CREATE TABLE submissions (
     nonce TEXT PRIMARY KEY,            -- one rendering of the form
     public_id TEXT NOT NULL,
     fingerprint TEXT NOT NULL,         -- keyed hash of what was sent: same post or another
     created_at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
-"""
+""",
+    ),
+]
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The version a database is at; 0 for an empty one."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if (
+        version == 0
+        and db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'applications'"
+        ).fetchone()
+    ):
+        return 1  # made by the first release, which did not number its schema
+    return version
+
+
+def upgrade(db: sqlite3.Connection) -> list[Migration]:
+    """Apply every pending step, each in its own transaction; returns what was applied."""
+    applied = []
+    for step in migrations.pending(MIGRATIONS, schema_version(db)):
+        db.execute("BEGIN IMMEDIATE")  # one process at a time; the others wait here
+        try:
+            if schema_version(db) >= step.version:
+                db.execute("COMMIT")  # another process of this host was first
+                continue
+            for statement in _statements(step.sql):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {step.version}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        applied.append(step)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Our migration scripts' statements (`--` comments removed, split on `;`)."""
+    text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return [statement.strip() for statement in text.split(";") if statement.strip()]
 
 
 def _wait(db: sqlite3.Connection, key: str, limit: int, window: float, now: float) -> float:
@@ -97,6 +154,11 @@ def lease_holder_alive(lease_owner: str) -> bool:
 class SQLiteOutbox:
     """Outbox on SQLite in WAL mode; every write is a short IMMEDIATE transaction."""
 
+    # One host: a killed worker's lease is taken over at once by pid (`_orphan`), so the
+    # lease itself may be long; documents stay in this host's spool.
+    lease_seconds = 300.0
+    documents_inline = False
+
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +166,10 @@ class SQLiteOutbox:
         self._local = threading.local()
         private_file(self.path)
         self.keys = KeyStore(self.path.with_name(self.path.stem + "-keys.db"), clock=clock)
-        self._connection().executescript(SCHEMA)
+        db = self._connection()
+        if schema_version(db) == 0:
+            upgrade(db)  # a new database starts at the latest version (safe when racing)
+        migrations.check(schema_version(db), MIGRATIONS)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> SQLiteOutbox:
@@ -243,7 +308,7 @@ class SQLiteOutbox:
                 return None
             try:
                 record = self._payload(row["public_id"], row["payload"])
-            except KeyError:
+            except (KeyError, InvalidTag, ValueError):
                 # Its key is gone (a key store restored from an older backup): it cannot be
                 # read, by us or anyone; an operator must see it.
                 db.execute(
@@ -305,6 +370,9 @@ class SQLiteOutbox:
                 (now + lease_seconds, app_id, owner, PENDING),
             ).rowcount
         return changed == 1
+
+    def open_document(self, document: Document) -> BinaryIO:
+        return open(document.path, "rb")  # noqa: SIM115  (the caller closes it)
 
     def record_upload(self, document_id: int, uuid: str) -> None:
         with self._write() as db:
@@ -452,6 +520,10 @@ class SQLiteOutbox:
                     args,
                 )
             ]
+            purged = [
+                r["public_id"]
+                for r in db.execute(f"SELECT public_id FROM applications WHERE {doomed}", args)
+            ]
             db.execute(f"DELETE FROM applications WHERE {doomed}", args)
             # Per-client submission counters of clients long gone (rate keys are hashes).
             db.execute("DELETE FROM rate_log WHERE at < ?", (self.clock() - 86400,))
@@ -461,8 +533,10 @@ class SQLiteOutbox:
                 r["public_id"]
                 for r in db.execute("SELECT public_id FROM applications WHERE payload IS NOT NULL")
             }
-        # Keys of purged applications, and of any whose delivery ended before its key went.
-        self.keys.delete(self.keys.ids() - sealed)
+        self.keys.delete(purged)
+        # And keys left behind by a crash between a delivery and its key's deletion (younger
+        # ones may belong to an add in progress, which commits its key first).
+        self.keys.delete(self.keys.ids(older_than=self.clock() - 3600) - sealed)
         self._forget_pages()
         return paths
 

@@ -8,7 +8,7 @@ hosts share one outbox.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from ..personio.vocabulary import DocumentCategory
 from .model import Application
@@ -78,8 +78,25 @@ class Summary:
     document_names: tuple[str, ...] = field(default=())
 
 
+class SchemaMismatch(Exception):
+    """The database's schema is not the one this release expects: one line for the operator."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached right now (it may come back by itself)."""
+
+
 class Outbox(Protocol):
-    """Durable store of applications on their way to Personio."""
+    """Durable store of applications on their way to Personio.
+
+    `lease_seconds` is how long a claim lasts without a heartbeat: a worker that dies keeps
+    an application that long at most. `documents_inline` is True when document bytes live in
+    the store itself (PostgreSQL: every host can deliver every document), False when they
+    stay in this host's spool and the store keeps their paths (SQLite).
+    """
+
+    lease_seconds: float
+    documents_inline: bool
 
     def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
         """Commit an application and its documents atomically; return its public id.
@@ -93,6 +110,10 @@ class Outbox(Protocol):
 
     def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
         """Keep a long delivery ours; False when the lease was lost."""
+
+    def open_document(self, document: Document) -> BinaryIO:
+        """The document's bytes as a seekable binary stream (close it after use);
+        FileNotFoundError when they are gone."""
 
     def record_upload(self, document_id: int, uuid: str) -> None:
         """Remember a document's Personio uuid, so it is never uploaded twice."""

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from . import check, demo, outbox, sandbox, serve, worker
+from . import check, db, demo, outbox, sandbox, serve, worker
 
 DISTRIBUTION = "personio-careers"
 
@@ -24,5 +24,5 @@ def main() -> None:
     """Career site and job widget for companies that recruit with Personio."""
 
 
-for _module in (demo, serve, worker, outbox, check, sandbox):
+for _module in (demo, serve, worker, outbox, db, check, sandbox):
     main.add_command(_module.command)

@@ -6,10 +6,13 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +120,56 @@ class FeedStore:
         except OSError as exc:
             return f"data directory not writable: {exc.strerror or exc}"
         return None
+
+
+class FeedCopies(Protocol):
+    """Somewhere every host can read the last good feed (PostgreSQL's `feed_copies`)."""
+
+    def save_copy(self, feed: StoredFeed) -> None: ...
+
+    def load_copy(self, language: str) -> StoredFeed | None: ...
+
+    def touch_copy(self, language: str, fetched_at: float) -> None: ...
+
+
+class SharedFeedStore(FeedStore):
+    """The disk copy first, the shared one behind it: a host that starts with an empty disk
+    while Personio fails still serves the jobs another host fetched. The shared copy is best
+    effort: when the database is away the disk copy carries on alone."""
+
+    def __init__(self, data_dir: Path, shared: FeedCopies) -> None:
+        super().__init__(data_dir)
+        self.shared = shared
+
+    def save(self, feed: StoredFeed) -> None:
+        super().save(feed)
+        self._quietly(lambda: self.shared.save_copy(feed))
+
+    def touch(self, language: str, fetched_at: float) -> None:
+        super().touch(language, fetched_at)
+        self._quietly(lambda: self.shared.touch_copy(language, fetched_at))
+
+    def load(self, language: str) -> StoredFeed | None:
+        local = super().load(language)
+        if local is not None:
+            return local
+        shared = self._quietly(lambda: self.shared.load_copy(language))
+        if shared is not None:
+            log.info("feed copy taken from the database", extra={"language": language})
+            FeedStore.save(self, shared)  # this host has its own copy from now on
+        return shared
+
+    def stored_at(self, language: str) -> float | None:
+        local = super().stored_at(language)
+        if local is not None:
+            return local
+        copy = self.load(language)
+        return copy.fetched_at if copy else None
+
+    @staticmethod
+    def _quietly(action: Callable[[], T]) -> T | None:
+        try:
+            return action()
+        except Exception:
+            log.warning("shared feed copy unavailable", extra={"reason": "store_down"})
+            return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import httpx
 
@@ -137,10 +137,14 @@ class RecruitingClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def upload_document(self, path: Path, filename: str) -> UploadedDocument:
-        """Upload one file as multipart part `file`, streamed from disk (§2.2); OSError if unreadable."""
-        with path.open("rb") as stream:  # httpx reads file objects in chunks as it sends
-            response = self._send("POST", DOCUMENTS_PATH, files={"file": (filename, stream)})
+    def upload_document(self, source: Path | BinaryIO, filename: str) -> UploadedDocument:
+        """Upload one file as multipart part `file`, streamed from disk or from a seekable
+        stream (§2.2); OSError if unreadable."""
+        if isinstance(source, Path):
+            with source.open("rb") as stream:
+                return self.upload_document(stream, filename)
+        # httpx reads file objects in chunks as it sends
+        response = self._send("POST", DOCUMENTS_PATH, files={"file": (filename, source)})
         try:
             data = response.json()
             return UploadedDocument(

@@ -123,6 +123,10 @@ class RecruitingApi:
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # When each admitted recruiting request arrived, and how many were refused with 429:
+        # tests judge a deployment's pacing by them.
+        self.admitted: list[float] = []
+        self.refused_for_rate = 0
         self._find_position = find_position
         self.company_id, self._token = company_id, token
         self._lock = threading.RLock()
@@ -178,6 +182,8 @@ class RecruitingApi:
         """Forget applications and uploads (deleting their bytes) and reset the rate window."""
         with self._lock:
             self._applications.clear()
+            self.admitted.clear()
+            self.refused_for_rate = 0
             for document in self._documents.values():
                 document.path.unlink(missing_ok=True)
             self._documents.clear()
@@ -215,6 +221,10 @@ class RecruitingApi:
             with self._lock:
                 window = self._window
                 wait = window.admit(self.company_id) if window else None
+                if wait is None:
+                    self.admitted.append(time.time())
+                else:
+                    self.refused_for_rate += 1
             if window is not None and wait is not None:
                 denied = problem(
                     429, f"Too many requests: {window.limit} per {window.seconds:g} s per company."

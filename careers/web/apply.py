@@ -35,7 +35,7 @@ from ..applications.intake import Invalid, form_values, intake
 from ..applications.model import Application
 from ..applications.rules import LIMITS, REFUSAL_LIMIT, FieldProblem, UploadProblem
 from ..applications.slowbody import client_socket
-from ..applications.store import AlreadySubmitted, NonceReused
+from ..applications.store import AlreadySubmitted, NonceReused, StoreUnavailable
 from ..applications.upload import Submission, UploadRejected, receive
 from ..personio.model import Position
 from . import services
@@ -252,7 +252,8 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         _refused("token_reused")
         return _already_sent(position, used.public_id)
     else:
-        submission.files.clear()  # the outbox owns them now
+        if not svc.outbox.documents_inline:
+            submission.files.clear()  # the outbox owns them now
         log.info("application accepted", extra={"documents": len(outcome.documents)})
     return redirect(site_url("receipt", receipt=svc.receipts.make(public_id)), code=303)
 
@@ -268,8 +269,11 @@ def _already_sent(position: Position, public_id: str) -> Response:
 
 def _store(application: Application, nonce: str, fingerprint: str) -> str:
     """Move the files under the spool's `stored/` and commit the application; on any
-    failure leave nothing behind."""
+    failure leave nothing behind. A store that keeps document bytes itself (PostgreSQL)
+    copies them in the same transaction; the spool files then go with the request."""
     svc = services()
+    if svc.outbox.documents_inline:
+        return svc.outbox.add(application, nonce=nonce, fingerprint=fingerprint)
     kept: list[Path] = []
     try:
         kept = svc.spool.keep([Path(d.path) for d in application.documents])
@@ -327,6 +331,17 @@ def _too_many(wait: float) -> Response:
         render_template("apply/too_many.html", minutes=max(1, round(wait / 60))), 429
     )
     response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
+
+
+@bp.errorhandler(StoreUnavailable)
+def store_unavailable(exc: StoreUnavailable) -> Response:
+    """The database is away: nothing was half-stored (every write is one transaction); ask
+    the candidate to come back in a moment. Job pages keep serving meanwhile."""
+    log.warning("outbox unavailable", extra={"reason": "store_down"})
+    response = make_response(render_template("apply/unavailable.html"), 503)
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -7,6 +7,8 @@ import time
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
+from ..applications.rules import Status
+from ..applications.store import StoreUnavailable
 from . import services
 
 bp = Blueprint("ops", __name__)
@@ -69,9 +71,12 @@ def metrics() -> Response:
             svc.metrics.feed_age.labels(lang).set(age)
         view = svc.catalogue.snapshot(lang, wait=0)
         svc.metrics.positions.labels(lang).set(len(view.positions) if view else 0)
-    counts = svc.outbox.counts()
-    for status in ("pending", "delivered", "parked"):
-        svc.metrics.outbox.labels(status).set(counts.get(status, 0))
+    try:
+        counts = svc.outbox.counts()
+    except StoreUnavailable:
+        counts = None  # the gauges keep their last values; /readyz says why
+    for status in Status if counts is not None else ():
+        svc.metrics.outbox.labels(status).set(counts.get(status, 0) if counts else 0)
     return Response(svc.metrics.render(), mimetype="text/plain; version=0.0.4")
 
 

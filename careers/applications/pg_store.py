@@ -1,0 +1,839 @@
+"""The outbox in PostgreSQL: one database shared by every host of a deployment.
+
+The same semantics as the SQLite store (`sqlite_store.py`), with what several hosts need:
+claims with `FOR UPDATE SKIP LOCKED` and leases judged by time only (process ids repeat
+across hosts), document bytes in the database (any host can deliver any document), rate
+windows on the database's clock under an advisory lock (hosts' clocks may differ). Every
+method is one short transaction; a database that cannot be reached raises StoreUnavailable.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hmac
+import io
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import psycopg
+from cryptography.exceptions import InvalidTag
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow, dict_row, tuple_row
+from psycopg_pool import ConnectionPool
+
+from ..personio.vocabulary import DocumentCategory
+from . import migrations
+from .migrations import Migration
+from .model import Application
+from .rules import Status
+from .sealing import SEAL_OVERHEAD, new_key, seal, unseal
+from .store import (
+    DELIVERED,
+    PARKED,
+    PENDING,
+    AlreadySubmitted,
+    Document,
+    Job,
+    NonceReused,
+    Outbox,
+    SchemaMismatch,
+    StoreUnavailable,
+    Summary,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+Connection = psycopg.Connection[DictRow]
+
+CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
+CONNECT_TIMEOUT = 5.0
+POOL_MAX = 8
+# Advisory locks are (class, object) pairs; ours live in one class of their own.
+LOCK_CLASS = 0x43415245  # "CARE"
+SCHEMA_LOCK = 0
+# The database's clock, in epoch seconds: one clock for every host's rate window.
+DB_NOW = "extract(epoch FROM clock_timestamp())::float8"
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "applications, documents and their bytes, keys, form nonces, rate log, feed copies",
+        """
+CREATE TABLE applications (
+    id bigserial PRIMARY KEY,
+    public_id text NOT NULL UNIQUE,
+    position_id bigint NOT NULL,
+    language text NOT NULL,
+    status text NOT NULL,
+    payload bytea,                     -- personal data, sealed (sealing.py); NULL once done
+    attempts integer NOT NULL DEFAULT 0,
+    create_attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at double precision,  -- epoch seconds, like every time below
+    lease_owner text,
+    lease_until double precision,
+    last_reason text,
+    last_detail text,
+    created_at double precision NOT NULL,
+    updated_at double precision NOT NULL,
+    delivered_at double precision
+);
+CREATE INDEX applications_due ON applications (status, next_attempt_at, id);
+CREATE TABLE documents (
+    id bigserial PRIMARY KEY,
+    application_id bigint NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    category text NOT NULL,
+    filename text NOT NULL,
+    size bigint NOT NULL,
+    uuid text                          -- Personio's, once uploaded
+);
+CREATE INDEX documents_application ON documents (application_id);
+CREATE TABLE document_chunks (
+    document_id bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (document_id, seq)
+);
+-- Uploads are mostly compressed already (PDF, DOCX, JPEG): store them out of line as they are.
+ALTER TABLE document_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE TABLE application_keys (
+    public_id text PRIMARY KEY,        -- the application's; deleted on delivery (shredding)
+    key bytea NOT NULL,
+    created_at double precision NOT NULL
+);
+CREATE TABLE submissions (
+    nonce text PRIMARY KEY,            -- one rendering of the form
+    public_id text NOT NULL,
+    fingerprint text NOT NULL,         -- keyed hash of what was sent: same post or another
+    created_at double precision NOT NULL
+);
+CREATE INDEX submissions_created ON submissions (created_at);
+CREATE TABLE rate_log (
+    key text NOT NULL,
+    at double precision NOT NULL       -- the database's clock
+);
+CREATE INDEX rate_log_key ON rate_log (key, at);
+CREATE TABLE feed_copies (
+    language text PRIMARY KEY,
+    body bytea NOT NULL,
+    etag text,
+    last_modified text,
+    fetched_at double precision NOT NULL,
+    version text
+);
+""",
+    ),
+]
+
+OUR_TABLES = (
+    "schema_version",
+    "applications",
+    "documents",
+    "document_chunks",
+    "application_keys",
+    "submissions",
+    "rate_log",
+    "feed_copies",
+)
+SCHEMA_VERSION_TABLE = """
+CREATE TABLE schema_version (
+    single boolean PRIMARY KEY DEFAULT true CHECK (single),  -- one row
+    version integer NOT NULL
+)
+"""
+
+
+# -- schema --------------------------------------------------------------------------------
+
+
+def _lock_schema(conn: psycopg.Connection[Any]) -> None:
+    """Held until the transaction ends: hosts starting at once create or upgrade one by one."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s::int4, %s::int4)", (LOCK_CLASS, SCHEMA_LOCK))
+
+
+def _version(conn: psycopg.Connection[Any]) -> int | None:
+    """The schema's version; None when the database holds no table of ours."""
+    cur = conn.cursor(row_factory=tuple_row)
+    found = {
+        str(name)
+        for (name,) in cur.execute(
+            "SELECT c.relname FROM pg_class c WHERE c.relkind IN ('r', 'p')"
+            " AND c.relname = ANY(%s) AND pg_table_is_visible(c.oid)",
+            (list(OUR_TABLES),),
+        )
+    }
+    if not found:
+        return None
+    if "schema_version" not in found:
+        raise SchemaMismatch(
+            f"the outbox database has tables of ours ({', '.join(sorted(found))}) but no"
+            " schema_version: it was not made by careers; use an empty database"
+        )
+    row = cur.execute("SELECT version FROM schema_version").fetchone()
+    if row is None:
+        raise SchemaMismatch("the outbox database's schema_version table is empty")
+    return int(row[0])
+
+
+def schema_version(conn: psycopg.Connection[Any]) -> int:
+    """The version a database is at; 0 for an empty one."""
+    return _version(conn) or 0
+
+
+def _create(conn: psycopg.Connection[Any], steps: Sequence[Migration]) -> None:
+    conn.execute(SCHEMA_VERSION_TABLE)
+    for step in steps:
+        conn.execute(step.sql)
+    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (migrations.latest(steps),))
+
+
+def prepare(conn: psycopg.Connection[Any], steps: Sequence[Migration] = MIGRATIONS) -> None:
+    """At start: an empty database gets the latest schema in one transaction; any other is
+    only checked (SchemaMismatch), never changed."""
+    with conn.transaction():
+        _lock_schema(conn)
+        current = _version(conn)
+        if current is None:
+            _create(conn, steps)
+            return
+    migrations.check(current, steps)
+
+
+def upgrade(
+    conn: psycopg.Connection[Any], steps: Sequence[Migration] = MIGRATIONS
+) -> list[Migration]:
+    """Apply every pending step, each in its own transaction under the schema lock; returns
+    what was applied (everything, for an empty database)."""
+    with conn.transaction():
+        _lock_schema(conn)
+        current = _version(conn)
+        if current is None:
+            _create(conn, steps)
+            return list(steps)
+    if current > migrations.latest(steps):
+        migrations.check(current, steps)  # newer than this release: refuse
+    applied = []
+    for step in migrations.pending(steps, current):
+        with conn.transaction():
+            _lock_schema(conn)
+            if (_version(conn) or 0) >= step.version:
+                continue  # another host applied it meanwhile
+            conn.execute(step.sql)
+            conn.execute("UPDATE schema_version SET version = %s", (step.version,))
+        applied.append(step)
+    return applied
+
+
+def _conninfo(url: str, timeout: float) -> str:
+    """The URL, with a connect timeout unless it sets its own."""
+    if "connect_timeout" in conninfo_to_dict(url):
+        return url
+    return psycopg.conninfo.make_conninfo(url, connect_timeout=str(max(2, round(timeout))))
+
+
+@contextmanager
+def _unavailable_as_store_error() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.OperationalError as exc:  # includes the pool's timeout and closed pool
+        raise StoreUnavailable(f"outbox database unavailable: {exc}".strip()) from exc
+
+
+def upgrade_url(url: str, steps: Sequence[Migration] = MIGRATIONS) -> tuple[int, list[Migration]]:
+    """`careers db upgrade`: (version now, steps applied)."""
+    with (
+        _unavailable_as_store_error(),
+        psycopg.connect(_conninfo(url, CONNECT_TIMEOUT), autocommit=True) as conn,
+    ):
+        applied = upgrade(conn, steps)
+        return schema_version(conn), applied
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+class PostgresOutbox:
+    """Outbox on PostgreSQL through a small connection pool; safe across threads and hosts."""
+
+    # Short: a dead host's work is claimable within a minute. The deliverer heartbeats with
+    # `extend_lease` while it works, so a long delivery keeps its lease.
+    lease_seconds = 45.0
+    documents_inline = True
+    steps: Sequence[Migration] = MIGRATIONS  # the schema this release makes and expects
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
+        self.clock = clock
+        conninfo = _conninfo(url, connect_timeout)
+        with (
+            _unavailable_as_store_error(),
+            psycopg.connect(conninfo, autocommit=True) as conn,
+        ):
+            prepare(conn, self.steps)
+        self.pool: ConnectionPool[Connection] = ConnectionPool(
+            conninfo,
+            connection_class=psycopg.Connection[DictRow],
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            min_size=1,
+            max_size=POOL_MAX,
+            open=True,
+            timeout=connect_timeout,  # waiting for a connection of the pool
+            check=ConnectionPool.check_connection,  # a connection the database dropped is replaced
+            name="careers-outbox",
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> PostgresOutbox:
+        """`postgresql://user:password@host:port/database` (any libpq URL)."""
+        return cls(url, **kwargs)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One short transaction; an unreachable database is StoreUnavailable."""
+        with (
+            _unavailable_as_store_error(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+        ):
+            yield conn
+
+    def close(self) -> None:
+        """Close the pool (every connection of this store, in every thread)."""
+        self.pool.close()
+
+    def schema_version(self) -> int:
+        with self._tx() as conn:
+            return schema_version(conn)
+
+    # -- accepting -----------------------------------------------------------------------
+
+    def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
+        now = self.clock()
+        public_id = secrets.token_urlsafe(12)
+        key = new_key()
+        sealed = seal(key, json.dumps(application.to_record()).encode(), public_id)
+        with self._tx() as conn:
+            if nonce:
+                self._take_nonce(conn, nonce, fingerprint, public_id, now)
+            conn.execute(
+                "INSERT INTO application_keys (public_id, key, created_at) VALUES (%s, %b, %s)",
+                (public_id, key, now),
+            )
+            row = conn.execute(
+                "INSERT INTO applications (public_id, position_id, language, status, payload,"
+                " next_attempt_at, created_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %b, %s, %s, %s) RETURNING id",
+                (
+                    public_id,
+                    application.position_id,
+                    application.language,
+                    PENDING,
+                    sealed,
+                    now,
+                    now,
+                    now,
+                ),
+            ).fetchone()
+            assert row is not None
+            for attachment in application.documents:
+                document = conn.execute(
+                    "INSERT INTO documents (application_id, category, filename, size)"
+                    " VALUES (%s, %s, %s, %s) RETURNING id",
+                    (row["id"], attachment.category, attachment.filename, attachment.size),
+                ).fetchone()
+                assert document is not None
+                _store_bytes(conn, document["id"], attachment.path, key, public_id)
+        return public_id
+
+    def _take_nonce(
+        self, conn: Connection, nonce: str, fingerprint: str, public_id: str, now: float
+    ) -> None:
+        """Record a form's nonce, or raise for one used before. A concurrent add of the same
+        nonce waits on its primary key until the first commits, then sees it."""
+        for _ in range(3):
+            _check_nonce(conn, nonce, fingerprint)
+            inserted = conn.execute(
+                "INSERT INTO submissions (nonce, public_id, fingerprint, created_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+                (nonce, public_id, fingerprint, now),
+            ).fetchone()
+            if inserted is not None:
+                return
+            # Taken by a concurrent add since our check: the check now sees it and raises
+            # (unless a purge removed it in between, then we try again).
+        raise StoreUnavailable("form nonce contended")
+
+    def check_submission(self, nonce: str, fingerprint: str) -> None:
+        with self._tx() as conn:
+            _check_nonce(conn, nonce, fingerprint)
+
+    # -- delivering ----------------------------------------------------------------------
+
+    def claim(self, owner: str, lease_seconds: float) -> Job | None:
+        now = self.clock()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT a.*, k.key FROM applications a"
+                " LEFT JOIN application_keys k ON k.public_id = a.public_id"
+                " WHERE a.status = %s AND a.next_attempt_at <= %s"
+                " AND (a.lease_until IS NULL OR a.lease_until < %s)"
+                " ORDER BY a.next_attempt_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED",
+                (PENDING, now, now),
+                binary=True,
+            ).fetchone()
+            if row is None:
+                return None
+            record = _open_payload(row)
+            if record is None:
+                # Its key is gone (or the payload does not open with it): it cannot be read,
+                # by us or anyone; an operator must see it.
+                conn.execute(
+                    "UPDATE applications SET status = %s, next_attempt_at = NULL,"
+                    " lease_owner = NULL, lease_until = NULL, last_reason = %s, updated_at = %s"
+                    " WHERE id = %s",
+                    (PARKED, "payload_unreadable", now, row["id"]),
+                )
+                return None
+            conn.execute(
+                "UPDATE applications SET lease_owner = %s, lease_until = %s,"
+                " attempts = attempts + 1, updated_at = %s WHERE id = %s",
+                (owner, now + lease_seconds, now, row["id"]),
+            )
+            documents = conn.execute(
+                "SELECT id, category, filename, size, uuid FROM documents"
+                " WHERE application_id = %s ORDER BY id",
+                (row["id"],),
+            ).fetchall()
+        return Job(
+            id=row["id"],
+            public_id=row["public_id"],
+            application=Application.from_record(
+                record, position_id=row["position_id"], language=row["language"]
+            ),
+            documents=tuple(
+                Document(
+                    d["id"],
+                    DocumentCategory(d["category"]),
+                    d["filename"],
+                    "",  # inline: read it with open_document
+                    d["size"],
+                    d["uuid"],
+                )
+                for d in documents
+            ),
+            attempts=row["attempts"] + 1,
+            create_attempts=row["create_attempts"],
+            created_at=row["created_at"],
+        )
+
+    def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
+        now = self.clock()
+        with self._tx() as conn:
+            changed = conn.execute(
+                "UPDATE applications SET lease_until = %s WHERE id = %s AND lease_owner = %s"
+                " AND status = %s",
+                (now + lease_seconds, app_id, owner, PENDING),
+            ).rowcount
+        return changed == 1
+
+    def open_document(self, document: Document) -> BinaryIO:
+        with self._tx() as conn:
+            owner = conn.execute(
+                "SELECT a.public_id, k.key FROM documents d"
+                " JOIN applications a ON a.id = d.application_id"
+                " LEFT JOIN application_keys k ON k.public_id = a.public_id WHERE d.id = %s",
+                (document.id,),
+            ).fetchone()
+            layout = [
+                (r["seq"], r["n"] - SEAL_OVERHEAD)
+                for r in conn.execute(
+                    "SELECT seq, length(data) AS n FROM document_chunks WHERE document_id = %s"
+                    " ORDER BY seq",
+                    (document.id,),
+                )
+            ]
+        if not layout or owner is None or owner["key"] is None:
+            raise FileNotFoundError(f"document {document.id} is no longer in the outbox")
+        key, public_id = bytes(owner["key"]), owner["public_id"]
+
+        def read_chunk(document_id: int, seq: int) -> bytes | None:
+            sealed = self._chunk(document_id, seq)
+            if sealed is None:
+                return None
+            return unseal(key, sealed, _chunk_context(public_id, document_id, seq))
+
+        return io.BufferedReader(ChunkReader(document.id, layout, read_chunk))
+
+    def _chunk(self, document_id: int, seq: int) -> bytes | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT data FROM document_chunks WHERE document_id = %s AND seq = %s",
+                (document_id, seq),
+                binary=True,
+            ).fetchone()
+        return None if row is None else bytes(row["data"])
+
+    def record_upload(self, document_id: int, uuid: str) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE documents SET uuid = %s WHERE id = %s", (uuid, document_id))
+
+    def forget_uploads(self, app_id: int) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE documents SET uuid = NULL WHERE application_id = %s", (app_id,))
+
+    def drop_channel(self, app_id: int) -> None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT a.public_id, a.payload, a.position_id, a.language, k.key"
+                " FROM applications a LEFT JOIN application_keys k ON k.public_id = a.public_id"
+                " WHERE a.id = %s FOR UPDATE OF a",
+                (app_id,),
+                binary=True,
+            ).fetchone()
+            if row is None or row["payload"] is None:
+                return
+            if row["key"] is None:
+                raise KeyError(row["public_id"])
+            key = bytes(row["key"])
+            record = json.loads(unseal(key, bytes(row["payload"]), row["public_id"]))
+            application = Application.from_record(
+                record, position_id=row["position_id"], language=row["language"]
+            ).channel_as_tag()
+            conn.execute(
+                "UPDATE applications SET payload = %b WHERE id = %s",
+                (seal(key, json.dumps(application.to_record()).encode(), row["public_id"]), app_id),
+            )
+
+    def note_create_attempt(self, app_id: int) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE applications SET create_attempts = create_attempts + 1 WHERE id = %s",
+                (app_id,),
+            )
+
+    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> list[str]:
+        now = self.clock()
+        with self._tx() as conn:
+            found = conn.execute(
+                "SELECT public_id FROM applications WHERE id = %s FOR UPDATE", (app_id,)
+            ).fetchone()
+            # GDPR: Personio has it now; keep only the receipt (docs/applications.md). The
+            # documents' bytes go with them (ON DELETE CASCADE).
+            conn.execute("DELETE FROM documents WHERE application_id = %s", (app_id,))
+            conn.execute(
+                "UPDATE applications SET status = %s, payload = NULL, delivered_at = %s,"
+                " updated_at = %s, lease_owner = NULL, lease_until = NULL,"
+                " next_attempt_at = NULL, last_reason = NULL, last_detail = NULL WHERE id = %s",
+                (outcome, now, now, app_id),
+            )
+            if found is not None:
+                conn.execute(
+                    "DELETE FROM application_keys WHERE public_id = %s", (found["public_id"],)
+                )
+        self._vacuum_keys()
+        return []  # no files: the bytes were in the database
+
+    def _vacuum_keys(self) -> None:
+        """Make deleted keys' dead tuples reusable space at once (best effort; autovacuum
+        does it later anyway). VACUUM cannot run inside a transaction: the pool's
+        connections are in autocommit mode."""
+        try:
+            with self.pool.connection() as conn:
+                conn.execute("VACUUM application_keys")
+        except psycopg.Error:
+            pass
+
+    def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE applications SET next_attempt_at = %s, lease_owner = NULL,"
+                " lease_until = NULL, last_reason = %s, last_detail = %s, updated_at = %s"
+                " WHERE id = %s AND status = %s",
+                (at, reason, detail[:500], self.clock(), app_id, PENDING),
+            )
+
+    def park(self, app_id: int, reason: str, detail: str = "") -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE applications SET status = %s, next_attempt_at = NULL, lease_owner = NULL,"
+                " lease_until = NULL, last_reason = %s, last_detail = %s, updated_at = %s"
+                " WHERE id = %s",
+                (PARKED, reason, detail[:500], self.clock(), app_id),
+            )
+
+    def requeue(self, app_id: int) -> bool:
+        now = self.clock()
+        with self._tx() as conn:
+            # A pending application some worker holds is left alone: taking its lease away
+            # would let a second worker deliver it at the same time.
+            changed = conn.execute(
+                "UPDATE applications SET status = %s, next_attempt_at = %s, lease_owner = NULL,"
+                " lease_until = NULL, updated_at = %s WHERE id = %s AND (status = %s"
+                " OR (status = %s AND (lease_until IS NULL OR lease_until < %s)))",
+                (PENDING, now, now, app_id, PARKED, PENDING, now),
+            ).rowcount
+        return changed == 1
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _summaries(self, where: str, args: tuple[Any, ...], limit: int = 100) -> list[Summary]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT a.id, a.public_id, a.position_id, a.language, a.status, a.attempts,"
+                " a.created_at, a.updated_at, a.delivered_at, a.next_attempt_at, a.last_reason,"
+                " a.last_detail,"
+                " (SELECT count(*) FROM documents d WHERE d.application_id = a.id) AS docs,"
+                " (SELECT string_agg(d.category || ': ' || d.filename, E'\\n' ORDER BY d.id)"
+                "  FROM documents d WHERE d.application_id = a.id) AS names"
+                f" FROM applications a WHERE {where} ORDER BY a.id DESC LIMIT %s",
+                (*args, limit),
+            ).fetchall()
+        return [
+            Summary(
+                id=r["id"],
+                public_id=r["public_id"],
+                position_id=r["position_id"],
+                language=r["language"],
+                status=r["status"],
+                attempts=r["attempts"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                delivered_at=r["delivered_at"],
+                next_attempt_at=r["next_attempt_at"],
+                last_reason=r["last_reason"],
+                last_detail=r["last_detail"],
+                documents=r["docs"],
+                document_names=tuple((r["names"] or "").splitlines()),
+            )
+            for r in rows
+        ]
+
+    def summary(self, public_id: str) -> Summary | None:
+        found = self._summaries("a.public_id = %s", (public_id,), 1)
+        return found[0] if found else None
+
+    def get(self, app_id: int) -> Summary | None:
+        found = self._summaries("a.id = %s", (app_id,), 1)
+        return found[0] if found else None
+
+    def summaries(self, status: str | None = None, limit: int = 100) -> list[Summary]:
+        if status is None:
+            return self._summaries("true", (), limit)
+        return self._summaries("a.status = %s", (status,), limit)
+
+    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
+        now = self.clock()
+        with self._tx() as conn:
+            conn.execute(
+                "DELETE FROM applications WHERE (status = %s AND updated_at < %s)"
+                " OR (status IN (%s, %s) AND updated_at < %s)",
+                (PARKED, parked_before, DELIVERED, Status.ALREADY_APPLIED, receipts_before),
+            )
+            # Per-client submission counters of clients long gone (rate keys are hashes).
+            conn.execute(f"DELETE FROM rate_log WHERE at < {DB_NOW} - 86400")
+            # Used form nonces outlive the longest-lived form token by a day.
+            conn.execute("DELETE FROM submissions WHERE created_at < %s", (now - 2 * 86400,))
+            # Keys of purged applications, and of any whose delivery ended before its key went.
+            conn.execute(
+                "DELETE FROM application_keys k WHERE NOT EXISTS (SELECT 1 FROM applications a"
+                " WHERE a.public_id = k.public_id AND a.payload IS NOT NULL)"
+            )
+        self._vacuum_keys()
+        return []  # no files: the bytes were in the database
+
+    def counts(self) -> dict[str, int]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT status, count(*) AS n FROM applications GROUP BY status"
+            ).fetchall()
+        return {r["status"]: r["n"] for r in rows}
+
+    def referenced_paths(self) -> set[str]:
+        return set()  # no document lives in a spool file
+
+    # -- shared rate limits --------------------------------------------------------------
+
+    def take_slot(self, key: str, limit: int, window: float) -> float:
+        with self._tx() as conn:
+            # One taker per key at a time, on every host; the window is on the database's
+            # clock, taken after the lock, so skewed host clocks share one window.
+            conn.execute("SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))", (LOCK_CLASS, key))
+            now = _db_now(conn)
+            conn.execute("DELETE FROM rate_log WHERE key = %s AND at <= %s", (key, now - window))
+            wait = _wait(conn, key, limit, window, now)
+            if wait == 0:
+                conn.execute("INSERT INTO rate_log (key, at) VALUES (%s, %s)", (key, now))
+            return wait
+
+    def rate_wait(self, key: str, limit: int, window: float) -> float:
+        with self._tx() as conn:
+            return _wait(conn, key, limit, window, _db_now(conn))
+
+    def check_writable(self) -> str | None:
+        try:
+            with self._tx() as conn:
+                conn.execute(f"DELETE FROM rate_log WHERE at < {DB_NOW} - 86400")
+        except (StoreUnavailable, psycopg.Error) as exc:
+            return f"outbox not writable: {exc}"
+        return None
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _chunk_context(public_id: str, document_id: int, seq: int) -> str:
+    """What binds a sealed chunk to its place: no chunk can be swapped for another."""
+    return f"{public_id}:{document_id}:{seq}"
+
+
+def _store_bytes(conn: Connection, document_id: int, path: str, key: bytes, public_id: str) -> None:
+    """Copy a spool file into the database a chunk at a time (never all of it in memory),
+    each chunk sealed with the application's key: once the key is deleted, dead tuples, WAL
+    and backups hold only noise. An empty file is one empty chunk: no chunk at all means
+    the document is gone."""
+    with open(path, "rb") as source:
+        seq = 0
+        while True:
+            data = source.read(CHUNK_BYTES)
+            if not data and seq > 0:
+                break
+            sealed = seal(key, data, _chunk_context(public_id, document_id, seq))
+            conn.execute(
+                "INSERT INTO document_chunks (document_id, seq, data) VALUES (%s, %s, %b)",
+                (document_id, seq, sealed),
+            )
+            seq += 1
+            if not data:
+                break
+
+
+def _check_nonce(conn: Connection, nonce: str, fingerprint: str) -> None:
+    """A form already sent: the same post again, or other data under a used token."""
+    row = conn.execute(
+        "SELECT public_id, fingerprint FROM submissions WHERE nonce = %s", (nonce,)
+    ).fetchone()
+    if row is None:
+        return
+    if hmac.compare_digest(row["fingerprint"], fingerprint):
+        raise AlreadySubmitted(row["public_id"])
+    raise NonceReused(row["public_id"])
+
+
+def _open_payload(row: DictRow) -> dict[str, Any] | None:
+    """The personal record of a claimed row; None when it cannot be read."""
+    if row["key"] is None or row["payload"] is None:
+        return None
+    try:
+        return dict(json.loads(unseal(bytes(row["key"]), bytes(row["payload"]), row["public_id"])))
+    except (InvalidTag, ValueError):
+        return None
+
+
+def _db_now(conn: Connection) -> float:
+    row = conn.execute(f"SELECT {DB_NOW} AS now").fetchone()
+    assert row is not None
+    return float(row["now"])
+
+
+def _wait(conn: Connection, key: str, limit: int, window: float, now: float) -> float:
+    """0 when the window has room, else seconds until its oldest entry leaves it. A slot is
+    only taken while there is room, so the window never holds more than `limit`."""
+    row = conn.execute(
+        "SELECT count(*) AS n, min(at) AS oldest FROM rate_log WHERE key = %s AND at > %s",
+        (key, now - window),
+    ).fetchone()
+    assert row is not None
+    return 0.0 if row["n"] < limit else max(0.001, row["oldest"] + window - now)
+
+
+class ChunkReader(io.RawIOBase):
+    """A document's bytes, read-only and seekable, one chunk (and one query) at a time."""
+
+    def __init__(
+        self,
+        document_id: int,
+        layout: Sequence[tuple[int, int]],
+        read_chunk: Callable[[int, int], bytes | None],
+    ) -> None:
+        super().__init__()
+        self._document_id = document_id
+        self._seqs = [seq for seq, _ in layout]
+        self._lengths = [length for _, length in layout]
+        self._starts: list[int] = []
+        total = 0
+        for length in self._lengths:
+            self._starts.append(total)
+            total += length
+        self._size = total
+        self._read_chunk = read_chunk
+        self._pos = 0
+        self._index = -1
+        self._data = b""
+
+    def _open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed document")
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        self._open()
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._open()
+        if whence == io.SEEK_SET:
+            target = offset
+        elif whence == io.SEEK_CUR:
+            target = self._pos + offset
+        elif whence == io.SEEK_END:
+            target = self._size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence})")
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        self._pos = target
+        return target
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        self._open()
+        if self._pos >= self._size:
+            return 0
+        index = bisect.bisect_right(self._starts, self._pos) - 1
+        if index != self._index:
+            self._index, self._data = -1, b""  # one chunk in memory, not two
+            data = self._read_chunk(self._document_id, self._seqs[index])
+            if data is None:
+                raise FileNotFoundError(f"document {self._document_id} is no longer in the outbox")
+            if len(data) != self._lengths[index]:
+                raise OSError(f"document {self._document_id} changed while it was read")
+            self._index, self._data = index, data
+        offset = self._pos - self._starts[index]
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), len(self._data) - offset)
+        view[:count] = memoryview(self._data)[offset : offset + count]
+        self._pos += count
+        return count
+
+    def close(self) -> None:
+        self._data = b""
+        super().close()
+
+
+if TYPE_CHECKING:
+
+    def _is_an_outbox(store: PostgresOutbox) -> Outbox:
+        return store  # mypy checks the protocol here

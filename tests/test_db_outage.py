@@ -1,0 +1,97 @@
+"""PostgreSQL going away while careers runs: pages keep serving, the form answers a readable
+503 and stores nothing half, /readyz says why, delivery pauses and resumes by itself.
+
+The outage is real: the app reaches the database through a TCP relay on loopback that the
+test cuts (every connection dropped, new ones refused) and restores.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from careers import create_app
+
+from . import filegen
+from .applying import JOB, apply_env, open_form, send, valid_fields
+from .conftest import SECRET
+from .tcpproxy import Relay
+
+
+@pytest.fixture
+def relay(pg_url) -> Iterator[Relay]:
+    params = conninfo_to_dict(pg_url)
+    relay = Relay(params.get("host", "127.0.0.1"), int(params.get("port", 5432)))
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
+def app(relay, pg_url, sandbox, sandbox_server, tmp_path):
+    params = conninfo_to_dict(pg_url)
+    env = {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
+    env |= {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(tmp_path / "data"),
+        "CAREERS_DATABASE_URL": (
+            f"postgresql://{params.get('user', 'postgres')}@127.0.0.1:{relay.port}"
+            f"/{params['dbname']}?connect_timeout=2"
+        ),
+    }
+    app = create_app(env)
+    yield app
+    app.extensions["careers"].close()
+
+
+def wait_for(check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return check()
+
+
+def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, sandbox, tmp_path):
+    client = app.test_client()
+    cv = filegen.make_pdf(tmp_path / "cv.pdf")
+    before = send(
+        client, valid_fields(open_form(client), email="before@example.com"), [("cv", cv, "cv.pdf")]
+    )
+    assert before.status_code == 303  # accepted while the database was there
+
+    relay.cut()
+    deliverer = app.extensions["careers"].start_delivery()  # starts during the outage
+    try:
+        assert client.get("/en/jobs").status_code == 200  # pages never needed the database
+        assert client.get(f"/en/jobs/{JOB}", follow_redirects=True).status_code == 200
+        token = open_form(client)
+        refused = send(
+            client, valid_fields(token, email="during@example.com"), [("cv", cv, "cv.pdf")]
+        )
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "30"
+        assert "Nothing you sent was stored" in refused.get_data(as_text=True)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert any("database" in reason for reason in ready.get_json()["reasons"])
+        assert sandbox.received_applications == []  # delivery is paused, not failing
+
+        relay.restore()
+        # Delivery resumes by itself (its loop retries every few seconds) ...
+        assert wait_for(lambda: len(sandbox.received_applications) == 1, 30)
+        assert sandbox.received_applications[0]["body"]["email"] == "before@example.com"
+        # ... and so does the form, with the same token the candidate already had.
+        assert wait_for(lambda: client.get("/readyz").status_code == 200, 15)
+        again = send(
+            client, valid_fields(token, email="during@example.com"), [("cv", cv, "cv.pdf")]
+        )
+        assert again.status_code == 303
+        statuses = sorted(s.status for s in app.extensions["careers"].outbox.summaries())
+        assert statuses in (["delivered", "pending"], ["delivered", "delivered"])
+    finally:
+        deliverer.stop.set()

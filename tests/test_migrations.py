@@ -1,0 +1,152 @@
+"""Schema migrations: a database made by the first release carries its pending application
+forward through `careers db upgrade`; a schema behind or ahead is refused in one line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from careers import create_app
+from careers.config import ConfigError
+
+from . import filegen
+from .applying import JOB, apply_env, deliver_all
+from .conftest import SECRET
+
+# The outbox schema exactly as the first release (before numbered migrations) created it.
+FIRST_RELEASE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS applications (
+    id INTEGER PRIMARY KEY,
+    public_id TEXT NOT NULL UNIQUE,
+    position_id INTEGER NOT NULL,
+    language TEXT NOT NULL,
+    status TEXT NOT NULL,
+    payload TEXT,                      -- personal data; NULL once delivered
+    attempts INTEGER NOT NULL DEFAULT 0,
+    create_attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL,
+    lease_owner TEXT,
+    lease_until REAL,
+    last_reason TEXT,
+    last_detail TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    delivered_at REAL
+);
+CREATE INDEX IF NOT EXISTS applications_due ON applications (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    category TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uuid TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_application ON documents (application_id);
+CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
+"""
+
+
+def first_release_database(data_dir: Path) -> bytes:
+    """A data directory as the first release left it: one pending application with a
+    spooled CV, its payload in plain JSON. Returns the CV's bytes."""
+    stored = data_dir / "spool" / "stored"
+    stored.mkdir(parents=True)
+    cv = filegen.make_pdf(stored / "0f3a9c", text="Grace Hopper, COBOL")
+    db = sqlite3.connect(data_dir / "careers.db")
+    db.executescript(FIRST_RELEASE_SCHEMA)
+    now = time.time()
+    payload = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "grace.hopper@example.com",
+        "message": "Compilers.",
+        "attributes": [{"id": "phone", "value": "+49 30 1234567"}],
+        "tags": ["utm_source:legacy"],
+    }
+    cursor = db.execute(
+        "INSERT INTO applications (public_id, position_id, language, status, payload,"
+        " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ("legacy-receipt-0001", JOB, "en", "pending", json.dumps(payload), now, now, now),
+    )
+    db.execute(
+        "INSERT INTO documents (application_id, category, filename, path, size)"
+        " VALUES (?, 'cv', 'Hopper CV.pdf', ?, ?)",
+        (cursor.lastrowid, str(cv), cv.stat().st_size),
+    )
+    db.commit()
+    db.close()
+    return cv.read_bytes()
+
+
+def env_for(sandbox_server, tmp_path: Path, data_dir: Path) -> dict[str, str]:
+    env = {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
+    return env | {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(data_dir),
+    }
+
+
+def test_a_first_release_database_is_carried_forward_with_its_pending_application(
+    sandbox, sandbox_server, tmp_path, runner
+):
+    data_dir = tmp_path / "data"
+    cv = first_release_database(data_dir)
+    env = env_for(sandbox_server, tmp_path, data_dir)
+
+    with pytest.raises(ConfigError) as refused:
+        create_app(env)
+    assert refused.value.problems == [
+        "CAREERS_DATABASE_URL: the outbox schema is at version 1, this release needs 2:"
+        " run `careers db upgrade`"
+    ]
+    check = runner.invoke(["check"], env=env)
+    assert check.exit_code == 2 and "careers db upgrade" in check.output
+
+    upgraded = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "applied 2: used form nonces" in upgraded.output
+    again = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
+    assert "schema at version 2 (nothing to do)" in again.output
+
+    app = create_app(env)
+    try:
+        [pending] = app.extensions["careers"].outbox.summaries()
+        assert pending.status == "pending" and pending.public_id == "legacy-receipt-0001"
+        assert deliver_all(app) == ["delivered"]
+    finally:
+        app.extensions["careers"].close()
+    [received] = sandbox.received_applications
+    body = received["body"] if "body" in received else received
+    assert body["first_name"] == "Grace" and body["email"] == "grace.hopper@example.com"
+    assert {"id": "phone", "value": "+49 30 1234567"} in body["attributes"]
+    [document] = sandbox.received_documents.values()
+    assert document.sha256 == hashlib.sha256(cv).hexdigest()
+
+
+def test_a_schema_newer_than_this_release_is_refused(sandbox, sandbox_server, tmp_path):
+    data_dir = tmp_path / "data"
+    env = env_for(sandbox_server, tmp_path, data_dir)
+    create_app(env).extensions["careers"].close()
+    db = sqlite3.connect(data_dir / "careers.db")
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(ConfigError) as refused:
+        create_app(env)
+    [problem] = refused.value.problems
+    assert problem.startswith("CAREERS_DATABASE_URL: the outbox schema is at version 99, newer")
+
+
+def test_a_new_database_starts_at_the_latest_version(sandbox, sandbox_server, tmp_path, runner):
+    data_dir = tmp_path / "data"
+    create_app(env_for(sandbox_server, tmp_path, data_dir)).extensions["careers"].close()
+    result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
+    assert result.exit_code == 0 and "schema at version 2 (nothing to do)" in result.output
