@@ -597,25 +597,7 @@ class PostgresOutbox:
                 f" FROM applications a WHERE {where} ORDER BY a.id DESC LIMIT %s",
                 (*args, limit),
             ).fetchall()
-        return [
-            Summary(
-                id=r["id"],
-                public_id=r["public_id"],
-                position_id=r["position_id"],
-                language=r["language"],
-                status=r["status"],
-                attempts=r["attempts"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                delivered_at=r["delivered_at"],
-                next_attempt_at=r["next_attempt_at"],
-                last_reason=r["last_reason"],
-                last_detail=r["last_detail"],
-                documents=r["docs"],
-                document_names=tuple((r["names"] or "").splitlines()),
-            )
-            for r in rows
-        ]
+        return [Summary.from_row(r) for r in rows]
 
     def summary(self, public_id: str) -> Summary | None:
         found = self._summaries("a.public_id = %s", (public_id,), 1)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,6 +41,18 @@ def unseal(key: bytes, sealed: bytes, context: str) -> bytes:
         raise ValueError("unknown sealing version")
     nonce = sealed[1 : 1 + NONCE_BYTES]
     return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES :], context.encode())
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One short write transaction that takes SQLite's write lock at once."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def private_file(path: Path) -> None:
@@ -76,16 +88,8 @@ class KeyStore:
             self._local.db = db
         return db
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._connection())
 
     def create(self, key_id: str) -> bytes:
         """A new key under `key_id`, committed before anything is sealed with it."""

@@ -9,8 +9,8 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,7 +21,7 @@ from . import migrations
 from .migrations import Migration
 from .model import Application
 from .rules import Status
-from .sealing import KeyStore, private_file, seal, unseal
+from .sealing import KeyStore, immediate, private_file, seal, unseal
 from .store import (
     DELIVERED,
     PARKED,
@@ -188,16 +188,8 @@ class SQLiteOutbox:
             self._local.db = db
         return db
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._connection())
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -475,25 +467,7 @@ class SQLiteOutbox:
             )
             .fetchall()
         )
-        return [
-            Summary(
-                id=r["id"],
-                public_id=r["public_id"],
-                position_id=r["position_id"],
-                language=r["language"],
-                status=r["status"],
-                attempts=r["attempts"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                delivered_at=r["delivered_at"],
-                next_attempt_at=r["next_attempt_at"],
-                last_reason=r["last_reason"],
-                last_detail=r["last_detail"],
-                documents=r["docs"],
-                document_names=tuple((r["names"] or "").splitlines()),
-            )
-            for r in rows
-        ]
+        return [Summary.from_row(r) for r in rows]
 
     def summary(self, public_id: str) -> Summary | None:
         found = self._summaries("a.public_id = ?", (public_id,), 1)

@@ -7,8 +7,9 @@ hosts share one outbox.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from ..personio.vocabulary import DocumentCategory
 from .model import Application
@@ -76,6 +77,27 @@ class Summary:
     last_detail: str | None
     documents: int = 0
     document_names: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Summary:
+        """From a store's row: the application's columns plus `docs` (a count) and `names`
+        ("category: file name" lines)."""
+        return cls(
+            id=row["id"],
+            public_id=row["public_id"],
+            position_id=row["position_id"],
+            language=row["language"],
+            status=row["status"],
+            attempts=row["attempts"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            delivered_at=row["delivered_at"],
+            next_attempt_at=row["next_attempt_at"],
+            last_reason=row["last_reason"],
+            last_detail=row["last_detail"],
+            documents=row["docs"],
+            document_names=tuple((row["names"] or "").splitlines()),
+        )
 
 
 class SchemaMismatch(Exception):

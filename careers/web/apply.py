@@ -321,7 +321,7 @@ def _too_large(position: Position, reason: UploadProblem) -> Response:
 
 def _busy() -> Response:
     """Every upload slot of this process is taken: come back in a moment."""
-    response = make_response(render_template("apply/busy.html"), 503)
+    response = make_response(render_template("apply/try_again.html", reason="busy"), 503)
     response.headers["Retry-After"] = "30"
     return response
 
@@ -339,7 +339,7 @@ def store_unavailable(exc: StoreUnavailable) -> Response:
     """The database is away: nothing was half-stored (every write is one transaction); ask
     the candidate to come back in a moment. Job pages keep serving meanwhile."""
     log.warning("outbox unavailable", extra={"reason": "store_down"})
-    response = make_response(render_template("apply/unavailable.html"), 503)
+    response = make_response(render_template("apply/try_again.html", reason="store_down"), 503)
     response.headers["Retry-After"] = "30"
     response.headers["Cache-Control"] = "no-store"
     return response
