@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.dates import get_timezone
+
 from .applications.form import FormFileError, FormSchema, load_form
 from .personio.vocabulary import EXTENSIONS
 
@@ -82,6 +84,10 @@ class Settings:
     allowed_extensions: tuple[str, ...]
     min_fill_seconds: int
     submit_rate_limit: RateLimit
+    timezone: str = "Europe/Berlin"
+    logo_file: Path | None = None
+    stylesheet_file: Path | None = None
+    imprint_url: str = ""
 
     @property
     def storage(self) -> StorageSettings:
@@ -237,6 +243,83 @@ def _database_url(value: str) -> str:
     return value
 
 
+def _timezone(value: str) -> str:
+    # The same lookup the pages format times with (Babel), so what passes here works there.
+    try:
+        get_timezone(value)
+    except (LookupError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone name like Europe/Berlin") from None
+    return value
+
+
+LOGO_TYPES = {  # what the header shows: raster or SVG images, small enough for every page
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+MAX_BRAND_BYTES = 512 * 1024
+
+
+def logo_type(data: bytes) -> str | None:
+    """The logo's MIME type by content, or None when it is not an image we serve."""
+    for magic_bytes, mimetype in LOGO_TYPES.items():
+        if data.startswith(magic_bytes):
+            return mimetype
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<?xml", b"<svg")) and b"<svg" in data[:4096].lower():
+        # An SVG can carry script: refuse anything active rather than trust it.
+        lowered = data.lower()
+        active = (b"<script", b"javascript:", b"<foreignobject")
+        if any(s in lowered for s in active) or re.search(rb"\son[a-z]+\s*=", lowered):
+            return None
+        return "image/svg+xml"
+    return None
+
+
+def _read_file(value: str) -> bytes:
+    try:
+        return _existing_file(value).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {value!r}: {exc.strerror or exc}") from None
+
+
+def _logo_file(value: str) -> Path:
+    path = Path(value)
+    data = _read_file(value)
+    if len(data) > MAX_BRAND_BYTES:
+        raise ValueError(f"{value!r} is larger than 512 KB; a header logo needs far less")
+    if logo_type(data) is None:
+        raise ValueError(
+            f"{value!r} is not a PNG, JPEG, GIF, WebP or SVG image (SVG without scripts or"
+            " event handlers)"
+        )
+    return path
+
+
+def _stylesheet_file(value: str) -> Path:
+    path = Path(value)
+    data = _read_file(value)
+    if len(data) > MAX_BRAND_BYTES:
+        raise ValueError(f"{value!r} is larger than 512 KB")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{value!r} is not a UTF-8 text file") from None
+    return path
+
+
+def _account_name(subdomain: str | None, feed_url: str | None) -> str:
+    """Without CAREERS_COMPANY_NAME the site is named after the Personio account: the
+    subdomain, or the first label of the feed's host."""
+    if subdomain:
+        return subdomain
+    host = urlsplit(feed_url or "").hostname or ""
+    return host.split(".")[0] if host and not host[0].isdigit() else host
+
+
 # name → (parser, default). A default of None means "derived below" or "not set".
 _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "PERSONIO_SUBDOMAIN": (_subdomain, None),
@@ -261,6 +344,10 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "ALLOWED_EXTENSIONS": (_extensions, ",".join(DEFAULT_EXTENSIONS)),
     "MIN_FILL_SECONDS": (_non_negative_int, "3"),
     "SUBMIT_RATE_LIMIT": (_rate, "5/600"),
+    "TIMEZONE": (_timezone, "Europe/Berlin"),
+    "LOGO_FILE": (_logo_file, None),
+    "STYLESHEET_FILE": (_stylesheet_file, None),
+    "IMPRINT_URL": (_url, ""),
 }
 
 
@@ -271,10 +358,10 @@ def _read(env: Mapping[str, str], names: Iterable[str]) -> tuple[dict[str, Any],
     for name in names:
         parse, default = _TABLE[name]
         raw = env.get(PREFIX + name)
-        if raw is None or raw.strip() == "":
-            values[name] = parse(default) if default else default
-            continue
         try:
+            if raw is None or raw.strip() == "":
+                values[name] = parse(default) if default else default
+                continue
             values[name] = parse(raw.strip())
         except ValueError as exc:
             problems.append(f"{PREFIX}{name}: {exc}")
@@ -346,7 +433,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         secret_key=secret,
         metrics_token=values["METRICS_TOKEN"],
         public_url=values["PUBLIC_URL"],
-        company_name=values["COMPANY_NAME"] or sub or "Careers",
+        company_name=values["COMPANY_NAME"] or _account_name(sub, feed),
         privacy_url=values["PRIVACY_URL"]
         or (f"https://{sub}.jobs.personio.de/privacy-policy" if sub else ""),
         frame_ancestors=values["FRAME_ANCESTORS"] or (),
@@ -357,4 +444,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         allowed_extensions=values["ALLOWED_EXTENSIONS"],
         min_fill_seconds=values["MIN_FILL_SECONDS"],
         submit_rate_limit=values["SUBMIT_RATE_LIMIT"],
+        timezone=values["TIMEZONE"],
+        logo_file=values["LOGO_FILE"],
+        stylesheet_file=values["STYLESHEET_FILE"],
+        imprint_url=values["IMPRINT_URL"],
     )

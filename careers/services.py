@@ -67,9 +67,17 @@ def _open_outbox(storage: StorageSettings) -> Outbox:
     except SchemaMismatch as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
     except StoreUnavailable as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: cannot reach the database: {exc}"]) from None
+        raise ConfigError(
+            [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
+        ) from None
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+
+
+def _one_line(exc: Exception) -> str:
+    """The driver's message without its hints on further lines, and without our prefix."""
+    text = " ".join(str(exc).split("\n")[0].split())
+    return text.removeprefix("outbox database unavailable: ")
 
 
 def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
@@ -89,7 +97,9 @@ def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
         finally:
             db.close()
     except StoreUnavailable as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: cannot reach the database: {exc}"]) from None
+        raise ConfigError(
+            [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
+        ) from None
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: cannot upgrade: {exc}"]) from None
 

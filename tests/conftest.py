@@ -35,7 +35,11 @@ def sandbox(sandbox_server: SandboxServer):
     sb.clear_recruiting()
     sb.set_rate_limit(DEFAULT_RATE_LIMIT)
     sb.set_attributes(DEFAULT_ATTRIBUTES)
-    for lang, positions in sample_feeds().items():
+    boards = sample_feeds()
+    for lang in sb.languages():
+        if lang not in boards:
+            sb.drop_language(lang)  # a board an earlier test added (fr, es, …)
+    for lang, positions in boards.items():
         sb.set_positions(lang, positions)
     sb.clear_faults()
     sb.clear_requests()

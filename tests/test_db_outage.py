@@ -95,3 +95,15 @@ def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, 
         assert statuses in (["delivered", "pending"], ["delivered", "delivered"])
     finally:
         deliverer.stop.set()
+
+
+def test_an_unreachable_database_at_start_is_one_line_naming_the_variable(runner, tmp_path):
+    env = {
+        "CAREERS_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/careers?connect_timeout=2",
+        "CAREERS_DATA_DIR": str(tmp_path),
+    }
+    result = runner.invoke(["outbox", "list"], env=env)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("careers: configuration error: CAREERS_DATABASE_URL: cannot reach")

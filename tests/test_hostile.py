@@ -704,7 +704,12 @@ def _payload(job: int = JOB, lang: str = "en") -> dict:
 
 
 def _flip_signature(token: str) -> str:
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+    """Change one character inside the signature. Not the last: base64's last character
+    carries padding bits, and two characters that differ only there decode alike."""
+    head, _, signature = token.rpartition(".")
+    middle = len(signature) // 2
+    flipped = "A" if signature[middle] != "A" else "B"
+    return f"{head}.{signature[:middle]}{flipped}{signature[middle + 1 :]}"
 
 
 # id, token maker (client -> token), status

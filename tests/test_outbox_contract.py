@@ -937,3 +937,15 @@ def test_a_closed_postgres_store_is_unavailable(pg_url):
     with pytest.raises(StoreUnavailable):
         outbox.counts()
     assert outbox.check_writable() is not None
+
+
+def test_a_finished_application_keeps_its_first_outcome(outbox, make):
+    # A worker that lost its lease and finds the documents gone must not turn a delivered
+    # application into a parked one, nor an already-applied answer overwrite "delivered".
+    public_id = outbox.add(make())
+    job = outbox.claim(A, LEASE)
+    outbox.mark_delivered(job.id)
+    outbox.park(job.id, "document_missing", "a late worker")
+    outbox.mark_delivered(job.id, Status.ALREADY_APPLIED)
+    summary = outbox.summary(public_id)
+    assert summary.status == "delivered" and summary.last_reason is None

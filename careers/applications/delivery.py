@@ -214,12 +214,12 @@ class Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
-        try:
-            while not self._done.wait(self.interval):
+        while not self._done.wait(self.interval):
+            try:
                 if not self.outbox.extend_lease(self.app_id, self.owner, self.outbox.lease_seconds):
                     return  # lost: the next _pace notices and stops
-        except Exception:
-            log.warning("lease heartbeat failed", extra={"application": self.app_id})
+            except Exception:  # a database hiccup: keep beating, the lease is still ours
+                log.warning("lease heartbeat failed", extra={"application": self.app_id})
 
 
 class _LeaseLost(Exception):

@@ -100,8 +100,9 @@ class FormGuard:
 
 class EarlyCheck:
     """Judges the form token and the honeypot the moment they arrive, while the rest of the
-    body is still on the wire: a forged post or a bot is stopped after one chunk, not 64 MB.
-    Used as `upload.receive(on_field=...)`; the form renders both fields first."""
+    body is still on the wire: a forged post or a filled honeypot is stopped after one chunk,
+    not 64 MB. The fill time is noted here and refused after the body, so a fast human keeps
+    what they typed. Used as `upload.receive(on_field=...)`; the form renders both first."""
 
     def __init__(
         self, guard: FormGuard, position_id: int, language: str, min_fill_seconds: float
@@ -110,6 +111,7 @@ class EarlyCheck:
         self.min_fill_seconds = min_fill_seconds
         self.ticket: FormTicket | None = None
         self.expired = False
+        self.too_fast = False  # judged on the token, refused after the body (values kept)
 
     def __call__(self, name: str, value: str) -> None:
         if name == TOKEN_FIELD and self.ticket is None and not self.expired:
@@ -118,8 +120,7 @@ class EarlyCheck:
             except Expired:
                 self.expired = True  # our form, only old: read on to show it again filled in
                 return
-            if self.guard.too_fast(self.ticket, self.min_fill_seconds):
-                raise Spam()
+            self.too_fast = self.guard.too_fast(self.ticket, self.min_fill_seconds)
         elif name == HONEYPOT_FIELD and value:
             raise Spam()
 

@@ -532,8 +532,9 @@ class PostgresOutbox:
             conn.execute(
                 "UPDATE applications SET status = %s, payload = NULL, delivered_at = %s,"
                 " updated_at = %s, lease_owner = NULL, lease_until = NULL,"
-                " next_attempt_at = NULL, last_reason = NULL, last_detail = NULL WHERE id = %s",
-                (outcome, now, now, app_id),
+                " next_attempt_at = NULL, last_reason = NULL, last_detail = NULL"
+                " WHERE id = %s AND status = %s",  # the first outcome stands
+                (outcome, now, now, app_id, PENDING),
             )
             if found is not None:
                 conn.execute(
@@ -566,8 +567,8 @@ class PostgresOutbox:
             conn.execute(
                 "UPDATE applications SET status = %s, next_attempt_at = NULL, lease_owner = NULL,"
                 " lease_until = NULL, last_reason = %s, last_detail = %s, updated_at = %s"
-                " WHERE id = %s",
-                (PARKED, reason, detail[:500], self.clock(), app_id),
+                " WHERE id = %s AND status = %s",  # never a delivered one
+                (PARKED, reason, detail[:500], self.clock(), app_id, PENDING),
             )
 
     def requeue(self, app_id: int) -> bool:

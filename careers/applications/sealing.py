@@ -64,8 +64,9 @@ def private_file(path: Path) -> None:
 
 
 class KeyStore:
-    """Application keys in their own SQLite file: rollback journal (no WAL that would keep
-    old pages), `secure_delete` (deleted rows are overwritten with zeros)."""
+    """Application keys in their own SQLite file: a rollback journal, which is gone when
+    its transaction commits (a WAL would keep old pages with keys until a checkpoint that a
+    reader can hold off), and `secure_delete` (deleted rows are overwritten with zeros)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)

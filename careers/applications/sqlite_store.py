@@ -416,8 +416,8 @@ class SQLiteOutbox:
             db.execute(
                 "UPDATE applications SET status = ?, payload = NULL, delivered_at = ?, updated_at = ?,"
                 " lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, last_reason = NULL,"
-                " last_detail = NULL WHERE id = ?",
-                (outcome, now, now, app_id),
+                " last_detail = NULL WHERE id = ? AND status = ?",  # the first outcome stands
+                (outcome, now, now, app_id, PENDING),
             )
         if found is not None:
             self.keys.delete([found["public_id"]])  # shredded: every copy is noise now
@@ -436,8 +436,9 @@ class SQLiteOutbox:
         with self._write() as db:
             db.execute(
                 "UPDATE applications SET status = ?, next_attempt_at = NULL, lease_owner = NULL,"
-                " lease_until = NULL, last_reason = ?, last_detail = ?, updated_at = ? WHERE id = ?",
-                (PARKED, reason, detail[:500], self.clock(), app_id),
+                " lease_until = NULL, last_reason = ?, last_detail = ?, updated_at = ? WHERE id = ?"
+                " AND status = ?",
+                (PARKED, reason, detail[:500], self.clock(), app_id, PENDING),
             )
 
     def requeue(self, app_id: int) -> bool:

@@ -44,8 +44,8 @@ def fold(text: str) -> str:
 
 
 def search_text(position: Position) -> str:
-    """What `q` searches: title, keywords and description text (docs/routes.md)."""
-    parts = [position.name, " ".join(position.keywords)]
+    """What `q` searches: title, keywords, offices and description text (docs/routes.md)."""
+    parts = [position.name, " ".join(position.keywords), " ".join(position.offices)]
     for block in position.descriptions:
         parts.append(block.name)
         parts.append(_TAGS.sub(" ", block.html))

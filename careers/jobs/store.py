@@ -129,7 +129,7 @@ class FeedCopies(Protocol):
 
     def load_copy(self, language: str) -> StoredFeed | None: ...
 
-    def touch_copy(self, language: str, fetched_at: float) -> None: ...
+    def touch_copy(self, language: str, fetched_at: float, version: str = "") -> None: ...
 
 
 class SharedFeedStore(FeedStore):
@@ -147,7 +147,9 @@ class SharedFeedStore(FeedStore):
 
     def touch(self, language: str, fetched_at: float) -> None:
         super().touch(language, fetched_at)
-        self._quietly(lambda: self.shared.touch_copy(language, fetched_at))
+        local = FeedStore.load(self, language)
+        version = local.version if local else ""
+        self._quietly(lambda: self.shared.touch_copy(language, fetched_at, version))
 
     def load(self, language: str) -> StoredFeed | None:
         local = super().load(language)

@@ -115,6 +115,7 @@ class Sandbox:
                 Rule("/", endpoint="index", methods=["GET"]),
                 Rule("/xml", endpoint="feed", methods=["GET"]),
                 Rule("/job/<int:job_id>", endpoint="job", methods=["GET"]),
+                Rule("/privacy-policy", endpoint="privacy", methods=["GET"]),
                 Rule("/_sandbox/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
                 Rule("/_sandbox/requests", endpoint="requests", methods=["GET", "DELETE"]),
                 *self.recruiting.rules(),
@@ -122,6 +123,18 @@ class Sandbox:
         )
 
     # -- the board ---------------------------------------------------------------------------
+
+    def languages(self) -> list[str]:
+        """The languages that have a board."""
+        with self._lock:
+            return list(self._feeds)
+
+    def drop_language(self, language: str) -> None:
+        """Forget a language's board: its feed is empty again, its jobs unpublished."""
+        with self._lock:
+            self._feeds.pop(language, None)
+            self._cache.pop(language, None)
+            self._changed.pop(language, None)
 
     def positions(self, language: str) -> list[Position]:
         """A copy of one language's board."""
@@ -294,6 +307,14 @@ class Sandbox:
             '<p id="apply">On Personio, the application form would be here.</p>'
         )
         return _page(job.name, body)
+
+    def _on_privacy(self, request: Request) -> Response:
+        """A stand-in for the account's privacy policy, which the consent checkbox links."""
+        return _page(
+            "Privacy policy (sandbox)",
+            "<h1>Privacy policy</h1><p>This is the Personio sandbox's stand-in for the company's"
+            " privacy policy for applicants. A real account publishes its own text here.</p>",
+        )
 
     def _on_index(self, request: Request) -> Response:
         """A tiny start page linking every feed."""

@@ -66,8 +66,10 @@ def _form(
     status: int = 200,
     notice: str = "",
     attribution: str | None = None,
+    attached: int = 0,
 ) -> Response:
-    """Render the form; on errors keep what was typed and list every problem at the top."""
+    """Render the form; on errors keep what was typed and list every problem at the top.
+    `attached` is how many files the refused post carried (they must be attached again)."""
     svc = services()
     settings = svc.settings
     body = render_template(
@@ -87,10 +89,21 @@ def _form(
         token_field=TOKEN_FIELD,
         limits=LIMITS,
         extensions=settings.allowed_extensions,
+        attached=attached,
+        limit_minutes=_limit_minutes() if not notice else 0,
     )
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _limit_minutes() -> int:
+    """Minutes until this client may send again (0: now), so it is told before filling in."""
+    try:
+        wait = services().outbox.rate_wait(*_submit_limit())
+    except StoreUnavailable:
+        return 0  # the post will say so; the form itself needs no database
+    return max(1, round(wait / 60)) if wait > 0 else 0
 
 
 @bp.get("/<lang:lang>/jobs/<int:job_id>/apply")
@@ -220,7 +233,26 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
     except Expired:
         log.info("application form expired", extra={"reason": "token_expired"})
         values = form_values(submission.fields, settings.form, position.id)
-        return _form(position, values=values, status=422, notice="expired", attribution=attribution)
+        return _form(
+            position,
+            values=values,
+            status=422,
+            notice="expired",
+            attribution=attribution,
+            attached=len(submission.files),
+        )
+    if early.too_fast:
+        # Sent faster than a person fills a form in: refused without saying why (bots), but
+        # a human who was just quick (autofill) finds everything they typed still there.
+        _refused("spam")
+        return _form(
+            position,
+            values=form_values(submission.fields, settings.form, position.id),
+            status=422,
+            notice="retry",
+            attribution=attribution,
+            attached=len(submission.files),
+        )
 
     channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
     outcome = intake(
@@ -234,7 +266,7 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         tags=tuple(tags),
     )
     if isinstance(outcome, Invalid):
-        return _invalid(position, outcome, attribution)
+        return _invalid(position, outcome, attribution, len(submission.files))
 
     fingerprint = svc.guard.fingerprint(outcome)
     try:
@@ -288,7 +320,7 @@ def _store(application: Application, nonce: str, fingerprint: str) -> str:
         raise
 
 
-def _invalid(position: Position, invalid: Invalid, attribution: str) -> Response:
+def _invalid(position: Position, invalid: Invalid, attribution: str, attached: int) -> Response:
     """422 with every problem at the top and beside its field, typed values kept."""
     file_errors: dict[str, list[str]] = {}
     for refusal in invalid.files:
@@ -309,6 +341,7 @@ def _invalid(position: Position, invalid: Invalid, attribution: str) -> Response
         file_errors=file_errors,
         status=422,
         attribution=attribution,
+        attached=attached,
     )
 
 
@@ -339,6 +372,8 @@ def store_unavailable(exc: StoreUnavailable) -> Response:
     """The database is away: nothing was half-stored (every write is one transaction); ask
     the candidate to come back in a moment. Job pages keep serving meanwhile."""
     log.warning("outbox unavailable", extra={"reason": "store_down"})
+    if request.method == "POST":
+        _stop_reading()
     response = make_response(render_template("apply/try_again.html", reason="store_down"), 503)
     response.headers["Retry-After"] = "30"
     response.headers["Cache-Control"] = "no-store"
