@@ -170,3 +170,33 @@ def deliver_all(app) -> list[str]:
         outcomes = run_until_idle(deliverer, clock)
     outbox.close()
     return outcomes
+
+
+LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "pt")
+# A 1x1 PNG and a company stylesheet: the browser suites run with branding configured.
+LOGO_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
+    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+COMPANY_CSS = ":root { --careers-accent: #0b5d3b; }\n.site-header { border-bottom-width: 3px; }\n"
+
+
+def every_language_env(sandbox, tmp_path: Path) -> dict[str, str]:
+    """Settings for all seven Personio languages, with a logo and a company stylesheet; the
+    sandbox serves the English jobs untranslated in the languages it has no texts for."""
+    from careers.sandbox.sample_data import sample_feeds
+
+    english = sample_feeds()["en"]
+    for lang in LANGUAGES[2:]:
+        sandbox.set_positions(lang, english)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(LOGO_PNG)
+    css = tmp_path / "company.css"
+    css.write_text(COMPANY_CSS, encoding="utf-8")
+    return {
+        "languages": ",".join(LANGUAGES),
+        "logo_file": str(logo),
+        "stylesheet_file": str(css),
+        "imprint_url": "https://nordlicht.example/imprint",
+    }

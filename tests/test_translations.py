@@ -7,22 +7,30 @@ careers/translations/de/LC_MESSAGES/messages.po, and run the script again.
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 from pathlib import Path
 
 import lxml.html
 import pytest
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
-from careers.sandbox.sample_data import sample_feeds
-
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
+from .i18n_checks import (
+    CONTENT,
+    PLACEHOLDER,
+    TAG,
+    english_left_over,
+    entries,
+    forms,
+    ids,
+    key,
+    ui_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "careers" / "translations"
@@ -31,31 +39,7 @@ DE_MO = CATALOGUES / "de" / "LC_MESSAGES" / "messages.mo"
 # The same keywords as scripts/translations.sh (Babel's defaults, which include `_`,
 # `gettext` and `ngettext`, plus Flask-Babel's lazy forms).
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
-TAG = re.compile(r"<[^>]+>")
 FIX = "run scripts/translations.sh and translate the new entries in " + str(DE_PO.relative_to(ROOT))
-
-
-def key(message: Message) -> str:
-    """A readable name of an entry for failure messages."""
-    return message.id[0] if message.pluralizable else message.id
-
-
-def forms(message: Message) -> list[str]:
-    """Every translated form of an entry (one, or one per plural form)."""
-    if message.pluralizable:
-        strings = message.string if isinstance(message.string, (list, tuple)) else ()
-        return list(strings)
-    return [message.string]
-
-
-def ids(message: Message) -> tuple[str, ...]:
-    """The msgid, and the msgid_plural for a plural entry."""
-    return (message.id,) if isinstance(message.id, str) else tuple(message.id)
-
-
-def entries(catalog: Catalog) -> list[Message]:
-    return [m for m in catalog if m.id]
 
 
 @pytest.fixture(scope="module")
@@ -150,60 +134,6 @@ def test_placeholders_and_markup_survive_translation(german):
 
 
 # --- German pages --------------------------------------------------------------------------
-
-READ_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "content")
-# Job content comes from Personio in whatever words the company chose ("Account Executive").
-CONTENT = sorted(
-    {
-        text
-        for positions in sample_feeds().values()
-        for p in positions
-        for text in (
-            p.name,
-            p.department,
-            p.subcompany,
-            p.recruiting_category,
-            *p.offices,
-            *p.keywords,
-        )
-        if text
-    },
-    key=len,
-    reverse=True,
-)
-
-
-def ui_text(html: str) -> str:
-    """What a visitor reads or hears: text and labelling attributes, no scripts, no URLs."""
-    doc = lxml.html.fromstring(html)
-    for node in doc.xpath("//script | //style | //*[contains(@class, 'prose')]"):
-        node.drop_tree()
-    parts = []
-    for element in doc.iter():
-        if not isinstance(element.tag, str):
-            continue
-        parts += [element.text or "", element.tail or ""]
-        parts += [
-            value
-            for name, value in element.attrib.items()
-            if name in READ_ATTRIBUTES or name.startswith("data-msg-")
-        ]
-    return re.sub(r"\s+", " ", " ".join(parts))
-
-
-def english_left_over(text: str, german: Catalog) -> list[str]:
-    """English UI strings (without placeholders) that appear in a German page."""
-    translations = " | ".join(s for m in entries(german) for s in forms(m))
-    found = []
-    for message in entries(german):
-        if message.pluralizable or PLACEHOLDER.search(message.id) or len(message.id) < 4:
-            continue
-        pattern = r"(?<!\w)" + re.escape(message.id) + r"(?!\w)"
-        if re.search(pattern, translations):  # "Trainee", "Jobs", "Student" (in Student*in)
-            continue
-        if re.search(pattern, text):
-            found.append(message.id)
-    return found
 
 
 def assert_german(response, german: Catalog, *expected: str, absent: tuple[str, ...] = ()):

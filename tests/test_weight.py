@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from . import filegen
-from .applying import JOB, apply_env
+from .applying import JOB, LANGUAGES, apply_env, every_language_env
 from .browser import fill_application, live_server
 
 BUDGET = 60 * 1024  # bytes per page, HTML + CSS + JS + images, before any compression
@@ -17,8 +17,10 @@ SERVED: list[str] = []
 
 
 @pytest.fixture
-def site(make_app, sandbox_server, tmp_path):
-    app = make_app(**apply_env(sandbox_server.url, tmp_path))
+def site(make_app, sandbox, sandbox_server, tmp_path):
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path), **every_language_env(sandbox, tmp_path)
+    )
     inner = app.wsgi_app
 
     def counting(environ, start_response):
@@ -52,7 +54,7 @@ class Recorder:
         self.hosts, self.bytes, self.urls = set(), 0, []
 
 
-@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_pages_stay_under_budget_and_first_party(browser, site, sandbox, tmp_path, lang):
     context = browser.new_context()
     page = context.new_page()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -34,18 +35,37 @@ label = { en = "Link to your portfolio or GitHub", de = "Link zu deinem Portfoli
 """
 
 
+# What a visitor of the demo may set to try the product their way (the rest is the demo's).
+YOURS = (
+    "CAREERS_COMPANY_NAME",
+    "CAREERS_FRAME_ANCESTORS",
+    "CAREERS_LANGUAGES",
+    "CAREERS_PUBLIC_URL",
+    "CAREERS_LOGO_FILE",
+    "CAREERS_STYLESHEET_FILE",
+    "CAREERS_IMPRINT_URL",
+    "CAREERS_TIMEZONE",
+)
+
+
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, help="Port of the career site.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-def command(port: int, host: str) -> None:
-    """Run the whole product against the built-in Personio sandbox; no configuration needed."""
+@click.option(
+    "--sandbox-port", default=0, help="Port of the Personio sandbox (default: any free one)."
+)
+def command(port: int, host: str, sandbox_port: int) -> None:
+    """Run the whole product against the built-in Personio sandbox; no configuration needed.
+    CAREERS_COMPANY_NAME, CAREERS_LANGUAGES, CAREERS_FRAME_ANCESTORS (to try the widget on
+    another origin), the branding variables and CAREERS_TIMEZONE are taken from the
+    environment when set."""
     from werkzeug.serving import run_simple
 
     from .. import create_app
     from ..sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
     configure_logging()
-    sandbox = SandboxServer(port=0)
+    sandbox = SandboxServer(port=sandbox_port)
     sandbox.start()
     data_dir = Path(os.environ.get("CAREERS_DATA_DIR", "./instance")) / "demo"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +85,16 @@ def command(port: int, host: str) -> None:
         "CAREERS_REMOTE_COUNTRIES": "Germany,Austria",
         "CAREERS_CHANNELS": "linkedin=2001,stepstone=2002,indeed=2003",
     }
-    services = services_or_exit(settings_or_exit(demo=True, env=env))
+    env.update({name: os.environ[name] for name in YOURS if os.environ.get(name, "").strip()})
+    settings = settings_or_exit(demo=True, env=env)
+    for language in settings.languages:
+        if not sandbox.sandbox.positions(language):
+            # The sample company writes English and German; in any other language its jobs
+            # arrive untranslated (title and offices, no text), as Personio sends them, and
+            # the site borrows the English text, marked as such (docs/personio.md §1.1).
+            english = sandbox.sandbox.positions("en")
+            sandbox.sandbox.set_positions(language, [replace(p, descriptions=()) for p in english])
+    services = services_or_exit(settings)
     app = create_app(services=services)
     deliverer = services.start_delivery()
     click.echo(f"careers demo: Personio sandbox at {sandbox.url}")

@@ -43,6 +43,13 @@ def _messages(code: int) -> tuple[str, str]:
     """Title and explanation for a status, in the visitor's language."""
     table = {
         400: (_("Bad request"), _("The request could not be understood.")),
+        403: (
+            _("This form cannot be sent from here"),
+            _(
+                "For your security, applications can only be sent from the form on this site."
+                " Please open the job here and apply from its form."
+            ),
+        ),
         404: (_("Page not found"), _("We could not find this page. It may have moved.")),
         405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
         410: (

@@ -41,8 +41,13 @@ def add_lang(endpoint: str, values: dict) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Babel with our catalogues (en, de); other feed languages get English UI text."""
+    """Flask-Babel with our catalogues, one per Personio language; times in CAREERS_TIMEZONE."""
     app.url_value_preprocessor(pull_lang)
     app.url_defaults(add_lang)
     translations = Path(__file__).resolve().parent.parent / "translations"
-    Babel(app, locale_selector=ui_language, default_translation_directories=str(translations))
+    Babel(
+        app,
+        locale_selector=ui_language,
+        timezone_selector=lambda: services().settings.timezone,
+        default_translation_directories=str(translations),
+    )

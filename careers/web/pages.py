@@ -62,11 +62,29 @@ def template_helpers() -> dict:
         "apply_url": apply_url,
         "settings": services().settings,
         "format_date": format_date,
-        "format_datetime": lambda ts: format_datetime(datetime.fromtimestamp(ts, UTC), "medium"),
-        "field_label": lambda name: str(FIELD_LABELS.get(name, name)),
+        "format_datetime": format_moment,
+        "field_label": field_label,
         "document_labels": DOCUMENT_LABELS,
         "gender_labels": GENDER_LABELS,
     }
+
+
+def format_moment(timestamp: float) -> str:
+    """A time in CAREERS_TIMEZONE, formatted for the page's language, with the zone named
+    ("01.12.2026, 10:30:00 MEZ")."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return f"{format_datetime(moment, 'medium')} {format_datetime(moment, 'zzz')}"
+
+
+def field_label(name: str) -> str:
+    """A field's label in the page's language: ours for system fields, the form file's for
+    custom questions (never `custom_attribute_1002`)."""
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    for extra in services().settings.form.fields:
+        if extra.id == name:
+            return extra.label_for(g.lang)
+    return name
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -126,6 +144,19 @@ def open_position(job_id: int) -> tuple[Position, str]:
 def index() -> BaseResponse:
     """Send visitors to the job list in their language."""
     response = redirect(url_for("pages.job_list", lang=preferred_language()), code=302)
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/jobs")
+@bp.get("/jobs/<path:rest>")
+def without_language(rest: str = "") -> BaseResponse:
+    """`/jobs` and `/jobs/<id>…` (links typed or shortened by hand): the same page in the
+    visitor's language, query string kept."""
+    target = f"/{preferred_language()}/jobs" + (f"/{rest}" if rest else "")
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    response = redirect(target, code=302)
     response.vary.add("Accept-Language")
     return response
 
