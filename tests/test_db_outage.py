@@ -76,6 +76,9 @@ def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, 
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "30"
         assert "Nothing you sent was stored" in refused.get_data(as_text=True)
+        widget = client.post(f"/embed/en/jobs/{JOB}/apply", data={"form_token": token})
+        assert widget.status_code == 503  # the widget's form too, not a crash page
+        assert widget.headers["Connection"] == "close"  # its body was never read
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert any("database" in reason for reason in ready.get_json()["reasons"])

@@ -10,7 +10,6 @@ from pathlib import Path
 from flask import (
     Blueprint,
     abort,
-    after_this_request,
     g,
     make_response,
     redirect,
@@ -121,29 +120,26 @@ def submit(job_id: int) -> Response:
     spam or oversized part), intake, store, then 303."""
     svc = services()
     settings = svc.settings
+    g.body_unread = True  # until receive() has read it all, any answer closes the connection
     if settings.read_only:
         abort(404)
     wait = svc.outbox.rate_wait(*_refusal_limit())
     if wait > 0:
         _refused("refusals_rate_limited", count=False)
-        _stop_reading()
         return _too_many(wait)
     try:
         check_origin(request.headers, own_origins(request.host_url, settings.public_url))
     except Forged as exc:
         _refused(exc.reason)
-        _stop_reading()
         abort(403)
     wait = svc.outbox.rate_wait(*_submit_limit())
     if wait > 0:
         _refused("rate_limited", count=False)
-        _stop_reading()
         return _too_many(wait)
     position = open_position(job_id)[0]
     if not svc.upload_gate.acquire():
         _refused("uploads_busy", count=False)
-        _stop_reading()
-        return _busy()
+        return _try_again("busy")
 
     early = EarlyCheck(svc.guard, position.id, g.lang, settings.min_fill_seconds)
     try:
@@ -160,19 +156,17 @@ def submit(job_id: int) -> Response:
         )
     except Forged as exc:
         _refused(exc.reason)
-        _stop_reading()
         abort(403)
     except Spam:
         # Refused without saying why (docs/applications.md); a fast human sends it again.
         _refused("spam")
-        _stop_reading()
         return _form(position, status=422, notice="retry")
     except UploadRejected as exc:
         _refused(exc.reason)
-        _stop_reading()
         return _upload_refused(position, exc)
     finally:
         svc.upload_gate.release()
+    g.body_unread = False
 
     try:
         return _accept(position, submission, early)
@@ -211,13 +205,14 @@ def _refusal_limit() -> tuple[str, int, int]:
     return f"refused:{_client()}", count, seconds
 
 
-def _stop_reading() -> None:
-    """We answer before the body was read: close the connection after the answer."""
-
-    @after_this_request
-    def close(response: Response) -> Response:
+@bp.after_app_request
+def close_unread(response: Response) -> Response:
+    """An answer given before the body was read (a refusal, 403, 413, 429, 503) closes the
+    connection: the rest of the body is never read, and on a kept-alive connection it would
+    be taken for the next request. Also for the widget's submit, which is this view."""
+    if g.get("body_unread"):
         response.headers["Connection"] = "close"
-        return response
+    return response
 
 
 def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:
@@ -232,27 +227,12 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         abort(403)
     except Expired:
         log.info("application form expired", extra={"reason": "token_expired"})
-        values = form_values(submission.fields, settings.form, position.id)
-        return _form(
-            position,
-            values=values,
-            status=422,
-            notice="expired",
-            attribution=attribution,
-            attached=len(submission.files),
-        )
+        return _send_again(position, submission, "expired")
     if early.too_fast:
         # Sent faster than a person fills a form in: refused without saying why (bots), but
         # a human who was just quick (autofill) finds everything they typed still there.
         _refused("spam")
-        return _form(
-            position,
-            values=form_values(submission.fields, settings.form, position.id),
-            status=422,
-            notice="retry",
-            attribution=attribution,
-            attached=len(submission.files),
-        )
+        return _send_again(position, submission, "retry")
 
     channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
     outcome = intake(
@@ -288,6 +268,18 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
             submission.files.clear()  # the outbox owns them now
         log.info("application accepted", extra={"documents": len(outcome.documents)})
     return redirect(site_url("receipt", receipt=svc.receipts.make(public_id)), code=303)
+
+
+def _send_again(position: Position, submission: Submission, notice: str) -> Response:
+    """422: the form again with what was typed, to be sent once more (expired, too fast)."""
+    return _form(
+        position,
+        values=form_values(submission.fields, services().settings.form, position.id),
+        status=422,
+        notice=notice,
+        attribution=submission.value("attribution"),
+        attached=len(submission.files),
+    )
 
 
 def _already_sent(position: Position, public_id: str) -> Response:
@@ -352,10 +344,11 @@ def _too_large(position: Position, reason: UploadProblem) -> Response:
     return make_response(body, 413)
 
 
-def _busy() -> Response:
-    """Every upload slot of this process is taken: come back in a moment."""
-    response = make_response(render_template("apply/try_again.html", reason="busy"), 503)
+def _try_again(reason: str) -> Response:
+    """503 "please try again shortly": every upload slot busy, or the database away."""
+    response = make_response(render_template("apply/try_again.html", reason=reason), 503)
     response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -367,17 +360,12 @@ def _too_many(wait: float) -> Response:
     return response
 
 
-@bp.errorhandler(StoreUnavailable)
+@bp.app_errorhandler(StoreUnavailable)  # the widget's form and receipt too
 def store_unavailable(exc: StoreUnavailable) -> Response:
     """The database is away: nothing was half-stored (every write is one transaction); ask
     the candidate to come back in a moment. Job pages keep serving meanwhile."""
     log.warning("outbox unavailable", extra={"reason": "store_down"})
-    if request.method == "POST":
-        _stop_reading()
-    response = make_response(render_template("apply/try_again.html", reason="store_down"), 503)
-    response.headers["Retry-After"] = "30"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _try_again("store_down")
 
 
 @bp.get("/<lang:lang>/applications/<receipt>")
