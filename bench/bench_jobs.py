@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.server import start_gunicorn  # noqa: E402
-from careers.personio.feed import FragmentCache, _parser, parse_feed  # noqa: E402
+from careers.personio.feed import FragmentCache, parse_feed  # noqa: E402
+from careers.safexml import hardened_parser  # noqa: E402
 from careers.sandbox.feedxml import render_feed  # noqa: E402
 from careers.sandbox.sample_data import synthetic_positions  # noqa: E402
 from careers.sandbox.server import SandboxServer  # noqa: E402
@@ -139,7 +140,8 @@ _PEAK = """
 import sys
 sys.path.insert(0, {root!r})
 from lxml import etree
-from careers.personio.feed import _parser, parse_feed
+from careers.personio.feed import parse_feed
+from careers.safexml import hardened_parser as _parser
 def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
@@ -161,7 +163,7 @@ def peak_kib(path: str, call: str) -> int:
 def bench_parse(n: int, repeat: int) -> None:
     positions = synthetic_positions(n)
     data = render_feed(positions)
-    bare = best_time(lambda: etree.fromstring(data, _parser()), repeat)
+    bare = best_time(lambda: etree.fromstring(data, hardened_parser()), repeat)
     cold = best_time(lambda: parse_feed(data), repeat)  # a new cache every time
     # A refresh after 1 % of the jobs changed their texts: the fragment cache is warm.
     edited = [

@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from ..safexml import hardened_parser
+
 # A CV or a work sample holds tens of files; a central directory listing more is refused before
 # anything is parsed (each entry costs memory, a 20 MB directory could list 450,000 of them).
 MAX_ZIP_ENTRIES = 10_000
@@ -361,17 +363,8 @@ def _package_xml(fh: BinaryIO, entry: ZipEntry, budget: list[int]) -> etree._Ele
     """
     data = _inflate(fh, entry, min(MAX_PACKAGE_XML_BYTES, budget[0]))
     budget[0] -= len(data)
-    parser = etree.XMLParser(  # one per call: lxml parsers must not be shared between threads
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as error:
         raise ContainerError("malformed XML part") from error
     if root.getroottree().docinfo.doctype:

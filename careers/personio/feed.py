@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 from lxml import etree
 
+from ..safexml import hardened_parser
 from .model import Description, Position, Salary
 from .sanitize import sanitize_html
 
@@ -28,20 +29,6 @@ class FeedError(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
-
-
-def _parser() -> etree.XMLParser:
-    """A parser that never reads a DTD, expands an entity or touches the network."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        strip_cdata=True,
-    )
 
 
 class FragmentCache:
@@ -85,7 +72,7 @@ def parse_feed(data: bytes, cache: FragmentCache | None = None) -> list[Position
     if b"<!doctype" in head or b"<!entity" in head:
         raise FeedError("dtd", "document declares a DTD")
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise FeedError("malformed", str(exc)[:200]) from None
     if root.getroottree().docinfo.doctype:  # backstop; the prolog check above should catch it
