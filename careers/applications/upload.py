@@ -25,9 +25,6 @@ from .spool import Spool
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-CHUNK = READ_CHUNK
-
-
 class UploadRejected(Exception):
     """The body broke a limit or is not a form; `reason` tags the log line, `status` the answer."""
 

@@ -35,13 +35,13 @@ class PostgresFeedCopies:
                 ),
             )
 
-    def touch_copy(self, language: str, fetched_at: float, version: str = "") -> None:
+    def touch_copy(self, language: str, fetched_at: float, version: str) -> None:
         """Personio confirmed our copy (304): only the same version gets the newer time."""
         with self.pool.connection() as conn, conn.transaction():
             conn.execute(
                 "UPDATE feed_copies SET fetched_at = GREATEST(fetched_at, %s)"
-                " WHERE language = %s AND (%s = '' OR version = %s)",
-                (fetched_at, language, version, version),
+                " WHERE language = %s AND version = %s",
+                (fetched_at, language, version),
             )
 
     def load_copy(self, language: str) -> StoredFeed | None:

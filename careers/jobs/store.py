@@ -55,15 +55,17 @@ class FeedStore:
         del meta["body"]
         _atomic_write(self.directory / f"{feed.language}.json", json.dumps(meta).encode())
 
-    def touch(self, language: str, fetched_at: float) -> None:
-        """Record that Personio confirmed the stored copy is still current (HTTP 304)."""
+    def touch(self, language: str, fetched_at: float) -> str | None:
+        """Record that Personio confirmed the stored copy is still current (HTTP 304);
+        returns that copy's version (None when there is no copy)."""
         meta_path = self.directory / f"{language}.json"
         try:
             meta = json.loads(meta_path.read_bytes())
         except (OSError, ValueError):
-            return
+            return None
         meta["fetched_at"] = fetched_at
         _atomic_write(meta_path, json.dumps(meta).encode())
+        return str(meta.get("version", ""))
 
     def load(self, language: str) -> StoredFeed | None:
         """The stored copy, or None when there is none or it cannot be read."""
@@ -129,7 +131,7 @@ class FeedCopies(Protocol):
 
     def load_copy(self, language: str) -> StoredFeed | None: ...
 
-    def touch_copy(self, language: str, fetched_at: float, version: str = "") -> None: ...
+    def touch_copy(self, language: str, fetched_at: float, version: str) -> None: ...
 
 
 class SharedFeedStore(FeedStore):
@@ -145,11 +147,11 @@ class SharedFeedStore(FeedStore):
         super().save(feed)
         self._quietly(lambda: self.shared.save_copy(feed))
 
-    def touch(self, language: str, fetched_at: float) -> None:
-        super().touch(language, fetched_at)
-        local = FeedStore.load(self, language)
-        version = local.version if local else ""
-        self._quietly(lambda: self.shared.touch_copy(language, fetched_at, version))
+    def touch(self, language: str, fetched_at: float) -> str | None:
+        version = super().touch(language, fetched_at)
+        if version:  # only the version Personio just confirmed gets the newer time
+            self._quietly(lambda: self.shared.touch_copy(language, fetched_at, version))
+        return version
 
     def load(self, language: str) -> StoredFeed | None:
         local = super().load(language)
