@@ -14,6 +14,7 @@ from careers.config import ConfigError, load_settings
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
 from .conftest import SECRET
+from .servers import free_port
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -224,17 +225,11 @@ def test_the_receipt_shows_times_in_the_configured_zone(apply_app, sandbox, tmp_
 
 def test_the_demo_takes_the_visitors_name_languages_origins_and_sandbox_port(tmp_path):
     import os
-    import socket
     import time
 
     import httpx
 
-    def free() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
-
-    port, sandbox_port = free(), free()
+    port, sandbox_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
     env |= {
         "CAREERS_DATA_DIR": str(tmp_path),

@@ -7,7 +7,6 @@ test cuts (every connection dropped, new ones refused) and restores.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +17,7 @@ from careers import create_app
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
 from .conftest import SECRET
+from .servers import eventually
 from .tcpproxy import Relay
 
 
@@ -45,15 +45,6 @@ def app(relay, pg_url, sandbox, sandbox_server, tmp_path):
     app = create_app(env)
     yield app
     app.extensions["careers"].close()
-
-
-def wait_for(check, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
 
 
 def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, sandbox, tmp_path):
@@ -86,10 +77,10 @@ def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, 
 
         relay.restore()
         # Delivery resumes by itself (its loop retries every few seconds) ...
-        assert wait_for(lambda: len(sandbox.received_applications) == 1, 30)
+        assert eventually(lambda: len(sandbox.received_applications) == 1, 30)
         assert sandbox.received_applications[0]["body"]["email"] == "before@example.com"
         # ... and so does the form, with the same token the candidate already had.
-        assert wait_for(lambda: client.get("/readyz").status_code == 200, 15)
+        assert eventually(lambda: client.get("/readyz").status_code == 200, 15)
         again = send(
             client, valid_fields(token, email="during@example.com"), [("cv", cv, "cv.pdf")]
         )

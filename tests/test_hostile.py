@@ -18,7 +18,6 @@ import os
 import random
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -38,6 +37,7 @@ from careers.sandbox.sample_data import sample_feeds
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, token_of, valid_fields
 from .conftest import SECRET
+from .servers import eventually, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_JOB = 1842907  # Hamburg too, another position of the sample board
@@ -48,13 +48,6 @@ MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 CV = "cv.pdf"
 
 # --- the one check every case ends with -------------------------------------------------------
-
-
-def _eventually(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return check()
 
 
 def assert_unharmed(
@@ -77,7 +70,7 @@ def assert_unharmed(
         )
 
     assert len(svc.outbox.summaries()) == applications, svc.outbox.summaries()
-    assert _eventually(spool_as_expected, settle), (
+    assert eventually(spool_as_expected, settle), (
         list(spool.incoming.iterdir()),
         list(spool.stored.iterdir()),
     )
@@ -214,12 +207,6 @@ def good_body(client, cv: Path) -> bytes:
 # --- a real gunicorn ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Gunicorn:
     """`tests/slow_app.py` under gunicorn (gthread, as `careers serve` runs it) with tight
     slow-body limits; `app` is an app of our own on the same data directory, to look at the
@@ -273,29 +260,9 @@ def gunicorn(sandbox_server, tmp_path_factory) -> Iterator[Gunicorn]:
         "TEST_MIN_RATE": "20000",
         "TEST_RATE_GRACE": "1",
     }
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "8",
-            "-b", f"127.0.0.1:{port}", "--no-control-socket", "tests.slow_app:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_slow_app(env)
     observer = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
         observer = create_app(settings)
         yield Gunicorn(base, observer, proc)
     finally:

@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,16 +28,11 @@ from careers.applications.pg_store import PostgresOutbox
 from . import filegen
 from .applying import JOB, apply_env, encode, token_of, valid_fields
 from .conftest import SECRET
+from .servers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = (6, 10.0)
 pytestmark = pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -139,15 +133,6 @@ def busiest_window(times: list[float], seconds: float) -> int:
     )
 
 
-def wait_for(check, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.25)
-    return check()
-
-
 def test_hosts_share_forms_outbox_budget_and_survive_a_kill(hosts, sandbox, tmp_path, pg_url):
     a = hosts("host-a", deliver=True)  # the only delivering host, at first
     b = hosts("host-b", deliver=False)
@@ -160,7 +145,7 @@ def test_hosts_share_forms_outbox_budget_and_survive_a_kill(hosts, sandbox, tmp_
         # a receipt taken on one host reads the same on another (one outbox)
         assert httpx.get(f"{c.base}{receipt}", timeout=10).status_code == 200
 
-    assert wait_for(lambda: len(sandbox.received_applications) >= 2, 60)
+    assert eventually(lambda: len(sandbox.received_applications) >= 2, 60)
     a.kill()  # mid-backlog, holding a lease perhaps
 
     sandbox.inject("feed", "status", status=503, times=1000)  # Personio's feed is down
@@ -173,7 +158,7 @@ def test_hosts_share_forms_outbox_budget_and_survive_a_kill(hosts, sandbox, tmp_
     try:
         # Done when nothing is pending any more: no host has anything left to send, so a
         # duplicate could not come later.
-        assert wait_for(lambda: outbox.counts().get("pending", 0) == 0, 120)
+        assert eventually(lambda: outbox.counts().get("pending", 0) == 0, 120)
         assert outbox.counts() == {"delivered": 8}
     finally:
         outbox.close()

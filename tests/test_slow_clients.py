@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +16,9 @@ import pytest
 from . import filegen
 from .applying import JOB, apply_env, encode, token_of, valid_fields
 from .conftest import SECRET
+from .servers import eventually, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -32,8 +26,7 @@ def start_gunicorn(sandbox, sandbox_server, tmp_path) -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def start(threads: int = 8, **test_env: str) -> tuple[str, Path]:
-        port = free_port()
-        data_dir = tmp_path / f"data-{port}"
+        data_dir = tmp_path / f"data-{len(procs)}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
         settings = apply_env(sandbox_server.url, tmp_path)
         env.update({f"CAREERS_{k.upper()}": v for k, v in settings.items()})
@@ -44,28 +37,8 @@ def start_gunicorn(sandbox, sandbox_server, tmp_path) -> Iterator:
             CAREERS_MIN_FILL_SECONDS="0",
             **test_env,
         )
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1",
-                "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--no-control-socket",
-                "tests.slow_app:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        proc, base = start_slow_app(env, threads)
         procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
         return base, data_dir
 
     yield start
@@ -107,15 +80,6 @@ def _spool_empty(data_dir: Path) -> bool:
     return not any(spool.glob("*/*"))
 
 
-def _eventually(check, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_STALL_SECONDS="1.5")
     body, content_type = _form_body(base, tmp_path)
@@ -125,7 +89,7 @@ def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn,
     assert _status(sock) == 408
     assert time.monotonic() - started < 10
     sock.close()
-    assert _eventually(lambda: _spool_empty(data_dir))
+    assert eventually(lambda: _spool_empty(data_dir))
 
 
 def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
@@ -149,7 +113,7 @@ def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
         status = _status(sock)
     assert status == 408
     sock.close()
-    assert _eventually(lambda: _spool_empty(data_dir))
+    assert eventually(lambda: _spool_empty(data_dir))
 
 
 def test_a_candidate_above_the_floor_gets_through(start_gunicorn, tmp_path):
@@ -174,7 +138,7 @@ def test_uploads_cannot_take_every_thread(start_gunicorn, tmp_path):
         held.append(sock)
     try:
         # Every held upload is being read (the server says so), then a sixth is refused.
-        assert _eventually(lambda: _reading(base) == 5.0)
+        assert eventually(lambda: _reading(base) == 5.0)
         assert _busy_answer(base, body, content_type) == 503
         for path in ("/healthz", "/en/jobs", f"/en/jobs/{JOB}"):
             response = httpx.get(f"{base}{path}", timeout=5, follow_redirects=True)

@@ -1,0 +1,65 @@
+"""What tests that start real servers share: a free loopback port, and waiting for a sign."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10.0, every: float = 0.05) -> bool:
+    """Poll until `check()` holds or `seconds` pass; the result of a last look."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(every)
+    return check()
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> None:
+    """Until `base`/healthz answers 200; fails the test if the process ends first."""
+    import httpx
+    import pytest
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return proc.poll() is not None  # stop waiting: it is gone
+
+    if not eventually(healthy, seconds, every=0.1) or proc.poll() is not None:
+        proc.kill()
+        pytest.fail(f"the server at {base} did not start")
+
+
+def start_slow_app(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Popen, str]:
+    """`tests/slow_app.py` (the product with tightened slow-body limits) under gunicorn
+    gthread, one worker, as `careers serve` runs it; returns the process and its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1",
+            "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--no-control-socket",
+            "tests.slow_app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base, proc)
+    return proc, base
