@@ -25,6 +25,7 @@ from .spool import Spool
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
+
 class UploadRejected(Exception):
     """The body broke a limit or is not a form; `reason` tags the log line, `status` the answer."""
 
