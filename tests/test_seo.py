@@ -11,9 +11,9 @@ import lxml.html
 import pytest
 from markupsafe import escape
 
+from careers.jobs.links import slugify
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
-from careers.web.present import slugify
 from careers.web.seo import json_ld_script
 
 from .conftest import catalogue_of

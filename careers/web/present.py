@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
@@ -68,19 +67,6 @@ def label(facet: str, value: str) -> str:
     """The translated label of a coded value; an unknown code is shown as it came."""
     found = CODE_LABELS.get(facet, {}).get(value)
     return str(found) if found is not None else value
-
-
-_TRANSLIT = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
-)
-
-
-def slugify(text: str) -> str:
-    """A readable ASCII URL part: 'Backend-Entwickler (m/w/d) München' → 'backend-entwickler-m-w-d-muenchen'."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-    ascii_text = ascii_text.encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    return slug[:80].rstrip("-") or "job"
 
 
 def _money(amount: float, code: str, symbol: str) -> str:
