@@ -542,6 +542,18 @@ def test_counts_per_status(outbox, make):
     assert outbox.counts() == {"pending": 1, "delivered": 1, "already_applied": 1, "parked": 1}
 
 
+def test_the_oldest_pending_application_is_the_one_waiting_longest(outbox, make, clock):
+    assert outbox.oldest_pending() is None
+    first = outbox.add(make(email="a@example.com"))
+    clock.advance(10)
+    second = outbox.add(make(email="b@example.com"))
+    assert outbox.oldest_pending().public_id == first
+    outbox.park(outbox.claim(A, LEASE).id, "errors.x")  # the first leaves the backlog
+    assert outbox.oldest_pending().public_id == second
+    outbox.mark_delivered(outbox.claim(A, LEASE).id)
+    assert outbox.oldest_pending() is None
+
+
 def test_referenced_paths_are_the_spool_files_still_needed(outbox, backend, make):
     application = make()
     outbox.add(application)

@@ -640,6 +640,13 @@ class PostgresOutbox:
             ).fetchall()
         return {r["status"]: r["n"] for r in rows}
 
+    def oldest_pending(self) -> Summary | None:
+        # Ids grow with arrival: the smallest pending id has waited longest.
+        found = self._summaries(
+            "a.id = (SELECT min(id) FROM applications WHERE status = %s)", (PENDING,), 1
+        )
+        return found[0] if found else None
+
     def referenced_paths(self) -> set[str]:
         return set()  # no document lives in a spool file
 

@@ -523,6 +523,13 @@ class SQLiteOutbox:
         )
         return {r["status"]: r["n"] for r in rows}
 
+    def oldest_pending(self) -> Summary | None:
+        # Ids grow with arrival: the smallest pending id has waited longest.
+        found = self._summaries(
+            "a.id = (SELECT MIN(id) FROM applications WHERE status = ?)", (PENDING,), 1
+        )
+        return found[0] if found else None
+
     def referenced_paths(self) -> set[str]:
         return {r["path"] for r in self._connection().execute("SELECT path FROM documents")}
 

@@ -171,6 +171,9 @@ class Outbox(Protocol):
     def counts(self) -> dict[str, int]:
         """Number of applications per status, for metrics."""
 
+    def oldest_pending(self) -> Summary | None:
+        """The pending application waiting longest (the backlog alert), or None."""
+
     def purge(self, parked_before: float, receipts_before: float) -> list[str]:
         """Delete old parked applications and old receipts; return document paths to delete."""
 
