@@ -88,6 +88,24 @@ class Settings:
     logo_file: Path | None = None
     stylesheet_file: Path | None = None
     imprint_url: str = ""
+    # Mail (docs/mail.md): off without CAREERS_SMTP_URL.
+    smtp_url: str = ""
+    mail_from: str = ""
+    alert_emails: tuple[str, ...] = ()
+    alert_webhook_url: str = ""
+    alert_interval: int = 3600
+    alert_feed_after: int = 1800
+    alert_backlog_after: int = 3600
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Mail goes out (alerts to operators, job alerts to candidates) only with a server."""
+        return bool(self.smtp_url)
+
+    @property
+    def alerts_enabled(self) -> bool:
+        """Operators hear of parked applications, a failing feed and a stuck backlog."""
+        return bool(self.alert_webhook_url or (self.smtp_url and self.alert_emails))
 
     @property
     def storage(self) -> StorageSettings:
@@ -116,7 +134,13 @@ class Settings:
             f.name: (
                 "***"
                 if f.name
-                in {"personio_recruiting_token", "secret_key", "metrics_token", "database_url"}
+                in {
+                    "personio_recruiting_token",
+                    "secret_key",
+                    "metrics_token",
+                    "database_url",
+                    "smtp_url",
+                }
                 else getattr(self, f.name)
             )
             for f in fields(self)
@@ -311,6 +335,44 @@ def _stylesheet_file(value: str) -> Path:
     return path
 
 
+def _smtp_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ValueError(
+            "must look like smtp://user:password@mail.example.com:587 (STARTTLS when offered)"
+            " or smtps://user:password@mail.example.com:465"
+        )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+    return value
+
+
+def _address(value: str) -> str:
+    """One mail address, checked the way candidates' addresses are (no DNS)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value.strip()!r} is not a mail address: {exc}") from None
+
+
+def _mail_from(value: str) -> str:
+    """`jobs@acme.com` or `Acme Careers <jobs@acme.com>`."""
+    from email.utils import formataddr, parseaddr
+
+    name, address = parseaddr(value)
+    if not address or "\n" in value or "\r" in value:
+        raise ValueError("must be an address like jobs@acme.com or 'Acme Careers <jobs@acme.com>'")
+    return formataddr((name, _address(address))) if name else _address(address)
+
+
+def _addresses(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_address(v) for v in value.split(",") if v.strip()))
+
+
 def _account_name(subdomain: str | None, feed_url: str | None) -> str:
     """Without CAREERS_COMPANY_NAME the site is named after the Personio account: the
     subdomain, or the first label of the feed's host."""
@@ -348,6 +410,13 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "LOGO_FILE": (_logo_file, None),
     "STYLESHEET_FILE": (_stylesheet_file, None),
     "IMPRINT_URL": (_url, ""),
+    "SMTP_URL": (_smtp_url, ""),
+    "MAIL_FROM": (_mail_from, ""),
+    "ALERT_EMAIL": (_addresses, ""),
+    "ALERT_WEBHOOK_URL": (_url, ""),
+    "ALERT_INTERVAL": (_positive_int, "3600"),
+    "ALERT_FEED_AFTER": (_positive_int, "1800"),
+    "ALERT_BACKLOG_AFTER": (_positive_int, "3600"),
 }
 
 
@@ -367,6 +436,11 @@ def _read(env: Mapping[str, str], names: Iterable[str]) -> tuple[dict[str, Any],
             problems.append(f"{PREFIX}{name}: {exc}")
             values[name] = None
     return values, problems
+
+
+def _failed(problems: list[str]) -> set[str]:
+    """Names of the variables that already have a problem (one line per variable)."""
+    return {p.split(":", 1)[0].removeprefix(PREFIX) for p in problems}
 
 
 def _database_default(values: dict[str, Any]) -> str:
@@ -409,6 +483,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             )
     elif len(secret) < 16:
         problems.append(f"{PREFIX}SECRET_KEY: must be at least 16 characters long")
+    if values["SMTP_URL"] and not values["MAIL_FROM"] and "MAIL_FROM" not in _failed(problems):
+        problems.append(
+            f"{PREFIX}MAIL_FROM: required with {PREFIX}SMTP_URL, e.g. 'Acme Careers <jobs@acme.com>'"
+        )
+    if values["SMTP_URL"] and not values["PUBLIC_URL"] and "PUBLIC_URL" not in _failed(problems):
+        problems.append(
+            f"{PREFIX}PUBLIC_URL: required with {PREFIX}SMTP_URL: links in mails need the"
+            " site's public address, e.g. https://jobs.acme.com"
+        )
+    if values["ALERT_EMAIL"] and not values["SMTP_URL"] and "SMTP_URL" not in _failed(problems):
+        problems.append(f"{PREFIX}SMTP_URL: required to send {PREFIX}ALERT_EMAIL mails")
     form = FormSchema()
     if values["FORM_FILE"] is not None and values["LANGUAGES"]:
         try:
@@ -448,4 +533,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         logo_file=values["LOGO_FILE"],
         stylesheet_file=values["STYLESHEET_FILE"],
         imprint_url=values["IMPRINT_URL"],
+        smtp_url=values["SMTP_URL"],
+        mail_from=values["MAIL_FROM"],
+        alert_emails=values["ALERT_EMAIL"] or (),
+        alert_webhook_url=values["ALERT_WEBHOOK_URL"],
+        alert_interval=values["ALERT_INTERVAL"],
+        alert_feed_after=values["ALERT_FEED_AFTER"],
+        alert_backlog_after=values["ALERT_BACKLOG_AFTER"],
     )

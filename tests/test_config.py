@@ -124,3 +124,53 @@ def test_channels_and_remote_countries():
 def test_languages_are_normalised_and_deduplicated():
     s = load_settings({**BASE, "CAREERS_LANGUAGES": " DE, en,de "})
     assert s.languages == ("de", "en") and s.default_language == "de"
+
+
+MAIL = {
+    **BASE,
+    "CAREERS_SMTP_URL": "smtp://jobs:s%40cret@mail.acme.com:587",
+    "CAREERS_MAIL_FROM": "Acme Careers <jobs@acme.com>",
+    "CAREERS_PUBLIC_URL": "https://jobs.acme.com",
+}
+
+
+def test_mail_is_off_by_default_and_on_with_a_server():
+    plain = load_settings(BASE)
+    assert not plain.mail_enabled and not plain.alerts_enabled
+    assert (plain.alert_interval, plain.alert_feed_after, plain.alert_backlog_after) == (
+        3600,
+        1800,
+        3600,
+    )
+    s = load_settings({**MAIL, "CAREERS_ALERT_EMAIL": "ops@acme.com, Hr@Acme.com,ops@acme.com"})
+    assert s.mail_enabled and s.alerts_enabled
+    assert s.mail_from == "Acme Careers <jobs@acme.com>"
+    assert s.alert_emails == ("ops@acme.com", "Hr@acme.com")  # the domain is case-free
+    assert "s%40cret" not in repr(s) and "mail.acme.com" not in repr(s)
+    hook = load_settings({**BASE, "CAREERS_ALERT_WEBHOOK_URL": "https://hooks.acme.com/careers"})
+    assert hook.alerts_enabled and not hook.mail_enabled
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"CAREERS_SMTP_URL": "mail.acme.com:25"}, "CAREERS_SMTP_URL: must look like smtp://"),
+        ({"CAREERS_SMTP_URL": "smtp://mail.acme.com:twenty"}, "CAREERS_SMTP_URL: has a port"),
+        ({"CAREERS_MAIL_FROM": ""}, "CAREERS_MAIL_FROM: required with CAREERS_SMTP_URL"),
+        ({"CAREERS_MAIL_FROM": "Acme <jobs at acme>"}, "CAREERS_MAIL_FROM: 'jobs at acme'"),
+        ({"CAREERS_PUBLIC_URL": ""}, "CAREERS_PUBLIC_URL: required with CAREERS_SMTP_URL"),
+        ({"CAREERS_ALERT_EMAIL": "ops@acme.com,nobody"}, "CAREERS_ALERT_EMAIL: 'nobody'"),
+        ({"CAREERS_ALERT_INTERVAL": "0"}, "CAREERS_ALERT_INTERVAL: must be greater than 0"),
+        ({"CAREERS_ALERT_WEBHOOK_URL": "ftp://x"}, "CAREERS_ALERT_WEBHOOK_URL: must be an http"),
+    ],
+)
+def test_bad_mail_settings_give_one_line_each(change, message):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**MAIL, **change})
+    assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
+
+
+def test_alert_mail_needs_a_mail_server():
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, "CAREERS_ALERT_EMAIL": "ops@acme.com"})
+    assert caught.value.problems == ["CAREERS_SMTP_URL: required to send CAREERS_ALERT_EMAIL mails"]
