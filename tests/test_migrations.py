@@ -105,7 +105,7 @@ def test_a_first_release_database_is_carried_forward_with_its_pending_applicatio
     with pytest.raises(ConfigError) as refused:
         create_app(env)
     assert refused.value.problems == [
-        "CAREERS_DATABASE_URL: the outbox schema is at version 1, this release needs 2:"
+        "CAREERS_DATABASE_URL: the outbox schema is at version 1, this release needs 3:"
         " run `careers db upgrade`"
     ]
     check = runner.invoke(["check"], env=env)
@@ -114,8 +114,9 @@ def test_a_first_release_database_is_carried_forward_with_its_pending_applicatio
     upgraded = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert upgraded.exit_code == 0, upgraded.output
     assert "applied 2: used form nonces" in upgraded.output
+    assert "applied 3: mail queue" in upgraded.output
     again = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
-    assert "schema at version 2 (nothing to do)" in again.output
+    assert "schema at version 3 (nothing to do)" in again.output
 
     app = create_app(env)
     try:
@@ -149,4 +150,4 @@ def test_a_new_database_starts_at_the_latest_version(sandbox, sandbox_server, tm
     data_dir = tmp_path / "data"
     create_app(env_for(sandbox_server, tmp_path, data_dir)).extensions["careers"].close()
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
-    assert result.exit_code == 0 and "schema at version 2 (nothing to do)" in result.output
+    assert result.exit_code == 0 and "schema at version 3 (nothing to do)" in result.output

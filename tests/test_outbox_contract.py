@@ -875,8 +875,9 @@ def test_hosts_starting_at_once_create_the_schema_once(fresh_pg_url):
 
 
 def test_an_older_schema_is_refused_until_upgraded(fresh_pg_url):
-    assert pg_store.upgrade_url(fresh_pg_url) == (1, MIGRATIONS)  # empty: created
-    step = Migration(2, "a new table", "CREATE TABLE later_feature (id integer)")
+    latest = MIGRATIONS[-1].version
+    assert pg_store.upgrade_url(fresh_pg_url) == (latest, MIGRATIONS)  # empty: created
+    step = Migration(latest + 1, "a new table", "CREATE TABLE later_feature (id integer)")
 
     class NextRelease(PostgresOutbox):
         steps = [*MIGRATIONS, step]
@@ -884,8 +885,8 @@ def test_an_older_schema_is_refused_until_upgraded(fresh_pg_url):
     with pytest.raises(SchemaMismatch, match="careers db upgrade"):
         NextRelease(fresh_pg_url)
     PostgresOutbox(fresh_pg_url).close()  # this release still opens it
-    assert pg_store.upgrade_url(fresh_pg_url, NextRelease.steps) == (2, [step])
-    assert pg_store.upgrade_url(fresh_pg_url, NextRelease.steps) == (2, [])
+    assert pg_store.upgrade_url(fresh_pg_url, NextRelease.steps) == (step.version, [step])
+    assert pg_store.upgrade_url(fresh_pg_url, NextRelease.steps) == (step.version, [])
     NextRelease(fresh_pg_url).close()
     with pytest.raises(SchemaMismatch, match="newer"):
         PostgresOutbox(fresh_pg_url)

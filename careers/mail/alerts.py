@@ -1,0 +1,30 @@
+"""Operator alerts: what they say, and the keys that keep each one to a single message.
+
+An alert carries facts an operator can act on (receipt id, position, Personio's reason, the
+`careers outbox` command) and never a candidate's name, address or files (docs/mail.md).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AlertKind(StrEnum):
+    PARKED = "application_parked"  # Personio refused an application for good
+    FEED_DOWN = "feed_down"  # the feed has failed for longer than CAREERS_ALERT_FEED_AFTER
+    BACKLOG = "backlog_stuck"  # the oldest pending delivery is older than ..._BACKLOG_AFTER
+
+
+# Params per kind (all JSON values, none personal):
+# PARKED:    receipt, position_id, position_title, reason, detail, command, at
+# FEED_DOWN: languages (list), failing_since, last_error, copy_age (seconds or None), at
+# BACKLOG:   pending, oldest_receipt, oldest_age (seconds), last_reason, command, at
+
+
+def mail_key(kind: AlertKind, subject: str) -> str:
+    """The dedupe key of the mail alert about `subject` (a receipt id, an outage's start)."""
+    return f"alert:{kind}:{subject}"
+
+
+def webhook_key(kind: AlertKind, subject: str) -> str:
+    return f"webhook:{kind}:{subject}"
