@@ -1,4 +1,8 @@
-"""`careers sandbox`: the built-in Personio double alone, for trying faults by hand."""
+"""`careers sandbox`: the built-in Personio double alone, for trying faults by hand.
+
+It brings the demo's mail catcher too, so a site started by hand against it can send mail
+(CAREERS_SMTP_URL as printed) that shows up on the sandbox's /_sandbox/mail page.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,17 @@ import click
 @click.command("sandbox")
 @click.option("--port", default=5001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def command(port: int, host: str) -> None:
-    """Run the built-in Personio sandbox alone (feed and Recruiting API, with faults)."""
+@click.option(
+    "--smtp-port",
+    default=8025,
+    show_default=True,
+    help="Port of the mail catcher (0: any free port).",
+)
+def command(port: int, host: str, smtp_port: int) -> None:
+    """Run the built-in Personio sandbox alone (feed and Recruiting API, with faults) and a
+    mail catcher whose mail is shown on /_sandbox/mail."""
     from ..sandbox import serve
 
     logging.basicConfig(level=logging.INFO)
     click.echo(f"Personio sandbox at http://{host}:{port}/xml?language=en")
-    serve(host, port)
+    serve(host, port, smtp_port)

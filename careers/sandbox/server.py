@@ -2,7 +2,8 @@
 
 Plain werkzeug WSGI (no Flask), like the rest of the package that imitates Personio. The feed
 lives here; the Recruiting API v1 is `recruiting.RecruitingApi`, whose rules carry their
-handlers as endpoints; faults (`faults.py`) address endpoints by path prefix.
+handlers as endpoints; faults (`faults.py`) address endpoints by path prefix. With a mail
+catcher (`mailcatcher.py`) the sandbox is also the demo's inbox: `/_sandbox/mail`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -37,6 +39,7 @@ from careers.sandbox.faults import (
     target_of,
 )
 from careers.sandbox.feedxml import render_feed
+from careers.sandbox.pages import mail_html_response, mail_response
 from careers.sandbox.recruiting import (
     DEFAULT_RATE_LIMIT,
     SANDBOX_COMPANY_ID,
@@ -44,6 +47,9 @@ from careers.sandbox.recruiting import (
     ReceivedDocument,
     RecruitingApi,
 )
+
+if TYPE_CHECKING:
+    from careers.sandbox.mailcatcher import MailCatcher
 
 __all__ = [
     "FAULT_PARAMS",
@@ -70,6 +76,7 @@ LOGGED_HEADERS = (
     "X-Company-ID",
     "X-Personio-App-ID",
 )  # never Authorization: the log is served over HTTP
+ONE_CLICK_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,11 @@ class Sandbox:
         attributes: dict[str, dict[str, Any]] | None = None,
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
+        mail: MailCatcher | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        self.mail = mail  # the inbox shown on /_sandbox/mail, if any
+        self._unsubscribed: dict[int, str] = {}  # mail id -> what the one-click POST got
         self._feeds = {lang: list(ps) for lang, ps in (feeds or sample_data.sample_feeds()).items()}
         self._started = _whole_seconds(datetime.now(UTC))
         self._changed = dict.fromkeys(self._feeds, self._started)
@@ -118,6 +128,14 @@ class Sandbox:
                 Rule("/privacy-policy", endpoint="privacy", methods=["GET"]),
                 Rule("/_sandbox/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
                 Rule("/_sandbox/requests", endpoint="requests", methods=["GET", "DELETE"]),
+                Rule("/_sandbox/mail", endpoint="mail", methods=["GET", "DELETE"]),
+                Rule("/_sandbox/mail.json", endpoint="mail_json", methods=["GET"]),
+                Rule("/_sandbox/mail/<int:mail_id>/html", endpoint="mail_html", methods=["GET"]),
+                Rule(
+                    "/_sandbox/mail/<int:mail_id>/unsubscribe",
+                    endpoint="one_click",
+                    methods=["POST"],
+                ),
                 *self.recruiting.rules(),
             ]
         )
@@ -331,6 +349,11 @@ class Sandbox:
             f"{html.escape(self.recruiting.company_id)}): "
             '<a href="/_sandbox/applications">received applications</a></p>'
         )
+        if self.mail is not None:
+            body += (
+                f"<p>Mail server at <code>{html.escape(self.mail.smtp_url)}</code>: "
+                '<a href="/_sandbox/mail">caught mail</a></p>'
+            )
         return _page("Personio sandbox", body)
 
     def _on_faults(self, request: Request) -> Response:
@@ -356,6 +379,60 @@ class Sandbox:
             return Response(status=204)
         return _json({"requests": self.requests})
 
+    # -- the inbox (mailcatcher.py) ----------------------------------------------------
+
+    def _catcher(self) -> MailCatcher:
+        if self.mail is None:
+            raise NotFound("this sandbox catches no mail")
+        return self.mail
+
+    def _on_mail(self, request: Request) -> Response:
+        """Caught mails, newest first, for people (DELETE forgets them all)."""
+        catcher = self._catcher()
+        if request.method == "DELETE":
+            catcher.clear()
+            with self._lock:
+                self._unsubscribed.clear()
+            return Response(status=204)
+        with self._lock:
+            notes = dict(self._unsubscribed)
+        return mail_response(catcher.messages(), catcher.smtp_url, notes)
+
+    def _on_mail_json(self, request: Request) -> Response:
+        """Caught mails, newest first, for tests in another process."""
+        catcher = self._catcher()
+        mails = [m.as_dict() for m in reversed(catcher.messages())]
+        return _json({"smtp_url": catcher.smtp_url, "mails": mails})
+
+    def _on_mail_html(self, request: Request, mail_id: int) -> Response:
+        """One mail's HTML part, shown as a mail client would: no script, nothing loaded."""
+        mail = self._catcher().get(mail_id)
+        if mail is None or not mail.html:
+            raise NotFound()
+        return mail_html_response(mail)
+
+    def _on_one_click(self, request: Request, mail_id: int) -> Response:
+        """Do what a mail provider does for RFC 8058 one-click unsubscribe: POST
+        `List-Unsubscribe=One-Click` to the List-Unsubscribe URL from its own server, without
+        cookies or a browser, and never follow a redirect; then show the answer."""
+        mail = self._catcher().get(mail_id)
+        if mail is None or not mail.one_click:
+            raise NotFound()
+        try:
+            answer = httpx.post(
+                mail.unsubscribe_url,
+                content=b"List-Unsubscribe=One-Click",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeout=ONE_CLICK_TIMEOUT,
+                follow_redirects=False,
+            )
+            note = f"one-click POST answered {answer.status_code} {answer.reason_phrase}"
+        except httpx.HTTPError as exc:
+            note = f"one-click POST failed: {type(exc).__name__}"
+        with self._lock:
+            self._unsubscribed[mail_id] = f"{note} ({datetime.now():%H:%M:%S})"
+        return Response(status=303, headers={"Location": f"/_sandbox/mail#mail-{mail_id}"})
+
 
 class _QuietHandler(WSGIRequestHandler):
     """Request handler without werkzeug's per-request access log line."""
@@ -365,15 +442,37 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class SandboxServer:
-    """Runs a Sandbox on loopback in a background thread; use as a context manager."""
+    """Runs a Sandbox on loopback in a background thread; use as a context manager.
+
+    With `catch_mail` it also runs a mail catcher (on `smtp_port`, 0 = any free port) that
+    starts and stops with it: send to `server.mail.smtp_url`, read on `/_sandbox/mail`."""
 
     def __init__(
-        self, sandbox: Sandbox | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        sandbox: Sandbox | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        catch_mail: bool = False,
+        smtp_port: int = 0,
     ) -> None:
         self.sandbox = sandbox if sandbox is not None else Sandbox()
         self.host, self.port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._own_catcher: MailCatcher | None = None
+        if catch_mail:
+            from careers.sandbox.mailcatcher import MailCatcher
+
+            self._own_catcher = MailCatcher(host, smtp_port)
+            self.sandbox.mail = self._own_catcher
+
+    @property
+    def mail(self) -> MailCatcher:
+        """The sandbox's mail catcher (SandboxServer(catch_mail=True) or Sandbox(mail=…))."""
+        if self.sandbox.mail is None:
+            raise RuntimeError("this sandbox catches no mail: SandboxServer(catch_mail=True)")
+        return self.sandbox.mail
 
     @property
     def url(self) -> str:
@@ -385,6 +484,8 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         """Bind (port 0 = any free port) and serve in a daemon thread."""
         self.sandbox.rearm()
+        if self._own_catcher is not None:
+            self._own_catcher.start()
         self._server = make_server(
             self.host, self.port, self.sandbox, threaded=True, request_handler=_QuietHandler
         )
@@ -409,6 +510,8 @@ class SandboxServer:
             self._thread.join(timeout=5)
         self._server = self._thread = None
         self.sandbox.recruiting.discard_documents()  # uploads live in a temp dir
+        if self._own_catcher is not None:
+            self._own_catcher.stop()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -417,9 +520,13 @@ class SandboxServer:
         self.stop()
 
 
-def serve(host: str, port: int) -> None:
-    """Run the sandbox in the foreground until Ctrl+C (the `careers sandbox` command)."""
-    sandbox = Sandbox()
+def serve(host: str, port: int, smtp_port: int | None = None) -> None:
+    """Run the sandbox in the foreground until Ctrl+C (the `careers sandbox` command), with
+    a mail catcher on `smtp_port` unless it is None."""
+    from careers.sandbox.mailcatcher import MailCatcher
+
+    catcher = MailCatcher(host, smtp_port).start() if smtp_port is not None else None
+    sandbox = Sandbox(mail=catcher)
     server = make_server(host, port, sandbox, threaded=True)
     base = f"http://{host}:{server.port}"
     print(f"Personio sandbox on {base}/ - feeds at {base}/xml?language=de and ?language=en")
@@ -427,6 +534,8 @@ def serve(host: str, port: int) -> None:
         f"Recruiting API v1 at {base}/v1/recruiting/ (sandbox credentials: company id "
         f"{SANDBOX_COMPANY_ID}, token {SANDBOX_TOKEN}); received: {base}/_sandbox/applications"
     )
+    if catcher is not None:
+        print(f"Mail server: CAREERS_SMTP_URL={catcher.smtp_url} - caught: {base}/_sandbox/mail")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -435,6 +544,8 @@ def serve(host: str, port: int) -> None:
         sandbox.release()
         server.server_close()
         sandbox.recruiting.discard_documents()
+        if catcher is not None:
+            catcher.stop()
 
 
 def _whole_seconds(moment: datetime) -> datetime:
