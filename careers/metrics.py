@@ -63,6 +63,29 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.mails = Counter(
+            "careers_mail_attempts",
+            "Mail and webhook attempts of this process by kind and outcome (sent, retry, failed)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.mail_queue = Gauge(
+            "careers_mail_queue",
+            "Entries of the mail queue by status (pending, sent, failed)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.subscriptions = Gauge(
+            "careers_job_alert_subscriptions",
+            "Job-alert subscriptions by state (confirmed, unconfirmed)",
+            ["state"],
+            registry=self.registry,
+        )
+
+    def mailed(self, kind: str, outcome: str) -> None:
+        """Called by an in-process mail worker after every attempt."""
+        self.mails.labels(kind, outcome).inc()
+
     def feed_fetched(self, language: str, outcome: str) -> None:
         """Called by the catalogue after every refresh attempt."""
         self.feed_fetches.labels(language, outcome).inc()

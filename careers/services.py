@@ -24,6 +24,8 @@ from .applications.store import Outbox, SchemaMismatch, StoreUnavailable
 from .config import ConfigError, Settings, StorageSettings
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
+from .mail.store import MailStore
+from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
 from .personio.recruiting import RecruitingClient
@@ -31,13 +33,16 @@ from .personio.recruiting import RecruitingClient
 
 @dataclass(frozen=True)
 class Storage:
-    """The outbox and the upload spool of one data directory (or database)."""
+    """The outbox, the mail store beside it and the upload spool of one data directory (or
+    database)."""
 
     outbox: Outbox
     spool: Spool
+    mail: MailStore
 
     def close(self) -> None:
-        """Close this thread's database connection (others close with their threads)."""
+        """Close this thread's database connections (others close with their threads)."""
+        self.mail.close()
         self.outbox.close()
 
 
@@ -53,7 +58,8 @@ def open_storage(storage: StorageSettings) -> Storage:
             directory.chmod(0o700)
     except OSError as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
-    return Storage(_open_outbox(storage), Spool(spool))
+    outbox = _open_outbox(storage)
+    return Storage(outbox, Spool(spool), _open_mail(outbox))
 
 
 def _open_outbox(storage: StorageSettings) -> Outbox:
@@ -72,6 +78,20 @@ def _open_outbox(storage: StorageSettings) -> Outbox:
         ) from None
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+
+
+def _open_mail(outbox: Outbox) -> MailStore:
+    """The mail queue and job-alert subscriptions live in the outbox's database (their
+    tables are part of its schema), so one backup and one `careers db upgrade` cover both."""
+    if isinstance(outbox, SQLiteOutbox):
+        from .mail.sqlite_mail import SQLiteMailStore
+
+        return SQLiteMailStore(outbox.path)
+    from .applications.pg_store import PostgresOutbox
+    from .mail.pg_mail import PostgresMailStore
+
+    assert isinstance(outbox, PostgresOutbox)
+    return PostgresMailStore(outbox.pool)
 
 
 def _one_line(exc: Exception) -> str:
@@ -127,8 +147,15 @@ class Services:
     def spool(self) -> Spool:
         return self.storage.spool
 
-    def deliverer(self, stop: threading.Event | None = None) -> Deliverer:
-        """A delivery worker with its own Recruiting API client, counting into our metrics."""
+    @property
+    def mail(self) -> MailStore:
+        return self.storage.mail
+
+    def deliverer(
+        self, stop: threading.Event | None = None, *, mailer: MailWorker | None = None
+    ) -> Deliverer:
+        """A delivery worker with its own Recruiting API client, counting into our metrics;
+        with `mailer`, a parked application is announced to the operators at once."""
         settings = self.settings
         client = RecruitingClient(
             settings.personio_api_url,
@@ -142,13 +169,37 @@ class Services:
             settings.personio_rate_limit,
             stop=stop,
             on_outcome=self.metrics.delivered,
+            on_parked=mailer.parked if mailer and self.settings.alerts_enabled else None,
         )
 
-    def start_delivery(self) -> Deliverer:
-        """Deliver in a daemon thread of this process (inside `serve` and `demo`)."""
-        deliverer = self.deliverer()
-        threading.Thread(target=deliverer.run, name="careers-delivery", daemon=True).start()
-        return deliverer
+    def mail_worker(self, stop: threading.Event | None = None) -> MailWorker:
+        """Sends queued mail and webhooks, runs the job-alert digest and the monitors."""
+        return MailWorker(
+            self.settings,
+            self.mail,
+            self.outbox,
+            self.catalogue,
+            stop=stop,
+            on_outcome=self.metrics.mailed,
+        )
+
+    @property
+    def sends_mail(self) -> bool:
+        """Job alerts or operator alerts are configured: a mail worker has work."""
+        return self.settings.mail_enabled or self.settings.alerts_enabled
+
+    def start_workers(self) -> threading.Event:
+        """Deliver (with Recruiting API credentials) and send mail (when configured) in
+        daemon threads of this process, inside `serve` and `demo`; `careers worker` runs
+        the same loops in the foreground. Setting the returned event stops both."""
+        stop = threading.Event()
+        mailer = self.mail_worker(stop) if self.sends_mail else None
+        if mailer is not None:
+            threading.Thread(target=mailer.run, name="careers-mail", daemon=True).start()
+        if not self.settings.read_only:
+            deliverer = self.deliverer(stop, mailer=mailer)
+            threading.Thread(target=deliverer.run, name="careers-delivery", daemon=True).start()
+        return stop
 
     def close(self) -> None:
         """Release the feed client's connections and this thread's database connection."""

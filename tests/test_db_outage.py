@@ -56,7 +56,7 @@ def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, 
     assert before.status_code == 303  # accepted while the database was there
 
     relay.cut()
-    deliverer = app.extensions["careers"].start_delivery()  # starts during the outage
+    workers = app.extensions["careers"].start_workers()  # starts during the outage
     try:
         assert client.get("/en/jobs").status_code == 200  # pages never needed the database
         assert client.get(f"/en/jobs/{JOB}", follow_redirects=True).status_code == 200
@@ -88,7 +88,7 @@ def test_an_outage_pauses_applications_and_delivery_and_both_resume(app, relay, 
         statuses = sorted(s.status for s in app.extensions["careers"].outbox.summaries())
         assert statuses in (["delivered", "pending"], ["delivered", "delivered"])
     finally:
-        deliverer.stop.set()
+        workers.set()
 
 
 def test_an_unreachable_database_at_start_is_one_line_naming_the_variable(runner, tmp_path):

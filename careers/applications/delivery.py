@@ -60,12 +60,16 @@ class Deliverer:
         clock: Callable[[], float] = time.time,
         stop: threading.Event | None = None,
         on_outcome: Callable[[str], None] | None = None,
+        on_parked: Callable[[int], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.outbox, self.client, self.spool, self.rate = outbox, client, spool, rate
         self.clock = clock
         self.stop = stop or threading.Event()
         self.on_outcome = on_outcome or (lambda outcome: None)
+        # Told the moment an application is parked (the operator alert); the mail worker's
+        # monitor finds parked applications by itself too, so a crash here loses nothing.
+        self.on_parked = on_parked or (lambda app_id: None)
         self.rng = rng or random.Random()
         # host:pid:… lets a restarted worker on this host take over a killed one's lease.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{self.rng.getrandbits(32):08x}"
@@ -153,17 +157,23 @@ class Deliverer:
                 # Uploaded long ago and gone at Personio: upload again, once per backoff.
                 self.outbox.forget_uploads(job.id)
                 return self._later(job, exc, None)
-            self.outbox.park(job.id, exc.reason, exc.detail)
-            return "parked"
+            return self._park(job, exc.reason, exc.detail)
         except TransientError as exc:
             wait = exc.retry_after
             if exc.status == 429:
                 wait = wait or RATE_LIMITED_WAIT
             return self._later(job, exc, wait)
         except FileNotFoundError:
-            self.outbox.park(job.id, "document_missing", "a spooled document is missing on disk")
-            return "parked"
+            return self._park(job, "document_missing", "a spooled document is missing on disk")
         return self._delivered(job, "delivered")
+
+    def _park(self, job: Job, reason: str, detail: str) -> str:
+        self.outbox.park(job.id, reason, detail)
+        try:
+            self.on_parked(job.id)
+        except Exception:  # the alert is the monitor's to send then: parking stands
+            log.exception("parked hook failed", extra={"application": job.id})
+        return "parked"
 
     def _later(self, job: Job, exc: RecruitingError, retry_after: float | None) -> str:
         at = self.clock() + backoff(job.attempts, retry_after, self.rng)

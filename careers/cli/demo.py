@@ -65,7 +65,9 @@ def command(port: int, host: str, sandbox_port: int) -> None:
     from ..sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
     configure_logging()
-    sandbox = SandboxServer(port=sandbox_port)
+    # The sandbox catches the demo's mail too: confirmations, digests and operator alerts
+    # appear on its mail page instead of leaving the machine.
+    sandbox = SandboxServer(port=sandbox_port, catch_mail=True)
     sandbox.start()
     data_dir = Path(os.environ.get("CAREERS_DATA_DIR", "./instance")) / "demo"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,13 @@ def command(port: int, host: str, sandbox_port: int) -> None:
         "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
         "CAREERS_REMOTE_COUNTRIES": "Germany,Austria",
         "CAREERS_CHANNELS": "linkedin=2001,stepstone=2002,indeed=2003",
+        "CAREERS_SMTP_URL": sandbox.mail.smtp_url,
+        "CAREERS_MAIL_FROM": "Nordlicht Robotics Careers <jobs@nordlicht-robotics.example>",
+        "CAREERS_ALERT_EMAIL": "recruiting-ops@nordlicht-robotics.example",
+        # A digest a minute, so a job published on the sandbox page reaches subscribers
+        # while one watches; production's default is an hour.
+        "CAREERS_ALERT_INTERVAL": "60",
+        "CAREERS_PUBLIC_URL": f"http://{host}:{port}",
     }
     env.update({name: os.environ[name] for name in YOURS if os.environ.get(name, "").strip()})
     settings = settings_or_exit(demo=True, env=env)
@@ -96,12 +105,15 @@ def command(port: int, host: str, sandbox_port: int) -> None:
             sandbox.sandbox.set_positions(language, [replace(p, descriptions=()) for p in english])
     services = services_or_exit(settings)
     app = create_app(services=services)
-    deliverer = services.start_delivery()
+    workers = services.start_workers()
     click.echo(f"careers demo: Personio sandbox at {sandbox.url}")
     click.echo(f"careers demo: what 'Personio' received: {sandbox.url}/_sandbox/applications")
+    click.echo(
+        f"careers demo: mail the site sent (job alerts, operator alerts): {sandbox.url}/_sandbox/mail"
+    )
     click.echo(f"careers demo: career site at http://{host}:{port}/  (Ctrl+C to stop)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
-        deliverer.stop.set()
+        workers.set()
         sandbox.stop()

@@ -29,16 +29,17 @@ class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplicati
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Runs in each worker process: its own services, and its own delivery thread."""
+        """Runs in each worker process: its own services, and its own delivery and mail threads."""
         from .. import create_app
         from ..services import build_services
 
         services = build_services(self.settings_obj)
         app = create_app(services=services)
         if self.deliver:
-            # Each worker process delivers too; leases and the shared rate limit in the
-            # outbox keep them from stepping on each other (applications/delivery.py).
-            services.start_delivery()
+            # Each worker process delivers and mails too; leases and the shared rate limit
+            # in the store keep them from stepping on each other (applications/delivery.py,
+            # mail/worker.py).
+            services.start_workers()
         return app
 
 
@@ -99,6 +100,6 @@ def command(host: str, port: int, workers: int, no_worker: bool) -> None:
     configure_logging()
     if not settings.public_url:
         click.echo(PUBLIC_URL_WARNING, err=True)
-    deliver = not no_worker and not settings.read_only
+    deliver = not no_worker
     options = gunicorn_options(host, port, workers, settings.data_dir)
     _Gunicorn(settings, options, deliver=deliver).run()

@@ -1,4 +1,4 @@
-"""`careers worker`: deliver queued applications in the foreground until stopped."""
+"""`careers worker`: deliver queued applications and send mail in the foreground until stopped."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from .common import services_or_exit, settings_or_exit
 
 @click.command("worker")
 def command() -> None:
-    """Deliver queued applications to Personio until stopped (SIGTERM or Ctrl+C)."""
+    """Deliver queued applications to Personio and send queued mail until stopped
+    (SIGTERM or Ctrl+C)."""
     settings = settings_or_exit()
-    if settings.read_only:
+    mails = settings.mail_enabled or settings.alerts_enabled
+    if settings.read_only and not mails:
         click.echo(
             "careers: configuration error: CAREERS_PERSONIO_COMPANY_ID and "
-            "CAREERS_PERSONIO_RECRUITING_TOKEN are needed to deliver applications",
+            "CAREERS_PERSONIO_RECRUITING_TOKEN are needed to deliver applications "
+            "(or CAREERS_SMTP_URL for mail alone)",
             err=True,
         )
         sys.exit(2)
@@ -28,7 +31,19 @@ def command() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     services = services_or_exit(settings)
+    loops = []
+    mailer = services.mail_worker(stop) if mails else None
+    if mailer is not None:
+        loops.append(mailer.run)
+    if not settings.read_only:
+        loops.append(services.deliverer(stop, mailer=mailer).run)
+    helpers = [threading.Thread(target=run, daemon=True) for run in loops[:-1]]
+    for thread in helpers:
+        thread.start()
     try:
-        services.deliverer(stop).run()
+        loops[-1]()  # the last loop in the foreground, until a signal sets `stop`
     finally:
+        stop.set()
+        for thread in helpers:
+            thread.join(timeout=30)
         services.close()

@@ -77,6 +77,14 @@ def metrics() -> Response:
         counts = None  # the gauges keep their last values; /readyz says why
     for status in Status if counts is not None else ():
         svc.metrics.outbox.labels(status).set(counts.get(status, 0) if counts else 0)
+    try:
+        queue, subscriptions = svc.mail.mail_counts(), svc.mail.subscription_count()
+    except StoreUnavailable:
+        queue, subscriptions = {}, {}
+    for state, count in queue.items():
+        svc.metrics.mail_queue.labels(state).set(count)
+    for kind, count in subscriptions.items():
+        svc.metrics.subscriptions.labels(kind).set(count)
     return Response(svc.metrics.render(), mimetype="text/plain; version=0.0.4")
 
 
