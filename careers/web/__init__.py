@@ -17,7 +17,7 @@ def register(app: Flask, svc: Services) -> None:
     """Wire the app in small steps, in the order they depend on each other."""
     app.extensions["careers"] = svc
     app.extensions["careers.pages"] = PageCache()
-    from . import api, apply, assets, embed, errors, i18n, links, ops, pages, security, seo
+    from . import alerts, api, apply, assets, embed, errors, i18n, links, ops, pages, security, seo
 
     pages.register_language_converter(app, svc.settings.languages)
     i18n.init_app(app)
@@ -32,3 +32,4 @@ def register(app: Flask, svc: Services) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(seo.bp)
+    alerts.init_app(app)  # job alerts (pages 404 without a mail server)

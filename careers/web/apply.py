@@ -32,10 +32,11 @@ from ..applications.guard import (
 )
 from ..applications.intake import Invalid, form_values, intake
 from ..applications.model import Application
-from ..applications.rules import LIMITS, REFUSAL_LIMIT, FieldProblem, UploadProblem
+from ..applications.rules import LIMITS, REFUSAL_LIMIT, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
 from ..applications.store import AlreadySubmitted, NonceReused, StoreUnavailable
 from ..applications.upload import Submission, UploadRejected, receive
+from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from . import services
 from .links import attribution_args, site_url
@@ -378,7 +379,18 @@ def receipt(receipt: str) -> Response:
         abort(404)
     found = svc.catalogue.find(g.lang, summary.position_id)
     title = found[0].name if found else svc.catalogue.seen_title(summary.position_id, g.lang)
-    response = make_response(render_template("apply/receipt.html", summary=summary, title=title))
+    told = summary.status == Status.PARKED and _team_told(summary.public_id)
+    body = render_template("apply/receipt.html", summary=summary, title=title, told=told)
+    response = make_response(body)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the receipt URL is a secret
     return response
+
+
+def _team_told(public_id: str) -> bool:
+    """Whether an operator alert about this parked application has gone out, by mail or
+    webhook: only then may the receipt say that the team has been told."""
+    mail = services().mail
+    return mail.was_sent(mail_key(AlertKind.PARKED, public_id)) or mail.was_sent(
+        webhook_key(AlertKind.PARKED, public_id)
+    )

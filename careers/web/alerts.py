@@ -1,0 +1,363 @@
+"""Job alerts for candidates: ask on the list, confirm with a button, leave with one click.
+
+Everything here works without cookies and without JavaScript, so also inside the widget's
+frame: like the application form (applications/guard.py) every form carries a signed token
+naming what it is for and in which language, a honeypot, and posts must come from our own
+origin. Links in mails name their subscription with a signature (mail/links.py). Their pages
+change nothing on GET, since mail scanners open every link; only a button's POST acts, and
+the RFC 8058 one-click POST that mail clients send to the List-Unsubscribe address.
+
+What a visitor reads never tells whether an address is subscribed, and no address reaches a
+log (docs/routes.md#job-alerts).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
+
+from ..applications.guard import (
+    HONEYPOT_FIELD,
+    TOKEN_FIELD,
+    Forged,
+    check_origin,
+    client_key,
+    own_origins,
+)
+from ..applications.intake import normalize_email
+from ..applications.store import StoreUnavailable
+from ..jobs import search
+from ..mail import links
+from ..mail.store import Filters, Subscription
+from . import services
+from .links import site_url
+from .present import FACET_NAMES, label
+from .security import EMBED_PREFIX
+
+log = logging.getLogger(__name__)
+bp = Blueprint("alerts", __name__)
+
+RESEND_AFTER = 6 * 3600  # asking again for the same alert within hours sends no second mail
+PER_ADDRESS_PER_DAY = 3  # confirmation mails to one address a day, whatever its filters
+CLIENT_LIMIT = (5, 3600)  # requests per client and hour, in the outbox's shared rate window
+MAX_ADDRESS = 254  # RFC 5321's path limit; longer input is refused before it is parsed
+ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 §3.2: the body mail clients POST
+EMBEDDED = ("ask", "subscribe", "requested")  # token pages open from mails, never in a frame
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+class FormTokens:
+    """Tokens for the alert forms, bound to a purpose and a language.
+
+    They carry no time: the list page that holds the subscribe form is cached for as long
+    as the board is unchanged (web/cache.py), so an age limit would refuse honest visitors.
+    What a token proves is that the post came from a form we rendered for this purpose and
+    language; cross-site posts are stopped by the origin check, mail bombing by the limits.
+    """
+
+    def __init__(self, secret_key: str) -> None:
+        self._signer = URLSafeSerializer(secret_key, salt="careers.job-alert-form")
+
+    def issue(self, purpose: str, language: str) -> str:
+        return self._signer.dumps([purpose, language])
+
+    def check(self, token: str, purpose: str, language: str) -> None:
+        """Raise Forged unless the token is ours, for this purpose and language."""
+        if not token or len(token) > 200:
+            raise Forged("token_missing")
+        try:
+            value = self._signer.loads(token)
+        except BadSignature:
+            raise Forged("token_invalid") from None
+        if value != [purpose, language]:
+            raise Forged("token_other_form")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["careers.alert_forms"] = FormTokens(
+        app.extensions["careers"].settings.secret_key
+    )
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def enabled() -> None:
+    """No mail server, no job alerts; in the widget the pages keep to the frame. Leaving
+    works even then: links in mails sent before mail was turned off must still delete."""
+    leaving = request.endpoint in {"alerts.unsubscribe", "alerts.unsubscribe_page"}
+    if not services().settings.mail_enabled and not leaving:
+        abort(404)
+    g.embed = request.path.startswith(EMBED_PREFIX)
+
+
+@bp.app_template_global()
+def alert_url(name: str, **values: Any) -> str:
+    """URL of a job-alert page, inside the widget when the current page is."""
+    embedded = g.get("embed") and name in EMBEDDED
+    return url_for(f"alerts.{'embed_' if embedded else ''}{name}", **values)
+
+
+def _tokens() -> FormTokens:
+    tokens: FormTokens = current_app.extensions["careers.alert_forms"]
+    return tokens
+
+
+@bp.app_template_global()
+def alert_token(purpose: str) -> str:
+    """The form token for this page's language (templates/jobs/_job_alert.html)."""
+    return _tokens().issue(purpose, g.lang)
+
+
+@bp.app_context_processor
+def form_fields() -> dict[str, str]:
+    """The hidden fields' names, the application form's (applications/guard.py)."""
+    return {"alert_token_field": TOKEN_FIELD, "alert_honeypot": HONEYPOT_FIELD}
+
+
+def _error(code: int, title: str, text: str) -> Response:
+    """An error page in these pages' own words (errors.py speaks of applications)."""
+    body = render_template("error.html", code=code, title=title, text=text, gone_title="")
+    response = make_response(body, code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(StoreUnavailable)
+def store_unavailable(exc: StoreUnavailable) -> Response:
+    """The database is away: nothing changed, every write being one transaction."""
+    log.warning("job alerts unavailable", extra={"reason": "store_down"})
+    response = _error(
+        503,
+        _("Please try again shortly"),
+        _("We cannot take your request for a moment. Please try again in a few minutes."),
+    )
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+# -- asking for an alert ---------------------------------------------------------------------
+
+
+def _filters(args: dict[str, list[str]]) -> Filters:
+    """The list's filters and search words, cleaned the list's way: unknown facets dropped."""
+    query = search.parse_query(args)
+    return Filters(query.filters, query.q)
+
+
+def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 200) -> Response:
+    """The form on a page of its own: where a refused address is shown again, kept."""
+    body = render_template(
+        "alerts/subscribe.html",
+        filters=filters.facets,
+        q=filters.q,
+        described=describe(filters),
+        back_href=site_url("job_list", **_list_args(filters)),
+        alert_email=email,
+        alert_error=error,
+    )
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<lang:lang>/job-alerts")
+@bp.get("/embed/<lang:lang>/job-alerts", endpoint="embed_ask")
+def ask() -> Response:
+    """The form for the filters in the query string (a link can point here)."""
+    return _ask(_filters(request.args.to_dict(flat=False)))
+
+
+@bp.post("/<lang:lang>/job-alerts")
+@bp.post("/embed/<lang:lang>/job-alerts", endpoint="embed_subscribe")
+def subscribe() -> Response:
+    """Queue a confirmation mail (the store decides whether one goes out), then 303 to a
+    page that reads the same whatever happened."""
+    svc = services()
+    settings = svc.settings
+    _check_post("subscribe")  # stateless: a forged post never costs a slot or a query
+    client = client_key(settings.secret_key, request.remote_addr or "")
+    wait = svc.outbox.take_slot(f"job-alert:{client}", *CLIENT_LIMIT)
+    if wait > 0:
+        log.info("job alert refused", extra={"reason": "rate_limited"})
+        return _too_many(wait)
+    form = request.form
+    filters = _filters(form.to_dict(flat=False))
+    if form.get(HONEYPOT_FIELD):
+        # A bot: it is told what a person is told, and nothing is stored or sent.
+        log.info("job alert refused", extra={"reason": "spam"})
+        return redirect(alert_url("requested"), code=303)
+    typed = form.get("email", "")
+    address = normalize_email(typed) if len(typed) <= MAX_ADDRESS else None
+    if address is None:
+        log.info("job alert refused", extra={"reason": "invalid_address"})
+        message = _("Please enter an email address like name@example.com.")
+        return _ask(filters, email=typed[:MAX_ADDRESS], error=message, status=422)
+    outcome = svc.mail.request_subscription(
+        address,
+        links.address_hash(settings.secret_key, address),
+        filters,
+        g.lang,
+        resend_after=RESEND_AFTER,
+        per_address_per_day=PER_ADDRESS_PER_DAY,
+    )
+    log.info("job alert requested", extra={"outcome": str(outcome)})
+    return redirect(alert_url("requested"), code=303)
+
+
+@bp.get("/<lang:lang>/job-alerts/requested")
+@bp.get("/embed/<lang:lang>/job-alerts/requested", endpoint="embed_requested")
+def requested() -> Response:
+    """The "check your inbox" page: the same whether a mail went out or not."""
+    response = make_response(render_template("alerts/requested.html"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _check_post(purpose: str) -> None:
+    """403 for a post from another site or without our form's token."""
+    settings = services().settings
+    try:
+        check_origin(request.headers, own_origins(request.host_url, settings.public_url))
+        _tokens().check(request.form.get(TOKEN_FIELD, ""), purpose, g.lang)
+    except Forged as exc:
+        log.warning("job alert refused", extra={"reason": exc.reason})
+        title = _("This form cannot be sent from here")
+        abort(_error(403, title, _("Please open the job list on this site and use its form.")))
+
+
+def _too_many(wait: float) -> Response:
+    minutes = max(1, round(wait / 60))
+    response = make_response(render_template("alerts/too_many.html", minutes=minutes), 429)
+    response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- the links in mails ----------------------------------------------------------------------
+
+
+def _subscription(token: str) -> Subscription | None:
+    """The subscription a link names, if it exists and the link was made for it."""
+    sub_id = links.token_id(token)
+    found = services().mail.subscription(sub_id) if sub_id is not None else None
+    secret = services().settings.secret_key
+    if found is None or not links.token_matches(secret, token, found.id, found.salt):
+        return None
+    return found
+
+
+def _token_page(template: str, status: int = 200, **context: Any) -> Response:
+    """A page whose URL holds a link's token: never cached, never sent on as a referrer."""
+    response = make_response(render_template(template, **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _no_link() -> Response:
+    """404: a mistyped link, or one whose request expired (48 h) or was unsubscribed."""
+    return _token_page("alerts/no_link.html", 404)
+
+
+@bp.get("/<lang:lang>/job-alerts/<token>/confirm")
+def confirm_page(token: str) -> Response:
+    """What the alert is for and a button; opening the link changes nothing."""
+    found = _subscription(token)
+    if found is None:
+        return _no_link()
+    return _token_page("alerts/confirm.html", **_about(found))
+
+
+@bp.post("/<lang:lang>/job-alerts/<token>/confirm")
+def confirm(token: str) -> Response:
+    """The button: consent is given now (confirming twice keeps the first time)."""
+    _check_post("confirm")
+    found = _subscription(token)
+    if found is None:
+        return _no_link()
+    services().mail.confirm(found.id)
+    log.info("job alert confirmed")
+    interval = interval_text(services().settings.alert_interval)
+    return _token_page("alerts/confirmed.html", interval=interval, **_about(found))
+
+
+@bp.get("/<lang:lang>/job-alerts/<token>/unsubscribe")
+def unsubscribe_page(token: str) -> Response:
+    """A button to leave; opening the link changes nothing."""
+    found = _subscription(token)
+    if found is None:
+        return _no_link()
+    return _token_page("alerts/unsubscribe.html", **_about(found))
+
+
+@bp.post("/<lang:lang>/job-alerts/<token>/unsubscribe")
+def unsubscribe(token: str) -> Response:
+    """The button, or a mail client's RFC 8058 one-click POST (no cookie, no form token: the
+    signed link is the proof). Leaving twice, or after expiry, answers the same 200."""
+    if links.token_id(token) is None:
+        return _no_link()
+    if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
+        _check_post("unsubscribe")  # the button; the one-click exemption is only this body
+    found = _subscription(token)
+    if found is not None:
+        services().mail.unsubscribe(found.id)
+        log.info("job alert unsubscribed")
+    return _token_page("alerts/unsubscribed.html")
+
+
+# -- what the pages say ----------------------------------------------------------------------
+
+
+def describe(filters: Filters) -> list[tuple[str, str]]:
+    """The alert's filters as (name, values) lines in the page's language."""
+    lines = [
+        (str(FACET_NAMES[name]), ", ".join(label(name, v) for v in values))
+        for name, values in filters.facets.items()
+        if name in FACET_NAMES
+    ]
+    if filters.q:
+        lines.append((_("Search"), filters.q))
+    return lines
+
+
+def _list_args(filters: Filters) -> dict[str, Any]:
+    """The list URL's parameters for these filters (facet names only: clean_filters)."""
+    args: dict[str, Any] = {name: list(values) for name, values in filters.facets.items()}
+    if filters.q:
+        args["q"] = filters.q
+    return args
+
+
+def _about(found: Subscription) -> dict[str, Any]:
+    """What a link's page shows of its subscription: the filters, never the address."""
+    return {
+        "described": describe(found.filters),
+        "list_href": url_for("pages.job_list", **_list_args(found.filters)),
+        "confirmed": found.confirmed_at is not None,
+    }
+
+
+def interval_text(seconds: int) -> str:
+    """CAREERS_ALERT_INTERVAL in words, in the largest unit that says it exactly ("1 hour",
+    "2 days", "90 minutes"), so the promise "at most one email every …" holds."""
+    unit, size = next((unit, size) for unit, size in _UNITS if seconds % size == 0)
+    amount = timedelta(seconds=max(size, seconds))
+    return str(format_timedelta(amount, granularity=unit, threshold=10**9))
