@@ -541,3 +541,27 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         alert_feed_after=values["ALERT_FEED_AFTER"],
         alert_backlog_after=values["ALERT_BACKLOG_AFTER"],
     )
+
+
+# CAREERS_* names that are read but are not settings: the test suite's own (tests/pg.py,
+# tests/browser.py), so a developer's shell that sets them is not warned about.
+_NOT_SETTINGS = frozenset({"CAREERS_TEST_POSTGRES", "CAREERS_TEST_CHROMIUM"})
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """CAREERS_* variables that nothing reads, a typo or a retired name, sorted; each with
+    the setting it probably means: "CAREERS_X (did you mean CAREERS_Y?)". A lower-case
+    `careers_…` counts too: it looks like a setting and is silently not one."""
+    from difflib import get_close_matches
+
+    found = []
+    for name in sorted(env):
+        if not name.upper().startswith(PREFIX) or name in _NOT_SETTINGS:
+            continue
+        suffix = name.upper()[len(PREFIX) :]
+        if name == PREFIX + suffix and suffix in _TABLE:
+            continue  # a setting
+        # Compared without the prefix, which every name shares and would make all look alike.
+        close = get_close_matches(suffix, list(_TABLE), n=1)
+        found.append(f"{name} (did you mean {PREFIX}{close[0]}?)" if close else name)
+    return found

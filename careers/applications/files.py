@@ -22,11 +22,22 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO
 
-import magic
-
 from .containers import ContainerError, has_macros, has_ole_stream, is_odf, is_ooxml, is_zip
 from .rules import LIMITS, FileProblem
 from .text import strip_invisible
+
+LIBMAGIC_MISSING = (
+    "libmagic is missing: install Debian's libmagic1 (apt-get install libmagic1) "
+    "or your system's file/libmagic package"
+)
+try:
+    import magic
+except ModuleNotFoundError:
+    raise  # python-magic itself is not installed: a broken install, which pip names
+except ImportError as exc:
+    # python-magic loads the C library while being imported and raises a bare ImportError
+    # without it; name the package to install instead (the CLI prints just this line).
+    raise ImportError(LIBMAGIC_MISSING) from exc
 
 # Personio's per-file limit (docs/personio.md §2.1), as careers/applications/rules.py reads it.
 MAX_FILE_BYTES = LIMITS.file_bytes
@@ -168,9 +179,21 @@ class _Sniffer:
 
     def __call__(self, path: Path) -> str:
         with self._lock:
-            if self._magic is None:
-                self._magic = magic.Magic(mime=True)
-            return self._magic.from_file(str(path))
+            return self._handle().from_file(str(path))
+
+    def ready(self) -> str:
+        """Name one file type now, so a library or database that cannot work is found at
+        start, not at the first upload; libmagic's version ("libmagic 5.44") when it works."""
+        with self._lock:
+            self._handle().from_buffer(b"%PDF-1.4\n")
+        number = magic.version()
+        return f"libmagic {number // 100}.{number % 100:02d}"
+
+    def _handle(self) -> magic.Magic:
+        """The handle, created on first use (the caller holds the lock)."""
+        if self._magic is None:
+            self._magic = magic.Magic(mime=True)
+        return self._magic
 
 
 sniff_mimetype = _Sniffer()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import click
 
 from . import check, db, demo, outbox, sandbox, serve, worker
+from .common import require_libmagic
 
 DISTRIBUTION = "personio-careers"
 
@@ -24,5 +27,24 @@ def main() -> None:
     """Career site and job widget for companies that recruit with Personio."""
 
 
+def needs_libmagic(command: click.Command) -> click.Command:
+    """Commands that take applications check uploads with libmagic: without it they stop at
+    once with one line (and exit 2), not with a traceback from the first import of the app
+    (or, under gunicorn, from every worker that fails to boot). `--help` still works."""
+    run = command.callback
+    assert run is not None
+
+    @functools.wraps(run)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        require_libmagic()
+        return run(*args, **kwargs)
+
+    command.callback = checked
+    return command
+
+
 for _module in (demo, serve, worker, outbox, db, check, sandbox):
     main.add_command(_module.command)
+# The worker only forwards files checked when they arrived; `check` reports libmagic itself.
+for _command in (demo.command, serve.command):
+    needs_libmagic(_command)

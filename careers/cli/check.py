@@ -1,39 +1,345 @@
-"""`careers check`: is the configuration right, and does every feed language answer?"""
+"""`careers check`: can this installation serve, and is what it talks to set up right?
+
+Run before every start (the systemd unit in docs/deployment.md has it as `ExecStartPre`), so
+its exit code separates what an operator must fix from what passes by itself: a feed that
+is unreachable while a last good copy is on disk is a warning, because `serve` would serve
+that copy; a feed address that answers with something other than a feed is a failure.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 import sys
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
+import httpx
 
+from ..applications.delivery import RATE_KEY, WINDOW_MARGIN
+from ..applications.store import Outbox, StoreUnavailable
+from ..config import RateLimit, Settings, unknown_variables
+from ..jobs.store import FeedStore
 from ..personio.feed import FeedClient, FeedError, parse_feed
-from .common import settings_or_exit
+from ..personio.recruiting import RecruitingClient
+from .common import libmagic_problem, services_or_exit, settings_or_exit
+
+# The slowest a start may be held up waiting for the deployment's own Personio budget.
+BUDGET_WAIT = 30.0
+MAIL_CONNECT_TIMEOUT = 10.0  # seconds; verify_server's own default
+# An answer to `{}` needs no upload time: a start need not wait delivery's 30 s for it.
+PROBE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Feed failures that mean "no answer now", as an outage looks; every other failure means
+# the address answers with something that is not a feed (docs/troubleshooting.md).
+UNREACHABLE_REASONS = frozenset({"timeout", "transport", "malformed", "empty_body", "too_large"})
+# HTTP statuses of a feed host that is there but unwell (or busy): worth waiting for.
+UNWELL_STATUSES = frozenset({408, 425, 429})
+HINTS = {
+    "not_xml": "is the XML feed switched on in Personio, and is CAREERS_PERSONIO_SUBDOMAIN"
+    " the account name only?",
+    "redirect": "an old acme-jobs host or a disabled feed: set only CAREERS_PERSONIO_SUBDOMAIN",
+    "wrong_root": "some XML, but not Personio's feed: check CAREERS_PERSONIO_FEED_URL",
+    "dtd": "no Personio feed declares a DTD: check CAREERS_PERSONIO_FEED_URL",
+    "http_status": "no feed at this address: check CAREERS_PERSONIO_SUBDOMAIN (or"
+    " CAREERS_PERSONIO_FEED_URL, which must be the career site's /xml)",
+}
+
+Resolver = Callable[[str, Any], object]
+
+
+class Report:
+    """Prints each check's line and keeps count; the exit code follows from the counts."""
+
+    def __init__(self) -> None:
+        self.failures = self.warnings = 0
+        self.broken_install = False  # serve would refuse to start too: exit 2
+
+    def ok(self, line: str) -> None:
+        click.echo(line)
+
+    def warn(self, line: str) -> None:
+        self.warnings += 1
+        click.echo(line)
+
+    def fail(self, line: str) -> None:
+        self.failures += 1
+        click.echo(line)
+
+    def finish(self) -> int:
+        """The summary line, and the exit code documented in the command's help."""
+        if self.failures:
+            click.echo(f"careers check: FAILED ({_count(self.failures, 'problem')})")
+        elif self.warnings:
+            click.echo(f"careers check: ok, with {_count(self.warnings, 'warning')}")
+        else:
+            click.echo("careers check: ok")
+        return 2 if self.broken_install else 1 if self.failures else 0
 
 
 @click.command("check")
 def command() -> None:
-    """Validate the configuration and fetch every feed language; print what was found."""
-    settings = settings_or_exit()
+    """Check the configuration and what it points at: libmagic, the Recruiting API key
+    (one request of Personio's budget; nothing is created), every feed language, the mail
+    server. Run it before every start (docs/deployment.md).
+
+    \b
+    Exit codes:
+      0  the site can serve, warnings included: a feed that is unreachable while its
+         last good copy is served, an unreachable Recruiting API or mail server
+      1  it cannot: a wrong feed address, an unreachable feed without a copy, a key
+         Personio rejects, a mail server that refuses the login or the TLS
+      2  the configuration or the installation is wrong: a bad setting, no libmagic
+    """
+    settings = settings_or_exit(warn_unknown=False)  # listed below, with the other checks
+    report = Report()
     click.echo(f"configuration ok; feed {settings.personio_feed_url}")
     mode = (
         "read-only (apply on Personio)" if settings.read_only else "applications via Recruiting API"
     )
     click.echo(f"mode: {mode}")
+    for item in unknown_variables(os.environ):
+        report.warn(f"variables: WARNING unknown variable {item}")
+    _check_libmagic(report)
+    services = services_or_exit(settings)
+    try:
+        _check_recruiting(settings, services.outbox, report)
+        _check_feeds(settings, services.catalogue.store, report)
+    finally:
+        services.close()
+    _check_mail(settings, report)
+    sys.exit(report.finish())
+
+
+def _check_libmagic(report: Report) -> None:
+    problem = libmagic_problem()
+    if problem is None:
+        from ..applications.files import sniff_mimetype
+
+        report.ok(f"libmagic: ok ({sniff_mimetype.ready()})")
+        return
+    report.broken_install = True
+    report.fail(f"libmagic: FAILED {problem}")
+
+
+# -- the Recruiting API key --------------------------------------------------------------------
+
+
+def _check_recruiting(settings: Settings, outbox: Outbox, report: Report) -> None:
+    """Ask Personio about the key (RecruitingClient.check_credentials), paced like delivery."""
+    if settings.read_only:
+        report.ok(
+            "recruiting API: credentials not configured: candidates apply on Personio's own"
+            " page (set CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN to"
+            " take applications here)"
+        )
+        return
+    busy = _take_budget_slot(outbox, settings.personio_rate_limit)
+    if busy:
+        report.warn(f"recruiting API: WARNING credentials not checked: {busy}")
+        return
+    with RecruitingClient(
+        settings.personio_api_url,
+        settings.personio_company_id,
+        settings.personio_recruiting_token,
+        timeout=PROBE_TIMEOUT,
+    ) as client:
+        result = client.check_credentials()
+    if result.outcome == "ok":
+        report.ok(f"recruiting API: credentials ok: {result.detail}")
+    elif result.outcome == "rejected":
+        report.fail(f"recruiting API: FAILED credentials rejected: {result.detail}")
+    else:
+        report.warn(
+            f"recruiting API: WARNING unreachable ({result.detail}): applications wait in"
+            " the outbox until Personio answers"
+        )
+
+
+def _take_budget_slot(outbox: Outbox, rate: RateLimit) -> str | None:
+    """One slot of the deployment's shared Personio budget, as every delivery request takes
+    (applications/delivery.py), so a check beside running workers cannot push them into
+    429s; None once taken, else why not."""
+    window = rate.seconds + WINDOW_MARGIN
+    deadline = time.monotonic() + BUDGET_WAIT
+    try:
+        while (wait := outbox.take_slot(RATE_KEY, rate.count, window)) > 0:
+            if time.monotonic() + wait > deadline:
+                return f"the deployment's Personio budget ({rate}) is in use; try again shortly"
+            time.sleep(wait)
+    except StoreUnavailable:
+        return "the outbox database cannot be reached to pace the request"
+    return None
+
+
+# -- the feed ----------------------------------------------------------------------------------
+
+
+def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
+    """Fetch every language now (never the copy on disk) and judge each failure."""
     client = FeedClient(settings.personio_feed_url)
-    failed = False
     try:
         for lang in settings.languages:
             try:
                 result = client.fetch(lang)
                 positions = parse_feed(result.body or b"")
             except FeedError as exc:
-                failed = True
-                click.echo(f"feed {lang}: FAILED ({exc.reason}) {exc.detail}")
+                _feed_failed(lang, exc, settings.personio_feed_url, store, report)
                 continue
             with_text = sum(1 for p in positions if p.descriptions)
-            click.echo(
+            report.ok(
                 f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
             )
     finally:
         client.close()
-    sys.exit(1 if failed else 0)
+
+
+def _feed_failed(lang: str, exc: FeedError, url: str, store: FeedStore, report: Report) -> None:
+    wrong = feed_misconfigured(exc, url)
+    if wrong is not None:
+        report.fail(f"feed {lang}: FAILED ({exc.reason}) misconfigured: {wrong}")
+        return
+    what = f"unreachable ({exc.reason}: {exc.detail})" if exc.detail else "unreachable"
+    copy = last_good_copy(store, lang)
+    if copy is None:
+        report.fail(f"feed {lang}: FAILED {what}, and there is no last good copy to serve")
+        return
+    age, count = copy
+    report.warn(
+        f"feed {lang}: WARNING {what}, serving the last good copy from {_ago(age)} ago"
+        f" ({_count(count, 'position')})"
+    )
+
+
+def feed_misconfigured(
+    exc: FeedError, url: str, resolve: Resolver = socket.getaddrinfo
+) -> str | None:
+    """What is wrong with the feed's address, or None when the failure looks like an outage
+    (no answer, a server error, a damaged body), which passes by itself."""
+    if exc.reason == "transport":
+        host = urlsplit(url).hostname or ""
+        if _host_missing(host, resolve):
+            return f"the host {host} does not exist: check CAREERS_PERSONIO_SUBDOMAIN"
+        return None
+    if exc.reason in UNREACHABLE_REASONS:
+        return None
+    if exc.reason == "http_status":
+        status = re.search(r"\d{3}", exc.detail)  # FeedClient's detail is "HTTP <status>"
+        if status and (int(status[0]) >= 500 or int(status[0]) in UNWELL_STATUSES):
+            return None
+    detail = f"{exc.detail}: " if exc.detail else ""
+    return detail + HINTS.get(exc.reason, "check CAREERS_PERSONIO_FEED_URL")
+
+
+def _host_missing(host: str, resolve: Resolver = socket.getaddrinfo) -> bool:
+    """The name does not exist while its parent domain does: a typo, not a DNS outage. With
+    no working resolver (a host starting before its network) nothing resolves, so nothing
+    counts as missing and the failure stays "unreachable"."""
+    parent = host.partition(".")[2]
+    if not host or "." not in parent:
+        return False
+    try:
+        resolve(host, None)
+        return False
+    except socket.gaierror as exc:
+        if exc.errno not in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+            return False
+    try:
+        resolve(parent, None)
+    except socket.gaierror:
+        return False
+    return True
+
+
+def last_good_copy(store: FeedStore, lang: str) -> tuple[float, int] | None:
+    """(age in seconds, positions) of the copy `serve` would show, None when there is none
+    it could use (missing, unreadable, or not a feed)."""
+    copy = store.load(lang)
+    if copy is None:
+        return None
+    try:
+        positions = parse_feed(copy.body)
+    except FeedError:
+        return None
+    return max(0.0, time.time() - copy.fetched_at), len(positions)
+
+
+# -- mail --------------------------------------------------------------------------------------
+
+
+def _check_mail(settings: Settings, report: Report) -> None:
+    """Talk to the mail server when one is configured, and say who hears of alerts."""
+    if settings.mail_enabled:
+        _check_mail_server(settings.smtp_url, report)
+    else:
+        report.ok("mail server: not configured (no alerts by mail, no job alerts)")
+    report.ok(f"alerts: {describe_alerts(settings)}")
+
+
+def _check_mail_server(url: str, report: Report) -> None:
+    """A server that cannot be reached is an outage: mail waits in the queue, and the site
+    serves meanwhile (a warning). One that answers but refuses the login, the TLS or the
+    greeting stays wrong until the settings change (a failure)."""
+    from ..mail.smtp import DEFAULT_PORTS, MailError, verify_server  # only with a server
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme, 587)
+    try:
+        socket.create_connection((host, port), timeout=MAIL_CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        if _host_missing(host):
+            report.fail(
+                f"mail server: FAILED the host {host} does not exist: check CAREERS_SMTP_URL"
+            )
+        else:
+            report.warn(
+                f"mail server: WARNING unreachable ({host}:{port}: {_why(exc)}): mail waits in"
+                " the queue until the server answers"
+            )
+        return
+    try:
+        report.ok(f"mail server: {verify_server(url)}")
+    except MailError as exc:
+        report.fail(f"mail server: FAILED {exc}")
+
+
+def _why(exc: OSError) -> str:
+    """`connection refused`, `timed out`: the system's words without errno numbers."""
+    if isinstance(exc, socket.gaierror):
+        return "host not found"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def describe_alerts(settings: Settings) -> str:
+    """Who is told, without an address or the webhook's path (which may hold its secret)."""
+    told = []
+    if settings.alert_emails and settings.mail_enabled:
+        told.append(f"by mail to {_count(len(settings.alert_emails), 'address', 'addresses')}")
+    if settings.alert_webhook_url:
+        told.append(f"by webhook to {urlsplit(settings.alert_webhook_url).hostname}")
+    if not told:
+        return (
+            "none configured: parked applications show only in `careers outbox list` and"
+            " /metrics (set CAREERS_ALERT_EMAIL or CAREERS_ALERT_WEBHOOK_URL)"
+        )
+    return ", ".join(told)
+
+
+# -- wording -----------------------------------------------------------------------------------
+
+
+def _count(n: int, singular: str, plural: str = "") -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _ago(seconds: float) -> str:
+    """3 hours, 1 day: the largest whole unit, which is what an operator needs to know."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return _count(int(seconds // size), unit)
+    return _count(int(seconds), "second")

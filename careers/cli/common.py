@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import click
 
-from ..config import ConfigError, Settings, StorageSettings, load_settings, load_storage_settings
+from ..config import (
+    ConfigError,
+    Settings,
+    StorageSettings,
+    load_settings,
+    load_storage_settings,
+    unknown_variables,
+)
 from ..services import Services, Storage, build_services, open_storage
 
 T = TypeVar("T")
@@ -24,8 +32,21 @@ def or_exit(build: Callable[[], T]) -> T:
         sys.exit(2)
 
 
-def settings_or_exit(*, demo: bool = False, env: Mapping[str, str] | None = None) -> Settings:
-    """All settings, checked, with the data directory opened once to prove it usable."""
+def warn_unknown_variables(env: Mapping[str, str]) -> None:
+    """A typo'd name is silently not a setting: say so at start, one warning line each."""
+    for item in unknown_variables(env):
+        click.echo(f"careers: warning: unknown variable {item}", err=True)
+
+
+def settings_or_exit(
+    *, demo: bool = False, env: Mapping[str, str] | None = None, warn_unknown: bool = True
+) -> Settings:
+    """All settings, checked, with the data directory opened once to prove it usable.
+    Unknown CAREERS_* variables are warned about unless the caller reports them itself;
+    an explicit `env` (the demo's) is looked at together with the process environment,
+    where the operator's own variables are."""
+    if warn_unknown:
+        warn_unknown_variables(os.environ if env is None else {**os.environ, **env})
 
     def load() -> Settings:
         settings = load_settings(env, demo=demo)
@@ -42,9 +63,36 @@ def services_or_exit(settings: Settings) -> Services:
 
 def storage_or_exit() -> Storage:
     """Only the stores, from CAREERS_DATA_DIR / CAREERS_DATABASE_URL (for `careers outbox`)."""
+    warn_unknown_variables(os.environ)
 
     def load() -> Storage:
         storage: StorageSettings = load_storage_settings()
         return open_storage(storage)
 
     return or_exit(load)
+
+
+def libmagic_problem() -> str | None:
+    """None when uploads can be checked, else one line saying what is wrong.
+
+    python-magic loads libmagic when it is imported, so a missing library surfaces as an
+    ImportError of careers/applications/files.py, worded there; a present library without
+    its database fails on first use, which `ready()` provokes now.
+    """
+    try:
+        from ..applications.files import sniff_mimetype
+
+        sniff_mimetype.ready()
+    except ImportError as exc:
+        return str(exc)
+    except Exception as exc:  # magic.MagicException, whose module may not be importable
+        return f"libmagic cannot identify files: {' '.join(str(exc).split())}"
+    return None
+
+
+def require_libmagic() -> None:
+    """For the commands that take applications: without libmagic, one line and exit 2."""
+    problem = libmagic_problem()
+    if problem is not None:
+        click.echo(f"careers: {problem}", err=True)
+        sys.exit(2)

@@ -3,6 +3,7 @@
 Failures come back as exceptions that tell the delivery worker what to do: `TransientError`
 (retry later, honouring `retry_after`), `PermanentError` (park with Personio's reasons) and
 `DuplicateApplicant` (after a retry: Personio already has it). See docs/personio.md §2.2–§3.
+`check_credentials` asks Personio whether it knows the key, without creating anything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 import httpx
 
@@ -90,6 +91,19 @@ class UploadedDocument:
     extension: str
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialCheck:
+    """What Personio said to the key: `ok`, `rejected` (fix the settings) or `unreachable`
+    (no verdict now); `detail` is one line for operators and never quotes the token."""
+
+    outcome: Literal["ok", "rejected", "unreachable"]
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
 class ErrorBody(NamedTuple):
     """What an error body told us: reason codes (for code) and text (for people)."""
 
@@ -163,6 +177,40 @@ class RecruitingClient:
     def create_application(self, body: dict[str, Any]) -> None:
         """Submit the application JSON; any 2xx (Personio sends 201) means created (§2.3)."""
         self._send("POST", APPLICATIONS_PATH, json=body)
+
+    def check_credentials(self) -> CredentialCheck:
+        """Ask Personio whether it knows the token and company id, creating nothing.
+
+        The probe is a create-application request with the empty JSON object `{}`. Personio
+        answers 401 when the token and/or company id are not recognised and validates the body
+        otherwise, answering 400 with its error_response (docs/personio.md §2.3, "Checking the
+        key"). `{}` names no candidate and no position, so there is nothing Personio could
+        create from it. We chose it over an upload without a file part: a 400 for a failed
+        validation is documented in Personio's OpenAPI file, the upload's answer only in forum
+        reports (§4.4), and this endpoint is the one that says 403 when the account has no
+        recruiting. It costs one request of the company's budget of 20 per minute (§3).
+        """
+        try:
+            self._send("POST", APPLICATIONS_PATH, json={})
+        except TransientError as exc:  # no connection, a timeout, 429 or 5xx: no verdict
+            return CredentialCheck("unreachable", str(exc))
+        except PermanentError as exc:
+            if exc.status in (400, 422):
+                return CredentialCheck("ok", f"the key is accepted (company {self.company_id})")
+            if exc.status == 401:
+                return CredentialCheck(
+                    "rejected",
+                    "token and/or company id not recognised (HTTP 401): use the Recruiting API"
+                    " key and the numeric company id from Personio's API credentials page",
+                )
+            if exc.status == 403:  # feature.public-api.disabled, feature.recruiting.disabled
+                return CredentialCheck("rejected", f"the account may not do this: {exc}")
+            # A 404 or a redirect: CAREERS_PERSONIO_API_URL is not Personio's API.
+            return CredentialCheck("rejected", f"{exc}; is CAREERS_PERSONIO_API_URL right?")
+        # Nothing can come of `{}`; a server that takes it is not Personio's Recruiting API.
+        return CredentialCheck(
+            "rejected", "an empty application was accepted: is CAREERS_PERSONIO_API_URL right?"
+        )
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request; transport failures and non-2xx answers become RecruitingErrors."""
