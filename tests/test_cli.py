@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from .conftest import SECRET
-from .servers import free_port
+from .servers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,3 +196,81 @@ def test_wheel_ships_templates_static_and_translations(tmp_path):
         "careers/cli/__main__.py",
     ):
         assert required in names, required
+
+
+def test_the_demo_shows_a_whole_job_alert_in_the_sandboxs_mail(tmp_path):
+    """Subscribe on the demo's list, confirm from the caught mail, publish a job on the
+    sandbox page, get the digest and leave with the mail's one-click button."""
+    import re
+
+    import lxml.html
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
+    env.update(CAREERS_DATA_DIR=str(tmp_path), CAREERS_FEED_TTL="1", CAREERS_ALERT_INTERVAL="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "careers.cli", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not any("/_sandbox/mail" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        sandbox = re.search(r"(http://127\.0\.0\.1:\d+)/_sandbox/mail", "".join(lines))[1]
+        base = f"http://127.0.0.1:{port}"
+        assert eventually(lambda: _answers(f"{base}/healthz"), 30)
+        web = httpx.Client(base_url=base, timeout=10)
+
+        def mails() -> list[dict]:
+            return httpx.get(f"{sandbox}/_sandbox/mail.json", timeout=10).json()["mails"]
+
+        def submit(page: httpx.Response, xpath: str, **values: str) -> httpx.Response:
+            form = lxml.html.fromstring(page.text).xpath(xpath)[0]
+            data: dict[str, list[str]] = {}
+            for field in form.inputs:
+                if field.name:
+                    data.setdefault(field.name, []).append(
+                        values.get(field.name, field.value or "")
+                    )
+            return web.post(form.action, data=data)
+
+        page = web.get("/en/jobs?department=Engineering")
+        asked = submit(page, '//form[contains(@class, "job-alert")]', email="lena@example.org")
+        assert asked.status_code == 303
+        assert eventually(lambda: len(mails()) == 1, 30)
+        confirm = re.search(r"http://\S+/confirm", mails()[0]["text"])[0]
+        confirmed = submit(web.get(confirm), "//main//form")
+        assert confirmed.status_code == 200
+
+        httpx.post(f"{sandbox}/_sandbox/publish", data={"department": "Engineering"})
+        assert eventually(lambda: len(mails()) == 2, 60)
+        digest = mails()[0]  # newest first
+        assert "Perception Engineer" in digest["text"] and "utm_source=job-alert" in digest["text"]
+        sandbox_page = httpx.get(f"{sandbox}/_sandbox/mail", timeout=10).text
+        button = lxml.html.fromstring(sandbox_page).xpath(
+            '//form[contains(@action, "unsubscribe")]'
+        )
+        assert button, sandbox_page
+        clicked = httpx.post(sandbox + button[0].action, timeout=10)
+        assert clicked.status_code in (200, 303)
+        left = web.get(digest["list_unsubscribe"].removeprefix(base))
+        assert left.status_code == 404  # the subscription is gone: its link no longer works
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -34,6 +34,7 @@ from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from . import filegen
 from .applying import Clock, apply_env, open_form, send, valid_fields
 from .conftest import SECRET
+from .servers import eventually
 
 SITE = "http://careers.test"
 SENDER = "Nordlicht Careers <jobs@nordlicht.example>"
@@ -418,3 +419,28 @@ def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_min
     assert alert.rcpt_to == (OPS,) and "needs you" in alert.subject
     assert "errors.attribute-validation.unknown" in alert.text
     assert "juergen" not in alert.message.as_string().lower()
+
+
+def test_a_feed_failing_longer_than_the_threshold_is_reported_once_per_outage(
+    make_app, sandbox, sandbox_server, catcher, tmp_path, clock
+):
+    app = make_app(
+        smtp_url=catcher.smtp_url,
+        mail_from=SENDER,
+        public_url=SITE,
+        alert_email=OPS,
+        feed_ttl="1",
+        alert_feed_after="1",
+    )
+    harness = Harness(app, clock)
+    try:
+        assert app.test_client().get("/en/jobs").status_code == 200  # a good copy
+        sandbox.inject(target="feed", kind="status", status=503)
+        assert eventually(lambda: "sent" in harness.later(31), 20)
+        assert harness.later(HOUR) == []  # the same outage: told once
+    finally:
+        harness.close()
+    (alert,) = catcher.messages()
+    assert alert.rcpt_to == (OPS,)
+    assert "feed" in alert.subject.lower()
+    assert "en" in alert.text and "last good copy" in alert.text.lower()

@@ -45,6 +45,9 @@ YOURS = (
     "CAREERS_STYLESHEET_FILE",
     "CAREERS_IMPRINT_URL",
     "CAREERS_TIMEZONE",
+    # How soon a job published on the sandbox's page reaches the site and its job alerts.
+    "CAREERS_FEED_TTL",
+    "CAREERS_ALERT_INTERVAL",
 )
 
 
@@ -57,8 +60,10 @@ YOURS = (
 def command(port: int, host: str, sandbox_port: int) -> None:
     """Run the whole product against the built-in Personio sandbox; no configuration needed.
     CAREERS_COMPANY_NAME, CAREERS_LANGUAGES, CAREERS_FRAME_ANCESTORS (to try the widget on
-    another origin), the branding variables and CAREERS_TIMEZONE are taken from the
-    environment when set."""
+    another origin), the branding variables, CAREERS_TIMEZONE, and CAREERS_FEED_TTL and
+    CAREERS_ALERT_INTERVAL (how soon a job published on the sandbox reaches job alerts)
+    are taken from the environment when set. Mail the site sends is caught by the
+    sandbox and shown on its mail page."""
     from werkzeug.serving import run_simple
 
     from .. import create_app

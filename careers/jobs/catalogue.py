@@ -135,6 +135,11 @@ class Catalogue:
         """Fetch bookkeeping of one language."""
         return self._langs[language].status
 
+    def confirmed_at(self, language: str) -> float | None:
+        """When Personio last confirmed the copy we serve (our clock), None without a copy."""
+        raw = self._langs[language].raw
+        return None if raw is None else raw.fetched_at
+
     def age(self, language: str) -> float | None:
         """Seconds since Personio last confirmed the copy we serve, None without a copy."""
         raw = self._langs[language].raw

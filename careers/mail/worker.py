@@ -253,8 +253,21 @@ class MailWorker:
 
     # -- job-alert digests -----------------------------------------------------------------
 
+    def _refresh_stale(self) -> None:
+        """Bring the feed up to date first, off any request path: a process that serves no
+        pages (`careers worker`) has nobody else to refresh it. A language tried within
+        the TTL is left alone, so a failing feed is not asked more often than pages ask."""
+        ttl = self.settings.feed_ttl
+        now = self.catalogue.clock()
+        for language in self.settings.languages:
+            age = self.catalogue.age(language)
+            tried = now - self.catalogue.status(language).last_attempt
+            if (age is None or age >= ttl) and tried >= ttl:
+                self.catalogue.refresh(language)
+
     def digest_run(self) -> int:
         """Queue one digest per confirmed subscription with new matching jobs; how many."""
+        self._refresh_stale()
         snapshots = {}
         for language in self.settings.languages:
             snapshot = self.catalogue.snapshot(language)
@@ -301,6 +314,7 @@ class MailWorker:
     # -- operator alerts -------------------------------------------------------------------
 
     def monitor(self) -> None:
+        self._refresh_stale()
         now = self.clock()
         # Parked applications are purged after 30 days and alert keys kept as long, so no
         # application is announced twice; only those not announced yet cost a write.
@@ -350,32 +364,33 @@ class MailWorker:
 
     def _watch_feed(self, now: float) -> None:
         down: list[str] = []
-        oldest_copy: float | None = None
+        confirmed: list[float] = []  # when the copies of the failing languages were confirmed
         copy_missing = False
         for language in self.settings.languages:
-            status = self.catalogue.status(language)
-            age = self.catalogue.age(language)
-            if status.consecutive_failures == 0:
+            if self.catalogue.status(language).consecutive_failures == 0:
                 continue
-            if age is None:
+            age = self.catalogue.age(language)
+            at = self.catalogue.confirmed_at(language)
+            if age is None or at is None:
                 copy_missing = True
                 down.append(language)
             elif age > self.settings.alert_feed_after:
                 down.append(language)
-                oldest_copy = age if oldest_copy is None else max(oldest_copy, age)
+                confirmed.append(at)
         if not down:
             return
-        # One alert per outage: its subject is when the served copy was last confirmed.
-        since = now - oldest_copy if oldest_copy is not None else None
-        subject = f"{int(since)}" if since is not None else "no-copy"
+        # One alert per outage: its subject is when the oldest copy served was confirmed,
+        # which stays the same until Personio answers again.
+        since = min(confirmed) if confirmed else None
         self._alert(
             AlertKind.FEED_DOWN,
-            subject,
+            f"{since:.0f}" if since is not None else "no-copy",
             {
                 "languages": down,
                 "failing_since": _iso(since) if since is not None else "",
-                "last_error": "",
-                "copy_age": None if copy_missing else round(oldest_copy or 0),
+                "copy_age": None
+                if copy_missing or since is None
+                else round(self.catalogue.clock() - since),
                 "at": _iso(now),
             },
         )

@@ -8,6 +8,7 @@ catcher (`mailcatcher.py`) the sandbox is also the demo's inbox: `/_sandbox/mail
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -22,6 +23,7 @@ import httpx
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from careers.personio.model import Position
@@ -88,6 +90,18 @@ class _Rendered:
     last_modified: datetime
 
 
+# Titles of jobs published from the start page, by department (anything else: "… Specialist").
+PUBLISHED_TITLES = {
+    "Engineering": "Perception Engineer (m/f/d)",
+    "Sales": "Sales Development Representative (m/f/d)",
+    "Product": "Product Designer (m/f/d)",
+    "Marketing": "Performance Marketing Manager (m/f/d)",
+    "Customer Success": "Customer Success Engineer (m/f/d)",
+    "Operations": "Field Service Technician (m/f/d)",
+    "People": "Talent Acquisition Partner (m/f/d)",
+}
+
+
 class Sandbox:
     """A fake Personio as a WSGI app: boards, Recruiting API, fault table and request log."""
 
@@ -126,6 +140,7 @@ class Sandbox:
                 Rule("/xml", endpoint="feed", methods=["GET"]),
                 Rule("/job/<int:job_id>", endpoint="job", methods=["GET"]),
                 Rule("/privacy-policy", endpoint="privacy", methods=["GET"]),
+                Rule("/_sandbox/publish", endpoint="publish", methods=["POST"]),
                 Rule("/_sandbox/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
                 Rule("/_sandbox/requests", endpoint="requests", methods=["GET", "DELETE"]),
                 Rule("/_sandbox/mail", endpoint="mail", methods=["GET", "DELETE"]),
@@ -169,6 +184,26 @@ class Sandbox:
             previous = self._changed.get(language, self._started)
             now = _whole_seconds(datetime.now(UTC))
             self._changed[language] = max(now, previous + timedelta(seconds=1))
+
+    def publish(self, department: str) -> Position:
+        """Personio publishes a new job in `department`, in every language of the board
+        (what a job alert is for; `careers demo` has a button for it)."""
+        with self._lock:
+            boards = {lang: list(ps) for lang, ps in self._feeds.items()}
+        every = [p for ps in boards.values() for p in ps]
+        if not every:
+            raise ValueError("the sandbox has no board to publish to")
+        template = next((p for p in every if p.department == department), every[0])
+        job_id = max(p.id for p in every) + 1
+        name = PUBLISHED_TITLES.get(department, f"{department or 'Team'} Specialist (m/f/d)")
+        published = datetime.now(UTC)
+        for language, positions in boards.items():
+            base = next((p for p in positions if p.department == department), template)
+            new = dataclasses.replace(
+                base, id=job_id, name=f"{name} #{job_id % 1000}", created_at=published
+            )
+            self.set_positions(language, [*positions, new])
+        return self.find_position(job_id) or template
 
     def find_position(self, job_id: int) -> Position | None:
         """The job in any language's board (English first), i.e. published, else None."""
@@ -334,6 +369,15 @@ class Sandbox:
             " privacy policy for applicants. A real account publishes its own text here.</p>",
         )
 
+    def _on_publish(self, request: Request) -> Response:
+        """The start page's button: publish a job, then show the start page again."""
+        department = request.form.get("department", "Engineering").strip()[:80]
+        try:
+            self.publish(department)
+        except ValueError as exc:
+            return _json({"error": str(exc)}, status=409)
+        return redirect("/", code=303)
+
     def _on_index(self, request: Request) -> Response:
         """A tiny start page linking every feed."""
         with self._lock:
@@ -348,6 +392,18 @@ class Sandbox:
             "<p>Recruiting API v1 under /v1/recruiting/ (company id "
             f"{html.escape(self.recruiting.company_id)}): "
             '<a href="/_sandbox/applications">received applications</a></p>'
+        )
+        with self._lock:
+            departments = sorted({p.department for ps in self._feeds.values() for p in ps} - {""})
+        options = "".join(
+            f"<option{' selected' if d == 'Engineering' else ''}>{html.escape(d)}</option>"
+            for d in departments
+        )
+        body += (
+            '<form method="post" action="/_sandbox/publish"><p>Publish a new job in '
+            f'<select name="department" aria-label="Department">{options}</select> '
+            "<button>Publish</button> (the site sees it at its next feed refresh; job "
+            "alerts for it go out with the next digest)</p></form>"
         )
         if self.mail is not None:
             body += (
