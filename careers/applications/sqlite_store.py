@@ -179,6 +179,17 @@ def _wait(db: sqlite3.Connection, key: str, limit: int, window: float, now: floa
     return 0.0 if count < limit else max(0.001, oldest + window - now)
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the outbox's database as every store on it needs one."""
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")  # an accepted application survives power loss
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not freed
+    return db
+
+
 def lease_holder_alive(lease_owner: str) -> bool:
     """Lease owners are "host:pid:…"; a pid that no longer runs holds nothing."""
     try:
@@ -222,13 +233,7 @@ class SQLiteOutbox:
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # an accepted application survives power loss
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not freed
-            self._local.db = db
+            db = self._local.db = connect(self.path)
         return db
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:

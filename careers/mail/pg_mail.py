@@ -276,15 +276,7 @@ class PostgresMailStore:
             ).fetchone()
         if row is None:
             return None
-        return QueuedMail(
-            id=row["id"],
-            kind=MailKind(row["kind"]),
-            subscription_id=row["subscription_id"],
-            language=row["language"],
-            params=json.loads(row["params"]),
-            attempts=row["attempts"],
-            created_at=row["created_at"],
-        )
+        return QueuedMail.from_row(row)
 
     def mail_sent(self, mail_id: int) -> None:
         self._finish(mail_id, SENT, None)

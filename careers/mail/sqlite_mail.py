@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.exceptions import InvalidTag
 
 from ..applications.sealing import KeyStore, immediate, seal, unseal
+from ..applications.sqlite_store import connect
 from .store import Filters, MailKind, QueuedMail, SubscribeOutcome, Subscription
 
 if TYPE_CHECKING:
@@ -82,14 +83,7 @@ class SQLiteMailStore:
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            # The outbox's pragmas: the same file, the same guarantees.
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA secure_delete=ON")
-            self._local.db = db
+            db = self._local.db = connect(self.path)  # the outbox's file and guarantees
         return db
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -387,15 +381,7 @@ class SQLiteMailStore:
         if not rows:
             return None
         [row] = rows
-        return QueuedMail(
-            id=row["id"],
-            kind=MailKind(row["kind"]),
-            subscription_id=row["subscription_id"],
-            language=row["language"],
-            params=json.loads(row["params"]),
-            attempts=row["attempts"],
-            created_at=row["created_at"],
-        )
+        return QueuedMail.from_row(row)
 
     def mail_sent(self, mail_id: int) -> None:
         self._finish(mail_id, SENT, None)

@@ -85,6 +85,19 @@ class QueuedMail:
     attempts: int
     created_at: float
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> QueuedMail:
+        """From a `mail_queue` row of either store."""
+        return cls(
+            id=row["id"],
+            kind=MailKind(row["kind"]),
+            subscription_id=row["subscription_id"],
+            language=row["language"],
+            params=json.loads(row["params"]),
+            attempts=row["attempts"],
+            created_at=row["created_at"],
+        )
+
 
 class MailStore(Protocol):
     """Durable mail queue, subscriptions and the feed's first-seen dates. Times are epoch
