@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-pybabel}
-"$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+"$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
   --project careers -o careers/translations/messages.pot . >/dev/null 2>&1
 "$PYBABEL" update -i careers/translations/messages.pot -d careers/translations \
   --no-fuzzy-matching --ignore-obsolete >/dev/null

@@ -444,3 +444,18 @@ def test_a_feed_failing_longer_than_the_threshold_is_reported_once_per_outage(
     assert alert.rcpt_to == (OPS,)
     assert "feed" in alert.subject.lower()
     assert "en" in alert.text and "last good copy" in alert.text.lower()
+
+
+def test_a_subscriber_hears_in_the_language_they_subscribed_in(harness, sandbox, catcher):
+    lang, subject = "de", "1 neue Stelle bei Nordlicht Robotics"
+    subscribed_and_confirmed(harness, sandbox, catcher, lang=lang)
+    publish(
+        harness, sandbox, new_job(1900001, "Perception Engineer", "Engineering", lang), lang=lang
+    )
+    assert harness.later(HOUR) == ["sent"]
+    digest = catcher.messages()[-1]
+    assert digest.message["Content-Language"] == lang
+    assert subject in digest.subject
+    english = "1 new job at Nordlicht Robotics"
+    assert english not in digest.subject and "Unsubscribe" not in digest.text
+    assert f"{SITE}/{lang}/jobs/1900001-" in digest.text
