@@ -34,6 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from .. import _asset_dir
 from ..config import Settings
+from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS
 from ..personio.model import Position
 from . import links
@@ -49,54 +50,6 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # RFC 2047 encoded words, which no mail client reads as a URL; 998 is SMTP's line limit.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
 
-
-def N_(message: str) -> str:
-    """Marks a msgid for extraction; translated when a mail is rendered."""
-    return message
-
-
-# The site's words for facets and Personio's codes (careers/web/present.py), as msgids: the
-# same catalogue entries translate them here without Flask.
-FACET_NAMES = {
-    "office": N_("Location"),
-    "department": N_("Department"),
-    "employment_type": N_("Employment type"),
-    "schedule": N_("Working hours"),
-    "seniority": N_("Seniority"),
-    "experience": N_("Experience"),
-    "subcompany": N_("Company"),
-    "category": N_("Category"),
-}
-CODE_LABELS = {
-    "employment_type": {
-        "permanent": N_("Permanent"),
-        "intern": N_("Internship"),
-        "trainee": N_("Trainee"),
-        "freelance": N_("Freelance"),
-        "temporary": N_("Temporary"),
-        "working_student": N_("Working student"),
-    },
-    "schedule": {
-        "full-time": N_("Full-time"),
-        "part-time": N_("Part-time"),
-        "full-or-part-time": N_("Full- or part-time"),
-    },
-    "seniority": {
-        "entry-level": N_("Entry level"),
-        "experienced": N_("Experienced"),
-        "executive": N_("Executive"),
-        "student": N_("Student"),
-    },
-    "experience": {
-        "lt-1": N_("Less than 1 year"),
-        "1-2": N_("1–2 years"),
-        "2-5": N_("2–5 years"),
-        "5-7": N_("5–7 years"),
-        "7-10": N_("7–10 years"),
-        "10-15": N_("10–15 years"),
-        "gt-15": N_("More than 15 years"),
-    },
-}
 
 # Inline styles (mail clients drop <style> and stylesheets), in the site's default colours.
 STYLE = {

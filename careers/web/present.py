@@ -9,49 +9,13 @@ from babel.numbers import format_currency, format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..jobs import labels
 from ..personio.model import Position, Salary
 
-FACET_NAMES = {
-    "office": _l("Location"),
-    "department": _l("Department"),
-    "employment_type": _l("Employment type"),
-    "schedule": _l("Working hours"),
-    "seniority": _l("Seniority"),
-    "experience": _l("Experience"),
-    "subcompany": _l("Company"),
-    "category": _l("Category"),
-}
-
-# Personio publishes codes, not labels (docs/personio.md §1.4); these are our wording.
+FACET_NAMES = {name: _l(text) for name, text in labels.FACET_NAMES.items()}
 CODE_LABELS = {
-    "employment_type": {
-        "permanent": _l("Permanent"),
-        "intern": _l("Internship"),
-        "trainee": _l("Trainee"),
-        "freelance": _l("Freelance"),
-        "temporary": _l("Temporary"),
-        "working_student": _l("Working student"),
-    },
-    "schedule": {
-        "full-time": _l("Full-time"),
-        "part-time": _l("Part-time"),
-        "full-or-part-time": _l("Full- or part-time"),
-    },
-    "seniority": {
-        "entry-level": _l("Entry level"),
-        "experienced": _l("Experienced"),
-        "executive": _l("Executive"),
-        "student": _l("Student"),
-    },
-    "experience": {
-        "lt-1": _l("Less than 1 year"),
-        "1-2": _l("1–2 years"),
-        "2-5": _l("2–5 years"),
-        "5-7": _l("5–7 years"),
-        "7-10": _l("7–10 years"),
-        "10-15": _l("10–15 years"),
-        "gt-15": _l("More than 15 years"),
-    },
+    facet: {code: _l(text) for code, text in codes.items()}
+    for facet, codes in labels.CODE_LABELS.items()
 }
 
 SALARY_PERIODS = {
