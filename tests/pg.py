@@ -141,3 +141,12 @@ def dump_args(url: str) -> list[str]:
         str(params.get("user", "postgres")),
         str(params["dbname"]),
     ]
+
+
+def as_url(conninfo: str) -> str:
+    """The fixture's libpq conninfo as the postgresql:// URL operators configure."""
+    params = conninfo_to_dict(conninfo)
+    return (
+        f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}"
+        f":{params.get('port', 5432)}/{params['dbname']}"
+    )

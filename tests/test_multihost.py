@@ -21,13 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from careers.applications.pg_store import PostgresOutbox
 
 from . import filegen
 from .applying import JOB, apply_env, encode, token_of, valid_fields
 from .conftest import SECRET
+from .pg import as_url
 from .servers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,15 +115,6 @@ def apply(form_host: Host, post_host: Host, tmp_path: Path, n: int) -> tuple[str
     )
     assert response.status_code == 303, response.status_code
     return response.headers["Location"], hashlib.sha256(cv.read_bytes()).hexdigest()
-
-
-def as_url(conninfo: str) -> str:
-    """The fixture's libpq conninfo as the postgresql:// URL operators configure."""
-    params = conninfo_to_dict(conninfo)
-    return (
-        f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}"
-        f":{params.get('port', 5432)}/{params['dbname']}"
-    )
 
 
 def busiest_window(times: list[float], seconds: float) -> int:
