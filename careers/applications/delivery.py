@@ -105,19 +105,23 @@ class Deliverer:
         self.on_outcome(outcome)
         return outcome
 
+    def _keep_lease(self, job: Job) -> None:
+        if not self.outbox.extend_lease(job.id, self.owner, self.outbox.lease_seconds):
+            raise _LeaseLost()  # another worker has it now: stop touching it
+
     def _pace(self, job: Job) -> None:
-        """Wait for a slot under the deployment-wide rate limit (shared through the store)."""
+        """Wait for a slot under the deployment-wide rate limit (shared through the store),
+        then return at once: the request must follow its slot as closely as it can, since
+        Personio counts arrivals and a late one crowds the next window. So the lease is
+        made sure of before (by the caller, and here after every wait), not after."""
         window = self.rate.seconds + WINDOW_MARGIN
         while True:
             wait = self.outbox.take_slot(RATE_KEY, self.rate.count, window)
             if wait <= 0:
-                if not self.outbox.extend_lease(job.id, self.owner, self.outbox.lease_seconds):
-                    raise _LeaseLost()  # another worker has it now: stop touching it
                 return
-            if not self.outbox.extend_lease(job.id, self.owner, self.outbox.lease_seconds):
-                raise _LeaseLost()
             if self.stop.wait(min(wait, 5.0)):
                 raise _Stopped()
+            self._keep_lease(job)
 
     def _deliver(self, job: Job) -> str:
         uuids = {d.id: d.uuid for d in job.documents if d.uuid}
@@ -125,12 +129,14 @@ class Deliverer:
             for document in job.documents:
                 if document.id in uuids:
                     continue  # uploaded on an earlier attempt: never twice
-                self._pace(job)
+                self._keep_lease(job)
                 with self.outbox.open_document(document) as stream:
+                    self._pace(job)
                     uploaded = self.client.upload_document(stream, document.filename)
                 self.outbox.record_upload(document.id, uploaded.uuid)
                 uuids[document.id] = uploaded.uuid
             body = personio_body(job, uuids, datetime.now(UTC).date())
+            self._keep_lease(job)
             self._pace(job)
             self.outbox.note_create_attempt(job.id)
             self.client.create_application(body)
