@@ -31,6 +31,7 @@ def create_app(
     around services the caller built and keeps using (the delivery thread of `serve`)."""
     from .services import build_services
     from .web import register
+    from .web.fastpath import FastPath
     from .web.hosts import PublicHost
     from .web.proxy import LoopbackProxyFix
 
@@ -51,10 +52,13 @@ def create_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep our key order in JSON
 
-    register(app, services or build_services(settings))
+    svc = services or build_services(settings)
+    register(app, svc)
     # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
-    # PublicHost wraps the app itself, so it runs after LoopbackProxyFix has read the
-    # forwarded headers: nothing a client sends can change the host it pins.
+    # FastPath answers warm pages with what Flask sent for them; innermost, so it sees the
+    # request as Flask does. PublicHost wraps it, so it runs after LoopbackProxyFix has read
+    # the forwarded headers: nothing a client sends can change the host it pins.
+    app.wsgi_app = FastPath(app.wsgi_app, svc, app.extensions["careers.pages"])  # type: ignore[method-assign]
     if settings.public_url:
         app.wsgi_app = PublicHost(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     app.wsgi_app = LoopbackProxyFix(app.wsgi_app)  # type: ignore[method-assign]

@@ -6,11 +6,24 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, g, request
 from werkzeug.wrappers import Response as BaseResponse
+
+# The environ key under which a page served from the cache is marked for the fast path.
+WARM = "careers.warm_page"
+
+
+@dataclass(frozen=True)
+class Warm:
+    """A page-cache hit: the key Flask looked up, the body it found, the endpoint it ran."""
+
+    key: tuple
+    body: bytes
+    endpoint: str
 
 
 class PageCache:
@@ -42,7 +55,9 @@ def cached_page(
     """Serve a view's 200 HTML from the cache, keyed by board version, language and URL.
 
     Redirects, 404/410 and errors are never cached; they are raised or returned as responses.
-    Pages also get an ETag, so a browser's revalidation costs nothing.
+    Pages also get an ETag, so a browser's revalidation costs nothing. A page answered from
+    the cache is marked in the WSGI environ, so that the fast path (web/fastpath.py) may
+    keep what Flask sends for it and answer the next such request itself.
     """
 
     def decorate(view: Callable[..., BaseResponse | str]) -> Callable[..., BaseResponse]:
@@ -57,6 +72,8 @@ def cached_page(
                     return result
                 body = result.encode()
                 cache.put(key, body)
+            else:
+                request.environ[WARM] = Warm(key, body, request.endpoint or "unmatched")
             response = Response(body, mimetype="text/html")
             response.set_etag(hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest())
             response.headers["Cache-Control"] = "no-cache"
