@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import psycopg
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg_pool import ConnectionPool
@@ -30,7 +31,7 @@ from . import migrations
 from .migrations import Migration
 from .model import Application
 from .rules import Status
-from .sealing import SEAL_OVERHEAD, new_key, seal, unseal
+from .sealing import SEAL_OVERHEAD, new_key, seal, seal_into, unseal
 from .store import (
     DELIVERED,
     PARKED,
@@ -383,43 +384,69 @@ class PostgresOutbox:
         key = new_key()
         sealed = seal(key, json.dumps(application.to_record()).encode(), public_id)
         with self._tx() as conn:
-            if nonce:
+            # The rows go in one round trip (a pipeline): on a busy machine every wait for
+            # the server costs a scheduling turn of its backend. The key is in the same
+            # transaction as everything sealed with it: both commit, or neither does.
+            with conn.pipeline():
+                taken = (
+                    conn.execute(
+                        "INSERT INTO submissions (nonce, public_id, fingerprint, created_at)"
+                        " VALUES (%s, %s, %s, %s) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+                        (nonce, public_id, fingerprint, now),
+                    )
+                    if nonce
+                    else None
+                )
+                conn.execute(
+                    "INSERT INTO application_keys (public_id, key, created_at) VALUES (%s, %b, %s)",
+                    (public_id, key, now),
+                )
+                conn.execute(
+                    "INSERT INTO applications (public_id, position_id, language, status,"
+                    " payload, next_attempt_at, created_at, updated_at)"
+                    " VALUES (%s, %s, %s, %s, %b, %s, %s, %s)",
+                    (
+                        public_id,
+                        application.position_id,
+                        application.language,
+                        PENDING,
+                        sealed,
+                        now,
+                        now,
+                        now,
+                    ),
+                )
+                documents = [
+                    conn.execute(
+                        "INSERT INTO documents (application_id, category, filename, size)"
+                        " SELECT id, %s, %s, %s FROM applications WHERE public_id = %s"
+                        " RETURNING id",
+                        (attachment.category, attachment.filename, attachment.size, public_id),
+                    )
+                    for attachment in application.documents
+                ]
+            if taken is not None and taken.fetchone() is None:
                 self._take_nonce(conn, nonce, fingerprint, public_id, now)
-            conn.execute(
-                "INSERT INTO application_keys (public_id, key, created_at) VALUES (%s, %b, %s)",
-                (public_id, key, now),
+            ids = []
+            for cursor in documents:
+                row = cursor.fetchone()
+                assert row is not None
+                ids.append(int(row["id"]))
+            _store_documents(
+                conn,
+                list(zip(ids, (d.path for d in application.documents), strict=True)),
+                key,
+                public_id,
             )
-            row = conn.execute(
-                "INSERT INTO applications (public_id, position_id, language, status, payload,"
-                " next_attempt_at, created_at, updated_at)"
-                " VALUES (%s, %s, %s, %s, %b, %s, %s, %s) RETURNING id",
-                (
-                    public_id,
-                    application.position_id,
-                    application.language,
-                    PENDING,
-                    sealed,
-                    now,
-                    now,
-                    now,
-                ),
-            ).fetchone()
-            assert row is not None
-            for attachment in application.documents:
-                document = conn.execute(
-                    "INSERT INTO documents (application_id, category, filename, size)"
-                    " VALUES (%s, %s, %s, %s) RETURNING id",
-                    (row["id"], attachment.category, attachment.filename, attachment.size),
-                ).fetchone()
-                assert document is not None
-                _store_bytes(conn, document["id"], attachment.path, key, public_id)
         return public_id
 
     def _take_nonce(
         self, conn: Connection, nonce: str, fingerprint: str, public_id: str, now: float
     ) -> None:
-        """Record a form's nonce, or raise for one used before. A concurrent add of the same
-        nonce waits on its primary key until the first commits, then sees it."""
+        """The nonce was taken when `add` tried to record it: raise for the form sent
+        before. A concurrent add of the same nonce made our insert wait on its primary key
+        until it committed, so the check sees it (unless a purge removed it in between:
+        then it is recorded now)."""
         for _ in range(3):
             _check_nonce(conn, nonce, fingerprint)
             inserted = conn.execute(
@@ -429,12 +456,11 @@ class PostgresOutbox:
             ).fetchone()
             if inserted is not None:
                 return
-            # Taken by a concurrent add since our check: the check now sees it and raises
-            # (unless a purge removed it in between, then we try again).
         raise StoreUnavailable("form nonce contended")
 
     def check_submission(self, nonce: str, fingerprint: str) -> None:
-        with self._tx() as conn:
+        # One read: no transaction around it (the connections are in autocommit).
+        with _unavailable_as_store_error(), self.pool.connection() as conn:
             _check_nonce(conn, nonce, fingerprint)
 
     # -- delivering ----------------------------------------------------------------------
@@ -714,16 +740,35 @@ class PostgresOutbox:
     # -- shared rate limits --------------------------------------------------------------
 
     def take_slot(self, key: str, limit: int, window: float) -> float:
-        with self._tx() as conn:
-            # One taker per key at a time, on every host; the window is on the database's
-            # clock, taken after the lock, so skewed host clocks share one window.
-            conn.execute("SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))", (LOCK_CLASS, key))
-            now = _db_now(conn)
-            conn.execute("DELETE FROM rate_log WHERE key = %s AND at <= %s", (key, now - window))
-            wait = _wait(conn, key, limit, window, now)
-            if wait == 0:
-                conn.execute("INSERT INTO rate_log (key, at) VALUES (%s, %s)", (key, now))
-            return wait
+        # One round trip (a pipeline: BEGIN, lock, take, COMMIT). One taker per key at a
+        # time, on every host; the window is on the database's clock, read after the lock
+        # in the next statement, whose snapshot sees what the previous holder committed,
+        # so skewed host clocks share one window. The server runs pipelined statements
+        # one after the other, as if each had been waited for.
+        with _unavailable_as_store_error(), self.pool.connection() as conn:
+            with conn.pipeline(), conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))", (LOCK_CLASS, key)
+                )
+                # Expired entries go, the window is counted, and a slot is taken if there
+                # is room: one statement, one clock reading (a CTE used twice is computed
+                # once).
+                taken = conn.execute(
+                    f"WITH now AS (SELECT {DB_NOW} AS t),"
+                    " gone AS (DELETE FROM rate_log WHERE key = %(key)s"
+                    " AND at <= (SELECT t FROM now) - %(window)s),"
+                    " win AS (SELECT count(*) AS n, min(at) AS oldest FROM rate_log"
+                    " WHERE key = %(key)s AND at > (SELECT t FROM now) - %(window)s),"
+                    " taken AS (INSERT INTO rate_log (key, at) SELECT %(key)s, t FROM now, win"
+                    " WHERE win.n < %(limit)s RETURNING at)"
+                    " SELECT win.n, win.oldest, now.t AS now FROM win, now",
+                    {"key": key, "window": float(window), "limit": limit},
+                )
+            row = taken.fetchone()
+        assert row is not None
+        if row["n"] < limit:
+            return 0.0
+        return float(max(0.001, row["oldest"] + window - row["now"]))
 
     def rate_wait(self, key: str, limit: int, window: float) -> float:
         with self._tx() as conn:
@@ -746,25 +791,50 @@ def _chunk_context(public_id: str, document_id: int, seq: int) -> str:
     return f"{public_id}:{document_id}:{seq}"
 
 
-def _store_bytes(conn: Connection, document_id: int, path: str, key: bytes, public_id: str) -> None:
-    """Copy a spool file into the database a chunk at a time (never all of it in memory),
+def _store_documents(
+    conn: Connection, documents: list[tuple[int, str]], key: bytes, public_id: str
+) -> None:
+    """Copy spool files into the database a chunk at a time (never a file in memory),
     each chunk sealed with the application's key: once the key is deleted, dead tuples, WAL
     and backups hold only noise. An empty file is one empty chunk: no chunk at all means
-    the document is gone."""
-    with open(path, "rb") as source:
-        seq = 0
-        while True:
-            data = source.read(CHUNK_BYTES)
-            if not data and seq > 0:
-                break
-            sealed = seal(key, data, _chunk_context(public_id, document_id, seq))
-            conn.execute(
-                "INSERT INTO document_chunks (document_id, seq, data) VALUES (%s, %s, %b)",
-                (document_id, seq, sealed),
-            )
-            seq += 1
-            if not data:
-                break
+    the document is gone.
+
+    One binary COPY for all of them: the chunks stream to the server without a round trip
+    each, and each is read and sealed into the same two buffers (psycopg copies a row into
+    its own send buffer before `write_row` returns)."""
+    if not documents:
+        return
+    aead = AESGCM(key)
+    plain = bytearray(CHUNK_BYTES)
+    sealed = bytearray(CHUNK_BYTES + SEAL_OVERHEAD)
+    with conn.cursor().copy(
+        "COPY document_chunks (document_id, seq, data) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["int8", "int4", "bytea"])
+        for document_id, path in documents:
+            with open(path, "rb", buffering=0) as source:
+                seq = 0
+                while True:
+                    size = _fill(source, plain)
+                    if not size and seq > 0:
+                        break
+                    context = _chunk_context(public_id, document_id, seq)
+                    chunk = seal_into(aead, memoryview(plain)[:size], context, sealed)
+                    copy.write_row((document_id, seq, chunk))
+                    seq += 1
+                    if size < CHUNK_BYTES:
+                        break
+
+
+def _fill(source: io.RawIOBase, buffer: bytearray) -> int:
+    """Read into `buffer` until it is full or the file ends; how many bytes were read."""
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        got = source.readinto(view[filled:])
+        if not got:
+            break
+        filled += got
+    return filled
 
 
 def _check_nonce(conn: Connection, nonce: str, fingerprint: str) -> None:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,6 +34,23 @@ def seal(key: bytes, plaintext: bytes, context: str) -> bytes:
     """`VERSION | nonce | ciphertext+tag`; `context` binds it to one application."""
     nonce = os.urandom(NONCE_BYTES)
     return VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
+
+
+def seal_into(
+    aead: AESGCM, plaintext: bytes | memoryview, context: str, out: bytearray
+) -> memoryview:
+    """`seal` written into `out` (grown when too small), no copy of the plaintext or the
+    ciphertext made on the way: for document chunks of a MiB, sealed one after another into
+    one buffer. The view is valid until `out` is used again."""
+    length = SEAL_OVERHEAD + len(plaintext)
+    if len(out) < length:
+        out.extend(bytes(length - len(out)))
+    view = memoryview(out)[:length]
+    nonce = os.urandom(NONCE_BYTES)
+    view[:1] = VERSION
+    view[1 : 1 + NONCE_BYTES] = nonce
+    aead.encrypt_into(nonce, plaintext, context.encode(), view[1 + NONCE_BYTES :])
+    return view
 
 
 def unseal(key: bytes, sealed: bytes, context: str) -> bytes:
@@ -63,6 +81,17 @@ def private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+@dataclass(eq=False)
+class _NewKey:
+    """A key waiting for the group commit of `KeyStore.create`."""
+
+    key_id: str
+    key: bytes
+    created_at: float
+    done: bool = False  # a commit took it (or failed, then `alone`)
+    alone: bool = False  # to be committed by its own caller
+
+
 class KeyStore:
     """Application keys in their own SQLite file: a rollback journal, which is gone when
     its transaction commits (a WAL would keep old pages with keys until a checkpoint that a
@@ -72,6 +101,9 @@ class KeyStore:
         self.path = Path(path)
         self.clock = clock
         self._local = threading.local()
+        self._waiting: list[_NewKey] = []  # created, not yet committed (`create`)
+        self._waiting_lock = threading.Lock()
+        self._committing = threading.Lock()
         private_file(self.path)
         with self._write() as db:
             db.execute(
@@ -93,14 +125,40 @@ class KeyStore:
         return immediate(self._connection())
 
     def create(self, key_id: str) -> bytes:
-        """A new key under `key_id`, committed before anything is sealed with it."""
-        key = new_key()
+        """A new key under `key_id`, committed before anything is sealed with it.
+
+        Group commit: a commit here costs several fsyncs (journal, its directory, the
+        file), so threads of this process that want a key while another thread commits
+        wait for it, and the next one commits all their keys in one transaction. Each
+        caller still returns only once its own key is on disk; nobody's key is written
+        early or kept in memory for later.
+        """
+        entry = _NewKey(key_id, new_key(), self.clock())
+        with self._waiting_lock:
+            self._waiting.append(entry)
+        with self._committing:
+            if not entry.done:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    self._insert(batch)
+                except BaseException:
+                    # One bad key (a reused id) must not fail the others: each commits
+                    # alone now, and only its own error reaches its caller.
+                    for other in batch:
+                        other.alone = True
+                for other in batch:
+                    other.done = True
+        if entry.alone:
+            self._insert([entry])
+        return entry.key
+
+    def _insert(self, batch: list[_NewKey]) -> None:
         with self._write() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO keys (id, key, created_at) VALUES (?, ?, ?)",
-                (key_id, key, self.clock()),
+                [(e.key_id, e.key, e.created_at) for e in batch],
             )
-        return key
 
     def get(self, key_id: str) -> bytes | None:
         row = self._connection().execute("SELECT key FROM keys WHERE id = ?", (key_id,)).fetchone()
