@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import baseline  # noqa: E402
-from bench.server import free_port, start_gunicorn  # noqa: E402
+from bench.server import free_port  # noqa: E402
 from careers.personio.feed import FragmentCache, parse_feed  # noqa: E402
 from careers.safexml import hardened_parser  # noqa: E402
 from careers.sandbox.feedxml import render_feed  # noqa: E402
@@ -162,14 +162,15 @@ def bench_list(seconds: float, rounds: int) -> None:
 def bench_pages(samples: int, rounds: int = 5) -> None:
     """Figure 2: list p99 while the feed upstream hangs vs. normal."""
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as tmp:
-        proc, base = start_gunicorn(
-            {
-                "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
-                "CAREERS_SECRET_KEY": "bench-secret-0123456789",
-                "CAREERS_DATA_DIR": tmp,
-                "CAREERS_FEED_TTL": "1",
-            }
-        )
+        port = free_port()
+        env = {
+            "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
+            "CAREERS_SECRET_KEY": "bench-secret-0123456789",
+            "CAREERS_DATA_DIR": tmp,
+            "CAREERS_FEED_TTL": "1",
+        }
+        proc = baseline.start("careers", port, env)  # `serve`'s gunicorn options
+        base = f"http://127.0.0.1:{port}"
         try:
             # Alternate the two conditions in rounds and take the median of each side's p99:
             # a single p99 of millisecond requests on a shared machine swings by half.

@@ -1,0 +1,308 @@
+"""Every performance goal of docs/benchmarks.md in one run and one table (issue 13).
+
+    .venv/bin/python bench/run.py [--quick] [--only P1,P3] [--postgres URL]
+
+Each figure is a ratio against a baseline measured in the same run on the same machine,
+under the same server configuration as `careers serve` (gunicorn gthread with
+`careers.cli.serve.gunicorn_options`): the best the server stack can do, a bare WSGI app,
+not another route of ours. Figures that are noisy on a shared machine are medians of
+alternating rounds. The machine is described first, so a table is never read without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Row:
+    figure: str
+    what: str
+    result: str
+    target: str
+    met: bool | None  # None: measured, no target of its own
+
+
+def machine() -> list[str]:
+    """What the figures were measured on."""
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    load = ", load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    import gunicorn
+
+    from careers.applications.rules import SERVE_THREADS
+
+    tools = "wrk" if shutil.which("wrk") else "Python httpx clients (wrk not installed)"
+    return [
+        f"machine: {cpu}, {os.cpu_count()} cores{memory}{load}",
+        f"system: {platform.platform()}; Python {platform.python_version()}",
+        f"server: gunicorn {gunicorn.__version__} gthread, 2 workers x {SERVE_THREADS}"
+        " threads (careers serve's options), access log on",
+        f"load generator: {tools}, on the same machine",
+        f"PostgreSQL: {_postgres_version()}",
+    ]
+
+
+def _postgres_version() -> str:
+    try:
+        out = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "not reachable"
+    return out.stdout.strip() or "not reachable"
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ("#", "what", "result", "target", "met")
+    table = [header] + [
+        (r.figure, r.what, r.result, r.target, {True: "yes", False: "NO", None: "–"}[r.met])
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for i, line in enumerate(table):
+        print("| " + " | ".join(cell.ljust(widths[j]) for j, cell in enumerate(line)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+FIGURES: dict[str, Callable[[argparse.Namespace], list[Row]]] = {}
+
+
+def figure(name: str) -> Callable[[Callable[[argparse.Namespace], list[Row]]], Callable]:
+    def register(fn: Callable[[argparse.Namespace], list[Row]]) -> Callable:
+        FIGURES[name] = fn
+        return fn
+
+    return register
+
+
+def _script(args: list[str]) -> str:
+    """Run one of the bench scripts, echo what it prints, and return it."""
+    out = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    print(out.stdout, end="", flush=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    return out.stdout
+
+
+def _number(pattern: str, text: str) -> float:
+    found = re.search(pattern, text)
+    if found is None:
+        raise RuntimeError(f"no {pattern!r} in:\n{text}")
+    return float(found[1])
+
+
+@figure("P1")
+def warm_list(args: argparse.Namespace) -> list[Row]:
+    rounds, seconds = ("5", "2") if args.quick else ("9", "3")
+    text = _script(["bench/bench_jobs.py", "--only", "1", "--rounds", rounds, "--seconds", seconds])
+    ratio = _number(r"ratio ([\d.]+)x \(rounds", text)
+    low, high = re.search(r"rounds ([\d.]+)-([\d.]+)x", text).groups()  # type: ignore[union-attr]
+    cpu = _number(r"us, ratio ([\d.]+)x", text)
+    return [
+        Row(
+            "P1",
+            "warm list page vs. a bare WSGI app with the same bytes (req/s)",
+            f"{ratio:.2f}x (rounds {low}-{high}x; server CPU per request {cpu:.2f}x)",
+            ">= 0.8x",
+            ratio >= 0.8,
+        )
+    ]
+
+
+@figure("P2")
+def hanging_feed(args: argparse.Namespace) -> list[Row]:
+    samples = "200" if args.quick else "300"
+    text = _script(["bench/bench_jobs.py", "--only", "2", "--samples", samples])
+    ratio = _number(r"p99 ratio ([\d.]+)x", text)
+    return [
+        Row(
+            "P2",
+            "list p99 while the feed hangs vs. normal (median of alternating rounds)",
+            f"{ratio:.2f}x",
+            "<= 1.2x",
+            ratio <= 1.2,
+        )
+    ]
+
+
+@figure("P3")
+def accepting(args: argparse.Namespace) -> list[Row]:
+    command = ["bench/bench_applications.py", "--skip", "3", "--postgres", _fresh_db(args)]
+    if args.quick:
+        command.append("--quick")
+    text = _script(command)
+    rows = []
+    for store, part in zip(("SQLite", "PostgreSQL"), text.split("-- store: ")[1:], strict=False):
+        ratio = _number(r"ratio median ([\d.]+)x", part)
+        rounds = re.search(r"rounds ([\d. ]+) \(target", part)
+        spread = f" (rounds {rounds[1].split()[0]}-{rounds[1].split()[-1]}x)" if rounds else ""
+        rows.append(
+            Row(
+                "P3",
+                f"accepting 2 MB applications vs. raw POSTs to a bare WSGI sink, {store}",
+                f"{ratio:.2f}x{spread}",
+                ">= 0.5x",
+                ratio >= 0.5,
+            )
+        )
+        if "peak - idle" in part:
+            rise = _number(r"peak - idle ([\d.]+) MiB", part)
+            rows.append(
+                Row(
+                    "P3m",
+                    "peak RSS rise while accepting a 64 MB application",
+                    f"+{rise:.1f} MiB",
+                    "<= 32 MB",
+                    rise * 1.048576 <= 32,
+                )
+            )
+    return rows
+
+
+def _fresh_db(args: argparse.Namespace) -> str:
+    """A throwaway database for P3 (bench_applications empties its public schema)."""
+    import secrets
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = f"careers_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(args.postgres, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    _CLEANUP.append(lambda: _drop(args.postgres, name))
+    params = conninfo_to_dict(make_conninfo(args.postgres, dbname=name))
+    return (
+        f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}"
+        f":{params.get('port', 5432)}/{name}"
+    )
+
+
+def _drop(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+_CLEANUP: list[Callable[[], None]] = []
+
+
+@figure("P5")
+def backlog(args: argparse.Namespace) -> list[Row]:
+    from bench import bench_hosts
+
+    found = bench_hosts.run(quick=args.quick)
+    sustained = float(found["sustained"])
+    refused = int(found["refused_429"])
+    return [
+        Row(
+            "P5",
+            "backlog delivery, three hosts on one PostgreSQL: share of Personio's budget",
+            f"{sustained:.1%} sustained, {refused} x 429, busiest window "
+            f"{found['busiest_window']}, exactly once: {found['exactly_once']}",
+            ">= 95 %, no 429",
+            sustained >= 0.95 and refused == 0,
+        )
+    ]
+
+
+@figure("P6")
+def slow_clients(args: argparse.Namespace) -> list[Row]:
+    import tempfile
+
+    from bench import bench_slow_clients as slow
+    from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
+
+    seconds = 20.0 if args.quick else 40.0
+    with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as data:
+        env = {
+            "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
+            "CAREERS_PERSONIO_API_URL": sandbox.url,
+            "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
+            "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
+            "CAREERS_SECRET_KEY": slow.SECRET,
+            "CAREERS_DATA_DIR": data,
+            "CAREERS_MIN_FILL_SECONDS": "0",
+            "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
+        }
+        found = slow.run("serve", env, 50, seconds, 100)
+    ratio = found["loaded_p99"] / found["idle_p99"]
+    print(
+        f"[P6] idle p99 {found['idle_p99'] * 1000:.1f} ms, with 50 trickling uploads "
+        f"{found['loaded_p99'] * 1000:.1f} ms, {found['failures']} timeouts",
+        flush=True,
+    )
+    return [
+        Row(
+            "P6",
+            "page p99 with 50 uploads trickling at 100 B/s vs. idle",
+            f"{ratio:.2f}x ({found['idle_p99'] * 1000:.1f} -> "
+            f"{found['loaded_p99'] * 1000:.1f} ms, {found['failures']} timeouts)",
+            "<= 2x",
+            ratio <= 2 and found["failures"] == 0,
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller runs")
+    parser.add_argument("--only", default="", help="comma list of figures, e.g. P1,P3")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL to create throwaway databases on (P3, P5)",
+    )
+    args = parser.parse_args()
+    wanted = [f.strip().upper() for f in args.only.split(",") if f.strip()] or list(FIGURES)
+    for line in machine():
+        print(line)
+    print(flush=True)
+    rows: list[Row] = []
+    started = time.monotonic()
+    try:
+        for name in wanted:
+            print(f"-- {name}", flush=True)
+            rows += FIGURES[name](args)
+    finally:
+        for cleanup in _CLEANUP:
+            cleanup()
+    print()
+    print_table(rows)
+    print(f"\n{len(rows)} figures in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
