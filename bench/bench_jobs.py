@@ -20,21 +20,15 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import baseline  # noqa: E402
+from bench import baseline, bench_feed  # noqa: E402
 from bench.server import free_port  # noqa: E402
-from careers.personio.feed import FragmentCache, parse_feed  # noqa: E402
-from careers.safexml import hardened_parser  # noqa: E402
-from careers.sandbox.feedxml import render_feed  # noqa: E402
-from careers.sandbox.sample_data import synthetic_positions  # noqa: E402
 from careers.sandbox.server import SandboxServer  # noqa: E402
 
 
@@ -202,80 +196,6 @@ def bench_pages(samples: int, rounds: int = 5) -> None:
             proc.wait(timeout=10)
 
 
-def best_time(fn, repeat: int) -> float:
-    """Best wall time of `repeat` runs (the least disturbed by the machine's noise)."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the (large) parent across exec.
-_PEAK = """
-import sys
-sys.path.insert(0, {root!r})
-from lxml import etree
-from careers.personio.feed import parse_feed
-from careers.safexml import hardened_parser as _parser
-def hwm():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-data = open({path!r}, "rb").read()
-before = hwm()
-result = {call}
-print(hwm() - before)
-"""
-
-
-def peak_kib(path: str, call: str) -> int:
-    """Peak RSS growth of one parse in a fresh process (libxml2's memory included)."""
-    code = _PEAK.format(root=str(ROOT), path=path, call=call)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
-
-
-def bench_parse(n: int, repeat: int) -> None:
-    positions = synthetic_positions(n)
-    data = render_feed(positions)
-    bare = best_time(lambda: etree.fromstring(data, hardened_parser()), repeat)
-    cold = best_time(lambda: parse_feed(data), repeat)  # a new cache every time
-    # A refresh after 1 % of the jobs changed their texts: the fragment cache is warm.
-    edited = [
-        replace(
-            p,
-            descriptions=tuple(
-                replace(d, html=d.html + f"<p>edit {i}</p>") for d in p.descriptions
-            ),
-        )
-        if i % 100 == 0
-        else p
-        for i, p in enumerate(positions)
-    ]
-    changed = render_feed(edited)
-    cache = FragmentCache()
-    parse_feed(data, cache)
-
-    def refresh() -> None:
-        parse_feed(changed, cache)
-        parse_feed(data, cache)
-
-    warm = best_time(refresh, repeat) / 2
-    with tempfile.NamedTemporaryFile(suffix=".xml") as tmp:
-        tmp.write(data)
-        tmp.flush()
-        bare_peak = peak_kib(tmp.name, "etree.fromstring(data, _parser())")
-        full_peak = peak_kib(tmp.name, "parse_feed(data)")
-    print(
-        f"[3] {n:,}-position feed ({len(data) / 1e6:.1f} MB): bare lxml parse {bare * 1000:.0f} ms "
-        f"(peak +{bare_peak / 1024:.0f} MB); parse + sanitise {cold * 1000:.0f} ms "
-        f"(peak +{full_peak / 1024:.0f} MB); ratio {cold / bare:.2f}x (target <= 3x); "
-        f"refresh with 1 % of jobs edited {warm * 1000:.0f} ms, ratio {warm / bare:.2f}x"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -292,7 +212,7 @@ def main() -> None:
     if args.only in (None, 2):
         bench_pages(args.samples)
     if args.only in (None, 3):
-        bench_parse(args.positions, repeat=3)
+        bench_feed.bench_parse(args.positions, args.rounds)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,26 @@ def _drop(url: str, name: str) -> None:
 _CLEANUP: list[Callable[[], None]] = []
 
 
+@figure("P4")
+def feed_parse(args: argparse.Namespace) -> list[Row]:
+    rounds = "5" if args.quick else "9"
+    text = _script(["bench/bench_feed.py", "--rounds", rounds])
+    ratio = _number(r"ratio ([\d.]+)x \(target", text)
+    bare_peak = _number(r"bare lxml parse \d+ ms \(peak \+(\d+) MB", text)
+    full_peak = _number(r"parse \+ sanitise \d+ ms \(peak \+(\d+) MB", text)
+    warm = _number(r"1 % of jobs edited \d+ ms, ratio ([\d.]+)x", text)
+    return [
+        Row(
+            "P4",
+            "parse + sanitise a 5,000-position feed vs. a bare lxml parse (off the request path)",
+            f"{ratio:.2f}x; peak +{full_peak:.0f} MB vs. +{bare_peak:.0f} MB; "
+            f"refresh with 1 % edited {warm:.2f}x",
+            "<= 3x",
+            ratio <= 3,
+        )
+    ]
+
+
 @figure("P5")
 def backlog(args: argparse.Namespace) -> list[Row]:
     from bench import bench_hosts

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from careers.personio.feed import MAX_FEED_BYTES, FeedError, parse_created_at, parse_feed
-from careers.personio.sanitize import sanitize_html
+from careers.personio import feed as feed_module
+from careers.personio.feed import (
+    MAX_FEED_BYTES,
+    FeedError,
+    FragmentCache,
+    parse_created_at,
+    parse_feed,
+)
+from careers.personio.model import Description
+from careers.personio.sanitize import PARALLEL_MIN_CHARS, sanitize_html, sanitize_many
+from careers.safexml import hardened_parser
+from careers.sandbox.feedxml import render_feed
+from careers.sandbox.sample_data import sample_feeds, synthetic_positions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 # Whole boards shaped like real accounts' feeds (fictional companies, our own texts).
@@ -212,3 +226,160 @@ def test_real_broken_feeds_are_errors(name, reason):
     with pytest.raises(FeedError) as info:
         parse_feed((REFERENCE / name).read_bytes())
     assert info.value.reason == reason
+
+
+# --- The fast parser reads exactly what the straightforward one did (issue 13, P4) ---------
+
+# A feed of every odd shape at once: namespaced and repeated fields, mixed content, comments
+# inside text, Unicode whitespace, bad and duplicate ids, nested positions, blocks that
+# sanitise to nothing, a block repeated across positions.
+ODD_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<!-- a comment before the root -->
+<workzag-jobs xmlns:x="urn:x">
+  <?pi before?>
+  <position>
+    <id> 7 </id>
+    <name>First <b>bold</b> tail</name>
+    <name>second name loses</name>
+    <x:office>namespaced office is not an office</x:office>
+    <office>&#160;Berlin&#12288;</office>
+    <additionalOffices> <office> </office><office>Hamburg</office><town>Kiel</town><office><!-- c -->Köln</office><office/></additionalOffices>
+    <department>  Sales<!-- mid -->force  </department>
+    <keywords> a ,, b ,c,  </keywords>
+    <createdAt>2024-02-30T00:00:00</createdAt>
+    <jobDescriptions>
+      <jobDescription><name>Empty</name><value></value></jobDescription>
+      <jobDescription><name></name><value><![CDATA[<script>alert(1)</script>]]></value></jobDescription>
+      <jobDescription><name>Shared</name><value>  <![CDATA[<p>Same <em>text</em></p>]]>  </value></jobDescription>
+      <other><name>not a block</name><value>x</value></other>
+      <jobDescription><value>&lt;p onclick="x()"&gt;escaped&lt;/p&gt;</value><value>second value loses</value><name>Late name</name></jobDescription>
+    </jobDescriptions>
+    <salaryInformation><min>1,000.50</min><max>nan</max><currencyCode>eur</currencyCode><currencySymbol>€</currencySymbol><type> yearly </type></salaryInformation>
+  </position>
+  <position><id>+8</id><salaryInformation><min>inf</min><max>-5</max></salaryInformation><createdAt>2024-01-02T03:04:05.123456+05:30</createdAt>
+    <jobDescriptions><jobDescription><name>Shared</name><value><![CDATA[<p>Same <em>text</em></p>]]></value></jobDescription></jobDescriptions></position>
+  <position><id>7</id><name>duplicate id is ignored</name></position>
+  <position><id>0</id></position>
+  <position><id>-3</id></position>
+  <position><id>abc</id></position>
+  <position><id>1_0</id><name>underscore id</name><salaryInformation><min>0</min><max></max></salaryInformation></position>
+  <position><id>٣</id><name>arabic-indic digit</name><keywords></keywords><createdAt>2023-08-11T14:15:17Z</createdAt></position>
+  <position><name>no id</name></position>
+  <position><id></id></position>
+  <job><id>99</id></job>
+  <position><id>12</id><position><id>13</id></position><jobDescriptions/><additionalOffices/></position>
+  <position><id>14</id><name>	</name><office>
+  </office><jobDescriptions>
+    <jobDescription><name> Only a name </name></jobDescription>
+    <jobDescription><name/><value>   </value></jobDescription>
+  </jobDescriptions></position>
+</workzag-jobs>
+""".encode()
+
+
+def _boards() -> dict[str, bytes]:
+    """Every board we hold: the sandbox's, a generated one, each fixture, the odd one."""
+    boards = {f"sample-{lang}": render_feed(ps) for lang, ps in sample_feeds().items()}
+    boards["synthetic-500"] = render_feed(synthetic_positions(500))
+    for path in sorted(FIXTURES.glob("*.xml")) + sorted(REFERENCE.glob("*.xml")):
+        boards[str(path.relative_to(FIXTURES))] = path.read_bytes()
+    boards["odd"] = ODD_FEED
+    return boards
+
+
+# SHA-256 (first 16 hex digits) of repr(parse_feed(board)), or of "FeedError <reason>", as the
+# parser before the speed-up (commit 7d39be2) produced them. A change in nh3's output or in a
+# fixture changes these legitimately: re-derive them from that commit's parser, never from
+# the parser under test.
+GOLDEN = {
+    "sample-en": "37198809e3858bfe",
+    "sample-de": "670a983112b6c440",
+    "synthetic-500": "0c40f98d9a73bf73",
+    "empty.xml": "4f53cda18c2baa0c",
+    "laughs.xml": "b20445b57aa91dda",
+    "script.xml": "fb107155885ed363",
+    "single.xml": "31f55122912af3c3",
+    "sparse.xml": "d8d0ef2a0c750b7e",
+    "truncated.xml": "3b51fca192968193",
+    "wrong-root.xml": "4a5e95bff6281a48",
+    "xxe.xml": "b20445b57aa91dda",
+    "accounts/blank.xml": "86cfabedbc86df96",
+    "accounts/no-experience.xml": "60d34425f83f6505",
+    "accounts/one-description.xml": "9518c92fec29d62c",
+    "accounts/one-position.xml": "025ca4d0df523cf8",
+    "accounts/small-board.xml": "b5096a811c90055d",
+    "accounts/two-positions.xml": "f33bc2ca5fe44e56",
+    "accounts/wrenfield-faulty.xml": "3b51fca192968193",
+    "accounts/wrenfield-full.xml": "8c1c775e267f7b15",
+    "odd": "78cf7c8149dc130c",
+}
+
+
+def _rendering(data: bytes, cache: FragmentCache | None = None) -> str:
+    try:
+        out = repr(parse_feed(data, cache))
+    except FeedError as exc:
+        out = f"FeedError {exc.reason}"
+    return hashlib.sha256(out.encode()).hexdigest()[:16]
+
+
+def test_every_board_parses_exactly_as_before():
+    boards = _boards()
+    assert set(boards) == set(GOLDEN), "a fixture was added or removed: extend GOLDEN"
+    assert {name: _rendering(data) for name, data in boards.items()} == GOLDEN
+
+
+def test_odd_shapes_read_as_documented():
+    positions = {p.id: p for p in parse_feed(ODD_FEED)}
+    assert sorted(positions) == [3, 7, 8, 10, 12, 14]  # int() rules, first duplicate wins
+    first = positions[7]
+    assert (first.name, first.office, first.department) == ("First", "Berlin", "Salesforce")
+    assert first.additional_offices == ("Hamburg", "Köln")
+    assert first.keywords == ("a", "b", "c")
+    assert [d.name for d in first.descriptions] == ["Empty", "Shared", "Late name"]
+    assert first.descriptions[2].html == "<p>escaped</p>"
+    # One text, one cleaned string, shared by both positions.
+    assert positions[8].descriptions[0].html is first.descriptions[1].html
+    assert [d.name for d in positions[14].descriptions] == ["Only a name"]
+
+
+def test_a_refresh_only_cleans_blocks_it_has_not_seen(monkeypatch):
+    positions = synthetic_positions(40)
+    data = render_feed(positions)
+    cache = FragmentCache()
+    before = parse_feed(data, cache)
+    cleaned: list[str] = []
+    real = feed_module.sanitize_many
+
+    def counting(fragments, workers=None):
+        cleaned.extend(fragments)
+        return real(fragments, workers)
+
+    monkeypatch.setattr(feed_module, "sanitize_many", counting)
+    assert parse_feed(data, cache) == before and cleaned == []
+    edited = [replace(positions[0], descriptions=(Description("New", "<p>new</p>"),))]
+    parse_feed(render_feed(edited + positions[1:]), cache)
+    assert cleaned == ["<p>new</p>"]
+    # The cache keeps only the last feed's blocks: the first feed's block 0 is cleaned again.
+    cleaned.clear()
+    assert parse_feed(data, cache) == before
+    assert len(cleaned) == len(positions[0].descriptions)
+
+
+def test_sanitising_on_several_threads_gives_the_same_strings():
+    fragments = [d.html for p in synthetic_positions(300) for d in p.descriptions]
+    fragments += ['<a href="/x" onclick="y()">l</a>', "<script>x</script>", "", "  <p>s</p> "]
+    assert sum(map(len, fragments)) > PARALLEL_MIN_CHARS  # the threaded path really runs
+    serial = [sanitize_html(f) for f in fragments]
+    assert sanitize_many(fragments, workers=1) == serial
+    assert sanitize_many(fragments, workers=3) == serial
+    assert sanitize_html("") == ""  # parse_feed maps an empty block to "" without nh3
+
+
+def test_blank_text_removal_only_drops_whitespace_between_elements():
+    data = b"<r><a> x </a>\n  <b>  </b><c>y<d/> </c></r>"
+    kept = etree.fromstring(data, hardened_parser())
+    dropped = etree.fromstring(data, hardened_parser(remove_blank_text=True))
+    assert [(e.tag, (e.text or "").strip()) for e in kept.iter()] == [
+        (e.tag, (e.text or "").strip()) for e in dropped.iter()
+    ]
