@@ -16,7 +16,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import psycopg
@@ -318,6 +318,18 @@ def upgrade_url(url: str, steps: Sequence[Migration] = MIGRATIONS) -> tuple[int,
 # -- the store -----------------------------------------------------------------------------
 
 
+@contextmanager
+def transaction(pool: ConnectionPool[Connection]) -> Iterator[Connection]:
+    """One short transaction on a connection of `pool`; an unreachable database is
+    StoreUnavailable (the outbox and the mail store share the pool and this)."""
+    with (
+        _unavailable_as_store_error(),
+        pool.connection() as conn,
+        conn.transaction(),
+    ):
+        yield conn
+
+
 class PostgresOutbox:
     """Outbox on PostgreSQL through a small connection pool; safe across threads and hosts."""
 
@@ -358,15 +370,8 @@ class PostgresOutbox:
         """`postgresql://user:password@host:port/database` (any libpq URL)."""
         return cls(url, **kwargs)
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        """One short transaction; an unreachable database is StoreUnavailable."""
-        with (
-            _unavailable_as_store_error(),
-            self.pool.connection() as conn,
-            conn.transaction(),
-        ):
-            yield conn
+    def _tx(self) -> AbstractContextManager[Connection]:
+        return transaction(self.pool)
 
     def close(self) -> None:
         """Close the pool (every connection of this store, in every thread)."""

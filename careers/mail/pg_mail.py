@@ -14,15 +14,19 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
 
-from ..applications.pg_store import DB_NOW, LOCK_CLASS, _unavailable_as_store_error
+from ..applications.pg_store import (
+    DB_NOW,
+    LOCK_CLASS,
+    transaction,
+)
 from ..applications.sealing import new_key, seal
 from .sqlite_mail import (
     DAY,
@@ -55,15 +59,8 @@ class PostgresMailStore:
         self.pool = pool
         self.clock = clock
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        """One short transaction; an unreachable database is StoreUnavailable."""
-        with (
-            _unavailable_as_store_error(),
-            self.pool.connection() as conn,
-            conn.transaction(),
-        ):
-            yield conn
+    def _tx(self) -> AbstractContextManager[Connection]:
+        return transaction(self.pool)
 
     def close(self) -> None:
         """Nothing of its own: the pool is the outbox's, which closes it."""
