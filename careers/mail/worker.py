@@ -52,6 +52,7 @@ from .store import MailKind, MailStore, QueuedMail, Subscription
 
 log = logging.getLogger(__name__)
 
+TURN_POLL = 10.0  # seconds between two asks for the same shared turn
 MONITOR_EVERY = 30.0  # seconds: a parked application reaches the operators within a minute
 HOUSEKEEPING_EVERY = 600.0
 UNCONFIRMED_LIFETIME = UNCONFIRMED_HOURS * 3600.0  # the confirmation mail says so
@@ -106,6 +107,7 @@ class MailWorker:
         self.on_outcome = on_outcome or (lambda kind, outcome: None)
         self.rng = rng or random.Random()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{self.rng.getrandbits(32):08x}"
+        self._next_ask: dict[str, float] = {}
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -129,15 +131,22 @@ class MailWorker:
     def step(self) -> str | None:
         """One round: the periodic runs whose turn it is, then one due mail; that mail's
         outcome, or None when none was due."""
-        if self.mail.take_turn("mail-housekeeping", HOUSEKEEPING_EVERY):
+        if self._turn("mail-housekeeping", HOUSEKEEPING_EVERY):
             self.housekeeping()
-        if self.settings.alerts_enabled and self.mail.take_turn("monitors", MONITOR_EVERY):
+        if self.settings.alerts_enabled and self._turn("monitors", MONITOR_EVERY):
             self.monitor()
-        if self.settings.mail_enabled and self.mail.take_turn(
-            "digest", self.settings.alert_interval
-        ):
+        if self.settings.mail_enabled and self._turn("digest", self.settings.alert_interval):
             self.digest_run()
         return self.send_next()
+
+    def _turn(self, name: str, interval: float) -> bool:
+        """The shared turn, asked for at most every TURN_POLL seconds by this worker: each
+        ask is a write to the store, and the loop comes round every second."""
+        now = self.clock()
+        if now < self._next_ask.get(name, 0.0):
+            return False
+        self._next_ask[name] = now + min(interval, TURN_POLL)
+        return self.mail.take_turn(name, interval)
 
     def housekeeping(self) -> None:
         now = self.clock()
