@@ -205,33 +205,18 @@ def lease_holder_alive(lease_owner: str) -> bool:
     return True
 
 
-class SQLiteOutbox:
-    """Outbox on SQLite in WAL mode; every write is a short IMMEDIATE transaction."""
+class SQLiteFile:
+    """A store on the outbox's SQLite file: one connection per thread (`connect`), short
+    IMMEDIATE write transactions, and a key store of its own beside the file."""
 
-    # One host: a killed worker's lease is taken over at once by pid (`_orphan`), so the
-    # lease itself may be long; documents stay in this host's spool.
-    lease_seconds = 300.0
-    documents_inline = False
-
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, keys_suffix: str, clock: Callable[[], float]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._local = threading.local()
-        private_file(self.path)
-        self.keys = KeyStore(self.path.with_name(self.path.stem + "-keys.db"), clock=clock)
-        db = self._connection()
-        if schema_version(db) == 0:
-            upgrade(db)  # a new database starts at the latest version (safe when racing)
-        migrations.check(schema_version(db), MIGRATIONS)
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> SQLiteOutbox:
-        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
-        return cls(Path(url.removeprefix("sqlite:///")), **kwargs)
+        self.keys = KeyStore(self.path.with_name(self.path.stem + keys_suffix), clock=clock)
 
     def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = self._local.db = connect(self.path)
         return db
@@ -240,6 +225,7 @@ class SQLiteOutbox:
         return immediate(self._connection())
 
     def close(self) -> None:
+        """Close this thread's connections (other threads close theirs)."""
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
@@ -253,6 +239,29 @@ class SQLiteOutbox:
             self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             pass
+
+
+class SQLiteOutbox(SQLiteFile):
+    """Outbox on SQLite in WAL mode; every write is a short IMMEDIATE transaction."""
+
+    # One host: a killed worker's lease is taken over at once by pid (`_orphan`), so the
+    # lease itself may be long; documents stay in this host's spool.
+    lease_seconds = 300.0
+    documents_inline = False
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(path))
+        super().__init__(path, "-keys.db", clock)
+        db = self._connection()
+        if schema_version(db) == 0:
+            upgrade(db)  # a new database starts at the latest version (safe when racing)
+        migrations.check(schema_version(db), MIGRATIONS)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> SQLiteOutbox:
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+        return cls(Path(url.removeprefix("sqlite:///")), **kwargs)
 
     def _payload(self, public_id: str, stored: bytes | str) -> dict[str, Any]:
         """The personal record; a str is a payload stored before sealing existed."""

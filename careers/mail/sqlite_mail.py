@@ -14,17 +14,15 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 
-from ..applications.sealing import KeyStore, immediate, seal, unseal
-from ..applications.sqlite_store import connect
+from ..applications.sealing import seal, unseal
+from ..applications.sqlite_store import SQLiteFile
 from .store import Filters, MailKind, QueuedMail, SubscribeOutcome, Subscription
 
 if TYPE_CHECKING:
@@ -68,41 +66,14 @@ def suppressed(
     return confirms_today >= per_address_per_day
 
 
-class SQLiteMailStore:
+class SQLiteMailStore(SQLiteFile):
     """Mail queue, subscriptions, first-seen positions and turns beside the SQLite outbox."""
 
     # Sending one mail takes seconds; a worker that died lets go of it within two minutes.
     lease_seconds = 120.0
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = Path(path)
-        self.clock = clock
-        self._local = threading.local()
-        self.keys = KeyStore(self.path.with_name(self.path.stem + "-mail-keys.db"), clock=clock)
-
-    def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = connect(self.path)  # the outbox's file and guarantees
-        return db
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return immediate(self._connection())
-
-    def close(self) -> None:
-        """Close this thread's connections (other threads close theirs)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
-        self.keys.close()
-
-    def _forget_pages(self) -> None:
-        """Empty the WAL of pages written before a shred (best effort, like the outbox)."""
-        try:
-            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass
+        super().__init__(path, "-mail-keys.db", clock)
 
     # -- subscriptions ---------------------------------------------------------------------
 
