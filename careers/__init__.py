@@ -18,10 +18,15 @@ __all__ = ["create_app"]
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _asset_dir(name: str) -> Path:
-    """Inside the package in a wheel; at the repository root in a source checkout."""
+def asset_dir(name: str) -> Path:
+    """Templates or static files: inside the package in a wheel; at the repository root in
+    a source checkout."""
     inside = _PACKAGE / name
     return inside if inside.is_dir() else _PACKAGE.parent / name
+
+
+# The site's catalogues, one per language: pages (web/i18n.py) and mails (mail/compose.py).
+TRANSLATIONS = _PACKAGE / "translations"
 
 
 def create_app(
@@ -42,8 +47,8 @@ def create_app(
 
     app = Flask(
         __name__,
-        template_folder=str(_asset_dir("templates")),
-        static_folder=str(_asset_dir("static")),
+        template_folder=str(asset_dir("templates")),
+        static_folder=str(asset_dir("static")),
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,

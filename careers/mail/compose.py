@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -32,7 +31,7 @@ from babel.dates import format_date, format_timedelta, get_timezone
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .. import _asset_dir
+from .. import TRANSLATIONS, asset_dir
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS
@@ -45,7 +44,6 @@ SIGNATURE_HEADER = "X-Careers-Signature"
 OPERATOR_LANGUAGE = "en"
 # What the confirmation mail promises; the worker deletes unconfirmed requests after it.
 UNCONFIRMED_HOURS = 48
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # Long unbreakable values (the List-Unsubscribe URL) would otherwise be folded into
 # RFC 2047 encoded words, which no mail client reads as a URL; 998 is SMTP's line limit.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
@@ -88,7 +86,7 @@ class Composer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._timezone = get_timezone(settings.timezone)
-        self._templates = _asset_dir("templates")
+        self._templates = asset_dir("templates")
         self._languages: dict[str, _Language] = {}
         self._lock = threading.Lock()
 

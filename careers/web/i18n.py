@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
 
+from .. import TRANSLATIONS
 from . import services
 
 
@@ -44,10 +43,9 @@ def init_app(app: Flask) -> None:
     """Flask-Babel with our catalogues, one per Personio language; times in CAREERS_TIMEZONE."""
     app.url_value_preprocessor(pull_lang)
     app.url_defaults(add_lang)
-    translations = Path(__file__).resolve().parent.parent / "translations"
     Babel(
         app,
         locale_selector=ui_language,
         timezone_selector=lambda: services().settings.timezone,
-        default_translation_directories=str(translations),
+        default_translation_directories=str(TRANSLATIONS),
     )
