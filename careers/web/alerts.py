@@ -132,12 +132,16 @@ def form_fields() -> dict[str, str]:
     return {"alert_token_field": TOKEN_FIELD, "alert_honeypot": HONEYPOT_FIELD}
 
 
-def _error(code: int, title: str, text: str) -> Response:
-    """An error page in these pages' own words (errors.py speaks of applications)."""
-    body = render_template("error.html", code=code, title=title, text=text, gone_title="")
-    response = make_response(body, code)
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    """Every page here answers one visitor about one request: never stored by a cache."""
+    response = make_response(render_template(template, **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _error(code: int, title: str, text: str) -> Response:
+    """An error page in these pages' own words (errors.py speaks of applications)."""
+    return _page("error.html", code, code=code, title=title, text=text, gone_title="")
 
 
 @bp.errorhandler(StoreUnavailable)
@@ -164,8 +168,9 @@ def _filters(args: dict[str, list[str]]) -> Filters:
 
 def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 200) -> Response:
     """The form on a page of its own: where a refused address is shown again, kept."""
-    body = render_template(
+    return _page(
         "alerts/subscribe.html",
+        status,
         filters=filters.facets,
         q=filters.q,
         described=describe(filters),
@@ -173,9 +178,6 @@ def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 20
         alert_email=email,
         alert_error=error,
     )
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/<lang:lang>/job-alerts")
@@ -226,9 +228,7 @@ def subscribe() -> Response:
 @bp.get("/embed/<lang:lang>/job-alerts/requested", endpoint="embed_requested")
 def requested() -> Response:
     """The "check your inbox" page: the same whether a mail went out or not."""
-    response = make_response(render_template("alerts/requested.html"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _page("alerts/requested.html")
 
 
 def _check_post(purpose: str) -> None:
@@ -245,9 +245,8 @@ def _check_post(purpose: str) -> None:
 
 def _too_many(wait: float) -> Response:
     minutes = max(1, round(wait / 60))
-    response = make_response(render_template("alerts/too_many.html", minutes=minutes), 429)
+    response = _page("alerts/too_many.html", 429, minutes=minutes)
     response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -266,8 +265,7 @@ def _subscription(token: str) -> Subscription | None:
 
 def _token_page(template: str, status: int = 200, **context: Any) -> Response:
     """A page whose URL holds a link's token: never cached, never sent on as a referrer."""
-    response = make_response(render_template(template, **context), status)
-    response.headers["Cache-Control"] = "no-store"
+    response = _page(template, status, **context)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
