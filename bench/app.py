@@ -1,11 +1,9 @@
-"""The app as gunicorn serves it, plus two baselines: `/bench-static` (a file with the list
-page's bytes) and `/bench-discard` (reads a POST body and drops it)."""
+"""The app as gunicorn serves it in the benchmarks (`bench.app:app`); the baselines it is
+measured against are bare WSGI apps of their own (bench/baseline.py, bench/sink.py)."""
 
 from __future__ import annotations
 
 import os
-
-from flask import request, send_file
 
 from careers import create_app
 
@@ -14,18 +12,3 @@ if "BENCH_UPLOAD_SLOTS" in os.environ:  # "before": no separate budget for uploa
     from careers.applications.slowbody import UploadGate
 
     app.extensions["careers"].upload_gate = UploadGate(int(os.environ["BENCH_UPLOAD_SLOTS"]))
-
-
-@app.get("/bench-static")
-def bench_static():
-    """Baseline: the same bytes, the same server and middleware, no rendering."""
-    return send_file(os.environ["BENCH_STATIC_COPY"], mimetype="text/html")
-
-
-@app.post("/bench-discard")
-def bench_discard():
-    """Baseline: the same body read from the same server in the upload receiver's 64 KiB
-    chunks, then dropped: no parsing, no disk, no checks."""
-    while request.stream.read(64 * 1024):
-        pass
-    return "", 200
