@@ -38,7 +38,7 @@ def create_app(
     from .web import register
     from .web.fastpath import FastPath
     from .web.hosts import PublicHost
-    from .web.proxy import LoopbackProxyFix
+    from .web.proxy import TrustedProxyFix
 
     if services is not None:
         settings = services.settings
@@ -61,10 +61,10 @@ def create_app(
     register(app, svc)
     # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
     # FastPath answers warm pages with what Flask sent for them; innermost, so it sees the
-    # request as Flask does. PublicHost wraps it, so it runs after LoopbackProxyFix has read
+    # request as Flask does. PublicHost wraps it, so it runs after TrustedProxyFix has read
     # the forwarded headers: nothing a client sends can change the host it pins.
     app.wsgi_app = FastPath(app.wsgi_app, svc, app.extensions["careers.pages"])  # type: ignore[method-assign]
     if settings.public_url:
         app.wsgi_app = PublicHost(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
-    app.wsgi_app = LoopbackProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from babel.dates import get_timezone
 
 from .applications.form import FormFileError, FormSchema, load_form
+from .network import LOOPBACK, Network, parse_trusted_proxies
 from .personio.vocabulary import EXTENSIONS
 
 PREFIX = "CAREERS_"
@@ -96,6 +97,8 @@ class Settings:
     alert_interval: int = 3600
     alert_feed_after: int = 1800
     alert_backlog_after: int = 3600
+    # Proxies whose X-Forwarded-* headers are believed (network.py, web/proxy.py).
+    trusted_proxies: tuple[Network, ...] = LOOPBACK
 
     @property
     def mail_enabled(self) -> bool:
@@ -417,6 +420,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "ALERT_INTERVAL": (_positive_int, "3600"),
     "ALERT_FEED_AFTER": (_positive_int, "1800"),
     "ALERT_BACKLOG_AFTER": (_positive_int, "3600"),
+    "TRUSTED_PROXIES": (parse_trusted_proxies, "loopback"),
 }
 
 
@@ -540,6 +544,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         alert_interval=values["ALERT_INTERVAL"],
         alert_feed_after=values["ALERT_FEED_AFTER"],
         alert_backlog_after=values["ALERT_BACKLOG_AFTER"],
+        trusted_proxies=values["TRUSTED_PROXIES"],
     )
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from ..network import client_subject
 from .model import Application
 
 # A candidate may leave the form open for a long time (write a cover letter, find files).
@@ -201,5 +202,7 @@ class Receipts:
 
 
 def client_key(secret_key: str, address: str) -> str:
-    """A per-client rate-limit key that is not the IP address itself (no personal data stored)."""
-    return hmac.new(secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+    """A per-client rate-limit key that is not the IP address itself (no personal data stored):
+    an IPv6 client is its /64, since one household can pick any address in it."""
+    subject = client_subject(address)
+    return hmac.new(secret_key.encode(), subject.encode(), hashlib.sha256).hexdigest()[:32]

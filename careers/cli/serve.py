@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 from ..applications.rules import SERVE_THREADS
 from ..config import Settings
 from ..logs import GunicornLogger, configure_logging
+from ..network import LOOPBACK, Network, gunicorn_allow_list
 from .common import settings_or_exit
 
 
@@ -64,7 +65,11 @@ def _control_socket(data_dir: Path | None) -> dict[str, Any]:
 
 
 def gunicorn_options(
-    host: str, port: int, workers: int, data_dir: Path | None = None
+    host: str,
+    port: int,
+    workers: int,
+    data_dir: Path | None = None,
+    trusted_proxies: tuple[Network, ...] = LOOPBACK,
 ) -> dict[str, Any]:
     """gunicorn's settings for `serve` (the benchmarks run their baselines under the same)."""
     return {
@@ -82,7 +87,9 @@ def gunicorn_options(
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
         # Control characters escaped and receipt ids cut in every line (careers/logs.py).
         "logger_class": GunicornLogger,
-        "forwarded_allow_ips": "127.0.0.1,::1",
+        # gunicorn sets the scheme from X-Forwarded-Proto (and -Ssl, -Protocol) for these
+        # peers: the same proxies whose X-Forwarded-* the app believes (web/proxy.py).
+        "forwarded_allow_ips": gunicorn_allow_list(trusted_proxies),
         **_control_socket(data_dir),
     }
 
@@ -101,5 +108,7 @@ def command(host: str, port: int, workers: int, no_worker: bool) -> None:
     if not settings.public_url:
         click.echo(PUBLIC_URL_WARNING, err=True)
     deliver = not no_worker
-    options = gunicorn_options(host, port, workers, settings.data_dir)
+    options = gunicorn_options(
+        host, port, workers, settings.data_dir, trusted_proxies=settings.trusted_proxies
+    )
     _Gunicorn(settings, options, deliver=deliver).run()

@@ -25,7 +25,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 class PublicHost:
     """WSGI middleware pinning the request's host, port and scheme to `public_url`.
 
-    It must run after anything that reads forwarded headers (`LoopbackProxyFix`, gunicorn's
+    It must run after anything that reads forwarded headers (`TrustedProxyFix`, gunicorn's
     `X-Forwarded-Proto` handling), i.e. wrap the Flask app directly, so that nothing a client
     sends can change what it set.
     """
