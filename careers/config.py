@@ -46,6 +46,9 @@ class StorageSettings:
 
     data_dir: Path
     database_url: str
+    # Start-up applies pending schema migrations (careers/applications/migrations.py);
+    # off for operators who run `careers db upgrade` as a job of their own.
+    migrate_on_start: bool = True
 
     @property
     def postgres(self) -> bool:
@@ -96,6 +99,7 @@ class Settings:
     alert_interval: int = 3600
     alert_feed_after: int = 1800
     alert_backlog_after: int = 3600
+    migrate_on_start: bool = True
 
     @property
     def mail_enabled(self) -> bool:
@@ -109,7 +113,7 @@ class Settings:
 
     @property
     def storage(self) -> StorageSettings:
-        return StorageSettings(self.data_dir, self.database_url)
+        return StorageSettings(self.data_dir, self.database_url, self.migrate_on_start)
 
     @property
     def default_language(self) -> str:
@@ -246,6 +250,17 @@ def _channels(value: str) -> dict[str, int]:
             raise ValueError(f"{item.strip()!r} is not name=id, e.g. linkedin=2001")
         mapping[name.strip().lower()] = int(number)
     return mapping
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in _TRUE | _FALSE:
+        raise ValueError(f"{value!r} is not true or false (also 1/0, yes/no, on/off)")
+    return lowered in _TRUE
 
 
 def _existing_file(value: str) -> Path:
@@ -417,6 +432,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "ALERT_INTERVAL": (_positive_int, "3600"),
     "ALERT_FEED_AFTER": (_positive_int, "1800"),
     "ALERT_BACKLOG_AFTER": (_positive_int, "3600"),
+    "MIGRATE_ON_START": (_boolean, "true"),
 }
 
 
@@ -448,11 +464,15 @@ def _database_default(values: dict[str, Any]) -> str:
 
 
 def load_storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
-    """Only CAREERS_DATA_DIR and CAREERS_DATABASE_URL: what the outbox commands need."""
-    values, problems = _read(os.environ if env is None else env, ("DATA_DIR", "DATABASE_URL"))
+    """Only CAREERS_DATA_DIR, CAREERS_DATABASE_URL and CAREERS_MIGRATE_ON_START: what the
+    outbox and database commands need."""
+    names = ("DATA_DIR", "DATABASE_URL", "MIGRATE_ON_START")
+    values, problems = _read(os.environ if env is None else env, names)
     if problems:
         raise ConfigError(problems)
-    return StorageSettings(values["DATA_DIR"], _database_default(values))
+    return StorageSettings(
+        values["DATA_DIR"], _database_default(values), values["MIGRATE_ON_START"]
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -540,6 +560,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         alert_interval=values["ALERT_INTERVAL"],
         alert_feed_after=values["ALERT_FEED_AFTER"],
         alert_backlog_after=values["ALERT_BACKLOG_AFTER"],
+        migrate_on_start=values["MIGRATE_ON_START"],
     )
 
 
