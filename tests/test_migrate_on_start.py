@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
@@ -119,7 +118,7 @@ def three_workers_migrate_once(
         with lock() as waiting:  # type: ignore[attr-defined]
             procs = [careers(["worker"], env, log) for log in logs]
             pids = [p.pid for p in procs]
-            assert eventually(lambda: waiting(pids) == 3, 60), [log.read_text() for log in logs]
+            assert eventually(lambda: waiting(pids) == 3, 120), [log.read_text() for log in logs]
         assert eventually(lambda: all(STARTED in log.read_text("utf-8") for log in logs), 60), [
             log.read_text() for log in logs
         ]
@@ -202,7 +201,6 @@ def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
     proc = careers(args, env, log)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, seconds=60)
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code in {200, 503}
         # Once, before gunicorn forked: its two workers found the schema current.
         assert applied_steps([log]) == Counter({2, 3}), log.read_text()
         assert sqlite_version(data_dir) == 3
