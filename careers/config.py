@@ -47,6 +47,9 @@ class StorageSettings:
 
     data_dir: Path
     database_url: str
+    # Start-up applies pending schema migrations (careers/applications/migrations.py);
+    # off for operators who run `careers db upgrade` as a job of their own.
+    migrate_on_start: bool = True
 
     @property
     def postgres(self) -> bool:
@@ -99,6 +102,7 @@ class Settings:
     alert_backlog_after: int = 3600
     # Proxies whose X-Forwarded-* headers are believed (network.py, web/proxy.py).
     trusted_proxies: tuple[Network, ...] = LOOPBACK
+    migrate_on_start: bool = True
 
     @property
     def mail_enabled(self) -> bool:
@@ -112,7 +116,7 @@ class Settings:
 
     @property
     def storage(self) -> StorageSettings:
-        return StorageSettings(self.data_dir, self.database_url)
+        return StorageSettings(self.data_dir, self.database_url, self.migrate_on_start)
 
     @property
     def default_language(self) -> str:
@@ -249,6 +253,17 @@ def _channels(value: str) -> dict[str, int]:
             raise ValueError(f"{item.strip()!r} is not name=id, e.g. linkedin=2001")
         mapping[name.strip().lower()] = int(number)
     return mapping
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in _TRUE | _FALSE:
+        raise ValueError(f"{value!r} is not true or false (also 1/0, yes/no, on/off)")
+    return lowered in _TRUE
 
 
 def _existing_file(value: str) -> Path:
@@ -421,6 +436,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "ALERT_FEED_AFTER": (_positive_int, "1800"),
     "ALERT_BACKLOG_AFTER": (_positive_int, "3600"),
     "TRUSTED_PROXIES": (parse_trusted_proxies, "loopback"),
+    "MIGRATE_ON_START": (_boolean, "true"),
 }
 
 
@@ -452,11 +468,15 @@ def _database_default(values: dict[str, Any]) -> str:
 
 
 def load_storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
-    """Only CAREERS_DATA_DIR and CAREERS_DATABASE_URL: what the outbox commands need."""
-    values, problems = _read(os.environ if env is None else env, ("DATA_DIR", "DATABASE_URL"))
+    """Only CAREERS_DATA_DIR, CAREERS_DATABASE_URL and CAREERS_MIGRATE_ON_START: what the
+    outbox and database commands need."""
+    names = ("DATA_DIR", "DATABASE_URL", "MIGRATE_ON_START")
+    values, problems = _read(os.environ if env is None else env, names)
     if problems:
         raise ConfigError(problems)
-    return StorageSettings(values["DATA_DIR"], _database_default(values))
+    return StorageSettings(
+        values["DATA_DIR"], _database_default(values), values["MIGRATE_ON_START"]
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -545,6 +565,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         alert_feed_after=values["ALERT_FEED_AFTER"],
         alert_backlog_after=values["ALERT_BACKLOG_AFTER"],
         trusted_proxies=values["TRUSTED_PROXIES"],
+        migrate_on_start=values["MIGRATE_ON_START"],
     )
 
 

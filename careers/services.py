@@ -2,21 +2,23 @@
 
 `create_app`, `careers serve`, `careers worker`, `careers demo` and `careers outbox` all build
 what they need here, so storage is opened one way and every client is made once per process.
+The schema rule lives here too (`migrate_at_start`): processes that serve or work bring the
+database up to this release's schema before they open it; the others only look.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .applications import sqlite_store
+from .applications import migrations, sqlite_store
 from .applications.delivery import Deliverer
 from .applications.guard import Attribution, FormGuard, Receipts
 from .applications.migrations import Migration
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
-from .applications.sealing import private_file
 from .applications.slowbody import UploadGate
 from .applications.spool import Spool
 from .applications.sqlite_store import SQLiteOutbox
@@ -29,6 +31,8 @@ from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
 from .personio.recruiting import RecruitingClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,10 @@ class Storage:
         self.outbox.close()
 
 
-def open_storage(storage: StorageSettings) -> Storage:
-    """Open the data directory's stores; an unusable directory is a configuration error."""
+def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage:
+    """Open the data directory's stores; an unusable directory is a configuration error.
+    `starting`: a process that serves or works is starting, so pending migrations are
+    applied first (`migrate_at_start`); without it, a schema behind is refused."""
     try:
         feeds = FeedStore(storage.data_dir).directory
         spool = storage.data_dir / "spool"
@@ -58,6 +64,8 @@ def open_storage(storage: StorageSettings) -> Storage:
             directory.chmod(0o700)
     except OSError as exc:
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+    if starting:
+        migrate_at_start(storage)
     outbox = _open_outbox(storage)
     return Storage(outbox, Spool(spool), _open_mail(outbox))
 
@@ -100,28 +108,73 @@ def _one_line(exc: Exception) -> str:
     return text.removeprefix("outbox database unavailable: ")
 
 
+def migrate_at_start(storage: StorageSettings) -> None:
+    """The start-up rule, in one place: with CAREERS_MIGRATE_ON_START (the default) apply
+    pending forward migrations under the schema lock, so a restart after an upgrade of
+    careers never stops at an old schema; a few milliseconds when the schema is current.
+    Off, nothing changes here and the stores refuse a schema behind. A schema ahead is
+    refused either way (careers/applications/migrations.py)."""
+    if not storage.migrate_on_start:
+        return
+    version, applied = upgrade_storage(storage)
+    for step in applied:
+        log.info(
+            "schema migration applied",
+            extra={"version": step.version, "step": step.description},
+        )
+    if applied:
+        log.info("schema current", extra={"version": version})
+
+
 def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
-    """`careers db upgrade`: carry the schema forward; (version now, steps applied)."""
+    """Start-up and `careers db upgrade`: carry the schema forward under the schema lock;
+    (version now, steps applied)."""
     try:
         if storage.postgres:
             from .applications import pg_store
 
             return pg_store.upgrade_url(storage.database_url)
-        storage.data_dir.mkdir(parents=True, exist_ok=True)
-        path = Path(storage.database_url.removeprefix("sqlite:///"))
-        private_file(path)
-        db = sqlite3.connect(path, isolation_level=None)
-        try:
-            applied = sqlite_store.upgrade(db)
-            return sqlite_store.schema_version(db), applied
-        finally:
-            db.close()
+        return sqlite_store.upgrade_file(_sqlite_path(storage))
+    except SchemaMismatch as exc:
+        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
     except StoreUnavailable as exc:
         raise ConfigError(
             [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
         ) from None
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: cannot upgrade: {exc}"]) from None
+
+
+def schema_versions(storage: StorageSettings) -> tuple[int, int]:
+    """(the database's schema version, the one this release needs), changing nothing: for
+    `careers check`. 0 is an empty database, or a SQLite file not made yet (start-up makes
+    it at the latest version). Raises StoreUnavailable when PostgreSQL cannot be reached,
+    ConfigError when the database cannot be read or holds tables careers did not make."""
+    try:
+        if storage.postgres:
+            from .applications import pg_store
+
+            with pg_store.connect_once(storage.database_url) as conn:
+                return pg_store.schema_version(conn), migrations.latest(pg_store.MIGRATIONS)
+        latest = migrations.latest(sqlite_store.MIGRATIONS)
+        path = _sqlite_path(storage)
+        if not path.exists():
+            return 0, latest
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return sqlite_store.schema_version(db), latest
+        finally:
+            db.close()
+    except SchemaMismatch as exc:
+        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(
+            [f"CAREERS_DATABASE_URL: cannot read the schema version: {exc}"]
+        ) from None
+
+
+def _sqlite_path(storage: StorageSettings) -> Path:
+    return Path(storage.database_url.removeprefix("sqlite:///"))
 
 
 @dataclass
@@ -219,9 +272,10 @@ def _feed_store(settings: Settings, outbox: Outbox) -> FeedStore:
     return SharedFeedStore(settings.data_dir, PostgresFeedCopies(outbox.pool))
 
 
-def build_services(settings: Settings) -> Services:
-    """One feed client, catalogue, outbox and metrics registry, wired in dependency order."""
-    storage = open_storage(settings.storage)
+def build_services(settings: Settings, *, starting: bool = True) -> Services:
+    """One feed client, catalogue, outbox and metrics registry, wired in dependency order;
+    `starting` (all but `careers check`) migrates first (`open_storage`)."""
+    storage = open_storage(settings.storage, starting=starting)
     metrics = Metrics()
     client = FeedClient(settings.personio_feed_url)
     catalogue = Catalogue(

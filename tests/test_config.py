@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from careers.config import ConfigError, RateLimit, load_settings
+from careers.config import (
+    _TABLE,
+    PREFIX,
+    ConfigError,
+    RateLimit,
+    load_settings,
+    load_storage_settings,
+)
 
 BASE = {"CAREERS_PERSONIO_SUBDOMAIN": "acme", "CAREERS_SECRET_KEY": "s" * 32}
 
@@ -59,6 +66,7 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tok-SECRET\nline2", "printable ASCII"),
         ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tök", "printable ASCII"),
         ("CAREERS_CHANNELS", "linkedin=abc", "is not name=id"),
+        ("CAREERS_MIGRATE_ON_START", "maybe", "is not true or false (also 1/0, yes/no, on/off)"),
     ],
 )
 def test_each_bad_value_gives_one_line_naming_the_variable(name, value, message):
@@ -174,3 +182,21 @@ def test_alert_mail_needs_a_mail_server():
     with pytest.raises(ConfigError) as caught:
         load_settings({**BASE, "CAREERS_ALERT_EMAIL": "ops@acme.com"})
     assert caught.value.problems == ["CAREERS_SMTP_URL: required to send CAREERS_ALERT_EMAIL mails"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", True), ("true", True), ("1", True), ("YES", True), ("on", True)]
+    + [("false", False), ("0", False), ("No", False), ("off", False)],
+)
+def test_migrating_at_start_is_on_unless_turned_off(value, expected):
+    env = {**BASE, "CAREERS_MIGRATE_ON_START": value}
+    assert load_settings(env).migrate_on_start is expected
+    assert load_settings(env).storage.migrate_on_start is expected
+    assert load_storage_settings(env).migrate_on_start is expected
+
+
+def test_every_setting_is_in_the_operations_table():
+    table = (Path(__file__).parents[1] / "docs" / "operations.md").read_text("utf-8")
+    missing = [PREFIX + name for name in _TABLE if f"| `{PREFIX}{name}` |" not in table]
+    assert missing == []

@@ -54,7 +54,9 @@ Connection = psycopg.Connection[DictRow]
 CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
 CONNECT_TIMEOUT = 5.0
 POOL_MAX = 8
-# Advisory locks are (class, object) pairs; ours live in one class of their own.
+# Advisory locks are (class, object) pairs; ours live in one class of their own. The schema
+# lock is (1128354373, 0): `SELECT * FROM pg_locks WHERE locktype = 'advisory' AND classid =
+# 1128354373 AND objid = 0` shows who migrates (docs/deployment.md).
 LOCK_CLASS = 0x43415245  # "CARE"
 SCHEMA_LOCK = 0
 # The database's clock, in epoch seconds: one clock for every host's rate window.
@@ -213,7 +215,8 @@ CREATE TABLE schema_version (
 
 
 def _lock_schema(conn: psycopg.Connection[Any]) -> None:
-    """Held until the transaction ends: hosts starting at once create or upgrade one by one."""
+    """The schema lock until the transaction ends: a host opening the store waits while
+    another creates or upgrades the schema (`upgrade` holds the same lock per session)."""
     conn.execute("SELECT pg_advisory_xact_lock(%s::int4, %s::int4)", (LOCK_CLASS, SCHEMA_LOCK))
 
 
@@ -268,26 +271,30 @@ def prepare(conn: psycopg.Connection[Any], steps: Sequence[Migration] = MIGRATIO
 def upgrade(
     conn: psycopg.Connection[Any], steps: Sequence[Migration] = MIGRATIONS
 ) -> list[Migration]:
-    """Apply every pending step, each in its own transaction under the schema lock; returns
-    what was applied (everything, for an empty database)."""
-    with conn.transaction():
-        _lock_schema(conn)
-        current = _version(conn)
-        if current is None:
-            _create(conn, steps)
-            return list(steps)
-    if current > migrations.latest(steps):
-        migrations.check(current, steps)  # newer than this release: refuse
-    applied = []
-    for step in migrations.pending(steps, current):
+    """Apply every pending step, each in its own transaction, while this session holds the
+    schema lock (`pg_advisory_lock(LOCK_CLASS, SCHEMA_LOCK)`, released at the end or when
+    the session dies): hosts starting together migrate one after the other, and each reads
+    the version only once it holds the lock, so a step is applied once. Returns what was
+    applied (everything, for an empty database); a schema ahead is refused. `conn` must be
+    in autocommit mode (a lock of the session, not of a transaction)."""
+    conn.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", (LOCK_CLASS, SCHEMA_LOCK))
+    try:
         with conn.transaction():
-            _lock_schema(conn)
-            if (_version(conn) or 0) >= step.version:
-                continue  # another host applied it meanwhile
-            conn.execute(step.sql)
-            conn.execute("UPDATE schema_version SET version = %s", (step.version,))
-        applied.append(step)
-    return applied
+            current = _version(conn)
+            if current is None:
+                _create(conn, steps)
+                return list(steps)
+        migrations.refuse_newer(current, steps)
+        applied = []
+        for step in migrations.pending(steps, current):
+            with conn.transaction():
+                conn.execute(step.sql)
+                conn.execute("UPDATE schema_version SET version = %s", (step.version,))
+            applied.append(step)
+        return applied
+    finally:
+        if not conn.broken:  # a lost session has let go of its locks already
+            conn.execute("SELECT pg_advisory_unlock(%s::int4, %s::int4)", (LOCK_CLASS, SCHEMA_LOCK))
 
 
 def _conninfo(url: str, timeout: float) -> str:
@@ -305,12 +312,20 @@ def _unavailable_as_store_error() -> Iterator[None]:
         raise StoreUnavailable(f"outbox database unavailable: {exc}".strip()) from exc
 
 
-def upgrade_url(url: str, steps: Sequence[Migration] = MIGRATIONS) -> tuple[int, list[Migration]]:
-    """`careers db upgrade`: (version now, steps applied)."""
+@contextmanager
+def connect_once(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection of its own, in autocommit mode, outside the pool (for the schema); an
+    unreachable database is StoreUnavailable."""
     with (
         _unavailable_as_store_error(),
         psycopg.connect(_conninfo(url, CONNECT_TIMEOUT), autocommit=True) as conn,
     ):
+        yield conn
+
+
+def upgrade_url(url: str, steps: Sequence[Migration] = MIGRATIONS) -> tuple[int, list[Migration]]:
+    """Start-up and `careers db upgrade`: (version now, steps applied)."""
+    with connect_once(url) as conn:
         applied = upgrade(conn, steps)
         return schema_version(conn), applied
 

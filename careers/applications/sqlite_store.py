@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import json
 import os
@@ -145,9 +146,12 @@ def schema_version(db: sqlite3.Connection) -> int:
 
 
 def upgrade(db: sqlite3.Connection) -> list[Migration]:
-    """Apply every pending step, each in its own transaction; returns what was applied."""
+    """Apply every pending step, each in its own transaction; returns what was applied. A
+    schema ahead of this release is refused (SchemaMismatch)."""
+    current = schema_version(db)
+    migrations.refuse_newer(current, MIGRATIONS)
     applied = []
-    for step in migrations.pending(MIGRATIONS, schema_version(db)):
+    for step in migrations.pending(MIGRATIONS, current):
         db.execute("BEGIN IMMEDIATE")  # one process at a time; the others wait here
         try:
             if schema_version(db) >= step.version:
@@ -162,6 +166,27 @@ def upgrade(db: sqlite3.Connection) -> list[Migration]:
         db.execute("COMMIT")
         applied.append(step)
     return applied
+
+
+def upgrade_file(path: Path) -> tuple[int, list[Migration]]:
+    """Start-up and `careers db upgrade`: carry the database at `path` forward while holding
+    its migration lock, `<stem>-migrate.lock` beside it (an exclusive `flock`, released when
+    the file closes, also when the process dies), so processes starting together migrate
+    one after the other: the first applies the steps, the others re-read the version inside
+    the lock and find nothing to do. Returns (version now, steps applied)."""
+    path = Path(path)
+    lock_path = path.with_name(path.stem + "-migrate.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(lock_path)
+    private_file(path)
+    with open(lock_path, "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            applied = upgrade(db)
+            return schema_version(db), applied
+        finally:
+            db.close()
 
 
 def _statements(sql: str) -> list[str]:

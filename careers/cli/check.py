@@ -26,7 +26,8 @@ from ..config import RateLimit, Settings, unknown_variables
 from ..jobs.store import FeedStore
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.recruiting import RecruitingClient
-from .common import libmagic_problem, services_or_exit, settings_or_exit
+from ..services import schema_versions
+from .common import libmagic_problem, or_exit, services_or_exit, settings_or_exit
 
 # The slowest a start may be held up waiting for the deployment's own Personio budget.
 BUDGET_WAIT = 30.0
@@ -94,7 +95,9 @@ def command() -> None:
          Personio rejects, a mail server that refuses the login or the TLS
       2  the configuration or the installation is wrong: a bad setting, no libmagic
     """
-    settings = settings_or_exit(warn_unknown=False)  # listed below, with the other checks
+    # Unknown variables are listed below, with the other checks; the schema is only looked
+    # at (`_check_schema`): check runs before every start and must not migrate.
+    settings = settings_or_exit(warn_unknown=False, starting=False)
     report = Report()
     click.echo(f"configuration ok; feed {settings.personio_feed_url}")
     mode = (
@@ -104,6 +107,9 @@ def command() -> None:
     for item in unknown_variables(os.environ):
         report.warn(f"variables: WARNING unknown variable {item}")
     _check_libmagic(report)
+    if not _check_schema(settings, report):
+        _check_mail(settings, report)
+        sys.exit(report.finish())
     services = services_or_exit(settings)
     try:
         _check_recruiting(settings, services.outbox, report)
@@ -123,6 +129,30 @@ def _check_libmagic(report: Report) -> None:
         return
     report.broken_install = True
     report.fail(f"libmagic: FAILED {problem}")
+
+
+def _check_schema(settings: Settings, report: Report) -> bool:
+    """The schema as the next start finds it; False when it is behind and that start will
+    migrate it: the checks that open the stores wait until then."""
+    try:
+        current, latest = or_exit(lambda: schema_versions(settings.storage))
+    except StoreUnavailable:
+        return True  # opening the stores next says so, in the words every command uses
+    if current > latest or (0 < current < latest and not settings.migrate_on_start):
+        return True  # opening the stores next refuses it, in the line start-up prints
+    if current == 0:
+        report.ok(f"database: empty: careers makes its schema (version {latest}) now")
+    elif current == latest:
+        report.ok(f"database: schema at version {current} (current)")
+    else:
+        report.warn(
+            f"database: WARNING schema at version {current}, this release needs {latest}:"
+            " `careers serve`, `careers worker` and `careers demo` migrate it when they start"
+            " (CAREERS_MIGRATE_ON_START); the Recruiting API and the feed are checked once"
+            " it is current"
+        )
+        return False
+    return True
 
 
 # -- the Recruiting API key --------------------------------------------------------------------

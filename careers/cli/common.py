@@ -39,9 +39,16 @@ def warn_unknown_variables(env: Mapping[str, str]) -> None:
 
 
 def settings_or_exit(
-    *, demo: bool = False, env: Mapping[str, str] | None = None, warn_unknown: bool = True
+    *,
+    demo: bool = False,
+    env: Mapping[str, str] | None = None,
+    warn_unknown: bool = True,
+    starting: bool = True,
 ) -> Settings:
-    """All settings, checked, with the data directory opened once to prove it usable.
+    """All settings, checked, with the data directory opened once to prove it usable and
+    its schema brought up to date: the start-up of `serve` (in gunicorn's master, before
+    it forks), `worker` and `demo` (services.migrate_at_start). `careers check` only looks
+    (`starting=False`): it opens nothing here and reports the schema itself.
     Unknown CAREERS_* variables are warned about unless the caller reports them itself;
     an explicit `env` (the demo's) is looked at together with the process environment,
     where the operator's own variables are."""
@@ -50,15 +57,17 @@ def settings_or_exit(
 
     def load() -> Settings:
         settings = load_settings(env, demo=demo)
-        open_storage(settings.storage).close()
+        if starting:
+            open_storage(settings.storage, starting=True).close()
         return settings
 
     return or_exit(load)
 
 
 def services_or_exit(settings: Settings) -> Services:
-    """The composition root for commands that run the product."""
-    return or_exit(lambda: build_services(settings))
+    """The composition root for commands that run the product; the schema is as
+    `settings_or_exit` left it (brought up to date at start, or only looked at by check)."""
+    return or_exit(lambda: build_services(settings, starting=False))
 
 
 def storage_or_exit() -> Storage:

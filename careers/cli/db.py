@@ -1,7 +1,9 @@
 """`careers db upgrade`: carry the outbox schema forward (SQLite or PostgreSQL).
 
-Start-up never changes an existing schema; it refuses one that is behind with a line that
-names this command. Run it once per release, from one host, before starting the new one.
+Start-up does the same by default (services.migrate_at_start), under the same lock; this
+command is for operators who migrate as a step of their own (a job before the rollout) and
+start with CAREERS_MIGRATE_ON_START=false, which refuses a schema behind in one line naming
+this command. Safe to run again, and from several hosts at once.
 """
 
 from __future__ import annotations

@@ -34,7 +34,9 @@ class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplicati
         from .. import create_app
         from ..services import build_services
 
-        services = build_services(self.settings_obj)
+        # The master brought the schema up to date before forking (settings_or_exit), and
+        # a schema never moves back: a worker (or its replacement) only opens the stores.
+        services = build_services(self.settings_obj, starting=False)
         app = create_app(services=services)
         if self.deliver:
             # Each worker process delivers and mails too; leases and the shared rate limit
@@ -103,8 +105,8 @@ def gunicorn_options(
 )
 def command(host: str, port: int, workers: int, no_worker: bool) -> None:
     """Production server (gunicorn); configuration from CAREERS_* variables."""
+    configure_logging()  # before the settings: start-up logs the migrations it applies
     settings = settings_or_exit()
-    configure_logging()
     if not settings.public_url:
         click.echo(PUBLIC_URL_WARNING, err=True)
     deliver = not no_worker

@@ -16,6 +16,7 @@ from .common import services_or_exit, settings_or_exit
 def command() -> None:
     """Deliver queued applications to Personio and send queued mail until stopped
     (SIGTERM or Ctrl+C)."""
+    configure_logging()  # before the settings: start-up logs the migrations it applies
     settings = settings_or_exit()
     mails = settings.mail_enabled or settings.alerts_enabled
     if settings.read_only and not mails:
@@ -26,7 +27,6 @@ def command() -> None:
             err=True,
         )
         sys.exit(2)
-    configure_logging()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
