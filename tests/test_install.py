@@ -9,6 +9,7 @@ checkout.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tarfile
@@ -121,3 +122,24 @@ def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
     package, templates = (Path(line) for line in where.stdout.splitlines())
     assert package.is_relative_to(venv) and templates.is_relative_to(venv), where
     assert (templates / "base.html").is_file()
+
+
+def test_every_install_line_in_the_docs_names_the_published_distribution():
+    name = PYPROJECT["project"]["name"]
+    pages = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
+    lines = [
+        (page.name, line)
+        for page in pages
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if "pip install" in line
+    ]
+    assert lines
+    for page, line in lines:
+        assert ".whl" not in line, f"{page}: {line}"
+        # The command's own words: up to the next command, comment or end of inline code.
+        installed = re.split(r"&&|;|\||#|`", line.split("pip install", 1)[1])[0].split()
+        targets = [arg for arg in installed if not arg.startswith("-")]
+        # From PyPI by its name, or a checkout (`-e .`, `-e '.[dev]'`) for developers.
+        assert all(t.startswith(name) or t.strip("'\"").startswith(".") for t in targets), (
+            f"{page}: {line}"
+        )
