@@ -158,7 +158,7 @@ def test_compose_services_run_real_commands_on_the_serve_port(path, answered):
         port = ctx.params["port"]
         assert service["ports"] == [f"127.0.0.1:{port}:{port}"], "loopback only, for a proxy"
         probe = service["healthcheck"]["test"]
-        assert probe[:2] == ["CMD", "python3"], name
+        assert probe[:2] == ["CMD", "python"], name
         url = LOCAL_URL.search(" ".join(probe))
         assert url and int(url[1]) == port, probe
         assert url[2] == "/healthz" and answered(url[2]) == 200
