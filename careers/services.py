@@ -241,5 +241,5 @@ def build_services(settings: Settings) -> Services:
         receipts=Receipts(settings.secret_key),
         attribution=Attribution(settings.secret_key),
     )
-    metrics.uploads_reading.set_function(lambda: services.upload_gate.in_use)
+    services.upload_gate.on_change = metrics.uploads_reading.set
     return services
