@@ -97,9 +97,7 @@ def test_counters_never_decrease_across_two_workers_and_a_killed_one(two_workers
 
     victim = _workers(proc.pid)[0]
     os.kill(victim, signal.SIGKILL)
-    assert eventually(
-        lambda: victim not in _workers(proc.pid) and len(_workers(proc.pid)) == 2, 60
-    )
+    assert eventually(lambda: victim not in _workers(proc.pid) and len(_workers(proc.pid)) == 2, 60)
     wait_healthy(base, proc, 60)
     for round_ in range(20, 40):
         scrape(round_)

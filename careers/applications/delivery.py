@@ -23,7 +23,7 @@ from ..personio.vocabulary import ErrorCode
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
 from .spool import Spool
 from .store import Job, Outbox, StoreUnavailable
-from .wire import personio_body
+from .wire import personio_body, personio_filename
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,9 @@ class Deliverer:
                 self._keep_lease(job)
                 with self.outbox.open_document(document) as stream:
                     self._pace(job)
-                    uploaded = self.client.upload_document(stream, document.filename)
+                    uploaded = self.client.upload_document(
+                        stream, personio_filename(document.filename)
+                    )
                 self.outbox.record_upload(document.id, uploaded.uuid)
                 uuids[document.id] = uploaded.uuid
             body = personio_body(job, uuids, datetime.now(UTC).date())
