@@ -6,8 +6,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import multiprocess, values
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
 
 # prometheus-client's multi-process mode (prometheus.github.io/client_python/multiprocess/):
 # with this variable set, every metric value lives in a memory-mapped file of that directory,
