@@ -96,6 +96,8 @@ class Settings:
     alert_interval: int = 3600
     alert_feed_after: int = 1800
     alert_backlog_after: int = 3600
+    # ISO 3166-1 alpha-2, for offices that name no country (JSON-LD addressCountry, remote).
+    default_country: str = ""
 
     @property
     def mail_enabled(self) -> bool:
@@ -246,6 +248,22 @@ def _channels(value: str) -> dict[str, int]:
             raise ValueError(f"{item.strip()!r} is not name=id, e.g. linkedin=2001")
         mapping[name.strip().lower()] = int(number)
     return mapping
+
+
+# Codes CLDR lists among territories that are regions or placeholders, not countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+def _country(value: str) -> str:
+    from babel import Locale
+
+    code = value.strip().upper()
+    known = re.fullmatch(r"[A-Z]{2}", code) and code in Locale.parse("en").territories
+    if not known or code in _NOT_COUNTRIES:
+        raise ValueError(
+            f"must be an ISO 3166-1 alpha-2 country code such as DE or GB, not {value!r}"
+        )
+    return code
 
 
 def _existing_file(value: str) -> Path:
@@ -402,6 +420,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "FRAME_ANCESTORS": (_origins, ""),
     "CHANNELS": (_channels, ""),
     "REMOTE_COUNTRIES": (lambda v: tuple(c.strip() for c in v.split(",") if c.strip()), ""),
+    "DEFAULT_COUNTRY": (_country, ""),
     "FORM_FILE": (_existing_file, None),
     "ALLOWED_EXTENSIONS": (_extensions, ",".join(DEFAULT_EXTENSIONS)),
     "MIN_FILL_SECONDS": (_non_negative_int, "3"),
@@ -524,6 +543,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         frame_ancestors=values["FRAME_ANCESTORS"] or (),
         channels=values["CHANNELS"] or {},
         remote_countries=values["REMOTE_COUNTRIES"] or (),
+        default_country=values["DEFAULT_COUNTRY"],
         form_file=values["FORM_FILE"],
         form=form,
         allowed_extensions=values["ALLOWED_EXTENSIONS"],
