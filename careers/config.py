@@ -103,6 +103,8 @@ class Settings:
     # Proxies whose X-Forwarded-* headers are believed (network.py, web/proxy.py).
     trusted_proxies: tuple[Network, ...] = LOOPBACK
     migrate_on_start: bool = True
+    # ISO 3166-1 alpha-2, for offices that name no country (JSON-LD addressCountry, remote).
+    default_country: str = ""
 
     @property
     def mail_enabled(self) -> bool:
@@ -266,6 +268,22 @@ def _boolean(value: str) -> bool:
     return lowered in _TRUE
 
 
+# Codes CLDR lists among territories that are regions or placeholders, not countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+def _country(value: str) -> str:
+    from babel import Locale
+
+    code = value.strip().upper()
+    known = re.fullmatch(r"[A-Z]{2}", code) and code in Locale.parse("en").territories
+    if not known or code in _NOT_COUNTRIES:
+        raise ValueError(
+            f"must be an ISO 3166-1 alpha-2 country code such as DE or GB, not {value!r}"
+        )
+    return code
+
+
 def _existing_file(value: str) -> Path:
     path = Path(value)
     if not path.is_file():
@@ -420,6 +438,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "FRAME_ANCESTORS": (_origins, ""),
     "CHANNELS": (_channels, ""),
     "REMOTE_COUNTRIES": (lambda v: tuple(c.strip() for c in v.split(",") if c.strip()), ""),
+    "DEFAULT_COUNTRY": (_country, ""),
     "FORM_FILE": (_existing_file, None),
     "ALLOWED_EXTENSIONS": (_extensions, ",".join(DEFAULT_EXTENSIONS)),
     "MIN_FILL_SECONDS": (_non_negative_int, "3"),
@@ -548,6 +567,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         frame_ancestors=values["FRAME_ANCESTORS"] or (),
         channels=values["CHANNELS"] or {},
         remote_countries=values["REMOTE_COUNTRIES"] or (),
+        default_country=values["DEFAULT_COUNTRY"],
         form_file=values["FORM_FILE"],
         form=form,
         allowed_extensions=values["ALLOWED_EXTENSIONS"],

@@ -1,8 +1,54 @@
-"""Prometheus metrics, one registry per app so tests and workers never share counters."""
+"""Prometheus metrics, one registry per app so tests never share counters; under
+`careers serve` every gunicorn worker writes into one directory (multi-process mode)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+from pathlib import Path
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+# prometheus-client's multi-process mode (prometheus.github.io/client_python/multiprocess/):
+# with this variable set, every metric value lives in a memory-mapped file of that directory,
+# one per process, and a scrape sums the files of all processes (dead ones included), so a
+# counter never goes back whichever worker answers or when one is restarted.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    """The shared directory when this process is one of several (gunicorn workers)."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def share_between_processes(directory: Path) -> None:
+    """Called once by the gunicorn master before it forks workers: an empty directory (files
+    of an earlier run would be summed in), named in the environment for the workers.
+
+    prometheus-client picks its value class when it is first imported, and the `careers`
+    command has imported it by now; `get_value_class()` is that same choice made again, so
+    the workers forked after this write their values to the directory.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.db"):
+        old.unlink()
+    os.environ[MULTIPROC_ENV] = str(directory.resolve())
+    values.ValueClass = values.get_value_class()
+
+
+def process_exited(pid: int) -> None:
+    """gunicorn's `child_exit` hook: the dead worker's live gauges stop counting; its
+    counters stay in the sum."""
+    directory = multiprocess_dir()
+    if directory:
+        multiprocess.mark_process_dead(pid, directory)
 
 
 class Metrics:
@@ -21,9 +67,14 @@ class Metrics:
             "Seconds since Personio last confirmed the copy being served",
             ["language"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.positions = Gauge(
-            "careers_positions", "Open positions being served", ["language"], registry=self.registry
+            "careers_positions",
+            "Open positions being served",
+            ["language"],
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.requests = Counter(
             "careers_http_requests",
@@ -44,17 +95,19 @@ class Metrics:
             "Applications in the outbox by status (pending, delivered receipts, parked)",
             ["status"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.deliveries = Counter(
             "careers_delivery_attempts",
-            "Delivery attempts of this process by outcome (delivered, retry, parked, ...)",
+            "Delivery attempts by outcome (delivered, retry, parked, ...)",
             ["outcome"],
             registry=self.registry,
         )
         self.uploads_reading = Gauge(
             "careers_uploads_reading",
-            "Application bodies this process is reading now (at most its upload slots)",
+            "Application bodies being read now (at most the upload slots of each process)",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.rejections = Counter(
             "careers_application_rejections",
@@ -65,7 +118,7 @@ class Metrics:
 
         self.mails = Counter(
             "careers_mail_attempts",
-            "Mail and webhook attempts of this process by kind and outcome (sent, retry, failed)",
+            "Mail and webhook attempts by kind and outcome (sent, retry, failed)",
             ["kind", "outcome"],
             registry=self.registry,
         )
@@ -74,12 +127,14 @@ class Metrics:
             "Entries of the mail queue by status (pending, sent, failed)",
             ["status"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.subscriptions = Gauge(
             "careers_job_alert_subscriptions",
             "Job-alert subscriptions by state (confirmed, unconfirmed)",
             ["state"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
 
     def mailed(self, kind: str, outcome: str) -> None:
@@ -100,5 +155,11 @@ class Metrics:
         self.latency.labels(endpoint).observe(seconds)
 
     def render(self) -> bytes:
-        """The Prometheus text exposition."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition: this app's registry, or with several processes
+        the sum over all of them (their own registries only hold this process's share)."""
+        directory = multiprocess_dir()
+        if directory is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)
+        return generate_latest(registry)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .applications import migrations, sqlite_store
-from .applications.delivery import Deliverer
+from .applications.delivery import Deliverer, DeliveryHealth
 from .applications.guard import Attribution, FormGuard, Receipts
 from .applications.migrations import Migration
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
@@ -191,6 +191,7 @@ class Services:
     attribution: Attribution
     limits: Limits = LIMITS
     upload_gate: UploadGate = field(default_factory=lambda: UploadGate(UPLOAD_SLOTS))
+    delivery_health: DeliveryHealth = field(default_factory=DeliveryHealth)
 
     @property
     def outbox(self) -> Outbox:
@@ -223,6 +224,10 @@ class Services:
             stop=stop,
             on_outcome=self.metrics.delivered,
             on_parked=mailer.parked if mailer and self.settings.alerts_enabled else None,
+            on_paused=mailer.credentials_rejected
+            if mailer and self.settings.alerts_enabled
+            else None,
+            health=self.delivery_health,
         )
 
     def mail_worker(self, stop: threading.Event | None = None) -> MailWorker:
@@ -295,5 +300,5 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
         receipts=Receipts(settings.secret_key),
         attribution=Attribution(settings.secret_key),
     )
-    metrics.uploads_reading.set_function(lambda: services.upload_gate.in_use)
+    services.upload_gate.on_change = metrics.uploads_reading.set
     return services

@@ -18,3 +18,5 @@ _services.limits = Limits(
 )
 if "TEST_UPLOAD_SLOTS" in os.environ:
     _services.upload_gate = UploadGate(int(os.environ["TEST_UPLOAD_SLOTS"]))
+    # The gauge hears of every change of the gate (careers/services.py wires its own gate).
+    _services.upload_gate.on_change = _services.metrics.uploads_reading.set

@@ -57,6 +57,8 @@ def env(sandbox, sandbox_server, tmp_path: Path) -> dict[str, str]:
         "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
         "CAREERS_SECRET_KEY": SECRET,
         "CAREERS_DATA_DIR": str(tmp_path / "data"),
+        # The sample board's offices called just "Remote" need a country for Google.
+        "CAREERS_DEFAULT_COUNTRY": "DE",
     }
 
 
@@ -377,3 +379,13 @@ def test_without_a_mail_server_check_says_who_is_not_told(runner, env):
     assert "alerts: none configured: parked applications show only in `careers outbox list`" in (
         result.output
     )
+
+
+def test_jobs_left_without_structured_data_are_named(runner, sandbox, env):
+    del env["CAREERS_DEFAULT_COUNTRY"]
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    for lang in ("en", "de"):
+        for job_id in (1843560, 1843801):  # remote only, no country
+            assert f"feed {lang}: WARNING position {job_id} (" in result.output
+    assert "no applicantLocationRequirements (set CAREERS_DEFAULT_COUNTRY" in result.output

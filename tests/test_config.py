@@ -129,6 +129,22 @@ def test_channels_and_remote_countries():
     assert s.remote_countries == ("Germany", "Austria")
 
 
+@pytest.mark.parametrize(("value", "code"), [("de", "DE"), (" GB ", "GB"), ("at", "AT")])
+def test_default_country_is_an_iso_code(value, code):
+    assert load_settings({**BASE, "CAREERS_DEFAULT_COUNTRY": value}).default_country == code
+    assert load_settings(BASE).default_country == ""
+
+
+@pytest.mark.parametrize("value", ["Germany", "DEU", "EU", "ZZ", "QQ", "D"])
+def test_default_country_refuses_anything_else(value):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, "CAREERS_DEFAULT_COUNTRY": value})
+    assert caught.value.problems == [
+        f"CAREERS_DEFAULT_COUNTRY: must be an ISO 3166-1 alpha-2 country code such as DE or GB,"
+        f" not {value!r}"
+    ]
+
+
 def test_languages_are_normalised_and_deduplicated():
     s = load_settings({**BASE, "CAREERS_LANGUAGES": " DE, en,de "})
     assert s.languages == ("de", "en") and s.default_language == "de"

@@ -387,3 +387,42 @@ def test_outbox_purge_deletes_parked_applications_and_their_files(
     purged = runner.invoke(["outbox", "purge"], env=env)
     assert purged.exit_code == 0 and "2 documents deleted" in purged.output
     assert row(app) is None and list(spool.stored.iterdir()) == []
+
+
+def test_jpeg_and_tiff_reach_personio_under_the_extensions_it_lists(
+    app, sandbox, tmp_path, deliverer_for
+):
+    """Personio's upload endpoint lists jpg and tif, not jpeg and tiff (docs/personio.md
+    §2.2), and the sandbox enforces that list: the same bytes go as `.jpg` / `.tif`."""
+    client = app.test_client()
+    folder = tmp_path / "images"
+    folder.mkdir()
+    photo, scan = filegen.make_jpeg(folder / "photo.jpeg"), filegen.make_tiff(folder / "s.tiff")
+    files = [
+        ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf.pdf"),
+        ("certificate", photo, "Zeugnis Jürgen.v2.JPEG"),
+        ("other", scan, "Scan.tiff"),
+    ]
+    response = send(client, valid_fields(open_form(client)), files)
+    assert response.status_code == 303
+    assert deliverer_for().deliver_next() == "delivered"
+
+    documents = {d.filename: d for d in sandbox.received_documents.values()}
+    assert sorted(documents) == ["Lebenslauf.pdf", "Scan.tif", "Zeugnis Jürgen.v2.jpg"]
+    assert (
+        documents["Zeugnis Jürgen.v2.jpg"].sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
+    )
+    assert documents["Scan.tif"].sha256 == hashlib.sha256(scan.read_bytes()).hexdigest()
+    [received] = sandbox.received_applications
+    assert sorted(f["original_filename"] for f in received["body"]["files"]) == sorted(documents)
+
+
+@pytest.mark.parametrize("name", ["photo.jpeg", "scan.TIFF"])
+def test_the_sandbox_refuses_extensions_personio_does_not_list(sandbox, sandbox_server, name):
+    response = httpx.post(
+        f"{sandbox_server.url}/v1/recruiting/applications/documents",
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}", "X-Company-ID": SANDBOX_COMPANY_ID},
+        files={"file": (name, b"\xff\xd8\xff\xe0 not much of an image")},
+    )
+    assert response.status_code == 422
+    assert sandbox.received_documents == {}

@@ -12,11 +12,12 @@ import pytest
 from markupsafe import escape
 
 from careers.jobs.links import slugify
+from careers.personio.feed import FeedError, parse_feed
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.web.seo import json_ld_script
 
-from .conftest import catalogue_of
+from .conftest import FIXTURES, catalogue_of
 
 EN = {p.id: p for p in sample_positions("en")}
 DE = {p.id: p for p in sample_positions("de")}
@@ -183,7 +184,7 @@ def texts_of(lang: str, job_id: int):
 
 
 # Offices named just "Remote" say nothing about where applicants may live; we don't invent a
-# country, so Google will call these two postings incomplete (see careers/web/seo.py).
+# country, so without CAREERS_DEFAULT_COUNTRY these two get no JobPosting (careers/web/seo.py).
 REMOTE_WITHOUT_COUNTRY = {p.id for p in EN.values() if p.offices == ("Remote",)}
 
 
@@ -200,9 +201,12 @@ def test_every_sample_job_has_valid_job_posting_markup(client, sandbox, lang, jo
     position = BOARDS[lang][job_id]
     response = client.get(f"/{lang}/jobs/{job_id}", follow_redirects=True)
     assert response.status_code == 200
+    if job_id in REMOTE_WITHOUT_COUNTRY:
+        # Google would reject it (no applicant country): no JobPosting rather than a bad one.
+        assert not page_of(response).xpath("//script[@type='application/ld+json']")
+        return
     data = json_ld_of(response)
-    expected = [NO_REMOTE_COUNTRY] if job_id in REMOTE_WITHOUT_COUNTRY else []
-    assert problems(data) == expected
+    assert problems(data) == []
 
     assert data["title"] == position.name
     for block in texts_of(lang, job_id).descriptions:
@@ -240,7 +244,8 @@ def test_every_sample_job_has_valid_job_posting_markup(client, sandbox, lang, jo
         (1843720, ["TEMPORARY", "FULL_TIME"]),  # temporary, full-time
     ],
 )
-def test_employment_type_combines_contract_and_hours(client, sandbox, job_id, employment_type):
+def test_employment_type_combines_contract_and_hours(make_app, sandbox, job_id, employment_type):
+    client = make_app(default_country="DE").test_client()  # 1843560 is remote only
     data = json_ld_of(client.get(f"/en/jobs/{job_id}", follow_redirects=True))
     assert data["employmentType"] == employment_type
 
@@ -256,10 +261,8 @@ def test_offices_become_places_and_remote_offices_telecommute(client, sandbox):
     uk = json_ld_of(client.get(f"/en/jobs/{UNTRANSLATED_ID}", follow_redirects=True))
     assert uk["applicantLocationRequirements"] == {"@type": "Country", "name": "United Kingdom"}
     assert uk["jobLocation"]["address"]["addressLocality"] == "London"
-    remote_only = json_ld_of(client.get("/en/jobs/1843560", follow_redirects=True))
-    assert remote_only["jobLocationType"] == "TELECOMMUTE"
-    assert "jobLocation" not in remote_only
-    assert "applicantLocationRequirements" not in remote_only  # no country in the feed
+    remote_only = page_of(client.get("/en/jobs/1843560", follow_redirects=True))
+    assert not remote_only.xpath("//script[@type='application/ld+json']")  # no country known
 
 
 def test_remote_countries_setting_completes_remote_only_postings(make_app, sandbox):
@@ -487,3 +490,85 @@ def test_robots_txt_names_the_sitemap(make_app, sandbox, overrides, sitemap):
     assert f"Sitemap: {sitemap}" in lines
     # Crawlers must be able to fetch the embedded pages to see their noindex.
     assert not [line for line in lines if "embed" in line]
+
+
+def test_default_country_completes_offices_and_remote_only_postings(make_app, sandbox):
+    client = make_app(default_country="de").test_client()
+    for job_id in sorted(EN):
+        data = json_ld_of(client.get(f"/en/jobs/{job_id}", follow_redirects=True))
+        assert problems(data) == [], job_id
+    remote_only = json_ld_of(client.get("/en/jobs/1843560", follow_redirects=True))
+    assert remote_only["jobLocationType"] == "TELECOMMUTE"
+    assert remote_only["applicantLocationRequirements"] == {"@type": "Country", "name": "DE"}
+    hybrid = json_ld_of(client.get("/en/jobs/1843011", follow_redirects=True))
+    # An office without a country is in the default one; one that names a country keeps it.
+    assert [p["address"].get("addressCountry") for p in hybrid["jobLocation"]] == ["DE", "DE"]
+    assert hybrid["applicantLocationRequirements"] == {"@type": "Country", "name": "Germany"}
+    uk = json_ld_of(client.get(f"/en/jobs/{UNTRANSLATED_ID}", follow_redirects=True))
+    assert uk["jobLocation"]["address"]["addressCountry"] == "DE"  # "London" names none
+
+
+FEEDS = sorted(
+    p
+    for folder in (FIXTURES / "feeds", FIXTURES / "feeds" / "accounts")
+    for p in folder.glob("*.xml")
+)
+
+
+def _parses(path) -> bool:
+    try:
+        parse_feed(path.read_bytes())
+    except FeedError:
+        return False
+    return True
+
+
+REAL_FEEDS = [p for p in FEEDS if _parses(p)]
+
+
+@pytest.mark.parametrize("country", ["", "GB"])
+@pytest.mark.parametrize("feed", REAL_FEEDS, ids=lambda p: p.name)
+def test_real_feeds_give_only_valid_job_postings_or_none(make_app, sandbox, feed, country):
+    """Feeds shaped like live Personio boards (empty <jobDescriptions>, offices called just
+    "Remote", no title, no date): each page's JobPosting is valid for Google, or absent."""
+    sandbox.inject(target="feed", kind="body", body=feed.read_bytes())
+    app = make_app(languages="en", **({"default_country": country} if country else {}))
+    client = app.test_client()
+    catalogue_of(app).refresh_all()
+    shown = 0
+    for position in parse_feed(feed.read_bytes()):
+        response = client.get(f"/en/jobs/{position.id}", follow_redirects=True)
+        if not position.name.strip():
+            assert response.status_code == 404  # a job without a title is not published
+            continue
+        assert response.status_code == 200, position.id
+        blocks = page_of(response).xpath("//script[@type='application/ld+json']")
+        if blocks:
+            data = json.loads(blocks[0].text)
+            assert [p for p in problems(data) if "employmentType" not in p] == [], position.id
+            shown += 1
+        elif country:
+            # With a default country only an empty description or a missing date remain.
+            assert not position.descriptions or position.created_at is None, position.id
+    if feed.name == "wrenfield-full.xml":
+        assert shown >= 5  # complete jobs keep their data: nothing valid is thrown away
+
+
+def test_a_position_without_title_is_left_out_and_check_names_it(
+    runner, sandbox, sandbox_server, tmp_path
+):
+    body = (FIXTURES / "feeds" / "sparse.xml").read_bytes()
+    sandbox.inject(target="feed", kind="body", body=body)
+    env = {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
+        "CAREERS_SECRET_KEY": "test-secret-key-0123456789abcdef",
+        "CAREERS_DATA_DIR": str(tmp_path),
+        "CAREERS_LANGUAGES": "en",
+    }
+    result = runner.invoke(["check"], env=env)
+    positions = parse_feed(body)
+    for position in positions:
+        if not position.name.strip():
+            assert f"position {position.id} has no title and is not published" in result.output
+        elif not position.descriptions:
+            assert f"position {position.id} ({position.name}) gets no JobPosting" in result.output

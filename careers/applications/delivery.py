@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from ..config import RateLimit
 from ..personio.recruiting import (
+    CredentialsRejected,
     DuplicateApplicant,
     PermanentError,
     RecruitingClient,
@@ -23,7 +24,7 @@ from ..personio.vocabulary import ErrorCode
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
 from .spool import Spool
 from .store import Job, Outbox, StoreUnavailable
-from .wire import personio_body
+from .wire import personio_body, personio_filename
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,21 @@ WINDOW_MARGIN = 0.5
 RATE_KEY = "personio-recruiting"
 PARKED_RETENTION = PARKED_RETENTION_DAYS * DAY
 RECEIPT_RETENTION = RECEIPT_RETENTION_DAYS * DAY
+# A 401/403 pauses delivery instead of parking (docs/operations.md): the next claimed
+# application is the probe, after a pause that doubles from a minute to a quarter hour.
+CREDENTIALS_REJECTED = "credentials_rejected"
+CREDENTIALS_PROBLEM = "delivery paused: Personio rejected the API credentials"
+CREDENTIALS_PAUSE = 60.0
+CREDENTIALS_PAUSE_MAX = 900.0
+# Outcomes that prove Personio accepted the credentials (a parked one got past them too).
+_ACCEPTED = frozenset({"delivered", "delivered_duplicate", "already_applied", "parked"})
+
+
+class DeliveryHealth:
+    """What this process's deliverer knows that /readyz should say: why delivery is paused."""
+
+    def __init__(self) -> None:
+        self.problem: str | None = None
 
 
 def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -61,6 +77,8 @@ class Deliverer:
         stop: threading.Event | None = None,
         on_outcome: Callable[[str], None] | None = None,
         on_parked: Callable[[int], None] | None = None,
+        on_paused: Callable[[str], None] | None = None,
+        health: DeliveryHealth | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.outbox, self.client, self.spool, self.rate = outbox, client, spool, rate
@@ -70,6 +88,11 @@ class Deliverer:
         # Told the moment an application is parked (the operator alert); the mail worker's
         # monitor finds parked applications by itself too, so a crash here loses nothing.
         self.on_parked = on_parked or (lambda app_id: None)
+        # Told once when Personio starts refusing the credentials (the operator alert).
+        self.on_paused = on_paused or (lambda detail: None)
+        self.health = health or DeliveryHealth()
+        self._paused_until: float | None = None
+        self._pause = 0.0
         self.rng = rng or random.Random()
         # host:pid:… lets a restarted worker on this host take over a killed one's lease.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{self.rng.getrandbits(32):08x}"
@@ -92,12 +115,17 @@ class Deliverer:
                 self.stop.wait(idle_wait)
 
     def deliver_next(self) -> str | None:
-        """Deliver one due application; None when nothing is due."""
+        """Deliver one due application; None when nothing is due (or while paused)."""
+        if self._paused_until is not None and self.clock() < self._paused_until:
+            return None
         job = self.outbox.claim(self.owner, self.outbox.lease_seconds)
         if job is None:
             return None
         with Heartbeat(self.outbox, job.id, self.owner):
             outcome = self._deliver(job)
+        if self._paused_until is not None and outcome in _ACCEPTED:
+            log.info("credentials accepted again, delivery resumed", extra={"reason": "resumed"})
+            self._paused_until, self._pause, self.health.problem = None, 0.0, None
         log.info(
             "delivery attempt",
             extra={"application": job.id, "outcome": outcome, "attempt": job.attempts},
@@ -132,7 +160,9 @@ class Deliverer:
                 self._keep_lease(job)
                 with self.outbox.open_document(document) as stream:
                     self._pace(job)
-                    uploaded = self.client.upload_document(stream, document.filename)
+                    uploaded = self.client.upload_document(
+                        stream, personio_filename(document.filename)
+                    )
                 self.outbox.record_upload(document.id, uploaded.uuid)
                 uuids[document.id] = uploaded.uuid
             body = personio_body(job, uuids, datetime.now(UTC).date())
@@ -153,6 +183,8 @@ class Deliverer:
             # The candidate had applied before (through us or elsewhere): Personio has an
             # application from them for this position, so there is nothing to deliver.
             return self._delivered(job, "already_applied", Status.ALREADY_APPLIED)
+        except CredentialsRejected as exc:
+            return self._paused(job, exc)
         except PermanentError as exc:
             if ErrorCode.CHANNEL_NOT_FOUND in exc.reasons and job.application.channel_id:
                 # A wrong channel id must not cost the candidate the application.
@@ -180,6 +212,24 @@ class Deliverer:
         except Exception:  # the alert is the monitor's to send then: parking stands
             log.exception("parked hook failed", extra={"application": job.id})
         return "parked"
+
+    def _paused(self, job: Job, exc: CredentialsRejected) -> str:
+        """Nothing is wrong with the application: it goes back to the queue, due now (a
+        deliverer of another process that claims it learns to pause too), and this one waits
+        before it tries the next, longer each time the credentials are still refused."""
+        now = self.clock()
+        self.outbox.retry_later(job.id, now, CREDENTIALS_REJECTED, str(exc))
+        first = self._paused_until is None
+        self._pause = CREDENTIALS_PAUSE if first else min(self._pause * 2, CREDENTIALS_PAUSE_MAX)
+        self._paused_until = now + self._pause
+        self.health.problem = CREDENTIALS_PROBLEM
+        if first:
+            log.warning("delivery paused", extra={"reason": CREDENTIALS_REJECTED})
+            try:
+                self.on_paused(str(exc))
+            except Exception:  # the pause stands; the log line above says why
+                log.exception("paused hook failed", extra={"reason": CREDENTIALS_REJECTED})
+        return "paused"
 
     def _later(self, job: Job, exc: RecruitingError, retry_after: float | None) -> str:
         at = self.clock() + backoff(job.attempts, retry_after, self.rng)

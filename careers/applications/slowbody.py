@@ -111,6 +111,9 @@ class UploadGate:
         self._free = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
         self.in_use = 0
+        # Told the new count on every change (the uploads gauge): a gauge that asks for the
+        # count when scraped cannot work across worker processes (careers/metrics.py).
+        self.on_change: Callable[[int], object] | None = None
 
     def acquire(self) -> bool:
         """Take a slot without waiting; False when all are taken."""
@@ -118,12 +121,18 @@ class UploadGate:
             return False
         with self._lock:
             self.in_use += 1
+            self._changed()
         return True
 
     def release(self) -> None:
         with self._lock:
             self.in_use -= 1
+            self._changed()
         self._free.release()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.in_use)
 
 
 def client_socket(environ: dict[str, object]) -> socket.socket | None:

@@ -9,9 +9,21 @@ recruiting channel, tags and the date the candidate applied.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from .store import Job
+
+# Personio's upload endpoint lists `jpg` and `tif` only (docs/personio.md §2.2): a JPEG or
+# TIFF the candidate named `.jpeg` / `.tiff` goes there under the listed spelling, same bytes.
+PERSONIO_SPELLING = {".jpeg": ".jpg", ".tiff": ".tif"}
+
+
+def personio_filename(filename: str) -> str:
+    """The candidate's file name with the extension Personio lists: `Scan.JPEG` → `Scan.jpg`."""
+    path = PurePosixPath(filename)
+    listed = PERSONIO_SPELLING.get(path.suffix.lower())
+    return filename if listed is None else filename[: -len(path.suffix)] + listed
 
 
 def personio_body(job: Job, uuids: dict[int, str], today: date) -> dict[str, Any]:
@@ -29,7 +41,11 @@ def personio_body(job: Job, uuids: dict[int, str], today: date) -> dict[str, Any
         body["attributes"] = [{"id": a.id, "value": a.value} for a in application.attributes]
     if job.documents:
         body["files"] = [
-            {"uuid": uuids[d.id], "original_filename": d.filename, "category": str(d.category)}
+            {
+                "uuid": uuids[d.id],
+                "original_filename": personio_filename(d.filename),
+                "category": str(d.category),
+            }
             for d in job.documents
         ]
     if application.channel_id is not None:

@@ -14,6 +14,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +26,10 @@ from ..applications.store import Outbox, StoreUnavailable
 from ..config import RateLimit, Settings, unknown_variables
 from ..jobs.store import FeedStore
 from ..personio.feed import FeedClient, FeedError, parse_feed
+from ..personio.model import Position
 from ..personio.recruiting import RecruitingClient
 from ..services import schema_versions
+from ..web.seo import job_posting, missing_properties
 from .common import libmagic_problem, or_exit, services_or_exit, settings_or_exit
 
 # The slowest a start may be held up waiting for the deployment's own Personio budget.
@@ -211,6 +214,7 @@ def _take_budget_slot(outbox: Outbox, rate: RateLimit) -> str | None:
 def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
     """Fetch every language now (never the copy on disk) and judge each failure."""
     client = FeedClient(settings.personio_feed_url)
+    boards: dict[str, list[Position]] = {}
     try:
         for lang in settings.languages:
             try:
@@ -223,8 +227,42 @@ def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
             report.ok(
                 f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
             )
+            boards[lang] = positions
     finally:
         client.close()
+    _check_postings(settings, boards, report)
+
+
+def _check_postings(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
+    """Name every position the site leaves out (no title) or shows without JobPosting data
+    (Google for Jobs would reject it: docs/seo.md), with what is missing."""
+    texts = {p.id: p.descriptions for board in boards.values() for p in board if p.descriptions}
+    for lang, positions in boards.items():
+        for position in positions:
+            if not position.name.strip():
+                report.warn(
+                    f"feed {lang}: WARNING position {position.id} has no title and is not"
+                    " published; give it one in Personio"
+                )
+                continue
+            if not position.descriptions and position.id in texts:
+                # The page borrows another language's text, and so does its JobPosting.
+                position = replace(position, descriptions=texts[position.id])
+            missing = missing_properties(job_posting(position, canonical_url="", settings=settings))
+            if missing:
+                report.warn(
+                    f"feed {lang}: WARNING position {position.id} ({position.name}) gets no"
+                    f" JobPosting data for Google: no {', '.join(missing)}" + _posting_hint(missing)
+                )
+
+
+def _posting_hint(missing: list[str]) -> str:
+    """What an operator can do about the gap."""
+    if "applicantLocationRequirements" in missing:
+        return " (set CAREERS_DEFAULT_COUNTRY, or name the country in the office, e.g. 'Remote (Germany)')"
+    if "description" in missing:
+        return " (the job description is empty in Personio)"
+    return ""
 
 
 def _feed_failed(lang: str, exc: FeedError, url: str, store: FeedStore, report: Report) -> None:

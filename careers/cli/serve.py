@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 from ..applications.rules import SERVE_THREADS
 from ..config import Settings
 from ..logs import GunicornLogger, configure_logging
+from ..metrics import process_exited, share_between_processes
 from ..network import LOOPBACK, Network, gunicorn_allow_list
 from .common import settings_or_exit
 
@@ -44,6 +45,29 @@ class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplicati
             # mail/worker.py).
             services.start_workers()
         return app
+
+
+def _worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's `child_exit` hook, run by the master for each worker that ends."""
+    process_exited(worker.pid)
+
+
+def _without_server_header() -> None:
+    """gunicorn writes `Server: gunicorn` in its own response writer, below the app, and has
+    no setting for it: drop that line there, so responses do not announce the server (what
+    `careers serve` runs on is nobody's business but ours; docs/security.md)."""
+    from gunicorn.http import wsgi
+
+    writer = wsgi.Response
+    if getattr(writer.default_headers, "careers_quiet", False):
+        return
+    announcing = writer.default_headers
+
+    def default_headers(self: Any) -> list[str]:
+        return [line for line in announcing(self) if not line.startswith("Server:")]
+
+    default_headers.careers_quiet = True  # type: ignore[attr-defined]
+    writer.default_headers = default_headers
 
 
 # Longest path a Unix socket can have on Linux (sun_path is 108 bytes with its NUL).
@@ -113,4 +137,8 @@ def command(host: str, port: int, workers: int, no_worker: bool) -> None:
     options = gunicorn_options(
         host, port, workers, settings.data_dir, trusted_proxies=settings.trusted_proxies
     )
+    # Every worker counts into <data dir>/metrics, so /metrics sums them all (careers/metrics.py).
+    share_between_processes(settings.data_dir / "metrics")
+    options["child_exit"] = _worker_exited
+    _without_server_header()
     _Gunicorn(settings, options, deliver=deliver).run()

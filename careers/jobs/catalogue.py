@@ -257,8 +257,10 @@ class Catalogue:
         """Note ids and titles, so a job that later leaves the feed answers 410."""
         changed = False
         for position in positions:
+            if not position.name:
+                continue  # never published (see _build_views): an unknown id, 404
             titles = self._seen.setdefault(position.id, {})
-            if position.name and titles.get(language) != position.name:
+            if titles.get(language) != position.name:
                 titles[language] = position.name
                 changed = True
         return changed
@@ -278,6 +280,10 @@ class Catalogue:
         for lang, (_, positions) in boards.items():
             merged, text_language = [], {}
             for position in positions:
+                if not position.name.strip():
+                    # No title, no job to show: an empty heading, link and <title> help no
+                    # one (`careers check` names the position so it gets fixed in Personio).
+                    continue
                 if not position.descriptions:
                     donor = _donor(position.id, lang, self.languages, by_lang)
                     if donor is not None:

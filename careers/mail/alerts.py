@@ -13,12 +13,14 @@ class AlertKind(StrEnum):
     PARKED = "application_parked"  # Personio refused an application for good
     FEED_DOWN = "feed_down"  # the feed has failed for longer than CAREERS_ALERT_FEED_AFTER
     BACKLOG = "backlog_stuck"  # the oldest pending delivery is older than ..._BACKLOG_AFTER
+    CREDENTIALS = "credentials_rejected"  # Personio answers 401/403: delivery is paused
 
 
 # Params per kind (all JSON values, none personal):
 # PARKED:    receipt, application_id, position_id, position_title, reason, detail, at
 # FEED_DOWN: languages (list), failing_since, last_error, copy_age (seconds or None), at
 # BACKLOG:   pending, oldest_receipt, oldest_age (seconds), last_reason, command, at
+# CREDENTIALS: detail (Personio's answer), pending, last_delivered, at
 
 
 def mail_key(kind: AlertKind, subject: str) -> str:

@@ -361,6 +361,22 @@ def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], st
             ),
             commands=(str(params.get("command") or "careers outbox list"),),
         )
+    if kind is AlertKind.CREDENTIALS:
+        return Report(
+            headline="Personio rejected the API credentials",
+            summary="Personio answers 401/403 to the Recruiting API key, so delivery is paused."
+            " Nothing is parked: applications wait in the outbox and are delivered by"
+            " themselves once the credentials work again (careers tries again every few"
+            " minutes). Check CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN"
+            " (a rotated key?).",
+            facts=(
+                ("Personio's answer", str(params.get("detail") or "none given")),
+                ("Waiting", str(params.get("pending", "?"))),
+                ("Last delivered", str(params.get("last_delivered") or "none yet")),
+                ("Paused at", when(params.get("at"))),
+            ),
+            commands=("careers check",),
+        )
     raise ValueError(f"unknown alert kind {kind!r}")
 
 

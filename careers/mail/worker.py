@@ -359,6 +359,23 @@ class MailWorker:
         if summary is not None and summary.status == Status.PARKED:
             self._alert(AlertKind.PARKED, summary.public_id, self._parked(summary))
 
+    def credentials_rejected(self, detail: str) -> None:
+        """A deliverer paused because Personio refused the credentials. One alert per outage,
+        from every process and host: its subject is the newest delivered application, which
+        stays the same until a delivery gets through again."""
+        newest = self.outbox.summaries(Status.DELIVERED, limit=1)
+        last = newest[0].public_id if newest else ""
+        self._alert(
+            AlertKind.CREDENTIALS,
+            last or "none",
+            {
+                "detail": scrub(detail),
+                "pending": self.outbox.counts().get(Status.PENDING, 0),
+                "last_delivered": last,
+                "at": _iso(self.clock()),
+            },
+        )
+
     def _parked(self, summary: Summary) -> dict[str, Any]:
         title = self.catalogue.seen_title(summary.position_id, summary.language) or ""
         return {

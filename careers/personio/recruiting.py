@@ -76,6 +76,11 @@ class PermanentError(RecruitingError):
     """Will fail the same way every time: validation, credentials, disabled feature."""
 
 
+class CredentialsRejected(PermanentError):
+    """401 or 403: Personio refuses the key or the account (§2.2, §4.2), whatever the
+    application says; every other one would fail the same way until an operator acts."""
+
+
 class DuplicateApplicant(PermanentError):
     """Personio already has an application of this email for this position."""
 
@@ -254,7 +259,9 @@ def error_for(status: int, content: bytes, headers: httpx.Headers) -> Recruiting
         reason = "unauthorized"
     else:
         reason = parsed.reasons[0] if parsed.reasons else f"http_{status}"
-    return PermanentError(reason, status=status, detail=parsed.detail, reasons=parsed.reasons)
+    # 403: the token does not match the company id, or the account lacks the feature.
+    kind = CredentialsRejected if status in (401, 403) else PermanentError
+    return kind(reason, status=status, detail=parsed.detail, reasons=parsed.reasons)
 
 
 def parse_error_body(content: bytes | str) -> ErrorBody:

@@ -54,11 +54,12 @@ DEFAULT_CHANNELS: dict[int, str] = {2001: "LinkedIn", 2002: "StepStone", 2003: "
 DEFAULT_RATE_LIMIT = (20, 60.0)
 # §2.2 says "20 MB" without saying which; we read it as MiB, the larger of the two.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-# The v1 list of §2.2 (OAS HEAD, with videos). `jpeg` and `tiff` are not in it, but Personio
-# detects the type from the content, so they are probably accepted: UNCERTAIN, we accept them.
+# The v1 list of §2.2 (OAS HEAD, with videos), enforced as written: `jpeg` and `tiff` are not
+# in it. Whether Personio refuses them is uncertain, so the sandbox takes the strict reading and
+# careers sends such files as `.jpg` / `.tif` (careers/applications/wire.py).
 ALLOWED_EXTENSIONS = frozenset(
     "pdf pptx xlsx docx doc xls ppt ods odt 7z gz rar zip bmp gif jpg png tif csv txt rtf "
-    "mp4 3gp mov avi wmv jpeg tiff".split()
+    "mp4 3gp mov avi wmv".split()
 )
 BAD_MULTIPART = "Invalid multipart request body and/or headers supplied."  # §4.4 (a)
 BAD_BODY = "Invalid request body supplied"  # §4.6

@@ -25,7 +25,8 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Ready when every language has a fresh enough copy and the data directory is writable."""
+    """Ready when every language has a fresh enough copy, the data directory is writable and
+    Personio accepts the credentials."""
     svc = services()
     catalogue, settings = svc.catalogue, svc.settings
     problems = []
@@ -42,6 +43,9 @@ def readyz() -> tuple[Response, int]:
         problem = check()
         if problem:
             problems.append(problem)
+    # Set by this process's deliverer (careers/applications/delivery.py) while paused.
+    if svc.delivery_health.problem:
+        problems.append(svc.delivery_health.problem)
     if problems:
         return jsonify(status="unavailable", reasons=problems), 503
     return jsonify(status="ready"), 200

@@ -125,8 +125,12 @@ def base_salary(salary: Salary | None) -> dict | None:
     return {"@type": "MonetaryAmount", "currency": salary.currency_code, "value": value}
 
 
-def _locations(position: Position, default_countries: tuple[str, ...] = ()) -> dict:
-    """jobLocation per office; remote "offices" become TELECOMMUTE with the country they name."""
+def _locations(
+    position: Position, remote_countries: tuple[str, ...] = (), default_country: str = ""
+) -> dict:
+    """jobLocation per office; remote "offices" become TELECOMMUTE with the country they name.
+    Offices that name no country are in CAREERS_DEFAULT_COUNTRY; applicants of a remote
+    office that names none may live in CAREERS_REMOTE_COUNTRIES, else the default country."""
     places, countries, remote = [], [], False
     for office in position.offices:
         country = _country_in(office)
@@ -139,16 +143,17 @@ def _locations(position: Position, default_countries: tuple[str, ...] = ()) -> d
         if country:
             locality = re.sub(r"\(\s*\)", "", office.replace(country[1], "")).strip(" ,-–/")
             address.update(addressLocality=locality or office, addressCountry=country[0])
+        elif default_country:
+            address["addressCountry"] = default_country
         places.append({"@type": "Place", "address": address})
     if remote and not countries:
-        # CAREERS_REMOTE_COUNTRIES: where applicants of a plain "Remote" office may live.
-        countries = list(default_countries)
+        countries = list(remote_countries) or ([default_country] if default_country else [])
     data: dict = {}
     if places:
         data["jobLocation"] = _one_or_many(places)
     # Google delists TELECOMMUTE without applicantLocationRequirements: a hybrid posting whose
-    # remote office names no country keeps its offices only. A posting that is remote only
-    # still says so, though without a country Google will report it as incomplete.
+    # remote office names no country keeps its offices only; a remote-only one without any
+    # country is left incomplete here and then gets no JobPosting at all (see below).
     if countries:
         data["jobLocationType"] = "TELECOMMUTE"
         data["applicantLocationRequirements"] = _one_or_many(
@@ -177,7 +182,7 @@ def job_posting(position: Position, *, canonical_url: str, settings: Settings) -
     if settings.public_url:
         organization.update(sameAs=settings.public_url, url=settings.public_url)
     data["hiringOrganization"] = organization
-    data.update(_locations(position, settings.remote_countries))
+    data.update(_locations(position, settings.remote_countries, settings.default_country))
     types = employment_types(position)
     if types:
         data["employmentType"] = _one_or_many(types)
@@ -195,6 +200,47 @@ def job_posting(position: Position, *, canonical_url: str, settings: Settings) -
     return data
 
 
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def missing_properties(data: dict) -> list[str]:
+    """What Google requires of a JobPosting and `data` lacks; empty when it is valid.
+
+    From Google's documented required properties
+    (developers.google.com/search/docs/appearance/structured-data/job-posting#required-properties):
+    datePosted, description, hiringOrganization (an organization with its name), title, and
+    jobLocation — or, for a job done fully remotely, jobLocationType TELECOMMUTE together with
+    applicantLocationRequirements (the countries applicants may live in). A posting that
+    lacks one of them is "invalid" to Google and reported in Search Console; we send none.
+    """
+    missing = [
+        name for name in ("title", "description", "datePosted") if not str(data.get(name) or "")
+    ]
+    organization = data.get("hiringOrganization")
+    if not isinstance(organization, dict) or not str(organization.get("name") or "").strip():
+        missing.append("hiringOrganization")
+    places = [p for p in _as_list(data.get("jobLocation") or []) if isinstance(p, dict)]
+    addressed = [p for p in places if (p.get("address") or {}).get("addressLocality")]
+    countries = [
+        c
+        for c in _as_list(data.get("applicantLocationRequirements") or [])
+        if isinstance(c, dict) and c.get("name")
+    ]
+    remote = data.get("jobLocationType") == "TELECOMMUTE"
+    if remote and not countries:
+        missing.append("applicantLocationRequirements")
+    elif not addressed and not remote:
+        missing.append("jobLocation")
+    return missing
+
+
+def valid_job_posting(position: Position, *, canonical_url: str, settings: Settings) -> dict | None:
+    """The posting when Google would accept it, None when it would not (docs/seo.md)."""
+    data = job_posting(position, canonical_url=canonical_url, settings=settings)
+    return None if missing_properties(data) else data
+
+
 def json_ld_script(data: dict) -> Markup:
     """A JSON-LD data block; feed text such as `</script>` cannot end it early.
 
@@ -205,11 +251,11 @@ def json_ld_script(data: dict) -> Markup:
 
 
 def job_posting_ld(position: Position) -> Markup:
-    """The detail page's JSON-LD (a template helper)."""
-    posting = job_posting(
+    """The detail page's JSON-LD (a template helper); none when Google would reject it."""
+    posting = valid_job_posting(
         position, canonical_url=job_url(position, external=True), settings=services().settings
     )
-    return json_ld_script(posting)
+    return json_ld_script(posting) if posting is not None else Markup("")
 
 
 def summary(position: Position, limit: int = 200) -> str:
