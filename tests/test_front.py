@@ -51,6 +51,8 @@ def serve(sandbox_server, tmp_path_factory) -> Iterator[Serve]:
         CAREERS_SECRET_KEY=SECRET,
         CAREERS_DATA_DIR=str(tmp_path / "data"),
         CAREERS_SUBMIT_RATE_LIMIT="1000/60",
+        # Job alerts on, so their route reads its form (no mail is sent: --no-worker).
+        CAREERS_SMTP_URL="smtp://127.0.0.1:2525",
     )
     command = [sys.executable, "-m", "careers.cli", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", "2", "--no-worker"]
