@@ -150,7 +150,12 @@ def start(worker: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "serve_with.py"), worker, str(port)],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            **env,
+            "CAREERS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "PYTHONPATH": str(ROOT),
+        },
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -221,6 +226,7 @@ def run_all(workers: list[str], rounds: int, n: int, loads: list[int] | None = N
             "CAREERS_DATA_DIR": data,
             # Job alerts on, so their route reads its form (no mail is sent: no worker runs).
             "CAREERS_SMTP_URL": "smtp://127.0.0.1:2525",
+            "CAREERS_MAIL_FROM": "Bench <jobs@example.com>",
         }
         for load in [LOADS[i] for i in loads] if loads else LOADS:
             for worker in workers:

@@ -53,6 +53,8 @@ def serve(sandbox_server, tmp_path_factory) -> Iterator[Serve]:
         CAREERS_SUBMIT_RATE_LIMIT="1000/60",
         # Job alerts on, so their route reads its form (no mail is sent: --no-worker).
         CAREERS_SMTP_URL="smtp://127.0.0.1:2525",
+        CAREERS_MAIL_FROM="Nordlicht <jobs@nordlicht.example>",
+        CAREERS_PUBLIC_URL=f"http://127.0.0.1:{port}",
     )
     command = [sys.executable, "-m", "careers.cli", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", "2", "--no-worker"]
