@@ -289,10 +289,11 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         super().wait_for_and_dispatch_events(timeout)
 
     def _cap_keepalive(self, deadline: float) -> None:
-        """Stopping: idle kept-alive connections close within STOP_KEEPALIVE_LINGER."""
+        """Stopping: connections that have not begun a request close within
+        STOP_KEEPALIVE_LINGER; a request on its way keeps its deadline and is answered."""
         super()._cap_keepalive(deadline)
         for reading in list(self._readings):
-            if reading.kept_alive and reading.deadline > deadline:
+            if not reading.started and reading.deadline > deadline:
                 reading.deadline = deadline
                 self._arm(reading)
 
