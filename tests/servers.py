@@ -46,12 +46,12 @@ def wait_healthy(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> No
 
 
 def start_slow_app(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Popen, str]:
-    """`tests/slow_app.py` (the product with tightened slow-body limits) under gunicorn
-    gthread, one worker, as `careers serve` runs it; returns the process and its URL."""
+    """`tests/slow_app.py` (the product with tightened slow-body limits) under gunicorn with
+    `careers serve`'s worker (careers/cli/front.py), one process; returns it and its URL."""
     port = free_port()
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1",
+            sys.executable, "-m", "gunicorn", "-k", "careers.cli.front.FrontWorker", "-w", "1",
             "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--no-control-socket",
             "tests.slow_app:app",
         ],

@@ -15,6 +15,7 @@ from ..logs import GunicornLogger, configure_logging
 from ..metrics import process_exited, share_between_processes
 from ..network import LOOPBACK, Network, gunicorn_allow_list
 from .common import settings_or_exit
+from .front import WORKER_CONNECTIONS, FrontWorker
 
 
 class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplication is Any
@@ -105,7 +106,11 @@ def gunicorn_options(
         # sends, so at most UPLOAD_SLOTS of them read bodies and the rest stay free for
         # pages (careers/applications/slowbody.py; figures in docs/benchmarks.md).
         "threads": SERVE_THREADS,
-        "worker_class": "gthread",
+        # gthread with request heads and small bodies read in the event loop, so idle and
+        # slowloris connections hold no thread (careers/cli/front.py); 1,000 idle connections
+        # a process fit (the open-file limit is raised to its hard limit at start).
+        "worker_class": FrontWorker,
+        "worker_connections": WORKER_CONNECTIONS,
         "timeout": 60,
         "graceful_timeout": 30,
         "accesslog": "-",
