@@ -56,7 +56,7 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_FORM_FILE", "/nonexistent/form.toml", "does not exist"),
         ("CAREERS_SECRET_KEY", "short", "at least 16"),
         ("CAREERS_CHANNELS", "linkedin", "is not name=id"),
-        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tok-SECRET\nline2", "printable ASCII"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tok-SECRET\nline2", "contains whitespace"),
         ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tök", "printable ASCII"),
         ("CAREERS_CHANNELS", "linkedin=abc", "is not name=id"),
     ],
@@ -174,3 +174,87 @@ def test_alert_mail_needs_a_mail_server():
     with pytest.raises(ConfigError) as caught:
         load_settings({**BASE, "CAREERS_ALERT_EMAIL": "ops@acme.com"})
     assert caught.value.problems == ["CAREERS_SMTP_URL: required to send CAREERS_ALERT_EMAIL mails"]
+
+
+# -- the traps of a first installation (issue 17) ----------------------------------------------
+
+SANDBOX_FEED = {
+    "CAREERS_PERSONIO_FEED_URL": "http://127.0.0.1:9999/xml",
+    "CAREERS_SECRET_KEY": "k" * 16,
+}
+CREDENTIALS = {"CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"}
+SMTP = {
+    "CAREERS_SMTP_URL": "smtp://mail.acme.com:587",
+    "CAREERS_MAIL_FROM": "jobs@acme.com",
+    "CAREERS_PUBLIC_URL": "https://jobs.acme.com",
+}
+
+
+@pytest.mark.parametrize(
+    ("collects", "named"),
+    [(CREDENTIALS, "to take applications"), (SMTP, "to take job alerts")],
+)
+def test_a_site_that_collects_data_needs_a_privacy_policy(collects, named):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**SANDBOX_FEED, **collects})
+    [line] = caught.value.problems
+    assert line.startswith(f"CAREERS_PRIVACY_URL: required {named}")
+    given = load_settings(
+        {**SANDBOX_FEED, **collects, "CAREERS_PRIVACY_URL": "https://a.example/p"}
+    )
+    assert given.privacy_url == "https://a.example/p"
+
+
+def test_a_read_only_board_collects_nothing_and_needs_no_policy():
+    assert load_settings(SANDBOX_FEED).privacy_url == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "policy"),
+    [
+        ({"CAREERS_PERSONIO_SUBDOMAIN": "acme"}, "https://acme.jobs.personio.de/privacy-policy"),
+        (
+            {"CAREERS_PERSONIO_FEED_URL": "https://acme.jobs.personio.com/xml"},
+            "https://acme.jobs.personio.com/privacy-policy",
+        ),
+    ],
+)
+def test_the_policy_of_a_personio_account_is_derived(env, policy):
+    s = load_settings({**env, **CREDENTIALS, "CAREERS_SECRET_KEY": "k" * 16})
+    assert s.privacy_url == policy and not s.company_named_after_host
+
+
+def test_a_site_named_after_its_feed_host_is_told_apart():
+    assert load_settings(SANDBOX_FEED).company_named_after_host
+    named = load_settings({**SANDBOX_FEED, "CAREERS_COMPANY_NAME": "Acme GmbH"})
+    assert not named.company_named_after_host
+
+
+# What docs/deployment.md's sample used to produce: systemd keeps a comment after a value.
+COMMENTED = "...             # openssl rand -hex 32; keep it: it signs receipts and forms"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CAREERS_SECRET_KEY", COMMENTED, "contains whitespace"),
+        ("CAREERS_SECRET_KEY", "...", "the docs' placeholder '...'"),
+        ("CAREERS_SECRET_KEY", "change-me", "the docs' placeholder"),
+        ("CAREERS_SECRET_KEY", "$(openssl rand -hex 32)", "contains whitespace"),
+        ("CAREERS_SECRET_KEY", "0123456789abcdef#keep-it", "contains '#'"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "...", "the docs' placeholder"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "papi-0123#token", "contains '#'"),
+        ("CAREERS_METRICS_TOKEN", COMMENTED, "contains whitespace"),
+        ("CAREERS_METRICS_TOKEN", "...", "the docs' placeholder"),
+        ("CAREERS_DATABASE_URL", "postgresql://c:pw@db/careers # shared", "contains whitespace"),
+        ("CAREERS_SMTP_URL", "smtp://u:pw@mail.acme.com # relay", "contains whitespace"),
+        ("CAREERS_PRIVACY_URL", "https://acme.com/privacy   # legal", "contains whitespace"),
+    ],
+)
+def test_secrets_with_a_comment_or_a_placeholder_are_refused(name, value, message):
+    env = {**BASE, **CREDENTIALS, **SMTP, name: value}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    [line] = caught.value.problems  # one line: no "required" besides the refusal
+    assert line.startswith(f"{name}: ") and message in line
+    assert "openssl rand -hex 32; keep it" not in line  # never echoes the secret back
