@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from careers.config import ConfigError, RateLimit, load_settings
+from careers.envfile import parse_env
 
 BASE = {"CAREERS_PERSONIO_SUBDOMAIN": "acme", "CAREERS_SECRET_KEY": "s" * 32}
 
@@ -258,3 +259,47 @@ def test_secrets_with_a_comment_or_a_placeholder_are_refused(name, value, messag
     [line] = caught.value.problems  # one line: no "required" besides the refusal
     assert line.startswith(f"{name}: ") and message in line
     assert "openssl rand -hex 32; keep it" not in line  # never echoes the secret back
+
+
+# -- systemd's EnvironmentFile format (careers --env-file) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("A=b # c\n", "b # c"),  # systemd keeps a comment after a value
+        ("A=  b c  \n", "b c"),
+        ("A=b\r\n", "b"),
+        ('A="b" c\n', "bc"),  # quoted and unquoted parts run together
+        ('A=x "y"\n', 'x "y"'),  # a quote inside an unquoted value is a character
+        ("A='it''s'\n", "its"),
+        ("A='a \\ \"b\"'\n", 'a \\ "b"'),  # nothing is special inside single quotes
+        ('A="a\\"b\\\\c\\nd\\$"\n', 'a"b\\c\\nd$'),  # the shell's four escapes
+        ("A=one\\\ntwo\n", "onetwo"),  # a continued line
+        ('A="multi\nline"\n', "multi\nline"),
+        ("A=trail\\ \n", "trail "),  # an escaped space is kept
+        ("A=\n", ""),
+        ("  A = b\n", "b"),
+        ("# A=not this\n; A=nor this\nA=this", "this"),
+        ("# a comment ending in a backslash \\\nA=this\n", "this"),
+        ("A=first\nA=last\n", "last"),
+    ],
+)
+def test_environment_files_read_as_systemd_reads_them(text, value):
+    assert parse_env(text) == {"A": value}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("A=1\nB\n", "line 2: not NAME=VALUE"),
+        ("export A=1\n", "line 1: 'export A' is not a variable name (no `export`"),
+        ("1A=b\n", "line 1: '1A' is not a variable name"),
+        ("A=1\nB='open\nC=3\n", "line 2: the ' quote is never closed"),
+        ('A=1\n\nB="open\n', 'line 3: the " quote is never closed'),
+    ],
+)
+def test_a_malformed_environment_file_names_the_line(text, message):
+    with pytest.raises(ValueError) as caught:
+        parse_env(text)
+    assert str(caught.value).startswith(message)

@@ -94,9 +94,9 @@ def command() -> None:
          last good copy is served, an unreachable Recruiting API or mail server
       1  it cannot: a wrong feed address, an unreachable feed without a copy, a key
          Personio rejects, a mail server that refuses the login or the TLS, a database
-         that cannot be reached or whose schema this release cannot use
+         that cannot be reached
       2  the configuration or the installation is wrong: a bad setting, no libmagic,
-         a data directory that cannot be used
+         a data directory that cannot be used, a schema this release cannot use
     """
     try:
         settings = load_settings()
@@ -160,7 +160,8 @@ def _check_company_name(settings: Settings, report: Report) -> None:
 def _check_database(settings: Settings, report: Report) -> bool:
     """Where the outbox lives and whether this release can use its schema; True when the
     stores can be opened. An unreachable database is a failure like an unreachable feed
-    (it may pass by itself); a bad URL is a configuration error (exit 2)."""
+    (it may pass by itself); a bad URL, or a schema out of step with the release, is an
+    installation to fix (exit 2), as `serve` would refuse it too."""
     where = database.describe(settings.storage)
     try:
         versions = database.schema_versions(settings.storage)
@@ -173,6 +174,7 @@ def _check_database(settings: Settings, report: Report) -> bool:
         )
         return False
     except SchemaMismatch as exc:
+        report.broken_install = True
         report.fail(f"database: FAILED {where}: {exc}")
         return False
     except (OSError, sqlite3.Error) as exc:
@@ -186,6 +188,7 @@ def _check_database(settings: Settings, report: Report) -> bool:
     if current == latest:
         report.ok(f"database: {where}, schema version {current} (current)")
         return True
+    report.broken_install = True
     if current < latest:
         report.fail(
             f"database: FAILED {where}, schema version {current}, this release needs"
