@@ -509,5 +509,5 @@ def test_a_comment_after_a_value_is_a_warning(runner, sandbox, env):
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
     assert (
-        "variables: WARNING CAREERS_COMPANY_NAME ends in what looks like a comment"
+        "variables: WARNING CAREERS_COMPANY_NAME holds what looks like a comment"
     ) in result.output

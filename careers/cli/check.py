@@ -138,8 +138,8 @@ def _check_variables(report: Report) -> None:
     for name in sorted(os.environ):
         if name.startswith("CAREERS_") and TRAILING_COMMENT.search(os.environ[name]):
             report.warn(
-                f"variables: WARNING {name} ends in what looks like a comment (' #…'), which"
-                " is part of the value: put comments on lines of their own"
+                f"variables: WARNING {name} holds what looks like a comment (' #…'), which"
+                " systemd keeps as part of the value: put comments on lines of their own"
             )
 
 
