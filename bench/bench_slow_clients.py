@@ -263,6 +263,7 @@ def main() -> None:
             "CAREERS_DATA_DIR": data,
             "CAREERS_MIN_FILL_SECONDS": "0",
             "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
+            "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
         }
         print(
             f"{os.cpu_count()} cores; {args.clients} connections at 100 B/s for {args.seconds:.0f} s"

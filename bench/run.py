@@ -274,6 +274,7 @@ def slow_clients(args: argparse.Namespace) -> list[Row]:
             "CAREERS_DATA_DIR": data,
             "CAREERS_MIN_FILL_SECONDS": "0",
             "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
+            "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
         }
         found = slow.run("serve", env, 50, seconds, 100)
     ratio = found["loaded_p99"] / found["idle_p99"]

@@ -130,6 +130,16 @@ class Settings:
         return not (self.personio_company_id and self.personio_recruiting_token)
 
     @property
+    def company_named_after_host(self) -> bool:
+        """No CAREERS_COMPANY_NAME and no Personio account to name the site after: titles,
+        mails and JSON-LD then name whatever host serves the feed (`127.0.0.1`)."""
+        return (
+            not self.personio_subdomain
+            and personio_account(self.personio_feed_url) is None
+            and self.company_name == _account_name(None, self.personio_feed_url)
+        )
+
+    @property
     def personio_site_url(self) -> str:
         """Base of Personio's hosted career site, for 'apply on Personio' links."""
         if self.personio_subdomain:
@@ -160,8 +170,20 @@ class Settings:
 DEFAULT_EXTENSIONS = EXTENSIONS  # Personio's 23 (docs/personio.md §2.1)
 
 
+def _one_word(value: str) -> str:
+    """For values that never hold a space (secrets, URLs): systemd's environment file keeps
+    everything after the `=`, so a comment after the value, or a `$(openssl …)` it never
+    runs, would silently become part of it (docs/deployment.md)."""
+    if any(c.isspace() for c in value):
+        raise ValueError(
+            "contains whitespace: a comment after the value, or a $(command) that an"
+            " environment file does not run? Put comments on lines of their own"
+        )
+    return value
+
+
 def _url(value: str) -> str:
-    parts = urlsplit(value)
+    parts = urlsplit(_one_word(value))
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an http(s) URL such as https://example.com")
     return value.rstrip("/")
@@ -199,7 +221,28 @@ def _company_id(value: str) -> str:
     return value
 
 
+# What the docs write where a secret goes (docs/deployment.md, docs/applications.md, the
+# README): an environment file copied with one left in would run on a secret anyone can read.
+PLACEHOLDERS = frozenset({"...", "…", "change-me", "changeme", "secret", "<token>", "<secret>"})
+
+
+def _secret(value: str) -> str:
+    """A secret or a token: one word, no comment, not the docs' placeholder."""
+    _one_word(value)
+    if "#" in value:
+        raise ValueError(
+            "contains '#': a comment after the value? systemd keeps it as part of the value;"
+            " put comments on lines of their own"
+        )
+    if value.lower() in PLACEHOLDERS:
+        raise ValueError(
+            f"is the docs' placeholder {value!r}: generate one with `openssl rand -hex 32`"
+        )
+    return value
+
+
 def _token(value: str) -> str:
+    _secret(value)
     if not re.fullmatch(r"[\x21-\x7e]+", value):
         raise ValueError("must be the token alone: printable ASCII, no spaces or line breaks")
     return value
@@ -210,6 +253,13 @@ def _metrics_token(value: str) -> str:
     if len(token) < 16:
         raise ValueError("must be at least 16 characters long (e.g. `openssl rand -hex 32`)")
     return token
+
+
+def _secret_key(value: str) -> str:
+    key = _secret(value)
+    if len(key) < 16:
+        raise ValueError("must be at least 16 characters long")
+    return key
 
 
 def _rate(value: str) -> RateLimit:
@@ -292,6 +342,7 @@ def _existing_file(value: str) -> Path:
 
 
 def _database_url(value: str) -> str:
+    _one_word(value)  # it may hold a password
     if value.startswith(("postgresql://", "postgres://")):
         if not urlsplit(value).hostname and "host=" not in value:
             raise ValueError("must name the server: postgresql://user:password@host:5432/careers")
@@ -372,7 +423,7 @@ def _stylesheet_file(value: str) -> Path:
 
 
 def _smtp_url(value: str) -> str:
-    parts = urlsplit(value)
+    parts = urlsplit(_one_word(value))  # it may hold a password
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
         raise ValueError(
             "must look like smtp://user:password@mail.example.com:587 (STARTTLS when offered)"
@@ -409,6 +460,17 @@ def _addresses(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_address(v) for v in value.split(",") if v.strip()))
 
 
+# A career-site host of Personio's, `acme.jobs.personio.de` (or `.com`): the account is `acme`.
+PERSONIO_HOST = re.compile(r"([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.jobs\.personio\.(?:de|com)")
+
+
+def personio_account(feed_url: str) -> str | None:
+    """The Personio account a feed URL belongs to, None for any other host (a proxy, the
+    sandbox): then neither a company name nor a privacy policy can be derived from it."""
+    match = PERSONIO_HOST.fullmatch(urlsplit(feed_url).hostname or "")
+    return match[1] if match else None
+
+
 def _account_name(subdomain: str | None, feed_url: str | None) -> str:
     """Without CAREERS_COMPANY_NAME the site is named after the Personio account: the
     subdomain, or the first label of the feed's host."""
@@ -416,6 +478,17 @@ def _account_name(subdomain: str | None, feed_url: str | None) -> str:
         return subdomain
     host = urlsplit(feed_url or "").hostname or ""
     return host.split(".")[0] if host and not host[0].isdigit() else host
+
+
+def _privacy_default(subdomain: str | None, feed_url: str | None) -> str:
+    """The account's privacy policy on Personio's career site, when the feed is Personio's
+    (docs/personio.md §1); "" when nothing names one."""
+    if subdomain:
+        return f"https://{subdomain}.jobs.personio.de/privacy-policy"
+    if feed_url and personio_account(feed_url):
+        parts = urlsplit(feed_url)
+        return f"https://{parts.hostname}/privacy-policy"
+    return ""
 
 
 # name → (parser, default). A default of None means "derived below" or "not set".
@@ -430,7 +503,7 @@ _TABLE: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "FEED_TTL": (_positive_int, "300"),
     "DATA_DIR": (Path, "./instance"),
     "DATABASE_URL": (_database_url, None),
-    "SECRET_KEY": (str, None),
+    "SECRET_KEY": (_secret_key, None),
     "PUBLIC_URL": (_url, ""),
     "METRICS_TOKEN": (_metrics_token, ""),
     "COMPANY_NAME": (str.strip, None),
@@ -508,7 +581,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             f"{PREFIX}PERSONIO_SUBDOMAIN: required (or set {PREFIX}PERSONIO_FEED_URL), "
             "e.g. 'acme' for https://acme.jobs.personio.de/xml"
         )
-    if bool(values["PERSONIO_COMPANY_ID"]) != bool(values["PERSONIO_RECRUITING_TOKEN"]):
+    credentials = ("PERSONIO_COMPANY_ID", "PERSONIO_RECRUITING_TOKEN")
+    if bool(values["PERSONIO_COMPANY_ID"]) != bool(
+        values["PERSONIO_RECRUITING_TOKEN"]
+    ) and not _failed(problems).intersection(credentials):
         missing = (
             "PERSONIO_RECRUITING_TOKEN" if values["PERSONIO_COMPANY_ID"] else "PERSONIO_COMPANY_ID"
         )
@@ -517,15 +593,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             "(set both, or neither for read-only mode)"
         )
     secret = values["SECRET_KEY"]
-    if secret is None:
+    if secret is None and "SECRET_KEY" not in _failed(problems):
         if demo:
             secret = secrets.token_urlsafe(32)
         else:
             problems.append(
                 f"{PREFIX}SECRET_KEY: required (e.g. the output of `openssl rand -hex 32`)"
             )
-    elif len(secret) < 16:
-        problems.append(f"{PREFIX}SECRET_KEY: must be at least 16 characters long")
     if values["SMTP_URL"] and not values["MAIL_FROM"] and "MAIL_FROM" not in _failed(problems):
         problems.append(
             f"{PREFIX}MAIL_FROM: required with {PREFIX}SMTP_URL, e.g. 'Acme Careers <jobs@acme.com>'"
@@ -537,6 +611,21 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         )
     if values["ALERT_EMAIL"] and not values["SMTP_URL"] and "SMTP_URL" not in _failed(problems):
         problems.append(f"{PREFIX}SMTP_URL: required to send {PREFIX}ALERT_EMAIL mails")
+    privacy_url = values["PRIVACY_URL"] or _privacy_default(sub, feed)
+    if not privacy_url and "PRIVACY_URL" not in _failed(problems):
+        # Candidates consent to a policy they must be able to read: a site that takes their
+        # data never runs without one. A read-only board collects nothing and needs none.
+        collects = []
+        if values["PERSONIO_COMPANY_ID"] and values["PERSONIO_RECRUITING_TOKEN"]:
+            collects.append(f"applications ({PREFIX}PERSONIO_COMPANY_ID and _RECRUITING_TOKEN)")
+        if values["SMTP_URL"]:
+            collects.append(f"job alerts ({PREFIX}SMTP_URL)")
+        if collects:
+            problems.append(
+                f"{PREFIX}PRIVACY_URL: required to take {' and '.join(collects)}: the consent"
+                " checkbox links your privacy policy, e.g. https://www.acme.com/privacy"
+                " (derived only for a feed on Personio's career site)"
+            )
     form = FormSchema()
     if values["FORM_FILE"] is not None and values["LANGUAGES"]:
         try:
@@ -562,8 +651,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         metrics_token=values["METRICS_TOKEN"],
         public_url=values["PUBLIC_URL"],
         company_name=values["COMPANY_NAME"] or _account_name(sub, feed),
-        privacy_url=values["PRIVACY_URL"]
-        or (f"https://{sub}.jobs.personio.de/privacy-policy" if sub else ""),
+        privacy_url=privacy_url,
         frame_ancestors=values["FRAME_ANCESTORS"] or (),
         channels=values["CHANNELS"] or {},
         remote_countries=values["REMOTE_COUNTRIES"] or (),
@@ -608,6 +696,19 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
         if name == PREFIX + suffix and suffix in _TABLE:
             continue  # a setting
         # Compared without the prefix, which every name shares and would make all look alike.
-        close = get_close_matches(suffix, list(_TABLE), n=1)
-        found.append(f"{name} (did you mean {PREFIX}{close[0]}?)" if close else name)
+        close = get_close_matches(suffix, list(_TABLE), n=1) or _sharing_words(suffix)
+        if close:
+            found.append(f"{name} (did you mean {' or '.join(PREFIX + c for c in close)}?)")
+        else:
+            found.append(f"{name} (not a setting: see the table in docs/operations.md)")
     return found
+
+
+def _sharing_words(suffix: str) -> list[str]:
+    """Settings sharing the most words with a name too far from each to be a typo, as
+    CAREERS_TOKEN from CAREERS_METRICS_TOKEN: at most three, so the line stays short."""
+    words = set(suffix.split("_")) - {""}
+    scored = [(len(words & set(setting.split("_"))), setting) for setting in _TABLE]
+    best = max((score for score, _ in scored), default=0)
+    matches = sorted(setting for score, setting in scored if score == best and best > 0)
+    return matches if len(matches) <= 3 else []

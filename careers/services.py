@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from .applications import migrations, sqlite_store
 from .applications.delivery import Deliverer, DeliveryHealth
 from .applications.guard import Attribution, FormGuard, Receipts
@@ -167,6 +169,14 @@ def schema_versions(storage: StorageSettings) -> tuple[int, int]:
             db.close()
     except SchemaMismatch as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
+    except psycopg.ProgrammingError:
+        # Not libpq's words: they may quote the URL, password included.
+        raise ConfigError(
+            [
+                "CAREERS_DATABASE_URL: not a URL libpq can read (check the port and that"
+                " special characters in the password are %-encoded)"
+            ]
+        ) from None
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(
             [f"CAREERS_DATABASE_URL: cannot read the schema version: {exc}"]

@@ -77,6 +77,8 @@ def make_app(
             "CAREERS_SECRET_KEY": SECRET,
             "CAREERS_DATA_DIR": str(data_dir or tmp_path / "data"),
             "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
+            # A site that takes applications or job alerts needs one (careers/config.py).
+            "CAREERS_PRIVACY_URL": "https://nordlicht.example/privacy",
         }
         env.update({f"CAREERS_{k.upper()}": str(v) for k, v in overrides.items()})
         app = create_app(env)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from careers.applications import migrations, pg_store, sqlite_store
 from careers.cli.check import feed_misconfigured
 from careers.config import load_settings
 from careers.jobs.store import FeedStore, StoredFeed
@@ -59,6 +61,8 @@ def env(sandbox, sandbox_server, tmp_path: Path) -> dict[str, str]:
         "CAREERS_DATA_DIR": str(tmp_path / "data"),
         # The sample board's offices called just "Remote" need a country for Google.
         "CAREERS_DEFAULT_COUNTRY": "DE",
+        "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
+        "CAREERS_PRIVACY_URL": f"{sandbox_server.url}/privacy-policy",
     }
 
 
@@ -389,3 +393,134 @@ def test_jobs_left_without_structured_data_are_named(runner, sandbox, env):
         for job_id in (1843560, 1843801):  # remote only, no country
             assert f"feed {lang}: WARNING position {job_id} (" in result.output
     assert "no applicantLocationRequirements (set CAREERS_DEFAULT_COUNTRY" in result.output
+
+
+# -- the database ------------------------------------------------------------------------------
+
+
+def test_the_sqlite_database_is_named_with_its_schema_version(runner, sandbox, env):
+    path = Path(env["CAREERS_DATA_DIR"]) / "careers.db"
+    first = runner.invoke(["check"], env=env)
+    assert first.exit_code == 0, first.output
+    assert f"database: SQLite {path}, empty: schema version" in first.output
+    again = runner.invoke(["check"], env=env)  # the first check's start created it
+    latest = migrations.latest(sqlite_store.MIGRATIONS)
+    assert f"database: SQLite {path}, schema version {latest} (current)" in again.output
+
+
+def test_the_postgresql_database_is_named_without_its_password(runner, sandbox, env, pg_url):
+    params = conninfo_to_dict(pg_url)
+    host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
+    user = params.get("user", "postgres")
+    # trust authentication ignores the password: the URL may carry one that must not show
+    env["CAREERS_DATABASE_URL"] = f"postgresql://{user}:pa55-word@{host}:{port}/{params['dbname']}"
+    assert runner.invoke(["db", "upgrade"], env=env).exit_code == 0
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    latest = migrations.latest(pg_store.MIGRATIONS)
+    assert (
+        f"database: PostgreSQL {host}:{port}/{params['dbname']}, schema version {latest} (current)"
+        in result.output
+    )
+    assert "pa55-word" not in result.output
+
+
+def test_an_unreachable_database_fails_like_an_unreachable_feed(runner, sandbox, env):
+    port = free_port()
+    env["CAREERS_DATABASE_URL"] = f"postgresql://careers@127.0.0.1:{port}/careers"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 1, result.output  # not 2: the settings are right
+    assert f"database: FAILED PostgreSQL 127.0.0.1:{port}/careers cannot be reached (" in (
+        result.output
+    )
+    # The rest is still judged: the feed, and why the key was not asked about.
+    assert "feed en: 15 positions" in result.output
+    assert "recruiting API: WARNING credentials not checked: the outbox database" in result.output
+    assert "configuration error" not in result.output
+
+
+def test_a_database_url_libpq_cannot_read_is_a_configuration_error(runner, env):
+    env["CAREERS_DATABASE_URL"] = "postgresql://careers:s%ZZcret@db.internal:5432/careers"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "careers: configuration error: CAREERS_DATABASE_URL: not a URL libpq can read" in (
+        result.stderr
+    )
+    assert "s%ZZcret" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("version", "says"),
+    [
+        (1, "schema version 1, this release needs {latest}: run `careers db upgrade`"),
+        (99, "schema version 99, newer than this release knows ({latest})"),
+    ],
+)
+def test_a_schema_this_release_cannot_use_fails(runner, sandbox, env, version, says):
+    data_dir = Path(env["CAREERS_DATA_DIR"])
+    data_dir.mkdir(parents=True)
+    db = sqlite3.connect(data_dir / "careers.db")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.close()
+    # Behind is migrated by the next start unless that is turned off (test_migrate_on_start).
+    result = runner.invoke(["check"], env={**env, "CAREERS_MIGRATE_ON_START": "false"})
+    assert result.exit_code == 2, result.output  # serve would refuse it: run a command first
+    latest = migrations.latest(sqlite_store.MIGRATIONS)
+    assert (
+        f"database: FAILED SQLite {data_dir / 'careers.db'}, " + says.format(latest=latest)
+        in result.output
+    )
+
+
+# -- what a first installation gets wrong --------------------------------------------------------
+
+
+def test_a_misspelt_name_is_named_when_it_leaves_a_setting_missing(runner, env):
+    del env["CAREERS_SECRET_KEY"]
+    env["CAREERS_SECRET_KY"] = SECRET
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "careers: warning: unknown variable CAREERS_SECRET_KY (did you mean CAREERS_SECRET_KEY?)",
+        "careers: configuration error: CAREERS_SECRET_KEY: required (e.g. the output of"
+        " `openssl rand -hex 32`)",
+    ]
+
+
+def test_a_name_too_far_for_a_typo_still_gets_a_suggestion(runner, sandbox, env):
+    env["CAREERS_TOKEN"] = "x"
+    result = runner.invoke(["check"], env=env)
+    assert (
+        "variables: WARNING unknown variable CAREERS_TOKEN (did you mean CAREERS_METRICS_TOKEN"
+        " or CAREERS_PERSONIO_RECRUITING_TOKEN?)"
+    ) in result.output
+
+
+def test_a_site_named_after_its_feed_host_is_a_warning(runner, sandbox, env):
+    del env["CAREERS_COMPANY_NAME"]
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "company name: WARNING CAREERS_COMPANY_NAME is not set, so pages, mails and JSON-LD"
+        " name the company '127.0.0.1' after the feed's host"
+    ) in result.output
+    named = runner.invoke(["check"], env={**env, "CAREERS_COMPANY_NAME": "Nordlicht Robotics"})
+    assert "company name: Nordlicht Robotics" in named.output
+
+
+def test_applications_without_a_privacy_policy_are_a_configuration_error(runner, env):
+    del env["CAREERS_PRIVACY_URL"]
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "careers: configuration error: CAREERS_PRIVACY_URL: required to take applications"
+    )
+
+
+def test_a_comment_after_a_value_is_a_warning(runner, sandbox, env):
+    env["CAREERS_COMPANY_NAME"] = "ACME GmbH   # shown in titles"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "variables: WARNING CAREERS_COMPANY_NAME holds what looks like a comment"
+    ) in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from careers.config import ConfigError, load_settings
+from careers.envfile import parse_env
+
 from .conftest import SECRET
+from .pg import in_ci
 from .servers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -274,3 +280,202 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+# -- careers --env-file: the service's settings for an operator's command ------------------------
+
+ENV_FILE = """\
+# /etc/careers.env, as systemd reads it
+CAREERS_PERSONIO_FEED_URL={feed}
+; a comment of the other kind
+CAREERS_SECRET_KEY="{secret}"
+CAREERS_COMPANY_NAME='Nordlicht Robotics GmbH'
+CAREERS_DATA_DIR={data_dir}
+CAREERS_FRAME_ANCESTORS=https://www.nordlicht.example \\
+  https://jobs.nordlicht.example
+"""
+
+
+def run_careers(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`careers ARGS…` as an operator runs it: a process of its own, no CAREERS_* inherited."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "careers.cli", *args],
+        env={**clean, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def env_file(tmp_path, sandbox_server) -> Path:
+    path = tmp_path / "careers.env"
+    data_dir = tmp_path / "data"
+    path.write_text(
+        ENV_FILE.format(feed=f"{sandbox_server.url}/xml", secret=SECRET, data_dir=data_dir),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_env_file_gives_a_command_the_services_settings(tmp_path, sandbox, env_file):
+    result = run_careers(tmp_path, "--env-file", str(env_file), "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "company name: Nordlicht Robotics GmbH" in result.stdout
+    assert f"database: SQLite {tmp_path / 'data' / 'careers.db'}" in result.stdout
+    assert "feed en: 15 positions" in result.stdout
+    listed = run_careers(tmp_path, "--env-file", str(env_file), "outbox", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stderr == ""
+
+
+def test_env_file_fills_in_what_the_environment_does_not_set(tmp_path, sandbox, env_file):
+    result = run_careers(
+        tmp_path, "--env-file", str(env_file), "check", CAREERS_COMPANY_NAME="Acme Override"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "company name: Acme Override" in result.stdout
+    assert result.stderr.splitlines() == [
+        f"careers: note: CAREERS_COMPANY_NAME is taken from the environment, not {env_file}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (
+            "export CAREERS_FEED_TTL=60",
+            "'export CAREERS_FEED_TTL' is not a variable name (no"
+            " `export`: this is not a shell script)",
+        ),
+        ("papi-0123456789abcdef", "not NAME=VALUE (there is no '=')"),
+        ("CAREERS SECRET KEY=x", "'CAREERS SECRET KEY' is not a variable name"),
+    ],
+)
+def test_env_file_refuses_a_malformed_line_with_its_number(tmp_path, env_file, line, says):
+    text = env_file.read_text(encoding="utf-8").splitlines()
+    env_file.write_text("\n".join([*text[:2], line, *text[2:]]) + "\n", encoding="utf-8")
+    result = run_careers(tmp_path, "--env-file", str(env_file), "outbox", "list")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"careers: --env-file {env_file}, line 3: {says}"]
+    assert "0123456789abcdef" not in result.stderr
+    assert not (tmp_path / "data").exists()  # nothing ran
+
+
+def test_env_file_that_cannot_be_read_is_one_line(tmp_path):
+    result = run_careers(tmp_path, "--env-file", str(tmp_path / "missing.env"), "outbox", "list")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"careers: --env-file {tmp_path / 'missing.env'}: cannot read it: No such file or directory"
+    ]
+
+
+# -- docs/deployment.md, as an operator copies it ----------------------------------------------
+
+DEPLOYMENT = ROOT / "docs" / "deployment.md"
+
+
+def docs_block(language: str, after: str) -> str:
+    """The first ```language block after the first line containing `after`."""
+    text = DEPLOYMENT.read_text(encoding="utf-8")
+    start = text.index(f"```{language}\n", text.index(after)) + len(language) + 4
+    return text[start : text.index("```", start)]
+
+
+def test_the_sample_environment_file_runs_once_its_placeholders_are_replaced(tmp_path):
+    sample = parse_env(docs_block("sh", "/etc/careers.env"))
+    placeholders = sorted(name for name, value in sample.items() if value == "...")
+    assert placeholders == [
+        "CAREERS_METRICS_TOKEN",
+        "CAREERS_PERSONIO_RECRUITING_TOKEN",
+        "CAREERS_SECRET_KEY",
+    ]
+    with pytest.raises(ConfigError) as caught:  # copied as it is: refused, each by name
+        load_settings(sample)
+    assert sorted(caught.value.problems) == [
+        f"{name}: is the docs' placeholder '...': generate one with `openssl rand -hex 32`"
+        for name in placeholders
+    ]
+    filled = {**sample, "CAREERS_DATA_DIR": str(tmp_path)}
+    filled.update({name: "0123456789abcdef" * 4 for name in placeholders})
+    settings = load_settings(filled)
+    assert settings.secret_key == "0123456789abcdef" * 4  # no comment became part of it
+    assert settings.company_name == "ACME GmbH"
+
+
+def test_the_docs_create_the_user_the_unit_runs_as():
+    assert "useradd --system --home /var/lib/careers --shell /usr/sbin/nologin careers" in (
+        docs_block("sh", "system user")
+    )
+    unit = docs_block("ini", "systemd unit")
+    assert "User=careers" in unit and "StateDirectory=careers" in unit
+
+
+def test_the_docs_nginx_configuration_is_valid(tmp_path):
+    """nginx itself reads the block (with a certificate made here), and its upload buffer
+    is not the data directory, which is careers' alone (0700)."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if nginx is None:
+        if in_ci():
+            pytest.fail("nginx is not installed (CI=true: .ci/run installs nginx-light)")
+        pytest.skip("nginx is not installed (Debian's nginx-light)")
+    block = docs_block("nginx", "## nginx in front")
+    data_dir = parse_env(docs_block("sh", "/etc/careers.env"))["CAREERS_DATA_DIR"]
+    [temp_path] = re.findall(r"client_body_temp_path\s+(\S+?);", block)
+    assert not Path(temp_path).is_relative_to(data_dir)
+    # Port 80 only redirects, to the HTTPS name (never to a client's Host header).
+    plain = block[: block.index("listen 443")]
+    assert "listen 80;" in plain and "return 301 https://jobs.acme.com$request_uri;" in plain
+    cert, key = _self_signed(tmp_path)
+    block = block.replace(
+        "# ssl_certificate …;", f"ssl_certificate {cert}; ssl_certificate_key {key};"
+    ).replace(temp_path, str(tmp_path / "body"))
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\naccess_log off;\n{block}\n}}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for jobs.acme.com, so nginx accepts the TLS server block."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jobs.acme.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -14,6 +14,7 @@ from careers.config import (
     load_settings,
     load_storage_settings,
 )
+from careers.envfile import parse_env
 
 BASE = {"CAREERS_PERSONIO_SUBDOMAIN": "acme", "CAREERS_SECRET_KEY": "s" * 32}
 
@@ -63,7 +64,7 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_FORM_FILE", "/nonexistent/form.toml", "does not exist"),
         ("CAREERS_SECRET_KEY", "short", "at least 16"),
         ("CAREERS_CHANNELS", "linkedin", "is not name=id"),
-        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tok-SECRET\nline2", "printable ASCII"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tok-SECRET\nline2", "contains whitespace"),
         ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tök", "printable ASCII"),
         ("CAREERS_CHANNELS", "linkedin=abc", "is not name=id"),
         ("CAREERS_MIGRATE_ON_START", "maybe", "is not true or false (also 1/0, yes/no, on/off)"),
@@ -216,3 +217,131 @@ def test_every_setting_is_in_the_operations_table():
     table = (Path(__file__).parents[1] / "docs" / "operations.md").read_text("utf-8")
     missing = [PREFIX + name for name in _TABLE if f"| `{PREFIX}{name}` |" not in table]
     assert missing == []
+
+
+# -- the traps of a first installation (issue 17) ----------------------------------------------
+
+SANDBOX_FEED = {
+    "CAREERS_PERSONIO_FEED_URL": "http://127.0.0.1:9999/xml",
+    "CAREERS_SECRET_KEY": "k" * 16,
+}
+CREDENTIALS = {"CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"}
+SMTP = {
+    "CAREERS_SMTP_URL": "smtp://mail.acme.com:587",
+    "CAREERS_MAIL_FROM": "jobs@acme.com",
+    "CAREERS_PUBLIC_URL": "https://jobs.acme.com",
+}
+
+
+@pytest.mark.parametrize(
+    ("collects", "named"),
+    [(CREDENTIALS, "to take applications"), (SMTP, "to take job alerts")],
+)
+def test_a_site_that_collects_data_needs_a_privacy_policy(collects, named):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**SANDBOX_FEED, **collects})
+    [line] = caught.value.problems
+    assert line.startswith(f"CAREERS_PRIVACY_URL: required {named}")
+    given = load_settings(
+        {**SANDBOX_FEED, **collects, "CAREERS_PRIVACY_URL": "https://a.example/p"}
+    )
+    assert given.privacy_url == "https://a.example/p"
+
+
+def test_a_read_only_board_collects_nothing_and_needs_no_policy():
+    assert load_settings(SANDBOX_FEED).privacy_url == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "policy"),
+    [
+        ({"CAREERS_PERSONIO_SUBDOMAIN": "acme"}, "https://acme.jobs.personio.de/privacy-policy"),
+        (
+            {"CAREERS_PERSONIO_FEED_URL": "https://acme.jobs.personio.com/xml"},
+            "https://acme.jobs.personio.com/privacy-policy",
+        ),
+    ],
+)
+def test_the_policy_of_a_personio_account_is_derived(env, policy):
+    s = load_settings({**env, **CREDENTIALS, "CAREERS_SECRET_KEY": "k" * 16})
+    assert s.privacy_url == policy and not s.company_named_after_host
+
+
+def test_a_site_named_after_its_feed_host_is_told_apart():
+    assert load_settings(SANDBOX_FEED).company_named_after_host
+    named = load_settings({**SANDBOX_FEED, "CAREERS_COMPANY_NAME": "Acme GmbH"})
+    assert not named.company_named_after_host
+
+
+# What docs/deployment.md's sample used to produce: systemd keeps a comment after a value.
+COMMENTED = "...             # openssl rand -hex 32; keep it: it signs receipts and forms"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CAREERS_SECRET_KEY", COMMENTED, "contains whitespace"),
+        ("CAREERS_SECRET_KEY", "...", "the docs' placeholder '...'"),
+        ("CAREERS_SECRET_KEY", "change-me", "the docs' placeholder"),
+        ("CAREERS_SECRET_KEY", "$(openssl rand -hex 32)", "contains whitespace"),
+        ("CAREERS_SECRET_KEY", "0123456789abcdef#keep-it", "contains '#'"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "...", "the docs' placeholder"),
+        ("CAREERS_PERSONIO_RECRUITING_TOKEN", "papi-0123#token", "contains '#'"),
+        ("CAREERS_METRICS_TOKEN", COMMENTED, "contains whitespace"),
+        ("CAREERS_METRICS_TOKEN", "...", "the docs' placeholder"),
+        ("CAREERS_DATABASE_URL", "postgresql://c:pw@db/careers # shared", "contains whitespace"),
+        ("CAREERS_SMTP_URL", "smtp://u:pw@mail.acme.com # relay", "contains whitespace"),
+        ("CAREERS_PRIVACY_URL", "https://acme.com/privacy   # legal", "contains whitespace"),
+    ],
+)
+def test_secrets_with_a_comment_or_a_placeholder_are_refused(name, value, message):
+    env = {**BASE, **CREDENTIALS, **SMTP, name: value}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    [line] = caught.value.problems  # one line: no "required" besides the refusal
+    assert line.startswith(f"{name}: ") and message in line
+    assert "openssl rand -hex 32; keep it" not in line  # never echoes the secret back
+
+
+# -- systemd's EnvironmentFile format (careers --env-file) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("A=b # c\n", "b # c"),  # systemd keeps a comment after a value
+        ("A=  b c  \n", "b c"),
+        ("A=b\r\n", "b"),
+        ('A="b" c\n', "bc"),  # quoted and unquoted parts run together
+        ('A=x "y"\n', 'x "y"'),  # a quote inside an unquoted value is a character
+        ("A='it''s'\n", "its"),
+        ("A='a \\ \"b\"'\n", 'a \\ "b"'),  # nothing is special inside single quotes
+        ('A="a\\"b\\\\c\\nd\\$"\n', 'a"b\\c\\nd$'),  # the shell's four escapes
+        ("A=one\\\ntwo\n", "onetwo"),  # a continued line
+        ('A="multi\nline"\n', "multi\nline"),
+        ("A=trail\\ \n", "trail "),  # an escaped space is kept
+        ("A=\n", ""),
+        ("  A = b\n", "b"),
+        ("# A=not this\n; A=nor this\nA=this", "this"),
+        ("# a comment ending in a backslash \\\nA=this\n", "this"),
+        ("A=first\nA=last\n", "last"),
+    ],
+)
+def test_environment_files_read_as_systemd_reads_them(text, value):
+    assert parse_env(text) == {"A": value}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("A=1\nB\n", "line 2: not NAME=VALUE"),
+        ("export A=1\n", "line 1: 'export A' is not a variable name (no `export`"),
+        ("1A=b\n", "line 1: '1A' is not a variable name"),
+        ("A=1\nB='open\nC=3\n", "line 2: the ' quote is never closed"),
+        ('A=1\n\nB="open\n', 'line 3: the " quote is never closed'),
+    ],
+)
+def test_a_malformed_environment_file_names_the_line(text, message):
+    with pytest.raises(ValueError) as caught:
+        parse_env(text)
+    assert str(caught.value).startswith(message)

@@ -299,6 +299,7 @@ def _worker(app, sandbox_url: str, tmp_path: Path) -> subprocess.Popen:
         CAREERS_PERSONIO_RECRUITING_TOKEN=SANDBOX_TOKEN,
         CAREERS_SECRET_KEY=SECRET,
         CAREERS_DATA_DIR=str(settings.data_dir),
+        CAREERS_PRIVACY_URL=settings.privacy_url,
     )
     return subprocess.Popen(
         [sys.executable, "-m", "careers.cli", "worker"],

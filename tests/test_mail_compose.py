@@ -47,6 +47,7 @@ def settings(tmp_path: Path, **extra: str) -> Settings:
         "CAREERS_SMTP_URL": "smtp://127.0.0.1:2525",
         "CAREERS_MAIL_FROM": "Nordlicht Robotics Careers <jobs@nordlicht.example>",
         "CAREERS_ALERT_EMAIL": "ops@nordlicht.example, oncall@nordlicht.example",
+        "CAREERS_PRIVACY_URL": "https://nordlicht.example/privacy",
         **extra,
     }
     return load_settings(env)

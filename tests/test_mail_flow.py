@@ -437,6 +437,7 @@ def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_min
         CAREERS_MAIL_FROM=SENDER,
         CAREERS_PUBLIC_URL=SITE,
         CAREERS_ALERT_EMAIL=OPS,
+        CAREERS_PRIVACY_URL=settings.privacy_url,
     )
     worker = subprocess.Popen(
         [sys.executable, "-m", "careers.cli", "worker"],

@@ -87,6 +87,7 @@ def digest_to(server: SandboxServer, site: str, tmp_path: Path) -> None:
             "CAREERS_PUBLIC_URL": site,
             "CAREERS_SMTP_URL": server.mail.smtp_url,
             "CAREERS_MAIL_FROM": SENDER,
+            "CAREERS_PRIVACY_URL": f"{server.url}/privacy-policy",
         }
     )
     sub = Subscription(7, "salt", "anna@example.org", Filters(), "en", 1.0, 2.0, 2.0)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import click
 
 from . import check, db, demo, outbox, sandbox, serve, worker
-from .common import require_libmagic
+from .common import apply_env_file, require_libmagic
 
 DISTRIBUTION = "personio-careers"
 
@@ -23,8 +24,17 @@ def _version() -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "--version", prog_name="careers", message="%(prog)s %(version)s")
-def main() -> None:
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Read variables from a systemd EnvironmentFile (e.g. /etc/careers.env) first, as"
+    " the service sees them; a variable already set (not empty) in the environment wins.",
+)
+def main(env_file: Path | None) -> None:
     """Career site and job widget for companies that recruit with Personio."""
+    if env_file is not None:
+        apply_env_file(env_file)
 
 
 def needs_libmagic(command: click.Command) -> click.Command:

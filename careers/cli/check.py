@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -22,15 +23,15 @@ import click
 import httpx
 
 from ..applications.delivery import RATE_KEY, WINDOW_MARGIN
-from ..applications.store import Outbox, StoreUnavailable
-from ..config import RateLimit, Settings, unknown_variables
+from ..applications.store import Outbox, SchemaMismatch, StoreUnavailable
+from ..config import ConfigError, RateLimit, Settings, load_settings, unknown_variables
 from ..jobs.store import FeedStore
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
 from ..personio.recruiting import RecruitingClient
-from ..services import schema_versions
 from ..web.seo import job_posting, missing_properties
-from .common import libmagic_problem, or_exit, services_or_exit, settings_or_exit
+from . import database
+from .common import exit_with, libmagic_problem, services_or_exit, warn_unknown_variables
 
 # The slowest a start may be held up waiting for the deployment's own Personio budget.
 BUDGET_WAIT = 30.0
@@ -95,32 +96,120 @@ def command() -> None:
       0  the site can serve, warnings included: a feed that is unreachable while its
          last good copy is served, an unreachable Recruiting API or mail server
       1  it cannot: a wrong feed address, an unreachable feed without a copy, a key
-         Personio rejects, a mail server that refuses the login or the TLS
-      2  the configuration or the installation is wrong: a bad setting, no libmagic
+         Personio rejects, a mail server that refuses the login or the TLS, a database
+         that cannot be reached
+      2  the configuration or the installation is wrong: a bad setting, no libmagic,
+         a data directory that cannot be used, a schema this release cannot use
     """
-    # Unknown variables are listed below, with the other checks; the schema is only looked
-    # at (`_check_schema`): check runs before every start and must not migrate.
-    settings = settings_or_exit(warn_unknown=False, starting=False)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        # A misspelt name is often why a setting is missing: name it with the errors.
+        warn_unknown_variables(os.environ)
+        exit_with(exc)
     report = Report()
     click.echo(f"configuration ok; feed {settings.personio_feed_url}")
     mode = (
         "read-only (apply on Personio)" if settings.read_only else "applications via Recruiting API"
     )
     click.echo(f"mode: {mode}")
-    for item in unknown_variables(os.environ):
-        report.warn(f"variables: WARNING unknown variable {item}")
+    _check_variables(report)
+    _check_company_name(settings, report)
     _check_libmagic(report)
-    if not _check_schema(settings, report):
-        _check_mail(settings, report)
-        sys.exit(report.finish())
-    services = services_or_exit(settings)
-    try:
-        _check_recruiting(settings, services.outbox, report)
-        _check_feeds(settings, services.catalogue.store, report)
-    finally:
-        services.close()
+    if _check_database(settings, report):
+        services = services_or_exit(settings)  # also proves the data directory usable
+        try:
+            _check_recruiting(settings, services.outbox, report)
+            _check_feeds(settings, services.catalogue.store, report)
+        finally:
+            services.close()
+    else:  # what can be judged without the database; the copies on this host's disk
+        _check_recruiting(settings, None, report)
+        _check_feeds(settings, FeedStore(settings.data_dir), report)
     _check_mail(settings, report)
     sys.exit(report.finish())
+
+
+# Text after a space and a `#`: a comment that systemd keeps as part of the value.
+TRAILING_COMMENT = re.compile(r"\s#")
+
+
+def _check_variables(report: Report) -> None:
+    """Names nothing reads, and values that carry what looks like a comment."""
+    for item in unknown_variables(os.environ):
+        report.warn(f"variables: WARNING unknown variable {item}")
+    for name in sorted(os.environ):
+        if name.startswith("CAREERS_") and TRAILING_COMMENT.search(os.environ[name]):
+            report.warn(
+                f"variables: WARNING {name} holds what looks like a comment (' #…'), which"
+                " systemd keeps as part of the value: put comments on lines of their own"
+            )
+
+
+def _check_company_name(settings: Settings, report: Report) -> None:
+    """Titles, mails and JSON-LD name the company; a host name there is a mistake."""
+    if settings.company_named_after_host:
+        report.warn(
+            f"company name: WARNING CAREERS_COMPANY_NAME is not set, so pages, mails and"
+            f" JSON-LD name the company {settings.company_name!r} after the feed's host"
+        )
+    else:
+        report.ok(f"company name: {settings.company_name}")
+
+
+# -- the database ------------------------------------------------------------------------------
+
+
+def _check_database(settings: Settings, report: Report) -> bool:
+    """Where the outbox lives and whether this release can use its schema; True when the
+    stores can be opened. An unreachable database is a failure like an unreachable feed
+    (it may pass by itself); a bad URL, or a schema out of step with the release, is an
+    installation to fix (exit 2), as `serve` would refuse it too."""
+    where = database.describe(settings.storage)
+    try:
+        versions = database.schema_versions(settings.storage)
+    except ConfigError as exc:
+        exit_with(exc)
+    except StoreUnavailable as exc:
+        report.fail(
+            f"database: FAILED {where} cannot be reached ({exc}): nothing can be stored"
+            " until it answers"
+        )
+        return False
+    except SchemaMismatch as exc:
+        report.broken_install = True
+        report.fail(f"database: FAILED {where}: {exc}")
+        return False
+    except (OSError, sqlite3.Error) as exc:
+        report.broken_install = True
+        report.fail(f"database: FAILED cannot read {where}: {exc}: check CAREERS_DATA_DIR")
+        return False
+    current, latest = versions
+    if current == 0:
+        report.ok(f"database: {where}, empty: schema version {latest} is created at start")
+        return True
+    if current == latest:
+        report.ok(f"database: {where}, schema version {current} (current)")
+        return True
+    if current < latest and settings.migrate_on_start:
+        report.warn(
+            f"database: WARNING {where}, schema version {current}, this release needs"
+            f" {latest}: `careers serve`, `careers worker` and `careers demo` migrate it when"
+            " they start (CAREERS_MIGRATE_ON_START); the checks that open it wait until then"
+        )
+        return False
+    report.broken_install = True
+    if current < latest:
+        report.fail(
+            f"database: FAILED {where}, schema version {current}, this release needs"
+            f" {latest}: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)"
+        )
+    else:
+        report.fail(
+            f"database: FAILED {where}, schema version {current}, newer than this release"
+            f" knows ({latest}): upgrade careers, or restore a backup made by this release"
+        )
+    return False
 
 
 def _check_libmagic(report: Report) -> None:
@@ -134,35 +223,12 @@ def _check_libmagic(report: Report) -> None:
     report.fail(f"libmagic: FAILED {problem}")
 
 
-def _check_schema(settings: Settings, report: Report) -> bool:
-    """The schema as the next start finds it; False when it is behind and that start will
-    migrate it: the checks that open the stores wait until then."""
-    try:
-        current, latest = or_exit(lambda: schema_versions(settings.storage))
-    except StoreUnavailable:
-        return True  # opening the stores next says so, in the words every command uses
-    if current > latest or (0 < current < latest and not settings.migrate_on_start):
-        return True  # opening the stores next refuses it, in the line start-up prints
-    if current == 0:
-        report.ok(f"database: empty: careers makes its schema (version {latest}) now")
-    elif current == latest:
-        report.ok(f"database: schema at version {current} (current)")
-    else:
-        report.warn(
-            f"database: WARNING schema at version {current}, this release needs {latest}:"
-            " `careers serve`, `careers worker` and `careers demo` migrate it when they start"
-            " (CAREERS_MIGRATE_ON_START); the Recruiting API and the feed are checked once"
-            " it is current"
-        )
-        return False
-    return True
-
-
 # -- the Recruiting API key --------------------------------------------------------------------
 
 
-def _check_recruiting(settings: Settings, outbox: Outbox, report: Report) -> None:
-    """Ask Personio about the key (RecruitingClient.check_credentials), paced like delivery."""
+def _check_recruiting(settings: Settings, outbox: Outbox | None, report: Report) -> None:
+    """Ask Personio about the key (RecruitingClient.check_credentials), paced like delivery;
+    without the database (`outbox` None) the pace cannot be kept, so it is not asked."""
     if settings.read_only:
         report.ok(
             "recruiting API: credentials not configured: candidates apply on Personio's own"
@@ -170,7 +236,10 @@ def _check_recruiting(settings: Settings, outbox: Outbox, report: Report) -> Non
             " take applications here)"
         )
         return
-    busy = _take_budget_slot(outbox, settings.personio_rate_limit)
+    if outbox is None:
+        busy: str | None = "the outbox database cannot be used yet to pace the request"
+    else:
+        busy = _take_budget_slot(outbox, settings.personio_rate_limit)
     if busy:
         report.warn(f"recruiting API: WARNING credentials not checked: {busy}")
         return

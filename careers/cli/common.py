@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import click
 
@@ -17,6 +18,7 @@ from ..config import (
     load_storage_settings,
     unknown_variables,
 )
+from ..envfile import EnvFileError, read_env_file
 from ..services import Services, Storage, build_services, open_storage
 
 T = TypeVar("T")
@@ -27,9 +29,32 @@ def or_exit(build: Callable[[], T]) -> T:
     try:
         return build()
     except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"careers: configuration error: {problem}", err=True)
+        exit_with(exc)
+
+
+def exit_with(exc: ConfigError) -> NoReturn:
+    """One `configuration error` line per problem, then exit 2."""
+    for problem in exc.problems:
+        click.echo(f"careers: configuration error: {problem}", err=True)
+    sys.exit(2)
+
+
+def apply_env_file(path: Path) -> None:
+    """`careers --env-file FILE`: the file fills in what the environment does not set, the
+    way an exported variable overrides a `.env` file elsewhere (docs/deployment.md); each
+    variable the environment overrides is named, so no one wonders why an edit has no
+    effect. A malformed file stops the command with its line number and exit 2."""
+    try:
+        found = read_env_file(path)
+    except EnvFileError as exc:
+        click.echo(f"careers: --env-file {exc}", err=True)
         sys.exit(2)
+    for name, value in found.items():
+        current = os.environ.get(name, "")
+        if not current.strip():
+            os.environ[name] = value
+        elif current != value:
+            click.echo(f"careers: note: {name} is taken from the environment, not {path}", err=True)
 
 
 def warn_unknown_variables(env: Mapping[str, str]) -> None:
@@ -38,27 +63,18 @@ def warn_unknown_variables(env: Mapping[str, str]) -> None:
         click.echo(f"careers: warning: unknown variable {item}", err=True)
 
 
-def settings_or_exit(
-    *,
-    demo: bool = False,
-    env: Mapping[str, str] | None = None,
-    warn_unknown: bool = True,
-    starting: bool = True,
-) -> Settings:
+def settings_or_exit(*, demo: bool = False, env: Mapping[str, str] | None = None) -> Settings:
     """All settings, checked, with the data directory opened once to prove it usable and
     its schema brought up to date: the start-up of `serve` (in gunicorn's master, before
-    it forks), `worker` and `demo` (services.migrate_at_start). `careers check` only looks
-    (`starting=False`): it opens nothing here and reports the schema itself.
-    Unknown CAREERS_* variables are warned about unless the caller reports them itself;
-    an explicit `env` (the demo's) is looked at together with the process environment,
-    where the operator's own variables are."""
-    if warn_unknown:
-        warn_unknown_variables(os.environ if env is None else {**os.environ, **env})
+    it forks), `worker` and `demo` (services.migrate_at_start). `careers check` does not
+    come here: it only looks at the schema (cli/database.py).
+    Unknown CAREERS_* variables are warned about first; an explicit `env` (the demo's) is
+    looked at together with the process environment, where the operator's own are."""
+    warn_unknown_variables(os.environ if env is None else {**os.environ, **env})
 
     def load() -> Settings:
         settings = load_settings(env, demo=demo)
-        if starting:
-            open_storage(settings.storage, starting=True).close()
+        open_storage(settings.storage, starting=True).close()
         return settings
 
     return or_exit(load)
