@@ -300,9 +300,14 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
 
     refused = runner.invoke(["check"], env=env | {"CAREERS_MIGRATE_ON_START": "false"})
     assert refused.exit_code == 2
-    assert BEHIND in refused.output
+    assert (
+        f"database: FAILED SQLite {data_dir / 'careers.db'}, schema version 1, this release"
+        " needs 3: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)" in refused.output
+    )
 
     create_app(env).extensions["careers"].close()  # a start: migrated
     assert sqlite_version(data_dir) == 3
     current = runner.invoke(["check"], env=env)
-    assert "database: schema at version 3 (current)" in current.output
+    assert f"database: SQLite {data_dir / 'careers.db'}, schema version 3 (current)" in (
+        current.output
+    )
