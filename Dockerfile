@@ -11,33 +11,34 @@ ARG BASE=python:3.12-slim-bookworm
 
 # ---- build: a virtual environment in /opt/careers, installed only from the lock files ----
 FROM ${BASE} AS build
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-# wheelhouse/ holds only a README unless scripts/build-image filled it with wheels.
+# wheelhouse/ holds only a README unless scripts/build-image filled it with the locked wheels.
 COPY wheelhouse/ /wheelhouse/
 COPY requirements.lock requirements-build.lock ./
 # Every package comes with a hash from the lock files (pip refuses any other file), from the
-# wheelhouse when it holds wheels, otherwise from PyPI. The build tools (hatchling, the SBOM
-# writer) get a venv of their own that the runtime image never sees.
+# wheelhouse when it holds wheels, otherwise from PyPI. The build tools (pip, hatchling, the
+# SBOM writer) live in a venv of their own that the runtime image never sees; their pip
+# installs into /opt/careers, which has no pip of its own. This layer is rebuilt only when a
+# lock file or the wheelhouse changes, not for a change to careers' code.
 RUN set -eu; \
     if ls /wheelhouse/*.whl >/dev/null 2>&1; then source="--no-index --find-links /wheelhouse"; \
     else source=""; fi; \
-    python3 -m venv /opt/careers; \
-    /opt/careers/bin/pip install -q $source --require-hashes -r requirements.lock; \
     python3 -m venv /opt/build-tools; \
-    /opt/build-tools/bin/pip install -q $source --require-hashes -r requirements-build.lock
+    /opt/build-tools/bin/pip install -q $source --require-hashes -r requirements-build.lock; \
+    python3 -m venv --without-pip /opt/careers; \
+    /opt/build-tools/bin/pip --python /opt/careers/bin/python install -q $source \
+        --require-hashes -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY careers/ careers/
 COPY templates/ templates/
 COPY static/ static/
-# careers itself: the wheel scripts/build-image made from the same tree, or one built here
-# with the locked build backend (no build isolation: nothing unhashed is fetched).
-RUN set -eu; \
-    if ! ls /wheelhouse/personio_careers-*.whl >/dev/null 2>&1; then \
-        /opt/build-tools/bin/pip wheel -q --no-deps --no-build-isolation --wheel-dir /wheelhouse .; \
-    fi; \
-    /opt/careers/bin/pip install -q --no-deps --no-index /wheelhouse/personio_careers-*.whl; \
-    /opt/careers/bin/careers --version
+# careers itself, built from this tree by the locked build backend (no build isolation, so
+# nothing unhashed is fetched; hatchling's wheels are reproducible).
+RUN /opt/build-tools/bin/pip wheel -q --no-deps --no-build-isolation --wheel-dir /tmp/dist . \
+    && /opt/build-tools/bin/pip --python /opt/careers/bin/python install -q --no-deps \
+        --no-index /tmp/dist/personio_careers-*.whl \
+    && /opt/careers/bin/careers --version
 # The SBOM of exactly what the image runs: every Python package in /opt/careers (CycloneDX
 # JSON, validated by the tool). scripts/build-image copies it out to dist/sbom.cdx.json.
 RUN /opt/build-tools/bin/cyclonedx-py environment --pyproject pyproject.toml \
