@@ -3,7 +3,8 @@ the host's docker: the demo from outside, `serve` delivering to the sandbox, a c
 keeps what was accepted, the health status, `check`'s exit codes and the SBOM inside.
 
 The image is the one scripts/build-image made (`personio-careers:latest`; .ci/run builds it
-before the tests). Without docker or that image these tests skip, except in CI."""
+before the tests). Without docker or that image the tests that run it skip, except in CI;
+the lock file's check needs neither."""
 
 from __future__ import annotations
 
@@ -319,3 +320,21 @@ def test_the_image_carries_a_cyclonedx_sbom_of_its_python_packages(image, contai
     locked = _locked()
     assert len(locked) > 20 and "flask" in locked and "gunicorn" in locked
     assert {name: listed.get(name) for name in locked} == locked
+
+
+def test_the_lock_file_pins_every_dependency_of_pyproject_within_its_range():
+    """A dependency added to pyproject.toml without regenerating requirements.lock would be
+    missing from the image (pip installs only the lock): say so here, without docker."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = _locked()
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        name = _normal(requirement.name)
+        assert name in pins, f"{name} is not in requirements.lock: regenerate it"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]}: {line}"
+        for extra in requirement.extras:  # psycopg[binary] brings psycopg-binary
+            assert f"{name}-{extra}" in pins, f"{name}[{extra}] is not in requirements.lock"
