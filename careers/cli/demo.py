@@ -53,7 +53,12 @@ YOURS = (
 
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, help="Port of the career site.")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 (as in the container image) puts the sandbox there too.",
+)
 @click.option(
     "--sandbox-port", default=0, help="Port of the Personio sandbox (default: any free one)."
 )
@@ -70,9 +75,16 @@ def command(port: int, host: str, sandbox_port: int) -> None:
     from ..sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
     configure_logging()
+    # On every interface (in a container, so that `docker run -p` can publish them) the site
+    # and the sandbox's pages are visited as loopback on the publishing host: the links and
+    # the pinned public address name 127.0.0.1 (CAREERS_PUBLIC_URL can say otherwise).
+    everywhere = host == "0.0.0.0"
+    shown = "127.0.0.1" if everywhere else host
     # The sandbox catches the demo's mail too: confirmations, digests and operator alerts
     # appear on its mail page instead of leaving the machine.
-    sandbox = SandboxServer(port=sandbox_port, catch_mail=True)
+    sandbox = SandboxServer(
+        host="0.0.0.0" if everywhere else "127.0.0.1", port=sandbox_port, catch_mail=True
+    )
     sandbox.start()
     data_dir = Path(os.environ.get("CAREERS_DATA_DIR", "./instance")) / "demo"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +109,7 @@ def command(port: int, host: str, sandbox_port: int) -> None:
         # A digest a minute, so a job published on the sandbox page reaches subscribers
         # while one watches; production's default is an hour.
         "CAREERS_ALERT_INTERVAL": "60",
-        "CAREERS_PUBLIC_URL": f"http://{host}:{port}",
+        "CAREERS_PUBLIC_URL": f"http://{shown}:{port}",
     }
     env.update({name: os.environ[name] for name in YOURS if os.environ.get(name, "").strip()})
     settings = settings_or_exit(demo=True, env=env)
@@ -116,7 +128,7 @@ def command(port: int, host: str, sandbox_port: int) -> None:
     click.echo(
         f"careers demo: mail the site sent (job alerts, operator alerts): {sandbox.url}/_sandbox/mail"
     )
-    click.echo(f"careers demo: career site at http://{host}:{port}/  (Ctrl+C to stop)")
+    click.echo(f"careers demo: career site at http://{shown}:{port}/  (Ctrl+C to stop)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:

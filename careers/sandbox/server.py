@@ -497,11 +497,18 @@ class _QuietHandler(WSGIRequestHandler):
         """Tests make hundreds of requests; an access log would only bury failures."""
 
 
+def _local(host: str) -> str:
+    """The address a client on this machine dials for a server bound to `host`: a wildcard
+    bind (`careers demo` in a container) is reached on loopback."""
+    return "127.0.0.1" if host == "0.0.0.0" else host
+
+
 class SandboxServer:
     """Runs a Sandbox on loopback in a background thread; use as a context manager.
 
     With `catch_mail` it also runs a mail catcher (on `smtp_port`, 0 = any free port) that
-    starts and stops with it: send to `server.mail.smtp_url`, read on `/_sandbox/mail`."""
+    starts and stops with it: send to `server.mail.smtp_url`, read on `/_sandbox/mail`. The
+    catcher stays on loopback when the sandbox listens on every interface (`0.0.0.0`)."""
 
     def __init__(
         self,
@@ -520,7 +527,7 @@ class SandboxServer:
         if catch_mail:
             from careers.sandbox.mailcatcher import MailCatcher
 
-            self._own_catcher = MailCatcher(host, smtp_port)
+            self._own_catcher = MailCatcher(_local(host), smtp_port)
             self.sandbox.mail = self._own_catcher
 
     @property
@@ -535,7 +542,7 @@ class SandboxServer:
         """Base URL without a trailing slash, e.g. http://127.0.0.1:54321."""
         if self._server is None:
             raise RuntimeError("SandboxServer is not running")
-        return f"http://{self.host}:{self._server.port}"
+        return f"http://{_local(self.host)}:{self._server.port}"
 
     def start(self) -> SandboxServer:
         """Bind (port 0 = any free port) and serve in a daemon thread."""
