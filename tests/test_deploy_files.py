@@ -200,6 +200,25 @@ def test_compose_postgres_has_web_worker_and_a_healthy_database():
         assert postgres["environment"]["POSTGRES_DB"] == "careers"
 
 
+def test_every_example_runs_the_image_of_this_release():
+    """scripts/build-image tags personio-careers:<version>; an example naming another tag
+    would run an old release, or none."""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+    images = [
+        s["image"] for path in (COMPOSE, COMPOSE_POSTGRES) for s in careers_services(path).values()
+    ]
+    for path in sorted(KUBERNETES.glob("*.yaml")):
+        for doc in load(path):
+            spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+            images += [
+                c["image"] for c in spec.get("containers", []) if c["image"].startswith(IMAGE)
+            ]
+    assert len(images) >= 5
+    assert set(images) == {f"{IMAGE}:{version}"}
+
+
 def test_the_env_file_is_never_committed():
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "careers.env" in ignored and ".env" in ignored
