@@ -328,3 +328,18 @@ def test_one_client_holds_at_most_its_share():
     assert gate.acquire("two") is not None
     gate.release(slots[0])
     assert gate.acquire("one") is not None
+
+
+def test_a_client_cut_for_another_takes_no_slot_over_itself_for_a_while():
+    """Otherwise each cut attacker, reconnecting at once, cuts the next: a chain that keeps
+    every slot too new to judge, and candidates find none to take over."""
+    clock = _Clock()
+    gate = UploadGate(2, fair_rate=32_000, grace=5, cooldown=60, clock=clock)
+    one, two = _reading_at(gate, clock, "one", 5_000), _reading_at(gate, clock, "two", 6_000)
+    _after(clock, 10, (one, 5_000), (two, 6_000))
+    assert gate.acquire("three") is not None  # "one" is cut ...
+    gate.release(one)
+    _after(clock, 10, (two, 6_000))
+    assert gate.acquire("one") is None  # ... and, back at once, cuts nobody
+    clock.now += 60
+    assert gate.acquire("one") is not None  # a minute later it may

@@ -83,6 +83,9 @@ SERVE_THREADS = 32
 # crawl floor, and 48 slots held at that pace cost an attacker 12 Mbit/s, not 2.
 FAIR_RATE = 32 * 1024
 FAIR_GRACE = 5.0
+# A client whose body was cut so takes no slot over for this long: cut attackers would
+# otherwise cut each other in a chain, keeping every slot too new to judge.
+FAIR_COOLDOWN = 60.0
 # Slots one client (an IPv4 address or an IPv6 /64) holds at once per process: a family or
 # an office behind one address sends a few applications at a time, not a worker's worth.
 UPLOADS_PER_CLIENT = 4

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .rules import FAIR_GRACE, FAIR_RATE, READ_CHUNK, UPLOADS_PER_CLIENT
+from .rules import FAIR_COOLDOWN, FAIR_GRACE, FAIR_RATE, READ_CHUNK, UPLOADS_PER_CLIENT
 
 PACE_WINDOW = 5.0  # seconds between the marks a body's pace is measured from
 
@@ -144,7 +144,10 @@ class UploadGate:
     `grace` seconds and keeps less than `fair_rate` bytes a second; that body is cut (408,
     the "too slow, send it again" page). So holding the slots costs `slots` x `fair_rate` of
     bandwidth, not a trickle just above the crawl floor, while a candidate at 1 Mbit/s
-    (125 kB/s) is never cut for another. One client holds at most `per_client` slots.
+    (125 kB/s) is never cut for another. A client whose body was cut so cannot take a slot
+    over itself for `cooldown` seconds: otherwise each cut attacker, reconnecting at once,
+    cuts another, and the slots fill with uploads too new to judge. One client holds at most
+    `per_client` slots.
     """
 
     def __init__(
@@ -154,16 +157,14 @@ class UploadGate:
         fair_rate: float = FAIR_RATE,
         grace: float = FAIR_GRACE,
         per_client: int = UPLOADS_PER_CLIENT,
+        cooldown: float = FAIR_COOLDOWN,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.slots, self.fair_rate, self.grace, self.per_client = (
-            slots,
-            fair_rate,
-            grace,
-            per_client,
-        )
+        self.slots, self.per_client = slots, per_client
+        self.fair_rate, self.grace, self.cooldown = fair_rate, grace, cooldown
         self.clock = clock
         self._held: set[Slot] = set()
+        self._cut: dict[str, float] = {}  # client -> when a body of theirs was last cut here
         self._lock = threading.Lock()
         # Told the new count on every change (the uploads gauge): a gauge that asks for the
         # count when scraped cannot work across worker processes (careers/metrics.py).
@@ -180,7 +181,10 @@ class UploadGate:
             if sum(1 for slot in self._held if slot.client == client) >= self.per_client:
                 return None
             if len(self._held) >= self.slots:
-                victim = self._slowest_below_fair()
+                now = self.clock()
+                if now - self._cut.get(client, -self.cooldown) < self.cooldown:
+                    return None
+                victim = self._slowest_below_fair(now)
                 if victim is None:
                     return None
                 # The slot is handed over now: the cut body's thread only answers 408 and
@@ -188,6 +192,7 @@ class UploadGate:
                 assert victim.watched is not None
                 victim.watched.cut_off(evicted=True)
                 self._held.discard(victim)
+                self._note_cut(victim.client, now)
             slot = Slot(client)
             self._held.add(slot)
             self._changed()
@@ -200,8 +205,13 @@ class UploadGate:
                 self._held.discard(slot)
                 self._changed()
 
-    def _slowest_below_fair(self) -> Slot | None:
-        now = self.clock()
+    def _note_cut(self, client: str, now: float) -> None:
+        """Remember the cut; entries past their cooldown go once there are many."""
+        self._cut[client] = now
+        if len(self._cut) > 4096:
+            self._cut = {c: at for c, at in self._cut.items() if now - at < self.cooldown}
+
+    def _slowest_below_fair(self, now: float) -> Slot | None:
         paced = [
             (slot.watched.pace(now), slot)
             for slot in self._held
