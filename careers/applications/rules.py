@@ -80,7 +80,7 @@ SERVE_THREADS = 32
 # When every slot is taken, a new upload takes the slot of the slowest body read for
 # FAIR_GRACE seconds at less than FAIR_RATE bytes a second (slowbody.UploadGate). 32 kB/s is
 # 256 kbit/s: a quarter of the 1 Mbit/s a 20 MB CV must get through at, eight times the
-# crawl floor, and 48 slots held at that pace cost an attacker 12 Mbit/s, not 2.
+# crawl floor, and 48 slots held at that pace cost an attacker 12 Mbit/s, not 1.6.
 FAIR_RATE = 32 * 1024
 FAIR_GRACE = 5.0
 # A client whose body was cut so takes no slot over for this long: cut attackers would
