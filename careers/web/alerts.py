@@ -48,6 +48,7 @@ from ..jobs import search
 from ..mail import links
 from ..mail.store import Filters, Subscription
 from . import services
+from .bodies import before_body
 from .links import site_url
 from .present import FACET_NAMES, label
 from .security import EMBED_PREFIX
@@ -96,6 +97,9 @@ def init_app(app: Flask) -> None:
         app.extensions["careers"].settings.secret_key
     )
     app.register_blueprint(bp)
+    # A link that names no subscription is answered before its body is read (web/bodies.py).
+    for endpoint in ("alerts.unsubscribe", "alerts.confirm"):
+        before_body(endpoint, _unknown_link)
 
 
 @bp.before_request
@@ -306,18 +310,24 @@ def unsubscribe_page(token: str) -> Response:
     return _token_page("alerts/unsubscribe.html", **_about(found))
 
 
+def _unknown_link(token: str) -> Response | None:
+    """404 before the body of a post to a link that names no subscription: a forged or
+    stale link costs a lookup, never a read (web/bodies.py)."""
+    return _no_link() if _subscription(token) is None else None
+
+
 @bp.post("/<lang:lang>/job-alerts/<token>/unsubscribe")
 def unsubscribe(token: str) -> Response:
     """The button, or a mail client's RFC 8058 one-click POST (no cookie, no form token: the
-    signed link is the proof). Leaving twice, or after expiry, answers the same 200."""
-    if links.token_id(token) is None:
+    signed link is the proof). A link that names no subscription (forged, expired, left
+    already) was answered 404 before its body was read."""
+    found = _subscription(token)
+    if found is None:
         return _no_link()
     if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
         _check_post("unsubscribe")  # the button; the one-click exemption is only this body
-    found = _subscription(token)
-    if found is not None:
-        services().mail.unsubscribe(found.id)
-        log.info("job alert unsubscribed")
+    services().mail.unsubscribe(found.id)
+    log.info("job alert unsubscribed")
     return _token_page("alerts/unsubscribed.html")
 
 
