@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -187,6 +188,20 @@ class KeyStore:
         if entry.alone:
             self._insert([entry])
         return entry.key
+
+    def rehearse(self) -> bytes:
+        """What `create` costs, keeping nothing: a fresh key written and deleted again in one
+        committed transaction (its fsyncs are the cost), for a path that must take as long
+        as one that makes a key (mail/sqlite_mail.py)."""
+        key_id = f"rehearsal:{secrets.token_hex(16)}"
+        key = new_key()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO keys (id, key, created_at) VALUES (?, ?, ?)",
+                (key_id, key, self.clock()),
+            )
+            db.execute("DELETE FROM keys WHERE id = ?", (key_id,))
+        return key
 
     def _insert(self, batch: list[_NewKey]) -> None:
         with self._write() as db:

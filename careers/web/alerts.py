@@ -46,9 +46,10 @@ from ..applications.intake import normalize_email
 from ..applications.store import StoreUnavailable
 from ..jobs import search
 from ..mail import links
-from ..mail.store import Filters, Subscription
+from ..mail.store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 from . import services
 from .bodies import before_body
+from .errors import FeedUnavailable
 from .links import site_url
 from .present import FACET_NAMES, label
 from .security import EMBED_PREFIX
@@ -170,6 +171,24 @@ def _filters(args: dict[str, list[str]]) -> Filters:
     return Filters(query.filters, query.q)
 
 
+def _board_filters(filters: Filters) -> Filters | None:
+    """What a subscription may keep: only facet values this language's board has, so no
+    made-up text ever reaches a mail (docs/mail.md#privacy-and-abuse); None when a facet
+    names none of them or there are more than a list page can select."""
+    count = sum(len(values) for values in filters.facets.values())
+    if count > MAX_FILTER_VALUES:
+        return None
+    snapshot = services().catalogue.snapshot(g.lang)
+    if snapshot is None:
+        raise FeedUnavailable()
+    short = {
+        name: tuple(v for v in values if len(v) <= MAX_FILTER_CHARS)
+        for name, values in filters.facets.items()
+    }
+    kept = search.on_board(short, search.board_values(snapshot.positions))
+    return None if kept is None else Filters(kept, filters.q)
+
+
 def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 200) -> Response:
     """The form on a page of its own: where a refused address is shown again, kept."""
     return _page(
@@ -210,6 +229,12 @@ def subscribe() -> Response:
         # A bot: it is told what a person is told, and nothing is stored or sent.
         log.info("job alert refused", extra={"reason": "spam"})
         return redirect(alert_url("requested"), code=303)
+    kept = _board_filters(filters)
+    if kept is None:
+        # Values no list page offers: made up (a mail would carry them to any address) or
+        # more than anyone selects. Told what a person is told; nothing stored or sent.
+        log.info("job alert refused", extra={"reason": "unknown_filter"})
+        return redirect(alert_url("requested"), code=303)
     typed = form.get("email", "")
     address = normalize_email(typed) if len(typed) <= MAX_ADDRESS else None
     if address is None:
@@ -219,7 +244,7 @@ def subscribe() -> Response:
     outcome = svc.mail.request_subscription(
         address,
         links.address_hash(settings.secret_key, address),
-        filters,
+        kept,
         g.lang,
         resend_after=RESEND_AFTER,
         per_address_per_day=PER_ADDRESS_PER_DAY,
