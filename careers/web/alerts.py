@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # A link that names no subscription is answered before its body is read (web/bodies.py).
     for endpoint in ("alerts.unsubscribe", "alerts.confirm"):
-        before_body(endpoint, _unknown_link)
+        before_body(app, endpoint, _unknown_link)
 
 
 @bp.before_request

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import IO
 
-from flask import Flask, g, make_response, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
@@ -49,13 +49,13 @@ SMALL_STALL_SECONDS = 10.0
 SMALL_RATE_GRACE = 5.0
 
 BeforeBody = Callable[..., Response | None]
-_BEFORE_BODY: dict[str, BeforeBody] = {}
+_CHECKS = "careers.before_body"  # app.extensions: endpoint -> check
 
 
-def before_body(endpoint: str, check: BeforeBody) -> None:
-    """Run `check(**view_args)` before the body of a post to `endpoint` is read; a response
-    it returns is the answer (a refusal: counted against the client's budget)."""
-    _BEFORE_BODY[endpoint] = check
+def before_body(app: Flask, endpoint: str, check: BeforeBody) -> None:
+    """Run `check(**view_args)` before the body of a request to `endpoint` is read; a
+    response it returns is the answer (a refusal: counted against the client's budget)."""
+    app.extensions.setdefault(_CHECKS, {})[endpoint] = check
 
 
 def refusal_limit() -> tuple[str, int, int]:
@@ -67,10 +67,11 @@ def refusal_limit() -> tuple[str, int, int]:
 
 
 def has_body(environ: dict) -> bool:
-    """A request that announces a body: a length above zero, or chunked."""
-    length = environ.get("CONTENT_LENGTH", "")
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    return chunked or (length not in ("", "0") and length.strip() != "0")
+    """A request that announces a body: chunked, or a length that is not zero."""
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    length = environ.get("CONTENT_LENGTH", "").strip()
+    return bool(length) and not (length.isdigit() and int(length) == 0)
 
 
 def small_limits(limits: Limits) -> Limits:
@@ -112,7 +113,7 @@ def read_body() -> Response | None:
         response = _error(429, _("Please wait a moment"), _("Please try again in a moment."))
         response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         return response
-    check = _BEFORE_BODY.get(request.endpoint or "")
+    check = current_app.extensions.get(_CHECKS, {}).get(request.endpoint or "")
     if check is not None:
         answer = check(**(request.view_args or {}))
         if answer is not None:
