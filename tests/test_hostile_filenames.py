@@ -65,6 +65,19 @@ def _found_in(paths: list[Path], needle: bytes) -> list[str]:
     return hits
 
 
+def _raw_pages(conn: psycopg.Connection, table: str) -> bytes:
+    """Every page of a table, byte for byte, read by the server itself."""
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+    row = conn.execute(
+        "SELECT pg_relation_size(%s) / current_setting('block_size')::int", (table,)
+    ).fetchone()
+    assert row is not None
+    return b"".join(
+        bytes(conn.execute("SELECT get_raw_page(%s, %s)", (table, n)).fetchone()[0])
+        for n in range(int(row[0]))
+    )
+
+
 def _sqlite_files(data_dir: Path) -> list[Path]:
     return [p for p in data_dir.iterdir() if p.is_file() and ".db" in p.name]
 
@@ -98,6 +111,10 @@ def test_postgres_keeps_no_file_name_in_its_files_or_wal(
     _deliver(app)
     assert _received(sandbox) == [f"Lebenslauf_{marker}.pdf"]
     with psycopg.connect(pg_url, autocommit=True) as conn:
+        # The table's pages as the server holds them, dead tuples included (pageinspect).
+        pages = _raw_pages(conn, "documents")
+        assert pages  # the delivered document's row, dead now, is still on its page
+        assert marker.encode() not in pages
         conn.execute("CHECKPOINT")  # dirty pages, dead tuples included, to the relation files
         data_dir = Path(conn.execute("SHOW data_directory").fetchone()[0])
         oid = conn.execute(
