@@ -189,13 +189,13 @@ class Deliverer:
             if ErrorCode.CHANNEL_NOT_FOUND in exc.reasons and job.application.channel_id:
                 # A wrong channel id must not cost the candidate the application.
                 self.outbox.drop_channel(job.id)
-                self.outbox.retry_later(job.id, self.clock(), exc.reason, exc.detail)
+                self.outbox.retry_later(job.id, self.clock(), exc.reason, exc.operator_detail)
                 return "retry"
             if ErrorCode.FILE_NOT_EXISTS in exc.reasons and uuids:
                 # Uploaded long ago and gone at Personio: upload again, once per backoff.
                 self.outbox.forget_uploads(job.id)
                 return self._later(job, exc, None)
-            return self._park(job, exc.reason, exc.detail)
+            return self._park(job, exc.reason, exc.operator_detail)
         except TransientError as exc:
             wait = exc.retry_after
             if exc.status == 429:
@@ -233,7 +233,7 @@ class Deliverer:
 
     def _later(self, job: Job, exc: RecruitingError, retry_after: float | None) -> str:
         at = self.clock() + backoff(job.attempts, retry_after, self.rng)
-        self.outbox.retry_later(job.id, at, exc.reason, exc.detail)
+        self.outbox.retry_later(job.id, at, exc.reason, exc.operator_detail)
         return "retry"
 
     def _delivered(self, job: Job, outcome: str, status: Status = Status.DELIVERED) -> str:
