@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from babel import Locale
 from flask import Blueprint, Response, g, request
+from flask_babel import ngettext
 from lxml import etree
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,6 +22,7 @@ from ..personio.model import Position, Salary
 from . import services
 from .errors import FeedUnavailable
 from .pages import absolute_url, job_url
+from .present import label
 
 bp = Blueprint("seo", __name__)
 
@@ -258,13 +260,69 @@ def job_posting_ld(position: Position) -> Markup:
     return json_ld_script(posting) if posting is not None else Markup("")
 
 
+# Search engines show about this many characters of a meta description; a list page's stops here.
+LIST_DESCRIPTION_LIMIT = 155
+_QUERY_IN_DESCRIPTION = 40  # characters of `q` a description quotes; the count must fit after it
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word and marked with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:–-") + "…"
+
+
 def summary(position: Position, limit: int = 200) -> str:
     """The first ~`limit` characters of the description as plain text (og:description)."""
     text = " ".join(_TAGS.sub(" ", block.html) for block in position.descriptions)
-    text = " ".join(html.unescape(text).split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:–-") + "…"
+    return shorten(html.unescape(text), limit + 1)
+
+
+def list_description(total: int, filters: dict[str, tuple[str, ...]], q: str) -> str:
+    """The job list's meta description: how many jobs the company has open here, with the
+    search words and the filters' labels ("3 open positions at ACME: Berlin, Engineering").
+
+    Plain text, escaped by the template; it depends only on what keys the page cache (the
+    board version, the language and the URL), so a cached page carries the right one.
+    """
+    company = services().settings.company_name
+    shown = ", ".join(label(name, value) for name, values in filters.items() for value in values)
+    if q:
+        words = shorten(q, _QUERY_IN_DESCRIPTION)
+        if shown:
+            text = ngettext(
+                "Search results for “%(q)s”: %(num)s open position at %(company)s, %(filters)s",
+                "Search results for “%(q)s”: %(num)s open positions at %(company)s, %(filters)s",
+                total,
+                q=words,
+                company=company,
+                filters=shown,
+            )
+        else:
+            text = ngettext(
+                "Search results for “%(q)s”: %(num)s open position at %(company)s",
+                "Search results for “%(q)s”: %(num)s open positions at %(company)s",
+                total,
+                q=words,
+                company=company,
+            )
+    elif shown:
+        text = ngettext(
+            "%(num)s open position at %(company)s: %(filters)s",
+            "%(num)s open positions at %(company)s: %(filters)s",
+            total,
+            company=company,
+            filters=shown,
+        )
+    else:
+        text = ngettext(
+            "%(num)s open position at %(company)s",
+            "%(num)s open positions at %(company)s",
+            total,
+            company=company,
+        )
+    return shorten(text, LIST_DESCRIPTION_LIMIT)
 
 
 def og_locale(lang: str) -> str:
@@ -285,6 +343,7 @@ def seo_helpers() -> dict:
     return {
         "job_posting_ld": job_posting_ld,
         "og_description": summary,
+        "list_description": list_description,
         "og_locale": og_locale,
         "x_default_href": x_default_href,
     }
