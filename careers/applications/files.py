@@ -1,11 +1,12 @@
 """Attachment names and contents: clean what candidates send, and prove each file is what it claims.
 
 Checks run cheapest first (docs/applications.md; docs/personio.md §2.1 for the 23 extensions): the name's
-extension, the size, libmagic's verdict on the content, then a structural look at the container.
-Office files then go through one macro policy (containers.has_macros). Every rejection carries a
-short reason tag for logs, metrics and translated messages; file names and contents are never
+extension, the size, libmagic's verdict on the content (for text, only whether it names something
+that runs), then a structural look at the container. Office files then go through one macro
+policy (containers.has_macros for VBA, biff.has_macro_sheets for Excel 4.0 macro sheets).
+Every rejection carries a short reason tag for logs, metrics and translated messages; file names and contents are never
 logged. Nothing is executed or extracted, and nothing is decompressed but an OOXML package's few
-small XML parts, under caps (docs/security.md, "Attachments").
+small XML parts and an ODF package's `mimetype`, under caps (docs/security.md, "Attachments").
 """
 
 from __future__ import annotations
