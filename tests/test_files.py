@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import tracemalloc
 import unicodedata
@@ -114,6 +115,7 @@ VARIANTS: list[tuple[str, Builder, str]] = [
     ),
 ]
 # Real-world structure the content checks must keep accepting: id, extension, builder, libmagic.
+PDF, ZIP, CV = "application/pdf", "application/zip", "Berufserfahrung\nSeit 2019 Entwicklerin\n"
 LAYOUTS: list[tuple[str, str, Builder, str]] = [
     ("pdf-xref-stream", "pdf", partial(filegen.make_pdf, xref="stream"), "application/pdf"),
     ("pdf-crlf-entries", "pdf", partial(filegen.make_pdf, eol=b"\r\n"), "application/pdf"),
@@ -140,6 +142,73 @@ LAYOUTS: list[tuple[str, str, Builder, str]] = [
         "application/pdf",
     ),
     ("rar5", "rar", filegen.make_rar5, "application/x-rar"),
+    # What candidates really send (issue 18): each was refused before, each reader opens it.
+    *[
+        (f"pdf-startxref-{error}", "pdf", partial(filegen.make_pdf, startxref_error=error), PDF)
+        for error in (65, -100, -300, 1432)
+    ],
+    (
+        "pdf-xref-stream-startxref-150-early",
+        "pdf",
+        partial(filegen.make_pdf, xref="stream", startxref_error=-150),
+        PDF,
+    ),
+    ("pdf-nul-padded", "pdf", filegen.make_pdf_padded, PDF),  # Selenium's print-to-PDF
+    (
+        "pdf-nul-padded-startxref-off",
+        "pdf",
+        partial(filegen.make_pdf_padded, nul=70_000, startxref_error=-100),
+        PDF,
+    ),
+    *[
+        (
+            f"txt-{first.split()[0].lower().strip(':')}",
+            "txt",
+            partial(filegen.make_text, text=first + CV),
+            mime,
+        )
+        for first, mime in (
+            ("PAUL SMITH\n", "application/vnd.hp-HPGL"),
+            ("PATRICIA MÜLLER\n", "application/vnd.hp-HPGL"),
+            ("SPRACHKENNTNISSE\n", "application/vnd.hp-HPGL"),
+            ("Date: 2025-03-01\n", "message/rfc822"),
+            ("From: Anna Schmidt\n", "message/rfc822"),
+        )
+    ],
+    ("txt-utf16-bom", "txt", filegen.make_utf16_txt, "text/plain"),  # Notepad's "Unicode"
+    (
+        "txt-utf16-be-bom",
+        "txt",
+        partial(
+            filegen.make_text, text="\ufeffName\tStadt\r\nJürgen\tKöln\r\n", encoding="utf-16-be"
+        ),
+        "text/plain",
+    ),
+    (
+        "csv-utf16-excel-unicode-text",
+        "csv",
+        partial(filegen.make_text, text="Name\tStadt\r\nJürgen\tKöln\r\n" * 40, encoding="utf-16"),
+        "text/plain",
+    ),
+    (
+        "txt-iso-2022-kr",
+        "txt",
+        partial(filegen.make_text, text="이력서 " * 20, encoding="iso2022_kr"),
+        "application/octet-stream",
+    ),
+    ("odt-deflated-mimetype", "odt", partial(filegen.make_odt, stored=False), ZIP),
+    ("odt-rezipped", "odt", filegen.make_odf_rezipped, ZIP),
+    ("ods-rezipped", "ods", partial(filegen.make_odf_rezipped, kind="spreadsheet"), ZIP),
+    ("xls-biff4-worksheet", "xls", filegen.make_biff_sheet, "application/vnd.ms-excel"),
+    (
+        "xls-biff4-workbook",
+        "xls",
+        partial(filegen.make_biff_sheet, sheet=0x0100),
+        "application/octet-stream",
+    ),
+    ("xls-biff3", "xls", partial(filegen.make_biff_sheet, version=3), "application/octet-stream"),
+    ("xls-biff2", "xls", partial(filegen.make_biff_sheet, version=2), "application/octet-stream"),
+    ("xls-biff8-workbook", "xls", filegen.make_xls_workbook, "application/vnd.ms-excel"),
     (
         "docx-unreferenced-bin",  # an inert part: nothing declares or loads it
         "docx",
@@ -200,7 +269,6 @@ HOSTILE: list[tuple[str, Builder, str, str]] = [
     ("html-as-csv", filegen.make_html, "cv.csv", MISMATCH),
     ("script-as-txt", filegen.make_shell_script, "notes.txt", MISMATCH),
     ("binary-after-64k-txt", filegen.make_binary_txt, "cv.txt", MISMATCH),
-    ("utf16-txt", filegen.make_utf16_txt, "cv.txt", MISMATCH),
     ("png-as-pdf", filegen.make_png, "cv.pdf", MISMATCH),
     ("png-as-jpg", filegen.make_png, "photo.jpg", MISMATCH),
     ("jpeg-as-png", filegen.make_jpeg, "photo.png", MISMATCH),
@@ -210,7 +278,6 @@ HOSTILE: list[tuple[str, Builder, str, str]] = [
     ("docx-as-xlsx", filegen.make_docx, "cv.xlsx", MISMATCH),
     ("xls-as-doc", filegen.make_xls, "cv.doc", MISMATCH),
     ("ods-as-odt", filegen.make_ods, "cv.odt", MISMATCH),
-    ("odt-deflated-mimetype", partial(filegen.make_odt, stored=False), "cv.odt", MISMATCH),
     ("plain-zip-as-docx", filegen.make_plain_zip_as_docx, "cv.docx", STRUCTURE),
     ("plain-zip-as-pptx", filegen.make_plain_zip_as_docx, "cv.pptx", STRUCTURE),
     (
@@ -292,14 +359,45 @@ def _docx_vba_in_package_rels(path: Path) -> Path:
 
 
 _SENT = partial(filegen.make_docm_renamed_part, main_type=_PLAIN_MAIN)
+_PE = filegen.make_pe(Path(tempfile.mkdtemp()) / "pe").read_bytes()
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>\n'
+
+
+def _padded(build: Builder) -> Builder:
+    """The builder's file followed by 20 KB of NUL bytes."""
+    return lambda path: filegen._write(path, build(path).read_bytes() + bytes(20_000))
+
+
+def _utf16_bom(build: Builder) -> Builder:
+    """The builder's bytes behind a UTF-16 byte-order mark."""
+    return lambda path: filegen._write(path, b"\xff\xfe" + build(path).read_bytes())
+
+
+def _html_saying_xref(path: Path) -> Path:
+    """A page between a PDF header and a startxref that misses, the word xref in its text."""
+    page = b"<html><body>see the xref 0 1 table<script>alert(1)</script></body></html>\n"
+    return filegen._write(path, b"%PDF-1.4\n" + page + b"startxref\n9\n%%EOF\n")
+
+
+def _without_mimetype(build: Builder) -> Builder:
+    """The builder's package with its `mimetype` entry renamed, in both directory records."""
+    return lambda path: filegen._write(
+        path, build(path).read_bytes().replace(b"mimetype", b"mimetypx")
+    )
+
+
+def _biff4_macro_behind(path: Path) -> Path:
+    """A BIFF4 worksheet with a macro sheet's records glued on behind it."""
+    macro = filegen.make_biff_sheet(path, sheet=0x0040).read_bytes()
+    return filegen.make_biff_sheet(path, tail=macro)
+
+
 # Content checks as strict as the promise: each of these passed before.
 HOSTILE += [
     # A PDF header and %%EOF around something else: no objects, no cross-reference section.
     ("pdf-header-html-eof", filegen.make_pdf_shell, "cv.pdf", STRUCTURE),
     ("pdf-header-script-eof", partial(filegen.make_pdf_shell, kind="sh"), "cv.pdf", STRUCTURE),
     ("pdf-startxref-into-html", filegen.make_pdf_fake_startxref, "cv.pdf", STRUCTURE),
-    ("pdf-startxref-65-late", partial(filegen.make_pdf, startxref_error=65), "cv.pdf", STRUCTURE),
-    ("pdf-startxref-far-off", partial(filegen.make_pdf, startxref_error=-300), "cv.pdf", STRUCTURE),
     (
         "pdf-xref-without-trailer",
         _replaced(filegen.make_pdf, b"trailer", b"Trailer"),
@@ -406,6 +504,129 @@ HOSTILE += [
     ),
     ("docx-content-types-malformed", _typed("<Override"), "cv.docx", STRUCTURE),
     ("docx-content-types-twice", filegen.make_docx_twice_typed, "cv.docx", STRUCTURE),
+    # Each rule relaxed for real files still stops the attack it was there for (issue 18).
+    ("pdf-nul-padded-exe-prefix", partial(filegen.make_pdf_padded, prefix=_PE), "cv.pdf", MISMATCH),
+    (
+        "pdf-nul-padded-html-prefix",
+        partial(filegen.make_pdf_padded, prefix=b"<html><script>alert(1)</script></html>\n"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    ("pdf-shell-nul-padded", _padded(filegen.make_pdf_shell), "cv.pdf", STRUCTURE),
+    (
+        "pdf-fake-startxref-nul-padded",
+        _padded(filegen.make_pdf_fake_startxref),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    ("pdf-pointer-misses-xref-word-in-html", _html_saying_xref, "cv.pdf", STRUCTURE),
+    (
+        "pdf-pointer-misses-table-without-trailer",
+        _replaced(partial(filegen.make_pdf, startxref_error=-300), b"trailer", b"Trailer"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    ("txt-svg-script", partial(filegen.make_text, text=_SVG), "cv.txt", MISMATCH),
+    (
+        "txt-php",
+        partial(filegen.make_text, text="<?php system($_GET['c']); ?>\n"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "csv-postscript",
+        partial(filegen.make_text, text="%!PS-Adobe-3.0\n/x 1 def\n"),
+        "cv.csv",
+        MISMATCH,
+    ),
+    ("txt-utf16-bom-binary", _utf16_bom(filegen.make_pe), "cv.txt", MISMATCH),
+    ("txt-utf16-bom-elf", _utf16_bom(filegen.make_elf), "cv.txt", MISMATCH),
+    (
+        "txt-utf16-bom-odd-length",
+        _utf16_bom(lambda p: filegen.make_text(p, "abc")),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "txt-utf16-bom-lone-surrogate",
+        _utf16_bom(lambda p: filegen._write(p, b"a\x00\x00\xd8b\x00")),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "odt-rezipped-behind-exe",
+        partial(filegen.make_odf_rezipped, prefix=_PE),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-exe-without-mimetype",
+        _without_mimetype(partial(filegen.make_odf_rezipped, extra=(("setup.exe", _PE),))),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-two-mimetypes",
+        partial(filegen.make_odf_rezipped, twice=True),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-says-spreadsheet",
+        partial(filegen.make_odf_rezipped, kind="spreadsheet"),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-mimetype-bomb",
+        partial(
+            filegen.make_odf_rezipped,
+            mimetype="application/vnd.oasis.opendocument.text" + " " * 1_000_000,
+        ),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    ("xls-biff4-macro-sheet", partial(filegen.make_biff_sheet, sheet=0x0040), "cv.xls", MACRO),
+    (
+        "xls-biff3-macro-sheet",
+        partial(filegen.make_biff_sheet, version=3, sheet=0x0040),
+        "cv.xls",
+        MACRO,
+    ),
+    ("xls-biff4-macro-sheet-behind-worksheet", _biff4_macro_behind, "cv.xls", MACRO),
+    (
+        "xls-biff4-then-html",
+        partial(filegen.make_biff_sheet, tail=b"<html>x</html>"),
+        "cv.xls",
+        STRUCTURE,
+    ),
+    (
+        "xls-biff-bof-only",
+        lambda p: filegen._write(p, filegen.make_biff_sheet(p).read_bytes()[:8]),
+        "cv.xls",
+        STRUCTURE,
+    ),
+    (
+        "xls-xlm-boundsheet",  # the same sheet Excel refuses in .xlsx (xlMacrosheet)
+        partial(filegen.make_xls_workbook, sheets=(("Auto_Open", 0x01),), bof=0x10),
+        "cv.xls",
+        MACRO,
+    ),
+    ("xls-xlm-bof-only", partial(filegen.make_xls_workbook, bof=0x40), "cv.xls", MACRO),
+    (
+        "xls-vba-module-sheet",
+        partial(filegen.make_xls_workbook, sheets=(("Modul1", 0x06),)),
+        "cv.xls",
+        MACRO,
+    ),
+    (
+        "xlsx-xlm-macrosheet",
+        _typed(
+            '<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/>'
+        ),
+        "cv.docx",
+        MACRO,
+    ),
     # OLE: the same policy, by storage.
     ("doc-with-macros", filegen.make_doc_with_macros, "cv.doc", MACRO),
     ("xls-with-macros", filegen.make_xls_with_macros, "cv.xls", MACRO),
