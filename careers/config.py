@@ -50,6 +50,7 @@ class RateLimit:
 
 
 def _rate(value: str) -> RateLimit:
+    """The parser of both rate settings, beside the type it makes (config_parsers has the rest)."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
     if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
         raise ValueError("must look like COUNT/SECONDS, e.g. 20/60")
@@ -87,7 +88,8 @@ def _shown(instance: Any) -> str:
 
 @dataclass(frozen=True)
 class StorageSettings:
-    """What the stores need: enough for `careers outbox`, which touches nothing else."""
+    """What the stores need: enough for `careers outbox`, which touches nothing else. Its
+    fields are settings of the same names, read alone by `load_storage_settings`."""
 
     data_dir: Path
     database_url: str
@@ -162,7 +164,7 @@ class Settings:
 
     @property
     def storage(self) -> StorageSettings:
-        return StorageSettings(self.data_dir, self.database_url, self.migrate_on_start)
+        return StorageSettings(**{f.name: getattr(self, f.name) for f in fields(StorageSettings)})
 
     @property
     def default_language(self) -> str:
@@ -247,12 +249,12 @@ def _feed_named(v: Values, demo: bool) -> Iterator[str]:
 
 def _credentials_paired(v: Values, demo: bool) -> Iterator[str]:
     """Applications need both Recruiting API credentials; one alone is a mistake."""
-    pair = ("PERSONIO_COMPANY_ID", "PERSONIO_RECRUITING_TOKEN")
+    pair = ("personio_company_id", "personio_recruiting_token")
     for given, missing in (pair, pair[::-1]):
-        if v[given.lower()] and v.missing(missing.lower()):
+        if v[given] and v.missing(missing):
             yield (
-                f"{PREFIX}{missing}: required together with the other Recruiting API credential "
-                "(set both, or neither for read-only mode)"
+                f"{PREFIX}{missing.upper()}: required together with the other Recruiting API"
+                " credential (set both, or neither for read-only mode)"
             )
 
 
@@ -325,22 +327,23 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
 
     # What an unset setting stands for when others name it.
     sub, feed = v["personio_subdomain"], v["personio_feed_url"]
+    v["privacy_url"] = v["privacy_url"] or _privacy_default(v)
     v["personio_feed_url"] = feed or f"https://{sub}.jobs.personio.de/xml"
     v["company_name"] = v["company_name"] or _account_name(sub, feed)
-    v["privacy_url"] = v["privacy_url"] or _privacy_default(v)
     v["database_url"] = _database_default(v)
     v["secret_key"] = v["secret_key"] or secrets.token_urlsafe(32)  # the demo's (_secret_given)
     return Settings(**v, form=form)
 
 
 def load_storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
-    """Only CAREERS_DATA_DIR, CAREERS_DATABASE_URL and CAREERS_MIGRATE_ON_START: what the
-    outbox and database commands need."""
-    names = ("DATA_DIR", "DATABASE_URL", "MIGRATE_ON_START")
+    """Only the settings StorageSettings holds (CAREERS_DATA_DIR, _DATABASE_URL and
+    _MIGRATE_ON_START): what the outbox and database commands need."""
+    names = [f.name.upper() for f in fields(StorageSettings)]
     v, problems = _read(os.environ if env is None else env, names)
     if problems:
         raise ConfigError(problems)
-    return StorageSettings(v["data_dir"], _database_default(v), v["migrate_on_start"])
+    v["database_url"] = _database_default(v)
+    return StorageSettings(**v)
 
 
 def _database_default(v: Values) -> str:
