@@ -16,9 +16,10 @@ from lxml import etree
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..config import FEED_LANGUAGES, Settings
+from ..config import Settings
 from ..jobs.catalogue import COLD_START_WAIT
 from ..personio.model import Position, Salary
+from ..personio.vocabulary import FEED_LANGUAGES
 from . import services
 from .errors import FeedUnavailable
 from .pages import absolute_url, job_url
