@@ -179,12 +179,29 @@ def database_url(value: str) -> str:
     if value.startswith(("postgresql://", "postgres://")):
         if not urlsplit(value).hostname and "host=" not in value:
             raise ValueError("must name the server: postgresql://user:password@host:5432/careers")
+        _libpq_reads(value)
         return value
     if not value.startswith("sqlite:///") or value == "sqlite:///":
         raise ValueError(
             "must look like sqlite:///path/to/careers.db or postgresql://user@host/careers"
         )
     return value
+
+
+def _libpq_reads(value: str) -> None:
+    """Refuse here what libpq cannot parse, in words of our own: libpq's quote the URL's
+    part it stumbled on (`invalid percent-encoded token: "<the password>"`), and raised at
+    start-up they reached the log in a traceback."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(value)
+    except ProgrammingError:
+        raise ValueError(
+            "not a URL libpq can read (check the port and that special characters in the"
+            " password are %-encoded)"
+        ) from None
 
 
 def timezone(value: str) -> str:

@@ -61,6 +61,8 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_DATABASE_URL", "mysql://x", "sqlite:///"),
         ("CAREERS_DATABASE_URL", "postgresql:///careers", "must name the server"),
         ("CAREERS_DATABASE_URL", "mysql://db/careers", "must look like sqlite"),
+        # libpq's own words quote the password: refused here in ours, before any command runs.
+        ("CAREERS_DATABASE_URL", "postgresql://c:s%ZZcret@db/careers", "not a URL libpq can"),
         ("CAREERS_FRAME_ANCESTORS", "www.acme.com", "not an origin"),
         ("CAREERS_ALLOWED_EXTENSIONS", "pdf,exe", "may only contain"),
         ("CAREERS_MIN_FILL_SECONDS", "-1", "not be negative"),

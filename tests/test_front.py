@@ -313,6 +313,26 @@ def test_a_head_too_large_is_refused_with_431(serve):
         assert _answer_or_close(sock, 10).startswith(b"HTTP/1.1 431 ")
 
 
+def _workers(serve: Serve) -> set[str]:
+    return set(Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split())
+
+
+def test_a_content_length_of_thousands_of_digits_is_refused_and_the_worker_lives(serve):
+    """int() refuses more than 4,300 digits with a ValueError: raised in the event loop, it
+    ended the worker process and every request in it."""
+    workers = _workers(serve)
+    for _ in range(4):  # both worker processes, whichever accepts
+        with _connect(serve.base) as sock:
+            sock.sendall(
+                b"POST /en/job-alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                + b"9" * 5000
+                + b"\r\n\r\n"
+            )
+            assert _answer_or_close(sock, 10).startswith(b"HTTP/1.1 400 ")
+    assert _workers(serve) == workers
+    _pages_answer(serve.base, rounds=1)
+
+
 def test_an_upload_at_a_decent_rate_gets_through(serve, tmp_path):
     body, content_type = _form_body(serve.base, tmp_path, size=1_500_000)
     sock = _open_post(serve.base, body, content_type)
@@ -342,6 +362,9 @@ def _head(*fields: str, version: str = "HTTP/1.1") -> bytes:
         (("Content-Length: 65537",), 0, False, False),  # large: the thread reads it
         (("Content-Length: 10", "Content-Length: 10"), 0, False, False),  # parser refuses
         (("Content-Length: -1",), 0, False, False),
+        # More digits than int() converts (4,300): large, not a ValueError in the loop.
+        (("Content-Length: " + "9" * 5000,), 0, False, False),
+        (("Content-Length: " + "0" * 5000 + "7",), 7, False, False),
         (("Content-Length: 1_0",), 0, False, False),
         (("Transfer-Encoding: chunked",), 0, True, False),
         (("Transfer-Encoding: gzip, chunked",), 0, True, False),
