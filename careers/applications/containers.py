@@ -272,6 +272,9 @@ class _Compound:
             seen += 1
             if seen > limit:
                 raise ContainerError("chain too long or looping")
+            # Checked before the next link is looked up, whoever consumes the chain: an index
+            # far past the file would make _fat_sector walk a looping DIFAT chain for seconds.
+            self.at(current)
             yield current
             fat_k, slot = divmod(current, self.per_sector)
             current = self._word(self.at(self._fat_sector(fat_k)) + 4 * slot)
