@@ -982,3 +982,36 @@ def test_compound_file_chains_never_leave_the_file(tmp_path: Path) -> None:
     verdict = check_file(path, "far.xls", ALL)
     assert not verdict.ok and verdict.reason == "container_structure"
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("decoy_first", [True, False])
+def test_every_workbook_stream_is_checked_for_macro_sheets(tmp_path: Path, decoy_first) -> None:
+    """Excel opens `Workbook` before `Book` (Excel 97 & 5.0/95 files carry both): a clean
+    `Book` stream placed in front of a `Workbook` with an Excel 4.0 macro sheet must not hide
+    it. Every Workbook/Book stream is scanned, in whatever order the directory lists them."""
+    from tests import filegen_office
+
+    macro = tmp_path / "macro.xls"
+    filegen.make_xls_workbook(macro, (("Auto_Open", 0x01),), bof=0x40)
+    with macro.open("rb") as fh:
+        compound = containers._Compound(fh, macro.stat().st_size)
+        [entry] = [e for e in compound.entries() if e.name == "Workbook"]
+        workbook = b"".join(compound.stream(entry))
+    clean = filegen_office._bof8(0x0005) + filegen_office._record(0x000A)
+    summary = {filegen_office._SUMMARY: filegen_office._summary_information("Microsoft Excel")}
+    streams = {"Book": clean, "Workbook": workbook}
+    tree = streams if decoy_first else dict(reversed(streams.items()))
+    path = filegen.make_cfb(tmp_path / "dual.xls", {**tree, **summary})
+    assert check_file(path, "dual.xls", ALL).reason == "macro"
+
+
+def test_a_compound_file_of_many_workbook_streams_is_refused(tmp_path: Path) -> None:
+    """No real workbook has more than two; each is scanned whole, so their number is capped."""
+    from tests import filegen_office
+
+    clean = filegen_office._bof8(0x0005) + filegen_office._record(0x000A)
+    tree = {f"S{i}": {"Workbook": clean} for i in range(6)}
+    tree["Workbook"] = clean
+    tree[filegen_office._SUMMARY] = filegen_office._summary_information("Microsoft Excel")
+    path = filegen.make_cfb(tmp_path / "many.xls", tree)
+    assert check_file(path, "many.xls", ALL).reason == "container_structure"
