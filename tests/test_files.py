@@ -938,3 +938,80 @@ def test_zip64_offsets_from_the_file_are_never_trusted(tmp_path, offset, ext):
         "unreadable",
         "content_mismatch",
     }
+
+
+def _ole_with_far_mini_chain(path: Path, sectors: int) -> Path:
+    """A compound file with a small Workbook stream (so the mini stream is read) whose root
+    entry starts its chain at a sector index far past the file, and whose DIFAT chain (claimed
+    4 billion sectors long) loops on itself."""
+    import struct
+
+    far = 0xF0000005  # the FAT entry for it is slot 5 of FAT sector 1, which points at itself
+    header = bytearray(512)
+    header[:8] = containers.OLE_SIGNATURE
+    struct.pack_into("<HHHH", header, 26, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIII", header, 44, 1, 0, 0, 4096, far)  # FATs, dir, -, cut-off, mini FAT
+    struct.pack_into("<II", header, 68, 2, 0xFFFFFFFF)  # DIFAT: first sector 2, "4 billion"
+    struct.pack_into("<109I", header, 76, 1, *[0xFFFFFFFF] * 108)
+    body = bytearray(512 * sectors)
+    for at, name, kind, start, size in (
+        (0, "Root Entry", 5, far, 64),
+        (128, "Workbook", 2, 0, 100),
+    ):
+        encoded = (name + "\0").encode("utf-16-le")
+        body[at : at + len(encoded)] = encoded
+        struct.pack_into("<HB", body, at + 64, len(encoded), kind)
+        struct.pack_into("<IQ", body, at + 116, start, size)
+    fat = [0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFC] + [0xFFFFFFFF] * 125
+    fat[5] = far
+    struct.pack_into("<128I", body, 512, *fat)
+    struct.pack_into("<128I", body, 1024, *[1] * 127, 2)  # every slot: FAT sector 1; link: itself
+    path.write_bytes(bytes(header + body))
+    return path
+
+
+def test_compound_file_chains_never_leave_the_file(tmp_path: Path) -> None:
+    """A chain's sector is checked before its FAT entry is looked up, however the chain is
+    read: the mini stream's chains too (biff.has_macro_sheets reads a small Workbook stream).
+    Unchecked, each link of the root entry's chain walked ~250,000 DIFAT hops: 0.5 s a
+    sector, minutes for a 1 MB upload, on a request thread."""
+    import time
+
+    path = _ole_with_far_mini_chain(tmp_path / "far.xls", sectors=64)
+    started = time.monotonic()
+    verdict = check_file(path, "far.xls", ALL)
+    assert not verdict.ok and verdict.reason == "container_structure"
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("decoy_first", [True, False])
+def test_every_workbook_stream_is_checked_for_macro_sheets(tmp_path: Path, decoy_first) -> None:
+    """Excel opens `Workbook` before `Book` (Excel 97 & 5.0/95 files carry both): a clean
+    `Book` stream placed in front of a `Workbook` with an Excel 4.0 macro sheet must not hide
+    it. Every Workbook/Book stream is scanned, in whatever order the directory lists them."""
+    from tests import filegen_office
+
+    macro = tmp_path / "macro.xls"
+    filegen.make_xls_workbook(macro, (("Auto_Open", 0x01),), bof=0x40)
+    with macro.open("rb") as fh:
+        compound = containers._Compound(fh, macro.stat().st_size)
+        [entry] = [e for e in compound.entries() if e.name == "Workbook"]
+        workbook = b"".join(compound.stream(entry))
+    clean = filegen_office._bof8(0x0005) + filegen_office._record(0x000A)
+    summary = {filegen_office._SUMMARY: filegen_office._summary_information("Microsoft Excel")}
+    streams = {"Book": clean, "Workbook": workbook}
+    tree = streams if decoy_first else dict(reversed(streams.items()))
+    path = filegen.make_cfb(tmp_path / "dual.xls", {**tree, **summary})
+    assert check_file(path, "dual.xls", ALL).reason == "macro"
+
+
+def test_a_compound_file_of_many_workbook_streams_is_refused(tmp_path: Path) -> None:
+    """No real workbook has more than two; each is scanned whole, so their number is capped."""
+    from tests import filegen_office
+
+    clean = filegen_office._bof8(0x0005) + filegen_office._record(0x000A)
+    tree = {f"S{i}": {"Workbook": clean} for i in range(6)}
+    tree["Workbook"] = clean
+    tree[filegen_office._SUMMARY] = filegen_office._summary_information("Microsoft Excel")
+    path = filegen.make_cfb(tmp_path / "many.xls", tree)
+    assert check_file(path, "many.xls", ALL).reason == "container_structure"

@@ -18,7 +18,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from .containers import OLE_SIGNATURE, ContainerError, ole_stream
+from .containers import OLE_SIGNATURE, ContainerError, ole_streams
 
 # BIFF2, BIFF3 and BIFF4 BOF record types → the length of their data.
 _FLAT_BOF = {0x0009: 4, 0x0209: 6, 0x0409: 6}
@@ -38,6 +38,9 @@ _WORKBOOK_STREAMS = frozenset({"workbook", "book"})
 # A real sheet or a workbook's global part holds far fewer records (cells of a BIFF2–4 sheet
 # included); a file that holds more is refused rather than walked for seconds.
 MAX_RECORDS = 250_000
+# Every Workbook and Book stream is scanned (Excel 97 & 5.0/95 dual-format files have both;
+# a decoy in front must not hide the one Excel opens); more than this is no real workbook.
+MAX_WORKBOOK_STREAMS = 4
 _PIECE = 1 << 16
 
 
@@ -108,14 +111,16 @@ def has_macro_sheets(fh: BinaryIO, size: int) -> bool:
     """Whether an .xls holds an Excel 4.0 macro sheet or an Excel 5 VBA module sheet.
 
     BIFF5/8: a BOUNDSHEET record of the workbook's global part that declares one, or a macro
-    sheet's BOF anywhere in the Workbook stream. BIFF2–4: a macro sheet's BOF anywhere.
+    sheet's BOF anywhere in a Workbook (or Book) stream, every one of them. BIFF2–4: a macro sheet's BOF anywhere.
     Anything else (a Word file, RTF) has no BIFF records: False.
     """
     fh.seek(0)
     head = fh.read(8)
     if head.startswith(OLE_SIGNATURE):
-        stream = ole_stream(fh, size, _WORKBOOK_STREAMS)
-        return stream is not None and _workbook_has_macro_sheets(stream)
+        streams = ole_streams(fh, size, _WORKBOOK_STREAMS)
+        if len(streams) > MAX_WORKBOOK_STREAMS:
+            raise ContainerError("too many workbook streams")
+        return any(_workbook_has_macro_sheets(stream) for stream in streams)
     if len(head) == 8 and struct.unpack_from("<H", head)[0] in _FLAT_BOF:
         for kind, data in _records(_file_pieces(fh)):
             if kind in _FLAT_BOF and data[2:4] == _MACRO_SHEET.to_bytes(2, "little"):

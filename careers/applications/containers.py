@@ -272,6 +272,9 @@ class _Compound:
             seen += 1
             if seen > limit:
                 raise ContainerError("chain too long or looping")
+            # Checked before the next link is looked up, whoever consumes the chain: an index
+            # far past the file would make _fat_sector walk a looping DIFAT chain for seconds.
+            self.at(current)
             yield current
             fat_k, slot = divmod(current, self.per_sector)
             current = self._word(self.at(self._fat_sector(fat_k)) + 4 * slot)
@@ -335,14 +338,19 @@ def ole_entries(fh: BinaryIO, size: int) -> list[OleEntry]:
     return _Compound(fh, size).entries()
 
 
-def ole_stream(fh: BinaryIO, size: int, wanted: frozenset[str]) -> Iterator[bytes] | None:
-    """The data of the first stream named one of `wanted` (case-insensitive), piece by piece;
-    None when the compound file has no such stream."""
+def ole_streams(fh: BinaryIO, size: int, wanted: frozenset[str]) -> list[Iterator[bytes]]:
+    """The data of every stream named one of `wanted` (case-insensitive), wherever it hangs in
+    the tree and in directory order, each piece by piece (read one after the other).
+
+    Every one, not the first: a reader picks its own (Excel takes `Workbook` before `Book`,
+    and the root's before a storage's), so a check that looked at the first only could be
+    shown a decoy placed in front of the stream Excel opens."""
     compound = _Compound(fh, size)
-    for entry in compound.entries():
-        if entry.kind == _OLE_STREAM and entry.name.casefold() in wanted:
-            return compound.stream(entry)
-    return None
+    return [
+        compound.stream(entry)
+        for entry in compound.entries()
+        if entry.kind == _OLE_STREAM and entry.name.casefold() in wanted
+    ]
 
 
 def ole_stream_names(fh: BinaryIO, size: int) -> set[str]:
