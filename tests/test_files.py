@@ -177,6 +177,12 @@ LAYOUTS: list[tuple[str, str, Builder, str]] = [
     ],
     ("txt-utf16-bom", "txt", filegen.make_utf16_txt, "text/plain"),  # Notepad's "Unicode"
     (
+        "txt-cv-that-names-markup",  # words about HTML are not markup
+        "txt",
+        partial(filegen.make_text, text="Skills: HTML5, <b>bold</b> ideas, SVG icons, PHP 8\n"),
+        "text/plain",
+    ),
+    (
         "txt-utf16-be-bom",
         "txt",
         partial(
@@ -537,6 +543,32 @@ HOSTILE += [
         "csv-postscript",
         partial(filegen.make_text, text="%!PS-Adobe-3.0\n/x 1 def\n"),
         "cv.csv",
+        MISMATCH,
+    ),
+    # A first line libmagic reads as an e-mail or a plotter file hides markup from it; the
+    # byte scan still finds what a browser or an HTA host would run.
+    (
+        "txt-html-behind-a-mail-header",
+        partial(filegen.make_text, text="From: x\n\n<html><script>alert(1)</script></html>\n"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "txt-hta-behind-a-name",
+        partial(filegen.make_text, text="PAUL SMITH\n<HTA:APPLICATION ID=x>\n<script>x</script>"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "csv-svg-deep-inside",
+        partial(filegen.make_text, text="name;skills\n" * 9000 + "x;< svg onload=alert(1)>\n"),
+        "cv.csv",
+        MISMATCH,
+    ),
+    (
+        "txt-utf16-script-behind-a-name",
+        partial(filegen.make_text, text="PAUL SMITH\n<script>x</script>\n", encoding="utf-16"),
+        "cv.txt",
         MISMATCH,
     ),
     ("txt-utf16-bom-binary", _utf16_bom(filegen.make_pe), "cv.txt", MISMATCH),

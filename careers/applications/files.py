@@ -500,6 +500,13 @@ _CONTROLS = "[\x00-\x08\x10-\x19\x1c-\x1f\x7f]"
 _BINARY = re.compile(_CONTROLS.encode("latin-1"))
 _BINARY_TEXT = re.compile(_CONTROLS)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Markup a browser or Windows' HTA host would run if the file were opened as a page. libmagic
+# would name such a file text/html, but only from its first line: a first line such as
+# "From: x" hides it. No CV or table needs these tags, so their presence anywhere refuses.
+_ACTIVE_MARKUP = r"<\s*(?:script|html|svg|iframe|object|embed|hta:application|\?php)\b"
+_MARKUP = re.compile(_ACTIVE_MARKUP.encode(), re.IGNORECASE)
+_MARKUP_TEXT = re.compile(_ACTIVE_MARKUP, re.IGNORECASE)
+_OVERLAP = 32  # a tag split across two chunks is still found
 
 
 def _is_text(fh: BinaryIO, size: int) -> bool:
@@ -513,9 +520,11 @@ def _is_text(fh: BinaryIO, size: int) -> bool:
     if _head(fh, 2) in _UTF16_BOMS:
         return _is_utf16_text(fh)
     fh.seek(0)
+    tail = b""
     while chunk := fh.read(1 << 16):
-        if _BINARY.search(chunk):
+        if _BINARY.search(chunk) or _MARKUP.search(tail + chunk):
             return False
+        tail = chunk[-_OVERLAP:]
     return True
 
 
@@ -527,11 +536,15 @@ def _is_utf16_text(fh: BinaryIO) -> bool:
     """
     decoder = codecs.getincrementaldecoder("utf-16")(errors="strict")
     fh.seek(0)
+    tail = ""
     try:
         while chunk := fh.read(1 << 16):
-            if _BINARY_TEXT.search(decoder.decode(chunk)):
+            text = decoder.decode(chunk)
+            if _BINARY_TEXT.search(text) or _MARKUP_TEXT.search(tail + text):
                 return False
-        return not _BINARY_TEXT.search(decoder.decode(b"", final=True))
+            tail = text[-_OVERLAP:]
+        rest = decoder.decode(b"", final=True)
+        return not (_BINARY_TEXT.search(rest) or _MARKUP_TEXT.search(tail + rest))
     except UnicodeDecodeError:
         return False
 
