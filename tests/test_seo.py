@@ -675,3 +675,19 @@ def test_a_position_without_title_is_left_out_and_check_names_it(
             assert f"position {position.id} has no title and is not published" in result.output
         elif not position.descriptions:
             assert f"position {position.id} ({position.name}) gets no JobPosting" in result.output
+
+
+@pytest.mark.parametrize("description", ["", "<p>&nbsp;</p>", "<p> </p><br>", "<h3></h3>\n"])
+def test_a_description_without_words_is_no_description(description):
+    """Live feeds carry empty markup where the text should be; Google wants words."""
+    from careers.web.seo import missing_properties
+
+    data = {
+        "title": "Engineer",
+        "description": description,
+        "datePosted": "2026-12-01",
+        "hiringOrganization": {"@type": "Organization", "name": "Acme"},
+        "jobLocation": {"@type": "Place", "address": {"addressLocality": "Berlin"}},
+    }
+    assert missing_properties(data) == ["description"]
+    assert missing_properties({**data, "description": "<p>Build&nbsp;robots.</p>"}) == []

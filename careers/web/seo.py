@@ -218,7 +218,7 @@ def missing_properties(data: dict) -> list[str]:
     lacks one of them is "invalid" to Google and reported in Search Console; we send none.
     """
     missing = [
-        name for name in ("title", "description", "datePosted") if not str(data.get(name) or "")
+        name for name in ("title", "description", "datePosted") if not _has_text(data.get(name))
     ]
     organization = data.get("hiringOrganization")
     if not isinstance(organization, dict) or not str(organization.get("name") or "").strip():
@@ -236,6 +236,15 @@ def missing_properties(data: dict) -> list[str]:
     elif not addressed and not remote:
         missing.append("jobLocation")
     return missing
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _has_text(value: object) -> bool:
+    """Words a reader would see: `<p>&nbsp;</p>` or a lone `<br>` is no description."""
+    text = html.unescape(_TAG.sub(" ", str(value or "")))
+    return bool(text.replace("\xa0", " ").strip())
 
 
 def valid_job_posting(position: Position, *, canonical_url: str, settings: Settings) -> dict | None:
