@@ -36,6 +36,7 @@ def create_app(
     around services the caller built and keeps using (the delivery thread of `serve`)."""
     from .services import build_services
     from .web import register
+    from .web.bodies import SMALL_BODY_BYTES
     from .web.fastpath import FastPath
     from .web.hosts import PublicHost
     from .web.proxy import TrustedProxyFix
@@ -52,7 +53,9 @@ def create_app(
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=None,
+        # A backstop: web/bodies.py reads every body but the form's within this, and the
+        # form raises it for its own request (web/apply.py).
+        MAX_CONTENT_LENGTH=SMALL_BODY_BYTES,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep our key order in JSON

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.filegen_office import (  # noqa: F401 - re-exported for tests
     CV_TEXT,
+    make_biff_sheet,
     make_cfb,
     make_doc,
     make_doc_with_macros,
@@ -22,12 +23,14 @@ from tests.filegen_office import (  # noqa: F401 - re-exported for tests
     make_docx_twice_typed,
     make_docx_with_content_types,
     make_macro_enabled,
+    make_odf_rezipped,
     make_ods,
     make_odt,
     make_ppt,
     make_pptx,
     make_xls,
     make_xls_with_macros,
+    make_xls_workbook,
     make_xlsx,
     write_zip,
 )
@@ -520,3 +523,15 @@ def make_rar_html(path: Path, version: int = 4) -> Path:
     """A RAR signature in front of an HTML page."""
     signature = b"Rar!\x1a\x07\x00" if version == 4 else b"Rar!\x1a\x07\x01\x00"
     return _write(path, signature + make_html(path).read_bytes())
+
+
+def make_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Text in an encoding; "utf-16" writes a BOM, as Notepad's and Excel's "Unicode text" do."""
+    return _write(path, text.encode(encoding))
+
+
+def make_pdf_padded(path: Path, nul: int = 20_000, prefix: bytes = b"", **options: object) -> Path:
+    """A PDF followed by NUL bytes after %%EOF, as Selenium's print-to-PDF leaves it; `prefix`
+    glues something (an executable, a page) in front."""
+    pdf = make_pdf(path, **options).read_bytes()  # type: ignore[arg-type]
+    return _write(path, prefix + pdf + bytes(nul))

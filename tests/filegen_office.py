@@ -7,6 +7,7 @@ python-pptx, odfpy and olefile while writing this; none of them is a test depend
 from __future__ import annotations
 
 import struct
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -534,3 +535,87 @@ def make_xls_with_macros(path: Path) -> Path:
     bof = struct.pack("<HHHH", 0x0809, 16, 0x0600, 0x0005)
     summary = _summary_information("Microsoft Excel")
     return make_cfb(path, {"Workbook": bof, _SUMMARY: summary, "_VBA_PROJECT_CUR": _VBA})
+
+
+def make_odf_rezipped(
+    path: Path,
+    kind: str = "text",
+    *,
+    mimetype: str | None = None,
+    extra: tuple[tuple[str, str | bytes], ...] = (),
+    twice: bool = False,
+    prefix: bytes = b"",
+) -> Path:
+    """An ODF package as `zip -r` leaves it: folders in name order, `mimetype` late and deflated.
+
+    The keywords build hostile packages: another media type, `extra` parts (an executable),
+    a second `mimetype` entry, or bytes in front of the archive (a self-extracting executable).
+    """
+    body = "<office:text><text:p>x</text:p></office:text>"
+    if kind == "spreadsheet":
+        body = '<office:spreadsheet><table:table table:name="CV"/></office:spreadsheet>'
+    source = _odf(path, kind, body, None, stored=True, content=True)
+    with zipfile.ZipFile(source) as zf:
+        parts: list[tuple[str, str | bytes]] = [(n, zf.read(n)) for n in zf.namelist()]
+    if mimetype is not None:
+        parts = [(n, mimetype if n == "mimetype" else d) for n, d in parts]
+    parts = sorted([*parts, *extra], key=lambda part: part[0].lower())
+    if twice:
+        parts.append(("mimetype", _ODF + ("spreadsheet" if kind == "text" else "text")))
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name we want
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    if prefix:
+        path.write_bytes(
+            prefix + path.read_bytes()
+        )  # offsets now wrong: as a naive glue leaves them
+    return path
+
+
+# --- BIFF: Excel's records, bare (Excel 2.1–4.0) or in a Workbook stream (Excel 5 and later) ------
+
+
+def _record(kind: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def make_biff_sheet(path: Path, version: int = 4, sheet: int = 0x0010, tail: bytes = b"") -> Path:
+    """An Excel 2.1/3.0/4.0 worksheet as Excel wrote it: a bare stream of BIFF records.
+
+    BOF (its sheet type: 0x10 worksheet, 0x40 Excel 4.0 macro sheet), one LABEL cell, EOF;
+    `tail` is glued on after the EOF.
+    """
+    bof = {2: (0x0009, b""), 3: (0x0209, b"\0\0"), 4: (0x0409, b"\0\0")}[version]
+    text = b"Lebenslauf"
+    label = struct.pack("<HH3sB", 0, 0, b"\0\0\0", len(text)) + text  # row, column, style, text
+    records = _record(bof[0], struct.pack("<HH", 0, sheet) + bof[1])  # Excel wrote version 0
+    records += _record(0x0004 if version == 2 else 0x0204, label) + _record(0x000A)
+    path.write_bytes(records + tail)
+    return path
+
+
+def _bof8(sheet: int) -> bytes:
+    """A BIFF8 BOF record: version 0x0600, the sheet type, build and year of Excel 97."""
+    return _record(0x0809, struct.pack("<HHHHII", 0x0600, sheet, 0x0DBB, 0x07CC, 0x41, 0x06))
+
+
+def make_xls_workbook(
+    path: Path, sheets: tuple[tuple[str, int], ...] = (("Lebenslauf", 0x00),), *, bof: int = 0x10
+) -> Path:
+    """An Excel 97 workbook: the global part with one BOUNDSHEET per sheet (its type byte: 0x00
+    worksheet, 0x01 Excel 4.0 macro sheet), then each sheet's substream opening with a BOF of
+    type `bof` (0x10 worksheet, 0x40 macro sheet)."""
+    names = [bytes([0, kind, len(name), 0]) + name.encode("latin-1") for name, kind in sheets]
+    start = len(_bof8(0x0005)) + sum(8 + len(n) for n in names) + 4  # where the sheets begin
+    substream = _bof8(bof) + _record(0x000A)
+    bound = b"".join(
+        _record(0x0085, struct.pack("<I", start + i * len(substream)) + name)
+        for i, name in enumerate(names)
+    )
+    glob = _bof8(0x0005) + bound + _record(0x000A)
+    subs = substream * len(names)
+    summary = _summary_information("Microsoft Excel")
+    return make_cfb(path, {"Workbook": glob + subs, _SUMMARY: summary})

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from careers.config import (
-    _TABLE,
     PREFIX,
+    SECRETS,
+    VARIABLES,
     ConfigError,
     RateLimit,
+    Settings,
     load_settings,
     load_storage_settings,
 )
@@ -57,6 +61,8 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
         ("CAREERS_DATABASE_URL", "mysql://x", "sqlite:///"),
         ("CAREERS_DATABASE_URL", "postgresql:///careers", "must name the server"),
         ("CAREERS_DATABASE_URL", "mysql://db/careers", "must look like sqlite"),
+        # libpq's own words quote the password: refused here in ours, before any command runs.
+        ("CAREERS_DATABASE_URL", "postgresql://c:s%ZZcret@db/careers", "not a URL libpq can"),
         ("CAREERS_FRAME_ANCESTORS", "www.acme.com", "not an origin"),
         ("CAREERS_ALLOWED_EXTENSIONS", "pdf,exe", "may only contain"),
         ("CAREERS_MIN_FILL_SECONDS", "-1", "not be negative"),
@@ -213,10 +219,55 @@ def test_migrating_at_start_is_on_unless_turned_off(value, expected):
     assert load_storage_settings(env).migrate_on_start is expected
 
 
-def test_every_setting_is_in_the_operations_table():
-    table = (Path(__file__).parents[1] / "docs" / "operations.md").read_text("utf-8")
-    missing = [PREFIX + name for name in _TABLE if f"| `{PREFIX}{name}` |" not in table]
-    assert missing == []
+# The settings table of docs/operations.md: variable name (without the prefix) → default column.
+TABLE = dict(
+    re.findall(
+        r"^\| `CAREERS_(\w+)` \| ([^|]*) \|",
+        (Path(__file__).parents[1] / "docs" / "operations.md").read_text("utf-8"),
+        re.MULTILINE,
+    )
+)
+
+
+def test_the_operations_table_documents_exactly_the_declared_settings():
+    assert sorted(TABLE) == sorted(VARIABLES)
+
+
+def test_a_default_the_table_shows_is_the_declared_one():
+    """Where the table shows a literal default (`300`, `en,de`), it reads as the default."""
+    shown = {
+        name: m[1] for name, cell in TABLE.items() if (m := re.fullmatch(r"`([^`<>]+)`", cell))
+    }
+    assert len(shown) >= 10  # the pattern still finds them
+    for name, text in shown.items():
+        _, declared = VARIABLES[name]
+        assert declared.parse(text) == declared.default, name
+
+
+def test_every_field_but_the_form_is_a_declared_setting():
+    declared = {attribute for attribute, _ in VARIABLES.values()}
+    assert {f.name for f in fields(Settings)} - declared == {"form"}
+    assert VARIABLES["ALERT_EMAIL"][0] == "alert_emails"  # the one named apart from its field
+
+
+SECRET_VALUES = {
+    "PERSONIO_RECRUITING_TOKEN": "tok-SECRET-123",
+    "SECRET_KEY": "k-SECRET-0123456789",
+    "METRICS_TOKEN": "m-SECRET-0123456789",
+    "DATABASE_URL": "postgresql://careers:pw-SECRET@db.acme.internal/careers",
+    "SMTP_URL": "smtp://jobs:pw-SECRET@mail.acme.com:587",
+}
+
+
+def test_every_secret_is_hidden_from_repr():
+    assert SECRETS == {VARIABLES[name][0] for name in SECRET_VALUES}
+    env = {**BASE, **MAIL, **CREDENTIALS}
+    env.update({PREFIX + name: value for name, value in SECRET_VALUES.items()})
+    settings = load_settings(env)
+    assert settings.smtp_url == SECRET_VALUES["SMTP_URL"]  # read, and only hidden when shown
+    for shown in (repr(settings), str(settings), repr(settings.storage)):
+        assert "SECRET" not in shown and "'***'" in shown
+    assert "'database_url': '***'" in repr(load_storage_settings(env))
 
 
 # -- the traps of a first installation (issue 17) ----------------------------------------------

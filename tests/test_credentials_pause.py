@@ -141,3 +141,58 @@ def test_the_sandbox_really_answers_the_injected_status(sandbox, sandbox_server)
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}", "X-Company-ID": SANDBOX_COMPANY_ID}
     answer = httpx.post(f"{sandbox_server.url}/v1/recruiting/applications", headers=headers)
     assert answer.status_code == 401
+
+
+def test_a_pause_ends_when_another_process_delivered_the_backlog(
+    harness, mail_app, sandbox, sandbox_server, clock, tmp_path
+):
+    """Two processes pause; the first to probe delivers everything. The other one finds
+    nothing left at its probe: its /readyz must stop saying "paused" (else a load balancer
+    keeps that process out until an application happens to come and go through it)."""
+    web = mail_app.test_client()
+    cv = filegen.make_pdf(tmp_path / "cv.pdf")
+    form = valid_fields(open_form(web), email=EMAILS[0])
+    assert send(web, form, [("cv", cv, "cv.pdf")]).status_code == 303
+    sandbox.inject(target="recruiting", kind="status", status=401)
+    here = _deliverer(harness, sandbox_server.url, DeliveryHealth())
+    there = _deliverer(harness, sandbox_server.url, mail_app.extensions["careers"].delivery_health)
+    try:
+        assert here.deliver_next() == "paused"
+        assert there.deliver_next() == "paused"
+        assert _ready(mail_app)[0] == 503
+        sandbox.clear_faults()
+        clock.advance(CREDENTIALS_PAUSE + 1)
+        assert here.deliver_next() == "delivered"
+        assert here.health.problem is None
+        assert there.deliver_next() is None  # its probe: nothing is waiting any more
+        assert there.health.problem is None
+        assert _ready(mail_app)[0] == 200
+    finally:
+        here.client.close()
+        there.client.close()
+
+
+def test_the_pause_keeps_no_free_text_from_personio(harness, mail_app, sandbox_server, tmp_path):
+    """Issue 18 §6: operators see Personio's reason codes, never its free text (which may
+    quote anything) — the pause's stored detail and alert too, as for a parked application."""
+    from careers.applications.delivery import CREDENTIALS_REJECTED
+    from careers.personio.recruiting import CredentialsRejected
+
+    web = mail_app.test_client()
+    cv = filegen.make_pdf(tmp_path / "cv.pdf")
+    form = valid_fields(open_form(web), email=EMAILS[0])
+    assert send(web, form, [("cv", cv, "cv.pdf")]).status_code == 303
+    told: list[str] = []
+    deliverer = _deliverer(harness, sandbox_server.url, DeliveryHealth())
+    deliverer.on_paused = told.append
+    text = "Your account is locked: sign in at https://evil.example/"
+    job = harness.outbox.claim(deliverer.owner, 60)
+    assert job is not None
+    try:
+        deliverer._paused(job, CredentialsRejected("unauthorized", status=401, detail=text))
+    finally:
+        deliverer.client.close()
+    [summary] = harness.outbox.summaries("pending", limit=5)
+    assert summary.last_reason == CREDENTIALS_REJECTED
+    assert "evil" not in (summary.last_detail or "") and "unauthorized" in summary.last_detail
+    assert told and all("evil" not in detail for detail in told)

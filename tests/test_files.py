@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import tracemalloc
 import unicodedata
@@ -114,6 +115,7 @@ VARIANTS: list[tuple[str, Builder, str]] = [
     ),
 ]
 # Real-world structure the content checks must keep accepting: id, extension, builder, libmagic.
+PDF, ZIP, CV = "application/pdf", "application/zip", "Berufserfahrung\nSeit 2019 Entwicklerin\n"
 LAYOUTS: list[tuple[str, str, Builder, str]] = [
     ("pdf-xref-stream", "pdf", partial(filegen.make_pdf, xref="stream"), "application/pdf"),
     ("pdf-crlf-entries", "pdf", partial(filegen.make_pdf, eol=b"\r\n"), "application/pdf"),
@@ -140,6 +142,79 @@ LAYOUTS: list[tuple[str, str, Builder, str]] = [
         "application/pdf",
     ),
     ("rar5", "rar", filegen.make_rar5, "application/x-rar"),
+    # What candidates really send (issue 18): each was refused before, each reader opens it.
+    *[
+        (f"pdf-startxref-{error}", "pdf", partial(filegen.make_pdf, startxref_error=error), PDF)
+        for error in (65, -100, -300, 1432)
+    ],
+    (
+        "pdf-xref-stream-startxref-150-early",
+        "pdf",
+        partial(filegen.make_pdf, xref="stream", startxref_error=-150),
+        PDF,
+    ),
+    ("pdf-nul-padded", "pdf", filegen.make_pdf_padded, PDF),  # Selenium's print-to-PDF
+    (
+        "pdf-nul-padded-startxref-off",
+        "pdf",
+        partial(filegen.make_pdf_padded, nul=70_000, startxref_error=-100),
+        PDF,
+    ),
+    *[
+        (
+            f"txt-{first.split()[0].lower().strip(':')}",
+            "txt",
+            partial(filegen.make_text, text=first + CV),
+            mime,
+        )
+        for first, mime in (
+            ("PAUL SMITH\n", "application/vnd.hp-HPGL"),
+            ("PATRICIA MÜLLER\n", "application/vnd.hp-HPGL"),
+            ("SPRACHKENNTNISSE\n", "application/vnd.hp-HPGL"),
+            ("Date: 2025-03-01\n", "message/rfc822"),
+            ("From: Anna Schmidt\n", "message/rfc822"),
+        )
+    ],
+    ("txt-utf16-bom", "txt", filegen.make_utf16_txt, "text/plain"),  # Notepad's "Unicode"
+    (
+        "txt-cv-that-names-markup",  # words about HTML are not markup
+        "txt",
+        partial(filegen.make_text, text="Skills: HTML5, <b>bold</b> ideas, SVG icons, PHP 8\n"),
+        "text/plain",
+    ),
+    (
+        "txt-utf16-be-bom",
+        "txt",
+        partial(
+            filegen.make_text, text="\ufeffName\tStadt\r\nJürgen\tKöln\r\n", encoding="utf-16-be"
+        ),
+        "text/plain",
+    ),
+    (
+        "csv-utf16-excel-unicode-text",
+        "csv",
+        partial(filegen.make_text, text="Name\tStadt\r\nJürgen\tKöln\r\n" * 40, encoding="utf-16"),
+        "text/plain",
+    ),
+    (
+        "txt-iso-2022-kr",
+        "txt",
+        partial(filegen.make_text, text="이력서 " * 20, encoding="iso2022_kr"),
+        "application/octet-stream",
+    ),
+    ("odt-deflated-mimetype", "odt", partial(filegen.make_odt, stored=False), ZIP),
+    ("odt-rezipped", "odt", filegen.make_odf_rezipped, ZIP),
+    ("ods-rezipped", "ods", partial(filegen.make_odf_rezipped, kind="spreadsheet"), ZIP),
+    ("xls-biff4-worksheet", "xls", filegen.make_biff_sheet, "application/vnd.ms-excel"),
+    (
+        "xls-biff4-workbook",
+        "xls",
+        partial(filegen.make_biff_sheet, sheet=0x0100),
+        "application/octet-stream",
+    ),
+    ("xls-biff3", "xls", partial(filegen.make_biff_sheet, version=3), "application/octet-stream"),
+    ("xls-biff2", "xls", partial(filegen.make_biff_sheet, version=2), "application/octet-stream"),
+    ("xls-biff8-workbook", "xls", filegen.make_xls_workbook, "application/vnd.ms-excel"),
     (
         "docx-unreferenced-bin",  # an inert part: nothing declares or loads it
         "docx",
@@ -200,7 +275,6 @@ HOSTILE: list[tuple[str, Builder, str, str]] = [
     ("html-as-csv", filegen.make_html, "cv.csv", MISMATCH),
     ("script-as-txt", filegen.make_shell_script, "notes.txt", MISMATCH),
     ("binary-after-64k-txt", filegen.make_binary_txt, "cv.txt", MISMATCH),
-    ("utf16-txt", filegen.make_utf16_txt, "cv.txt", MISMATCH),
     ("png-as-pdf", filegen.make_png, "cv.pdf", MISMATCH),
     ("png-as-jpg", filegen.make_png, "photo.jpg", MISMATCH),
     ("jpeg-as-png", filegen.make_jpeg, "photo.png", MISMATCH),
@@ -210,7 +284,6 @@ HOSTILE: list[tuple[str, Builder, str, str]] = [
     ("docx-as-xlsx", filegen.make_docx, "cv.xlsx", MISMATCH),
     ("xls-as-doc", filegen.make_xls, "cv.doc", MISMATCH),
     ("ods-as-odt", filegen.make_ods, "cv.odt", MISMATCH),
-    ("odt-deflated-mimetype", partial(filegen.make_odt, stored=False), "cv.odt", MISMATCH),
     ("plain-zip-as-docx", filegen.make_plain_zip_as_docx, "cv.docx", STRUCTURE),
     ("plain-zip-as-pptx", filegen.make_plain_zip_as_docx, "cv.pptx", STRUCTURE),
     (
@@ -292,14 +365,45 @@ def _docx_vba_in_package_rels(path: Path) -> Path:
 
 
 _SENT = partial(filegen.make_docm_renamed_part, main_type=_PLAIN_MAIN)
+_PE = filegen.make_pe(Path(tempfile.mkdtemp()) / "pe").read_bytes()
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>\n'
+
+
+def _padded(build: Builder) -> Builder:
+    """The builder's file followed by 20 KB of NUL bytes."""
+    return lambda path: filegen._write(path, build(path).read_bytes() + bytes(20_000))
+
+
+def _utf16_bom(build: Builder) -> Builder:
+    """The builder's bytes behind a UTF-16 byte-order mark."""
+    return lambda path: filegen._write(path, b"\xff\xfe" + build(path).read_bytes())
+
+
+def _html_saying_xref(path: Path) -> Path:
+    """A page between a PDF header and a startxref that misses, the word xref in its text."""
+    page = b"<html><body>see the xref 0 1 table<script>alert(1)</script></body></html>\n"
+    return filegen._write(path, b"%PDF-1.4\n" + page + b"startxref\n9\n%%EOF\n")
+
+
+def _without_mimetype(build: Builder) -> Builder:
+    """The builder's package with its `mimetype` entry renamed, in both directory records."""
+    return lambda path: filegen._write(
+        path, build(path).read_bytes().replace(b"mimetype", b"mimetypx")
+    )
+
+
+def _biff4_macro_behind(path: Path) -> Path:
+    """A BIFF4 worksheet with a macro sheet's records glued on behind it."""
+    macro = filegen.make_biff_sheet(path, sheet=0x0040).read_bytes()
+    return filegen.make_biff_sheet(path, tail=macro)
+
+
 # Content checks as strict as the promise: each of these passed before.
 HOSTILE += [
     # A PDF header and %%EOF around something else: no objects, no cross-reference section.
     ("pdf-header-html-eof", filegen.make_pdf_shell, "cv.pdf", STRUCTURE),
     ("pdf-header-script-eof", partial(filegen.make_pdf_shell, kind="sh"), "cv.pdf", STRUCTURE),
     ("pdf-startxref-into-html", filegen.make_pdf_fake_startxref, "cv.pdf", STRUCTURE),
-    ("pdf-startxref-65-late", partial(filegen.make_pdf, startxref_error=65), "cv.pdf", STRUCTURE),
-    ("pdf-startxref-far-off", partial(filegen.make_pdf, startxref_error=-300), "cv.pdf", STRUCTURE),
     (
         "pdf-xref-without-trailer",
         _replaced(filegen.make_pdf, b"trailer", b"Trailer"),
@@ -406,6 +510,155 @@ HOSTILE += [
     ),
     ("docx-content-types-malformed", _typed("<Override"), "cv.docx", STRUCTURE),
     ("docx-content-types-twice", filegen.make_docx_twice_typed, "cv.docx", STRUCTURE),
+    # Each rule relaxed for real files still stops the attack it was there for (issue 18).
+    ("pdf-nul-padded-exe-prefix", partial(filegen.make_pdf_padded, prefix=_PE), "cv.pdf", MISMATCH),
+    (
+        "pdf-nul-padded-html-prefix",
+        partial(filegen.make_pdf_padded, prefix=b"<html><script>alert(1)</script></html>\n"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    ("pdf-shell-nul-padded", _padded(filegen.make_pdf_shell), "cv.pdf", STRUCTURE),
+    (
+        "pdf-fake-startxref-nul-padded",
+        _padded(filegen.make_pdf_fake_startxref),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    ("pdf-pointer-misses-xref-word-in-html", _html_saying_xref, "cv.pdf", STRUCTURE),
+    (
+        "pdf-pointer-misses-table-without-trailer",
+        _replaced(partial(filegen.make_pdf, startxref_error=-300), b"trailer", b"Trailer"),
+        "cv.pdf",
+        STRUCTURE,
+    ),
+    ("txt-svg-script", partial(filegen.make_text, text=_SVG), "cv.txt", MISMATCH),
+    (
+        "txt-php",
+        partial(filegen.make_text, text="<?php system($_GET['c']); ?>\n"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "csv-postscript",
+        partial(filegen.make_text, text="%!PS-Adobe-3.0\n/x 1 def\n"),
+        "cv.csv",
+        MISMATCH,
+    ),
+    # A first line libmagic reads as an e-mail or a plotter file hides markup from it; the
+    # byte scan still finds what a browser or an HTA host would run.
+    (
+        "txt-html-behind-a-mail-header",
+        partial(filegen.make_text, text="From: x\n\n<html><script>alert(1)</script></html>\n"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "txt-hta-behind-a-name",
+        partial(filegen.make_text, text="PAUL SMITH\n<HTA:APPLICATION ID=x>\n<script>x</script>"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "csv-svg-deep-inside",
+        partial(filegen.make_text, text="name;skills\n" * 9000 + "x;< svg onload=alert(1)>\n"),
+        "cv.csv",
+        MISMATCH,
+    ),
+    (
+        "txt-utf16-script-behind-a-name",
+        partial(filegen.make_text, text="PAUL SMITH\n<script>x</script>\n", encoding="utf-16"),
+        "cv.txt",
+        MISMATCH,
+    ),
+    ("txt-utf16-bom-binary", _utf16_bom(filegen.make_pe), "cv.txt", MISMATCH),
+    ("txt-utf16-bom-elf", _utf16_bom(filegen.make_elf), "cv.txt", MISMATCH),
+    (
+        "txt-utf16-bom-odd-length",
+        _utf16_bom(lambda p: filegen.make_text(p, "abc")),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "txt-utf16-bom-lone-surrogate",
+        _utf16_bom(lambda p: filegen._write(p, b"a\x00\x00\xd8b\x00")),
+        "cv.txt",
+        MISMATCH,
+    ),
+    (
+        "odt-rezipped-behind-exe",
+        partial(filegen.make_odf_rezipped, prefix=_PE),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-exe-without-mimetype",
+        _without_mimetype(partial(filegen.make_odf_rezipped, extra=(("setup.exe", _PE),))),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-two-mimetypes",
+        partial(filegen.make_odf_rezipped, twice=True),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-says-spreadsheet",
+        partial(filegen.make_odf_rezipped, kind="spreadsheet"),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    (
+        "odt-rezipped-mimetype-bomb",
+        partial(
+            filegen.make_odf_rezipped,
+            mimetype="application/vnd.oasis.opendocument.text" + " " * 1_000_000,
+        ),
+        "cv.odt",
+        STRUCTURE,
+    ),
+    ("xls-biff4-macro-sheet", partial(filegen.make_biff_sheet, sheet=0x0040), "cv.xls", MACRO),
+    (
+        "xls-biff3-macro-sheet",
+        partial(filegen.make_biff_sheet, version=3, sheet=0x0040),
+        "cv.xls",
+        MACRO,
+    ),
+    ("xls-biff4-macro-sheet-behind-worksheet", _biff4_macro_behind, "cv.xls", MACRO),
+    (
+        "xls-biff4-then-html",
+        partial(filegen.make_biff_sheet, tail=b"<html>x</html>"),
+        "cv.xls",
+        STRUCTURE,
+    ),
+    (
+        "xls-biff-bof-only",
+        lambda p: filegen._write(p, filegen.make_biff_sheet(p).read_bytes()[:8]),
+        "cv.xls",
+        STRUCTURE,
+    ),
+    (
+        "xls-xlm-boundsheet",  # the same sheet Excel refuses in .xlsx (xlMacrosheet)
+        partial(filegen.make_xls_workbook, sheets=(("Auto_Open", 0x01),), bof=0x10),
+        "cv.xls",
+        MACRO,
+    ),
+    ("xls-xlm-bof-only", partial(filegen.make_xls_workbook, bof=0x40), "cv.xls", MACRO),
+    (
+        "xls-vba-module-sheet",
+        partial(filegen.make_xls_workbook, sheets=(("Modul1", 0x06),)),
+        "cv.xls",
+        MACRO,
+    ),
+    (
+        "xlsx-xlm-macrosheet",
+        _typed(
+            '<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/>'
+        ),
+        "cv.docx",
+        MACRO,
+    ),
     # OLE: the same policy, by storage.
     ("doc-with-macros", filegen.make_doc_with_macros, "cv.doc", MACRO),
     ("xls-with-macros", filegen.make_xls_with_macros, "cv.xls", MACRO),
@@ -717,3 +970,80 @@ def test_zip64_offsets_from_the_file_are_never_trusted(tmp_path, offset, ext):
         "unreadable",
         "content_mismatch",
     }
+
+
+def _ole_with_far_mini_chain(path: Path, sectors: int) -> Path:
+    """A compound file with a small Workbook stream (so the mini stream is read) whose root
+    entry starts its chain at a sector index far past the file, and whose DIFAT chain (claimed
+    4 billion sectors long) loops on itself."""
+    import struct
+
+    far = 0xF0000005  # the FAT entry for it is slot 5 of FAT sector 1, which points at itself
+    header = bytearray(512)
+    header[:8] = containers.OLE_SIGNATURE
+    struct.pack_into("<HHHH", header, 26, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIII", header, 44, 1, 0, 0, 4096, far)  # FATs, dir, -, cut-off, mini FAT
+    struct.pack_into("<II", header, 68, 2, 0xFFFFFFFF)  # DIFAT: first sector 2, "4 billion"
+    struct.pack_into("<109I", header, 76, 1, *[0xFFFFFFFF] * 108)
+    body = bytearray(512 * sectors)
+    for at, name, kind, start, size in (
+        (0, "Root Entry", 5, far, 64),
+        (128, "Workbook", 2, 0, 100),
+    ):
+        encoded = (name + "\0").encode("utf-16-le")
+        body[at : at + len(encoded)] = encoded
+        struct.pack_into("<HB", body, at + 64, len(encoded), kind)
+        struct.pack_into("<IQ", body, at + 116, start, size)
+    fat = [0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFC] + [0xFFFFFFFF] * 125
+    fat[5] = far
+    struct.pack_into("<128I", body, 512, *fat)
+    struct.pack_into("<128I", body, 1024, *[1] * 127, 2)  # every slot: FAT sector 1; link: itself
+    path.write_bytes(bytes(header + body))
+    return path
+
+
+def test_compound_file_chains_never_leave_the_file(tmp_path: Path) -> None:
+    """A chain's sector is checked before its FAT entry is looked up, however the chain is
+    read: the mini stream's chains too (biff.has_macro_sheets reads a small Workbook stream).
+    Unchecked, each link of the root entry's chain walked ~250,000 DIFAT hops: 0.5 s a
+    sector, minutes for a 1 MB upload, on a request thread."""
+    import time
+
+    path = _ole_with_far_mini_chain(tmp_path / "far.xls", sectors=64)
+    started = time.monotonic()
+    verdict = check_file(path, "far.xls", ALL)
+    assert not verdict.ok and verdict.reason == "container_structure"
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("decoy_first", [True, False])
+def test_every_workbook_stream_is_checked_for_macro_sheets(tmp_path: Path, decoy_first) -> None:
+    """Excel opens `Workbook` before `Book` (Excel 97 & 5.0/95 files carry both): a clean
+    `Book` stream placed in front of a `Workbook` with an Excel 4.0 macro sheet must not hide
+    it. Every Workbook/Book stream is scanned, in whatever order the directory lists them."""
+    from tests import filegen_office
+
+    macro = tmp_path / "macro.xls"
+    filegen.make_xls_workbook(macro, (("Auto_Open", 0x01),), bof=0x40)
+    with macro.open("rb") as fh:
+        compound = containers._Compound(fh, macro.stat().st_size)
+        [entry] = [e for e in compound.entries() if e.name == "Workbook"]
+        workbook = b"".join(compound.stream(entry))
+    clean = filegen_office._bof8(0x0005) + filegen_office._record(0x000A)
+    summary = {filegen_office._SUMMARY: filegen_office._summary_information("Microsoft Excel")}
+    streams = {"Book": clean, "Workbook": workbook}
+    tree = streams if decoy_first else dict(reversed(streams.items()))
+    path = filegen.make_cfb(tmp_path / "dual.xls", {**tree, **summary})
+    assert check_file(path, "dual.xls", ALL).reason == "macro"
+
+
+def test_a_compound_file_of_many_workbook_streams_is_refused(tmp_path: Path) -> None:
+    """No real workbook has more than two; each is scanned whole, so their number is capped."""
+    from tests import filegen_office
+
+    clean = filegen_office._bof8(0x0005) + filegen_office._record(0x000A)
+    tree = {f"S{i}": {"Workbook": clean} for i in range(6)}
+    tree["Workbook"] = clean
+    tree[filegen_office._SUMMARY] = filegen_office._summary_information("Microsoft Excel")
+    path = filegen.make_cfb(tmp_path / "many.xls", tree)
+    assert check_file(path, "many.xls", ALL).reason == "container_structure"

@@ -497,6 +497,8 @@ def test_serve_warns_when_no_public_url_is_set(runner, sandbox_server, tmp_path,
     ran: list[dict] = []
     monkeypatch.setattr(serve, "configure_logging", lambda: None)
     monkeypatch.setattr(serve._Gunicorn, "run", lambda self: ran.append(self.options))
+    # What the master does for its workers' metrics would stay in this test process.
+    monkeypatch.setattr(serve, "share_between_processes", lambda directory: None)
     env = {
         "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
         "CAREERS_SECRET_KEY": SECRET,

@@ -143,3 +143,19 @@ def test_every_install_line_in_the_docs_names_the_published_distribution():
         assert all(t.startswith(name) or t.strip("'\"").startswith(".") for t in targets), (
             f"{page}: {line}"
         )
+
+
+def test_declared_flask_lets_a_view_raise_its_own_body_limit():
+    """MAX_CONTENT_LENGTH is the small-body limit (64 KiB) and the application form raises it
+    for its own request (`request.max_content_length = …`, web/apply.py). Only Flask 3.1 made
+    that settable; on 3.0 the assignment raises AttributeError and every application is a 500.
+    So the declared range must not admit 3.0."""
+    from packaging.requirements import Requirement
+
+    [flask] = [
+        Requirement(line)
+        for line in PYPROJECT["project"]["dependencies"]
+        if Requirement(line).name == "flask"
+    ]
+    assert not flask.specifier.contains("3.0.3"), flask
+    assert flask.specifier.contains("3.1.0"), flask

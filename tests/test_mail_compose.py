@@ -124,10 +124,14 @@ def test_confirmation_names_the_filters_links_the_button_page_and_says_what_happ
     confirm = links.confirm_url(SITE, "en", TOKEN)
     assert confirm in text_urls(text)
     assert confirm in hrefs(html)
-    for words in ("Department: Engineering", "Employment type: Permanent", "Search: rust"):
+    searched = "Search: Your search words (shown when you confirm)"
+    for words in ("Department: Engineering", "Employment type: Permanent", searched):
         assert words in text
         assert words in html
     assert "permanent" not in text  # Personio's code, not the site's word
+    # The search words are anyone's free text: not quoted to an address that has not
+    # confirmed (the digest, after consent, does).
+    assert "rust" not in text and "rust" not in html
     for part in (text, html):
         assert "nothing more" in part
         assert "48 hours" in part

@@ -153,3 +153,20 @@ def test_a_new_database_starts_at_the_latest_version(sandbox, sandbox_server, tm
     create_app(env_for(sandbox_server, tmp_path, data_dir)).extensions["careers"].close()
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0 and "schema at version 3 (nothing to do)" in result.output
+
+
+@pytest.mark.parametrize("args", [["db", "upgrade"], ["outbox", "list"], ["worker"]])
+def test_a_database_url_libpq_cannot_read_never_shows_its_password(runner, tmp_path, args):
+    """libpq quotes the token it cannot read (`invalid percent-encoded token: "<password>"`);
+    raised at start-up it reached the journal in a traceback. Refused as a setting instead."""
+    env = {
+        "CAREERS_PERSONIO_SUBDOMAIN": "acme",
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(tmp_path / "data"),
+        "CAREERS_DATABASE_URL": "postgresql://careers:Sup3r%zzSecret@127.0.0.1:1/careers",
+    }
+    result = runner.invoke(args, env=env)
+    assert result.exit_code == 2, result.output
+    assert "CAREERS_DATABASE_URL: not a URL libpq can read" in result.output
+    assert "Sup3r" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a refusal, not a traceback

@@ -17,6 +17,7 @@ from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.web.seo import json_ld_script
 
+from .applying import LANGUAGES, every_language_env
 from .conftest import FIXTURES, catalogue_of
 
 EN = {p.id: p for p in sample_positions("en")}
@@ -406,6 +407,108 @@ def test_open_graph_and_language_links(client, sandbox):
     assert german.xpath("//link[@hreflang='x-default']/@href") == canonical
 
 
+# -- The job list's meta description -------------------------------------------------------
+
+
+def list_description(response) -> str:
+    """The one meta description of a list page."""
+    assert response.status_code == 200
+    [description] = page_of(response).xpath("//meta[@name='description']/@content")
+    return description
+
+
+def chip_labels(response) -> list[str]:
+    """The value labels the page's active-filter chips show ("Department: Engineering")."""
+    chips = page_of(response).xpath("//a[contains(@class, 'chip--removable')]")
+    return ["".join(chip.xpath("text()")).split(": ", 1)[1].strip() for chip in chips]
+
+
+def result_count(response) -> int:
+    return int(page_of(response).xpath("//h2[@id='results-heading']")[0].text_content().split()[0])
+
+
+def test_list_description_per_language_and_filter(make_app, sandbox, tmp_path):
+    client = make_app(**every_language_env(sandbox, tmp_path)).test_client()
+    filtered = "?department=Engineering&employment_type=intern"
+    seen: dict[str, set[str]] = {"all": set(), "filtered": set(), "office": set()}
+    for lang in LANGUAGES:
+        everything = client.get(f"/{lang}/jobs")
+        some = client.get(f"/{lang}/jobs{filtered}")
+        other = client.get(f"/{lang}/jobs?office=Berlin")
+        descriptions = {
+            "all": list_description(everything),
+            "filtered": list_description(some),
+            "office": list_description(other),
+        }
+        for kind, text in descriptions.items():
+            assert "Nordlicht Robotics" in text, (lang, text)
+            seen[kind].add(text)
+        assert str(len(EN)) in descriptions["all"]
+        assert result_count(some) == 1 and "1" in descriptions["filtered"]
+        labels = chip_labels(some)
+        assert len(labels) == 2 and all(label in descriptions["filtered"] for label in labels)
+        assert str(result_count(other)) in descriptions["office"]
+        assert "Berlin" in descriptions["office"]
+        assert len(set(descriptions.values())) == 3, descriptions
+        # The widget's list describes itself the same way.
+        assert (
+            list_description(client.get(f"/embed/{lang}/jobs{filtered}"))
+            == descriptions["filtered"]
+        )
+    # Every language its own words.
+    assert all(len(texts) == len(LANGUAGES) for texts in seen.values()), seen
+    assert list_description(client.get(f"/en/jobs{filtered}")) == (
+        "1 open position at Nordlicht Robotics: Engineering, Internship"
+    )
+    assert list_description(client.get(f"/de/jobs{filtered}")) == (
+        "1 offene Stelle bei Nordlicht Robotics: Engineering, Praktikum"
+    )
+    assert list_description(client.get("/de/jobs?q=engineer&office=Berlin")) == (
+        "Suchergebnisse für „engineer“: 2 offene Stellen bei Nordlicht Robotics, Berlin"
+    )
+    assert list_description(client.get("/en/jobs?q=nothing-matches")) == (
+        "Search results for “nothing-matches”: 0 open positions at Nordlicht Robotics"
+    )
+
+
+def test_list_description_escapes_markup_and_stays_short(make_app, sandbox):
+    client = make_app(company_name='Nordlicht & <b>"Söhne"</b>').test_client()
+    hostile = '"><script>alert(1)</script>'
+    response = client.get("/en/jobs", query_string={"q": hostile})
+    body = response.get_data(as_text=True)
+    assert "<script>alert" not in body and "<b>" not in body
+    assert list_description(response) == (
+        f'Search results for “{hostile}”: 0 open positions at Nordlicht & <b>"Söhne"</b>'
+    )
+    assert 'content="Search results for “&#34;&gt;&lt;script&gt;alert(1)' in body
+    # Every office and a long search: cut at a word, the count kept, at most 155 characters.
+    offices = sorted({office for p in EN.values() for office in p.offices})
+    query = {"office": offices, "q": "engineer " + "robotics " * 30}
+    long = list_description(client.get("/en/jobs", query_string=query))
+    assert len(long) <= 155 and long.endswith("…"), long
+    assert "open position" in long and "Nordlicht" in long
+    many = list_description(client.get("/en/jobs", query_string={"office": offices}))
+    assert len(many) <= 155 and many.startswith(f"{len(EN)} open positions at Nordlicht &")
+    assert many.endswith("…") and "Berlin" in many
+
+
+def test_a_cached_list_page_carries_its_own_description(app, sandbox):
+    """The page cache and the fast path keep each URL's description, and a new board's."""
+    client = app.test_client()
+    for _ in range(3):  # rendered, a page-cache hit, replayed by the fast path
+        berlin = list_description(client.get("/en/jobs?office=Berlin"))
+        hamburg = list_description(client.get("/en/jobs?office=Hamburg"))
+        embedded = list_description(client.get("/embed/de/jobs?office=Hamburg"))
+        assert berlin.endswith(": Berlin") and hamburg.endswith(": Hamburg")
+        assert embedded.startswith("4 offene Stellen") and embedded.endswith(": Hamburg")
+    sandbox.set_positions("en", [EN[1843402]])  # one Berlin job left
+    catalogue_of(app).refresh_all()
+    for _ in range(3):
+        assert list_description(client.get("/en/jobs?office=Berlin")) == (
+            "1 open position at Nordlicht Robotics: Berlin"
+        )
+
+
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}  # fmt: skip
 
 
@@ -572,3 +675,19 @@ def test_a_position_without_title_is_left_out_and_check_names_it(
             assert f"position {position.id} has no title and is not published" in result.output
         elif not position.descriptions:
             assert f"position {position.id} ({position.name}) gets no JobPosting" in result.output
+
+
+@pytest.mark.parametrize("description", ["", "<p>&nbsp;</p>", "<p> </p><br>", "<h3></h3>\n"])
+def test_a_description_without_words_is_no_description(description):
+    """Live feeds carry empty markup where the text should be; Google wants words."""
+    from careers.web.seo import missing_properties
+
+    data = {
+        "title": "Engineer",
+        "description": description,
+        "datePosted": "2026-12-01",
+        "hiringOrganization": {"@type": "Organization", "name": "Acme"},
+        "jobLocation": {"@type": "Place", "address": {"addressLocality": "Berlin"}},
+    }
+    assert missing_properties(data) == ["description"]
+    assert missing_properties({**data, "description": "<p>Build&nbsp;robots.</p>"}) == []

@@ -10,6 +10,7 @@ creates when they do not exist yet (§2.3), so nothing is lost when no channel i
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _TAG_VALUE = re.compile(r"[^\w .:/@+-]+")
 
@@ -19,7 +20,7 @@ def _tag(name: str, value: str) -> str:
 
 
 def channel_and_tags(
-    values: dict[str, str], channels: dict[str, int]
+    values: dict[str, str], channels: Mapping[str, int]
 ) -> tuple[int | None, list[str]]:
     """recruiting_channel_id (or None) and tags for the attribution values of a landing URL."""
     channel: int | None = None

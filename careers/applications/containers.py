@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -180,23 +181,30 @@ def is_ooxml(fh: BinaryIO, size: int, main_part: str) -> bool:
     return len(unique) == len(names) and "[content_types].xml" in unique and main_part in unique
 
 
+# The ODF media type is one short line; the `mimetype` entry is inflated up to this, no further.
+_MAX_ODF_MIMETYPE = 256
+
+
 def is_odf(fh: BinaryIO, size: int, mimetype: bytes) -> bool:
-    """An OpenDocument package: first entry `mimetype`, stored, holding exactly the media type."""
+    """An OpenDocument package: a `mimetype` entry holding exactly the media type, and content.
+
+    ODF asks for `mimetype` first and stored, so that tools can name the file from its first
+    bytes; packages re-zipped by common tools have it deflated or further back, and LibreOffice
+    opens them. So the entry may sit anywhere and be deflated (it is inflated under a tiny cap,
+    its CRC checked); entry names must be unique, as in OOXML, so that no reader finds another
+    `mimetype` or `content.xml` than ours.
+    """
     entries = _zip_listing(fh, size, allow_empty=False)
-    if not entries or entries[0].name != "mimetype" or entries[0].method != 0:
+    if not entries:
         return False
-    if "content.xml" not in {entry.name for entry in entries}:
+    names = {entry.name: entry for entry in entries}
+    if len(names) != len(entries) or "content.xml" not in names or "mimetype" not in names:
         return False
     try:
-        header = _read_at(fh, 0, 30)
-        flags, method, stored, name_len, extra_len = struct.unpack_from("<6xHH8xI4xHH", header)
-        name = _read_at(fh, 30, name_len)
-        body = _read_at(fh, 30 + name_len + extra_len, len(mimetype))
+        body = _inflate(fh, names["mimetype"], _MAX_ODF_MIMETYPE)
     except ContainerError:
         return False
-    # With a data descriptor (flag bit 3) the local header may carry size 0.
-    sized = stored == len(mimetype) or (flags & 0x8 and stored == 0)
-    return method == 0 and bool(sized) and name == b"mimetype" and body == mimetype
+    return body == mimetype
 
 
 # --- OLE2 compound files ---------------------------------------------------------------------------
@@ -208,55 +216,141 @@ class OleEntry:
 
     name: str
     kind: int  # 1 storage, 2 stream (0 unused and 5 root are not listed)
+    start: int = 0  # first sector (mini sector for a stream under the mini-stream cut-off)
+    size: int = 0
+
+
+class _Compound:
+    """An OLE2 compound file's header and allocation tables, read on demand in small pieces."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        header = _read_at(fh, 0, 512)
+        if not header.startswith(OLE_SIGNATURE):
+            raise ContainerError("not a compound file")
+        major, byte_order, shift, mini_shift = struct.unpack_from("<HHHH", header, 26)
+        if byte_order != 0xFFFE or (major, shift) not in {(3, 9), (4, 12)} or mini_shift != 6:
+            raise ContainerError("bad compound file header")
+        self.fh = fh
+        self.sector = 1 << shift
+        self.per_sector = self.sector // 4
+        self.first_dir, _, self.mini_cutoff, self.first_mini_fat = struct.unpack_from(
+            "<IIII", header, 48
+        )
+        if self.mini_cutoff != 4096:  # fixed by MS-CFB 2.2; anything else is no Office file
+            raise ContainerError("bad mini stream cut-off")
+        self.first_difat, self.difat_count = struct.unpack_from("<II", header, 68)
+        self.header_difat = struct.unpack_from("<109I", header, 76)
+        # The header occupies the first sector's place; a chain longer than the file loops.
+        self.sectors = (size + self.sector - 1) // self.sector - 1
+        self.root = OleEntry("Root Entry", 5, _OLE_END, 0)
+
+    def at(self, index: int) -> int:
+        """The file offset of sector `index`."""
+        if index >= self.sectors:
+            raise ContainerError("sector out of range")
+        return (index + 1) * self.sector
+
+    def _fat_sector(self, k: int) -> int:
+        """Where the k-th sector of the FAT lives, from the header's DIFAT or the DIFAT chain."""
+        if k < 109:
+            return self.header_difat[k]
+        hops, slot = divmod(k - 109, self.per_sector - 1)  # each DIFAT sector ends with a link
+        if hops >= self.difat_count:
+            raise ContainerError("DIFAT too short")
+        difat = self.first_difat
+        for _ in range(hops):
+            difat = self._word(self.at(difat) + self.sector - 4)
+        return self._word(self.at(difat) + 4 * slot)
+
+    def _word(self, offset: int) -> int:
+        return int(struct.unpack("<I", _read_at(self.fh, offset, 4))[0])
+
+    def chain(self, first: int, limit: int) -> Iterator[int]:
+        """The sectors of a chain in the FAT, at most `limit` of them (more means a loop)."""
+        current, seen = first, 0
+        while current != _OLE_END:
+            seen += 1
+            if seen > limit:
+                raise ContainerError("chain too long or looping")
+            # Checked before the next link is looked up, whoever consumes the chain: an index
+            # far past the file would make _fat_sector walk a looping DIFAT chain for seconds.
+            self.at(current)
+            yield current
+            fat_k, slot = divmod(current, self.per_sector)
+            current = self._word(self.at(self._fat_sector(fat_k)) + 4 * slot)
+
+    def entries(self) -> list[OleEntry]:
+        """Every storage and stream in the directory; the root entry is kept in `self.root`."""
+        entries: list[OleEntry] = []
+        for current in self.chain(self.first_dir, MAX_OLE_DIRECTORY_SECTORS):
+            self.fh.seek(self.at(current))
+            data = self.fh.read(self.sector)  # some writers cut the last sector short
+            for entry in range(0, len(data) - 127, 128):
+                name_len, kind = struct.unpack_from("<HB", data, entry + 64)
+                start, length = struct.unpack_from("<IQ", data, entry + 116)
+                if self.sector == 512:  # version 3 leaves the size's high half undefined
+                    length &= 0xFFFFFFFF
+                if kind == 5 and not entries and entry == 0:
+                    self.root = OleEntry("Root Entry", 5, start, length)
+                elif kind in (_OLE_STORAGE, _OLE_STREAM) and 2 <= name_len <= 64:
+                    name = data[entry : entry + name_len - 2].decode("utf-16-le", errors="replace")
+                    entries.append(OleEntry(name, kind, start, length))
+        return entries
+
+    def stream(self, entry: OleEntry) -> Iterator[bytes]:
+        """A stream's data, piece by piece, from the FAT or from the mini stream."""
+        left = entry.size
+        if left < self.mini_cutoff:
+            yield from self._mini_stream(entry.start, left)
+            return
+        for current in self.chain(entry.start, self.sectors):
+            if left <= 0:
+                return
+            piece = _read_at(self.fh, self.at(current), min(self.sector, left))
+            left -= len(piece)
+            yield piece
+        if left > 0:
+            raise ContainerError("stream shorter than its directory entry")
+
+    def _mini_stream(self, first: int, left: int) -> Iterator[bytes]:
+        """A small stream's 64-byte mini sectors, kept inside the root entry's chain."""
+        container = list(self.chain(self.root.start, self.sectors)) if left else []
+        mini_fat = list(self.chain(self.first_mini_fat, self.sectors)) if left else []
+        current, seen = first, 0
+        while left > 0:
+            seen += 1
+            if current == _OLE_END or seen > len(container) * self.sector // 64:
+                raise ContainerError("mini stream chain broken")
+            big, offset = divmod(current * 64, self.sector)
+            if big >= len(container):
+                raise ContainerError("mini sector out of range")
+            piece = _read_at(self.fh, self.at(container[big]) + offset, min(64, left))
+            left -= len(piece)
+            yield piece
+            fat_k, slot = divmod(current, self.per_sector)
+            if fat_k >= len(mini_fat):
+                raise ContainerError("mini FAT too short")
+            current = self._word(self.at(mini_fat[fat_k]) + 4 * slot)
 
 
 def ole_entries(fh: BinaryIO, size: int) -> list[OleEntry]:
     """The storages and streams of an OLE2 compound file, read by following the directory's FAT chain."""
-    header = _read_at(fh, 0, 512)
-    if not header.startswith(OLE_SIGNATURE):
-        raise ContainerError("not a compound file")
-    major, byte_order, shift = struct.unpack_from("<HHH", header, 26)
-    if byte_order != 0xFFFE or (major, shift) not in {(3, 9), (4, 12)}:
-        raise ContainerError("bad compound file header")
-    sector = 1 << shift
-    per_sector = sector // 4
-    first_dir = struct.unpack_from("<I", header, 48)[0]
-    first_difat, difat_count = struct.unpack_from("<II", header, 68)
-    header_difat = struct.unpack_from("<109I", header, 76)
-    sectors = (size + sector - 1) // sector - 1  # the header occupies the first sector's place
+    return _Compound(fh, size).entries()
 
-    def at(index: int) -> int:
-        if index >= sectors:
-            raise ContainerError("sector out of range")
-        return (index + 1) * sector
 
-    def fat_sector(k: int) -> int:
-        if k < 109:
-            return header_difat[k]
-        hops, slot = divmod(k - 109, per_sector - 1)  # each DIFAT sector ends with a next pointer
-        if hops >= difat_count:
-            raise ContainerError("DIFAT too short")
-        difat = first_difat
-        for _ in range(hops):
-            difat = struct.unpack_from("<I", _read_at(fh, at(difat) + sector - 4, 4))[0]
-        return struct.unpack_from("<I", _read_at(fh, at(difat) + 4 * slot, 4))[0]
+def ole_streams(fh: BinaryIO, size: int, wanted: frozenset[str]) -> list[Iterator[bytes]]:
+    """The data of every stream named one of `wanted` (case-insensitive), wherever it hangs in
+    the tree and in directory order, each piece by piece (read one after the other).
 
-    entries: list[OleEntry] = []
-    current, seen = first_dir, 0
-    while current != _OLE_END:
-        seen += 1
-        if seen > MAX_OLE_DIRECTORY_SECTORS:
-            raise ContainerError("directory chain too long or looping")
-        fh.seek(at(current))
-        data = fh.read(sector)  # some writers cut the file's last sector short: take whole entries
-        for entry in range(0, len(data) - 127, 128):
-            name_len, kind = struct.unpack_from("<HB", data, entry + 64)
-            if kind in (_OLE_STORAGE, _OLE_STREAM) and 2 <= name_len <= 64:
-                name = data[entry : entry + name_len - 2].decode("utf-16-le", errors="replace")
-                entries.append(OleEntry(name, kind))
-        fat_k, slot = divmod(current, per_sector)
-        current = struct.unpack_from("<I", _read_at(fh, at(fat_sector(fat_k)) + 4 * slot, 4))[0]
-    return entries
+    Every one, not the first: a reader picks its own (Excel takes `Workbook` before `Book`,
+    and the root's before a storage's), so a check that looked at the first only could be
+    shown a decoy placed in front of the stream Excel opens."""
+    compound = _Compound(fh, size)
+    return [
+        compound.stream(entry)
+        for entry in compound.entries()
+        if entry.kind == _OLE_STREAM and entry.name.casefold() in wanted
+    ]
 
 
 def ole_stream_names(fh: BinaryIO, size: int) -> set[str]:

@@ -120,12 +120,15 @@ class Deliverer:
             return None
         job = self.outbox.claim(self.owner, self.outbox.lease_seconds)
         if job is None:
+            if self._paused_until is not None:
+                # Nothing left to probe with: another process's probe got through and
+                # delivered the backlog. Not paused any more (/readyz); a later 401 pauses anew.
+                self._resume()
             return None
         with Heartbeat(self.outbox, job.id, self.owner):
             outcome = self._deliver(job)
         if self._paused_until is not None and outcome in _ACCEPTED:
-            log.info("credentials accepted again, delivery resumed", extra={"reason": "resumed"})
-            self._paused_until, self._pause, self.health.problem = None, 0.0, None
+            self._resume()
         log.info(
             "delivery attempt",
             extra={"application": job.id, "outcome": outcome, "attempt": job.attempts},
@@ -189,13 +192,13 @@ class Deliverer:
             if ErrorCode.CHANNEL_NOT_FOUND in exc.reasons and job.application.channel_id:
                 # A wrong channel id must not cost the candidate the application.
                 self.outbox.drop_channel(job.id)
-                self.outbox.retry_later(job.id, self.clock(), exc.reason, exc.detail)
+                self.outbox.retry_later(job.id, self.clock(), exc.reason, exc.operator_detail)
                 return "retry"
             if ErrorCode.FILE_NOT_EXISTS in exc.reasons and uuids:
                 # Uploaded long ago and gone at Personio: upload again, once per backoff.
                 self.outbox.forget_uploads(job.id)
                 return self._later(job, exc, None)
-            return self._park(job, exc.reason, exc.detail)
+            return self._park(job, exc.reason, exc.operator_detail)
         except TransientError as exc:
             wait = exc.retry_after
             if exc.status == 429:
@@ -213,12 +216,21 @@ class Deliverer:
             log.exception("parked hook failed", extra={"application": job.id})
         return "parked"
 
+    def _resume(self) -> None:
+        log.info("delivery resumed", extra={"reason": "resumed"})
+        self._paused_until, self._pause, self.health.problem = None, 0.0, None
+
     def _paused(self, job: Job, exc: CredentialsRejected) -> str:
         """Nothing is wrong with the application: it goes back to the queue, due now (a
         deliverer of another process that claims it learns to pause too), and this one waits
         before it tries the next, longer each time the credentials are still refused."""
         now = self.clock()
-        self.outbox.retry_later(job.id, now, CREDENTIALS_REJECTED, str(exc))
+        # Personio's codes, never its free text (as for a parked application): the status
+        # and reason codes say all an operator needs.
+        detail = f"{exc.reason} (HTTP {exc.status})" + (
+            f": {exc.operator_detail}" if exc.operator_detail else ""
+        )
+        self.outbox.retry_later(job.id, now, CREDENTIALS_REJECTED, detail)
         first = self._paused_until is None
         self._pause = CREDENTIALS_PAUSE if first else min(self._pause * 2, CREDENTIALS_PAUSE_MAX)
         self._paused_until = now + self._pause
@@ -226,14 +238,14 @@ class Deliverer:
         if first:
             log.warning("delivery paused", extra={"reason": CREDENTIALS_REJECTED})
             try:
-                self.on_paused(str(exc))
+                self.on_paused(detail)
             except Exception:  # the pause stands; the log line above says why
                 log.exception("paused hook failed", extra={"reason": CREDENTIALS_REJECTED})
         return "paused"
 
     def _later(self, job: Job, exc: RecruitingError, retry_after: float | None) -> str:
         at = self.clock() + backoff(job.attempts, retry_after, self.rng)
-        self.outbox.retry_later(job.id, at, exc.reason, exc.detail)
+        self.outbox.retry_later(job.id, at, exc.reason, exc.operator_detail)
         return "retry"
 
     def _delivered(self, job: Job, outcome: str, status: Status = Status.DELIVERED) -> str:

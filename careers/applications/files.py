@@ -1,15 +1,17 @@
 """Attachment names and contents: clean what candidates send, and prove each file is what it claims.
 
 Checks run cheapest first (docs/applications.md; docs/personio.md §2.1 for the 23 extensions): the name's
-extension, the size, libmagic's verdict on the content, then a structural look at the container.
-Office files then go through one macro policy (containers.has_macros). Every rejection carries a
-short reason tag for logs, metrics and translated messages; file names and contents are never
+extension, the size, libmagic's verdict on the content (for text, only whether it names something
+that runs), then a structural look at the container. Office files then go through one macro
+policy (containers.has_macros for VBA, biff.has_macro_sheets for Excel 4.0 macro sheets).
+Every rejection carries a short reason tag for logs, metrics and translated messages; file names and contents are never
 logged. Nothing is executed or extracted, and nothing is decompressed but an OOXML package's few
-small XML parts, under caps (docs/security.md, "Attachments").
+small XML parts and an ODF package's `mimetype`, under caps (docs/security.md, "Attachments").
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import threading
@@ -22,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO
 
+from .biff import has_macro_sheets, is_flat_biff
 from .containers import ContainerError, has_macros, has_ole_stream, is_odf, is_ooxml, is_zip
 from .rules import LIMITS, FileProblem
 from .text import strip_invisible
@@ -59,21 +62,49 @@ _ODF = "application/vnd.oasis.opendocument."
 _OLE_GENERIC = ("application/vnd.ms-office", "application/x-ole-storage", "application/CDFV2")
 # libmagic names an OOXML package only from its first few zip entries: with docProps parts before
 # the main part it says application/octet-stream, with an unexpected first entry application/zip.
-# The OOXML structure check below is what tells a real package from a renamed zip.
-_OOXML_FALLBACK = ("application/zip", "application/octet-stream")
+# An ODF package re-zipped with `mimetype` deflated or not first is application/zip to it too.
+# The structure checks below are what tell a real package from a renamed zip.
+_ZIP_FALLBACK = ("application/zip", "application/octet-stream")
+# What libmagic says about most text. For .txt and .csv it does not decide, though: it names
+# a text from its first line, and CVs beginning "PAUL SMITH" or "SPRACHKENNTNISSE" (HP-GL
+# plotter commands to it) or "Date: …" (an e-mail) are still text. The byte scan decides, and
+# libmagic's verdict only refuses what would run or render if renamed (_ACTIVE_TEXT).
 _TEXT = ("text/plain", "text/csv")
+_ACTIVE_TEXT = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "application/javascript",
+        "text/javascript",
+        "application/postscript",
+        "application/pdf",
+        "text/rtf",
+        "application/rtf",
+        "text/x-php",
+        "text/x-perl",
+        "text/x-ruby",
+        "text/x-lua",
+        "text/x-tcl",
+        "text/x-awk",
+        "text/x-msdos-batch",
+    }
+)  # and every type naming a script (text/x-shellscript, text/x-script.python, …)
 
 # Extension → the MIME types libmagic may report for it; the first is the canonical one.
 _TYPES: dict[str, tuple[str, ...]] = {
     "pdf": ("application/pdf",),
-    "docx": (_OOXML + "wordprocessingml.document", *_OOXML_FALLBACK),
-    "xlsx": (_OOXML + "spreadsheetml.sheet", *_OOXML_FALLBACK),
-    "pptx": (_OOXML + "presentationml.presentation", *_OOXML_FALLBACK),
-    "odt": (_ODF + "text",),
-    "ods": (_ODF + "spreadsheet",),
+    "docx": (_OOXML + "wordprocessingml.document", *_ZIP_FALLBACK),
+    "xlsx": (_OOXML + "spreadsheetml.sheet", *_ZIP_FALLBACK),
+    "pptx": (_OOXML + "presentationml.presentation", *_ZIP_FALLBACK),
+    "odt": (_ODF + "text", *_ZIP_FALLBACK),
+    "ods": (_ODF + "spreadsheet", *_ZIP_FALLBACK),
     # Word has long saved RTF under .doc when asked for "Rich Text"; such files are common.
     "doc": ("application/msword", *_OLE_GENERIC, "text/rtf", "application/rtf"),
-    "xls": ("application/vnd.ms-excel", *_OLE_GENERIC),
+    # libmagic names bare BIFF4 worksheets (Excel 4.0) application/vnd.ms-excel, and every other
+    # bare BIFF2–4 file (Excel 2.1–4.0 charts, macro sheets, BIFF4 workbooks) octet-stream;
+    # the record walk (biff.is_flat_biff) then decides, and the macro policy still applies.
+    "xls": ("application/vnd.ms-excel", *_OLE_GENERIC, "application/octet-stream"),
     "ppt": ("application/vnd.ms-powerpoint", *_OLE_GENERIC),
     "rtf": ("text/rtf", "application/rtf"),
     "txt": _TEXT,
@@ -219,12 +250,18 @@ _PDF_TAIL = 2048  # %%EOF in the last 1024 bytes, and the startxref line in fron
 # that by looking nearby. We look within this many bytes either side, and no further.
 _PDF_SLACK = 64
 _XREF_STREAM_DICT = 8192  # an xref stream's dictionary (/W /Index /ID …) fits in this
+# Bytes after the last %%EOF that readers skip: white space, and the NUL bytes some producers
+# pad with (Selenium's print-to-PDF leaves 20 KB of them).
+_PDF_PADDING = b"\x00\t\n\x0c\r "
+_PDF_SCAN = 1 << 16  # the piece read at a time when looking for a section startxref missed
+_PDF_SCAN_KEEP = 64  # candidates kept from that scan, the last ones in the file
 _MAX_SUBSECTIONS = 10_000  # per file; incremental updates add one per run of changed objects
 _MAX_XREF_OBJECTS = 8_388_607  # ISO 32000-1 Annex C: the most objects a PDF may have
 
 
 def _is_pdf(fh: BinaryIO, size: int) -> bool:
-    """PDF header at the start, and a cross-reference section where the last startxref says.
+    """PDF header at the start, and a cross-reference section where the last startxref says,
+    or, when it says wrong, in front of it.
 
     Readers accept "%PDF-" anywhere in the first 1024 bytes, and libmagic 5.44 finds it even behind
     an HTML page. Content in front of the header is how PDF polyglots are built, so we accept it
@@ -236,14 +273,19 @@ def _is_pdf(fh: BinaryIO, size: int) -> bool:
     several; the last is the one readers follow) must point at a classic xref table that ends in
     a trailer dictionary, or at a cross-reference stream object (/Type /XRef, PDF 1.5). Only the
     tail and small windows at the offsets it names are read, whatever the file's size.
+
+    Every viewer repairs a pointer that misses by more than the slack (100 bytes, 1.4 KB in real
+    files) by scanning for the section; so do we then, with the same demands on what it finds
+    (_xref_section_before). NUL padding after %%EOF is skipped, as readers skip it.
     """
     head = _head(fh, 1024)
     body = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\f")
     if not re.match(rb"%PDF-\d\.\d", body):
         return False
-    tail_start = max(0, size - _PDF_TAIL)
+    end = _content_end(fh, size)
+    tail_start = max(0, end - _PDF_TAIL)
     fh.seek(tail_start)
-    tail = fh.read(_PDF_TAIL)
+    tail = fh.read(end - tail_start)
     if b"%%EOF" not in tail[-1024:]:
         return False
     found = list(_STARTXREF.finditer(tail))
@@ -253,7 +295,44 @@ def _is_pdf(fh: BinaryIO, size: int) -> bool:
     # Some producers count offsets from the header rather than from byte 0: try both.
     anchors = {offset, offset + len(head) - len(body)}
     budget = [_MAX_SUBSECTIONS]  # shared by every candidate: one table's walk at most, in all
-    return any(_xref_section_at(fh, anchor, limit, budget) for anchor in anchors if anchor < limit)
+    if any(_xref_section_at(fh, anchor, limit, budget) for anchor in anchors if anchor < limit):
+        return True
+    return _xref_section_before(fh, limit, budget)
+
+
+def _content_end(fh: BinaryIO, size: int) -> int:
+    """Where the content ends, trailing padding (_PDF_PADDING) left out; read backwards in pieces."""
+    end = size
+    while end > 0:
+        start = max(0, end - _PDF_SCAN)
+        fh.seek(start)
+        kept = len(fh.read(end - start).rstrip(_PDF_PADDING))
+        if kept:
+            return start + kept
+        end = start
+    return 0
+
+
+def _xref_section_before(fh: BinaryIO, limit: int, budget: list[int]) -> bool:
+    """The last cross-reference section in front of the last startxref, found by scanning.
+
+    Candidates are each "xref" keyword and each "N G obj <<" (an xref stream is an object, the
+    last one in front of startxref as a rule); from the last one backwards, each must pass the
+    same test as a section startxref points at: a table that ends in a trailer, or a stream
+    object whose dictionary says /Type /XRef. The file is read backwards from startxref in
+    pieces, and only until _PDF_SCAN_KEEP candidates are found.
+    """
+    candidates: list[int] = []  # from the last one in the file backwards
+    end = limit
+    while end > 0 and len(candidates) < _PDF_SCAN_KEEP:
+        start = max(0, end - _PDF_SCAN)
+        fh.seek(start)
+        window = fh.read(min(limit, end + 16) - start)  # "xref" needs the byte after it
+        found = [m.start() for m in _XREF_KEYWORD.finditer(window) if m.start() < end - start]
+        found += [m.start() for m in _XREF_STREAM.finditer(window, 0, end - start)]
+        candidates += [start + at for at in sorted(found, reverse=True)]
+        end = start
+    return any(_xref_section_at(fh, at, limit, budget) for at in candidates[:_PDF_SCAN_KEEP])
 
 
 def _xref_section_at(fh: BinaryIO, offset: int, limit: int, budget: list[int]) -> bool:
@@ -415,9 +494,19 @@ def _starts(*signatures: bytes) -> Callable[[BinaryIO, int], bool]:
     return lambda fh, size: _head(fh, max(map(len, signatures))).startswith(signatures)
 
 
-# Control bytes that never occur in text: NUL and C0 controls other than tab, line and page
-# breaks, SUB (DOS end of file) and ESC; DEL. UTF-16 text (NUL bytes) fails here on purpose.
-_BINARY = re.compile(rb"[\x00-\x08\x0e-\x19\x1c-\x1f\x7f]")
+# Control characters that never occur in text: NUL and C0 controls other than tab, line and
+# page breaks, SO and SI (ISO-2022 shifts), SUB (DOS end of file) and ESC; DEL.
+_CONTROLS = "[\x00-\x08\x10-\x19\x1c-\x1f\x7f]"
+_BINARY = re.compile(_CONTROLS.encode("latin-1"))
+_BINARY_TEXT = re.compile(_CONTROLS)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Markup a browser or Windows' HTA host would run if the file were opened as a page. libmagic
+# would name such a file text/html, but only from its first line: a first line such as
+# "From: x" hides it. No CV or table needs these tags, so their presence anywhere refuses.
+_ACTIVE_MARKUP = r"<\s*(?:script|html|svg|iframe|object|embed|hta:application|\?php)\b"
+_MARKUP = re.compile(_ACTIVE_MARKUP.encode(), re.IGNORECASE)
+_MARKUP_TEXT = re.compile(_ACTIVE_MARKUP, re.IGNORECASE)
+_OVERLAP = 32  # a tag split across two chunks is still found
 
 
 def _is_text(fh: BinaryIO, size: int) -> bool:
@@ -425,12 +514,39 @@ def _is_text(fh: BinaryIO, size: int) -> bool:
 
     Every byte string decodes as latin-1 (and cp1252 lacks only five bytes), so "decodable as
     UTF-8, cp1252 or latin-1" holds for any file without these control bytes; they are the test.
+    UTF-16 with a byte-order mark (Notepad's and Excel's "Unicode text") is decoded instead,
+    strictly, and the same control characters are looked for in what it says.
     """
+    if _head(fh, 2) in _UTF16_BOMS:
+        return _is_utf16_text(fh)
     fh.seek(0)
+    tail = b""
     while chunk := fh.read(1 << 16):
-        if _BINARY.search(chunk):
+        if _BINARY.search(chunk) or _MARKUP.search(tail + chunk):
             return False
+        tail = chunk[-_OVERLAP:]
     return True
+
+
+def _is_utf16_text(fh: BinaryIO) -> bool:
+    """The whole file decodes as UTF-16 (the BOM says which order), and holds no binary controls.
+
+    A binary file behind a BOM fails either way: odd lengths and lone surrogates do not decode,
+    and NUL or other control characters show up in the decoded text.
+    """
+    decoder = codecs.getincrementaldecoder("utf-16")(errors="strict")
+    fh.seek(0)
+    tail = ""
+    try:
+        while chunk := fh.read(1 << 16):
+            text = decoder.decode(chunk)
+            if _BINARY_TEXT.search(text) or _MARKUP_TEXT.search(tail + text):
+                return False
+            tail = text[-_OVERLAP:]
+        rest = decoder.decode(b"", final=True)
+        return not (_BINARY_TEXT.search(rest) or _MARKUP_TEXT.search(tail + rest))
+    except UnicodeDecodeError:
+        return False
 
 
 def _is_word(fh: BinaryIO, size: int) -> bool:
@@ -452,7 +568,9 @@ _STRUCTURE: Mapping[str, Callable[[BinaryIO, int], bool]] = {
     "odt": partial(is_odf, mimetype=(_ODF + "text").encode()),
     "ods": partial(is_odf, mimetype=(_ODF + "spreadsheet").encode()),
     "doc": _is_word,
-    "xls": partial(has_ole_stream, wanted=frozenset({"Workbook", "Book"})),
+    "xls": lambda fh, size: (
+        has_ole_stream(fh, size, frozenset({"Workbook", "Book"})) or is_flat_biff(fh, size)
+    ),
     "ppt": partial(has_ole_stream, wanted=frozenset({"PowerPoint Document"})),
     "rtf": _RTF,
     "txt": _is_text,
@@ -477,6 +595,19 @@ _TEXT_EXTENSIONS = frozenset({"txt", "csv"})
 _OFFICE_EXTENSIONS = frozenset({"docx", "xlsx", "pptx", "doc", "xls", "ppt"})
 
 
+def _libmagic_agrees(ext: str, mimetype: str) -> bool:
+    """libmagic's verdict is one the extension allows; for text, one that runs nothing."""
+    if ext in _TEXT_EXTENSIONS:
+        return mimetype not in _ACTIVE_TEXT and "script" not in mimetype
+    return mimetype in ALLOWED_TYPES[ext]
+
+
+def _has_macros(fh: BinaryIO, size: int) -> bool:
+    """The one macro policy: a VBA project in any Office container, or an Excel 4.0 macro
+    sheet (or Excel 5 module sheet) in an .xls as in an .xlsx."""
+    return has_macros(fh, size) or has_macro_sheets(fh, size)
+
+
 def check_file(
     path: Path,
     filename: str,
@@ -497,11 +628,11 @@ def check_file(
         if size > max_bytes:
             return FileVerdict(False, TOO_LARGE, ext, "")
         mimetype = sniff_mimetype(path)
-        if mimetype not in ALLOWED_TYPES[ext]:
+        if not _libmagic_agrees(ext, mimetype):
             return FileVerdict(False, CONTENT_MISMATCH, ext, mimetype)
         with path.open("rb") as fh:
             sound = _STRUCTURE[ext](fh, size)
-            macros = sound and ext in _OFFICE_EXTENSIONS and has_macros(fh, size)
+            macros = sound and ext in _OFFICE_EXTENSIONS and _has_macros(fh, size)
     except ContainerError:
         # Sound enough to name, too damaged or too large in its parts to prove it has no macros.
         return FileVerdict(False, CONTAINER_STRUCTURE, ext, mimetype)

@@ -31,7 +31,7 @@ from . import migrations
 from .migrations import Migration
 from .model import Application
 from .rules import Status
-from .sealing import SEAL_OVERHEAD, new_key, seal, seal_into, unseal
+from .sealing import SEAL_OVERHEAD, new_key, open_name, seal, seal_into, seal_name, unseal
 from .store import (
     DELIVERED,
     PARKED,
@@ -450,7 +450,12 @@ class PostgresOutbox:
                         "INSERT INTO documents (application_id, category, filename, size)"
                         " SELECT id, %s, %s, %s FROM applications WHERE public_id = %s"
                         " RETURNING id",
-                        (attachment.category, attachment.filename, attachment.size, public_id),
+                        (
+                            attachment.category,
+                            seal_name(key, attachment.filename, public_id),
+                            attachment.size,
+                            public_id,
+                        ),
                     )
                     for attachment in application.documents
                 ]
@@ -509,7 +514,13 @@ class PostgresOutbox:
             if row is None:
                 return None
             record = _open_payload(row)
-            if record is None:
+            documents = conn.execute(
+                "SELECT id, category, filename, size, uuid FROM documents"
+                " WHERE application_id = %s ORDER BY id",
+                (row["id"],),
+            ).fetchall()
+            names = _open_names(row, documents) if record is not None else None
+            if record is None or names is None:
                 # Its key is gone (or the payload does not open with it): it cannot be read,
                 # by us or anyone; an operator must see it.
                 conn.execute(
@@ -524,11 +535,6 @@ class PostgresOutbox:
                 " attempts = attempts + 1, updated_at = %s WHERE id = %s",
                 (owner, now + lease_seconds, now, row["id"]),
             )
-            documents = conn.execute(
-                "SELECT id, category, filename, size, uuid FROM documents"
-                " WHERE application_id = %s ORDER BY id",
-                (row["id"],),
-            ).fetchall()
         return Job(
             id=row["id"],
             public_id=row["public_id"],
@@ -539,12 +545,12 @@ class PostgresOutbox:
                 Document(
                     d["id"],
                     DocumentCategory(d["category"]),
-                    d["filename"],
+                    name,
                     "",  # inline: read it with open_document
                     d["size"],
                     d["uuid"],
                 )
-                for d in documents
+                for d, name in zip(documents, names, strict=True)
             ),
             attempts=row["attempts"] + 1,
             create_attempts=row["create_attempts"],
@@ -707,14 +713,18 @@ class PostgresOutbox:
             rows = conn.execute(
                 "SELECT a.id, a.public_id, a.position_id, a.language, a.status, a.attempts,"
                 " a.created_at, a.updated_at, a.delivered_at, a.next_attempt_at, a.last_reason,"
-                " a.last_detail,"
+                " a.last_detail, k.key,"
                 " (SELECT count(*) FROM documents d WHERE d.application_id = a.id) AS docs,"
                 " (SELECT string_agg(d.category || ': ' || d.filename, E'\\n' ORDER BY d.id)"
                 "  FROM documents d WHERE d.application_id = a.id) AS names"
-                f" FROM applications a WHERE {where} ORDER BY a.id DESC LIMIT %s",
+                " FROM applications a LEFT JOIN application_keys k ON k.public_id = a.public_id"
+                f" WHERE {where} ORDER BY a.id DESC LIMIT %s",
                 (*args, limit),
             ).fetchall()
-        return [Summary.from_row(r) for r in rows]
+        return [
+            Summary.from_row(r).names_opened(bytes(r["key"]) if r["key"] is not None else None)
+            for r in rows
+        ]
 
     def summary(self, public_id: str) -> Summary | None:
         found = self._summaries("a.public_id = %s", (public_id,), 1)
@@ -897,6 +907,16 @@ def _open_payload(row: DictRow) -> dict[str, Any] | None:
     try:
         return dict(json.loads(unseal(bytes(row["key"]), bytes(row["payload"]), row["public_id"])))
     except (InvalidTag, ValueError):
+        return None
+
+
+def _open_names(row: DictRow, documents: list[DictRow]) -> list[str] | None:
+    """The documents' file names (sealed since they are, plain before); None when one
+    does not open with the application's key."""
+    key = bytes(row["key"]) if row["key"] is not None else None
+    try:
+        return [open_name(key, d["filename"], row["public_id"]) for d in documents]
+    except (KeyError, InvalidTag, ValueError):
         return None
 
 

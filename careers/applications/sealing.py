@@ -9,7 +9,9 @@ key on delivery makes every copy of the payload, wherever it survives, unreadabl
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -18,6 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = b"\x01"
@@ -59,6 +62,39 @@ def unseal(key: bytes, sealed: bytes, context: str) -> bytes:
         raise ValueError("unknown sealing version")
     nonce = sealed[1 : 1 + NONCE_BYTES]
     return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES :], context.encode())
+
+
+# A document's file name is personal data too (`Lebenslauf_Anna_Berg.pdf`): the stores keep
+# it sealed with its application's key, as text in the same column as before. No cleaned
+# file name holds a "/" (files.clean_filename keeps the last path segment), so a name stored
+# before names were sealed is told apart by the prefix alone.
+SEALED_NAME = "sealed/"
+UNREADABLE_NAME = "(file name unreadable)"
+
+
+def seal_name(key: bytes, name: str, public_id: str) -> str:
+    """A file name as the stores keep it: sealed, bound to its application."""
+    sealed = seal(key, name.encode(), f"{public_id}:filename")
+    return SEALED_NAME + base64.urlsafe_b64encode(sealed).decode("ascii")
+
+
+def open_name(key: bytes | None, stored: str, public_id: str) -> str:
+    """The file name; a name stored before sealing comes back as it is. KeyError without
+    the key, InvalidTag or ValueError if it does not open with it."""
+    if not stored.startswith(SEALED_NAME):
+        return stored
+    if key is None:
+        raise KeyError(public_id)
+    sealed = base64.urlsafe_b64decode(stored.removeprefix(SEALED_NAME))
+    return unseal(key, sealed, f"{public_id}:filename").decode()
+
+
+def show_name(key: bytes | None, stored: str, public_id: str) -> str:
+    """For an operator's listing: the name, or a placeholder once it cannot be opened."""
+    try:
+        return open_name(key, stored, public_id)
+    except (KeyError, InvalidTag, ValueError):
+        return UNREADABLE_NAME
 
 
 @contextmanager
@@ -152,6 +188,20 @@ class KeyStore:
         if entry.alone:
             self._insert([entry])
         return entry.key
+
+    def rehearse(self) -> bytes:
+        """What `create` costs, keeping nothing: a fresh key written and deleted again in one
+        committed transaction (its fsyncs are the cost), for a path that must take as long
+        as one that makes a key (mail/sqlite_mail.py)."""
+        key_id = f"rehearsal:{secrets.token_hex(16)}"
+        key = new_key()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO keys (id, key, created_at) VALUES (?, ?, ?)",
+                (key_id, key, self.clock()),
+            )
+            db.execute("DELETE FROM keys WHERE id = ?", (key_id,))
+        return key
 
     def _insert(self, batch: list[_NewKey]) -> None:
         with self._write() as db:

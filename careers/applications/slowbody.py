@@ -227,6 +227,15 @@ class UploadGate:
             self.on_change(len(self._held))
 
 
+def stop_reading(sock: socket.socket | None) -> None:
+    """Shut the socket's reading side (an answer is given, the body stays unread)."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass  # already closed by the client
+
+
 def client_socket(environ: dict[str, object]) -> socket.socket | None:
     """The client's socket, from gunicorn or werkzeug's dev server; None elsewhere."""
     for key in ("gunicorn.socket", "werkzeug.socket"):

@@ -22,7 +22,7 @@ from . import migrations
 from .migrations import Migration
 from .model import Application
 from .rules import Status
-from .sealing import KeyStore, immediate, private_file, seal, unseal
+from .sealing import KeyStore, immediate, open_name, private_file, seal, seal_name, unseal
 from .store import (
     DELIVERED,
     PARKED,
@@ -34,6 +34,8 @@ from .store import (
     Summary,
 )
 
+# Documents' file names are stored sealed (sealing.seal_name) in the same column; rows
+# written before that hold them plain and are read as they are: no migration needed.
 # The schema, step by step (careers/applications/migrations.py). Version 1 is the first
 # release's; a database it made has user_version 0 and is recognised by its tables.
 MIGRATIONS = [
@@ -339,7 +341,13 @@ class SQLiteOutbox(SQLiteFile):
                     "INSERT INTO documents (application_id, category, filename, path, size)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [
-                        (cursor.lastrowid, d.category, d.filename, d.path, d.size)
+                        (
+                            cursor.lastrowid,
+                            d.category,
+                            seal_name(key, d.filename, public_id),
+                            d.path,
+                            d.size,
+                        )
                         for d in application.documents
                     ],
                 )
@@ -382,6 +390,11 @@ class SQLiteOutbox(SQLiteFile):
                 return None
             try:
                 record = self._payload(row["public_id"], row["payload"])
+                key = self.keys.get(row["public_id"])
+                documents = db.execute(
+                    "SELECT * FROM documents WHERE application_id = ? ORDER BY id", (row["id"],)
+                ).fetchall()
+                names = [open_name(key, d["filename"], row["public_id"]) for d in documents]
             except (KeyError, InvalidTag, ValueError):
                 # Its key is gone (a key store restored from an older backup): it cannot be
                 # read, by us or anyone; an operator must see it.
@@ -396,9 +409,6 @@ class SQLiteOutbox(SQLiteFile):
                 " updated_at = ? WHERE id = ?",
                 (owner, now + lease_seconds, now, row["id"]),
             )
-            documents = db.execute(
-                "SELECT * FROM documents WHERE application_id = ? ORDER BY id", (row["id"],)
-            ).fetchall()
         return Job(
             id=row["id"],
             public_id=row["public_id"],
@@ -409,12 +419,12 @@ class SQLiteOutbox(SQLiteFile):
                 Document(
                     d["id"],
                     DocumentCategory(d["category"]),
-                    d["filename"],
+                    name,
                     d["path"],
                     d["size"],
                     d["uuid"],
                 )
-                for d in documents
+                for d, name in zip(documents, names, strict=True)
             ),
             attempts=row["attempts"] + 1,
             create_attempts=row["create_attempts"],
@@ -550,7 +560,8 @@ class SQLiteOutbox(SQLiteFile):
             )
             .fetchall()
         )
-        return [Summary.from_row(r) for r in rows]
+        summaries = [Summary.from_row(r) for r in rows]
+        return [s.names_opened(self.keys.get(s.public_id)) if s.documents else s for s in summaries]
 
     def summary(self, public_id: str) -> Summary | None:
         found = self._summaries("a.public_id = ?", (public_id,), 1)

@@ -8,12 +8,13 @@ hosts share one outbox.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, Protocol
 
 from ..personio.vocabulary import DocumentCategory
 from .model import Application
 from .rules import Status
+from .sealing import show_name
 
 PENDING, DELIVERED, PARKED = Status.PENDING, Status.DELIVERED, Status.PARKED
 
@@ -77,6 +78,14 @@ class Summary:
     last_detail: str | None
     documents: int = 0
     document_names: tuple[str, ...] = field(default=())
+
+    def names_opened(self, key: bytes | None) -> Summary:
+        """With its documents' sealed file names opened ("category: name" lines)."""
+        names = []
+        for line in self.document_names:
+            category, _, stored = line.partition(": ")
+            names.append(f"{category}: {show_name(key, stored, self.public_id)}")
+        return replace(self, document_names=tuple(names))
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Summary:

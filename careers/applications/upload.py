@@ -250,10 +250,41 @@ def receive(
     return collector.result
 
 
-def _read(stream: IO[bytes], watched: Watched) -> bytes:
+def read_small(
+    stream: IO[bytes],
+    limit: int,
+    limits: Limits,
+    *,
+    sock: socket.socket | None = None,
+    watcher: SlowBodyWatcher = WATCHER,
+) -> bytes:
+    """A whole small body (careers/web/bodies.py), or UploadRejected: 413 the moment more
+    than `limit` bytes arrived, 408 when it stalls or crawls (the form's rules, `limits`)."""
+    watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
+    timeout = sock.gettimeout() if sock is not None else None
+    if sock is not None:
+        sock.settimeout(limits.stall_seconds)
+    body = bytearray()
+    try:
+        while chunk := _read(stream, watched, min(READ_CHUNK, limit + 1 - len(body))):
+            body += chunk
+            watched.received = len(body)
+            if len(body) > limit:
+                raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
+    finally:
+        watcher.release(watched)
+        if sock is not None and not watched.cut:
+            try:
+                sock.settimeout(timeout)
+            except OSError:
+                pass
+    return bytes(body)
+
+
+def _read(stream: IO[bytes], watched: Watched, size: int = READ_CHUNK) -> bytes:
     """One chunk; a stall or a cut by the watcher becomes a 408."""
     try:
-        chunk = stream.read(READ_CHUNK)
+        chunk = stream.read(size)
     except Exception as exc:
         if watched.cut:
             raise UploadRejected(_cut_reason(watched), status=408) from None

@@ -156,7 +156,12 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
             reading.deadline = time.monotonic() + HEAD_SECONDS
             self._arm(reading)
         reading.buf += data
-        self._advance(reading)
+        try:
+            self._advance(reading)
+        except Exception:  # raised in the loop, it would end every request of this process
+            self.log.exception("Reading a request head failed: closing its connection.")
+            if not reading.done:
+                self._end(reading, BAD_400)
 
     def _advance(self, reading: _Reading) -> None:
         """Dispatch once the head (and a small body) is complete; refuse what cannot be one."""

@@ -40,9 +40,11 @@ def plan_body(head: bytes, head_end: int, small: int) -> Plan:
     if codings and not lengths:
         chunked = codings[-1] == b"chunked"
     elif lengths and not codings and len(lengths) == 1 and lengths[0].isdigit():
-        length = int(lengths[0])
-        if length <= small:
-            need = head_end + length
+        # int() refuses more than 4,300 digits (a ValueError that would end the worker's
+        # loop): a length with more digits than `small` has is large, whatever its value.
+        digits = lengths[0].lstrip(b"0") or b"0"
+        if len(digits) <= len(str(small)) and int(digits) <= small:
+            need = head_end + int(digits)
     has_body = chunked or need > head_end
     continues = has_body and version == b"HTTP/1.1" and expect == b"100-continue"
     return Plan(head_end, need, chunked, continues)

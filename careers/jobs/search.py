@@ -66,6 +66,28 @@ class Result:
     total: int
 
 
+def board_values(positions: Iterable[Position]) -> dict[str, frozenset[str]]:
+    """Every facet's values on a board: what a list page offers to filter by."""
+    return {
+        name: frozenset(v for p in positions for v in values_of(p) if v)
+        for name, values_of in FACETS.items()
+    }
+
+
+def on_board(
+    filters: Mapping[str, tuple[str, ...]], board: Mapping[str, frozenset[str]]
+) -> dict[str, tuple[str, ...]] | None:
+    """The filters when every facet keeps at least one value the board has (unknown values
+    dropped); None when a facet names none, which no list page offers."""
+    kept = {}
+    for name, values in filters.items():
+        known = tuple(v for v in values if v in board.get(name, ()))
+        if not known:
+            return None
+        kept[name] = known
+    return kept
+
+
 def clean_filters(args: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
     """Keep known facets with non-empty values; unknown values simply match nothing."""
     filters = {}

@@ -17,7 +17,8 @@ class AlertKind(StrEnum):
 
 
 # Params per kind (all JSON values, none personal):
-# PARKED:    receipt, application_id, position_id, position_title, reason, detail, at
+# PARKED:    receipt, application_id, position_id, position_title, reason, detail (Personio's
+#            reason codes and field names only: RecruitingError.operator_detail), at
 # FEED_DOWN: languages (list), failing_since, last_error, copy_age (seconds or None), at
 # BACKLOG:   pending, oldest_receipt, oldest_age (seconds), last_reason, command, at
 # CREDENTIALS: detail (Personio's answer), pending, last_delivered, at

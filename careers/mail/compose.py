@@ -34,11 +34,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .. import TRANSLATIONS, asset_dir
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
-from ..jobs.search import FACETS
+from ..jobs.search import FACETS, MAX_QUERY
 from ..personio.model import Position
 from . import links
 from .alerts import AlertKind
-from .store import Filters, Subscription
+from .store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 
 SIGNATURE_HEADER = "X-Careers-Signature"
 OPERATOR_LANGUAGE = "en"
@@ -98,7 +98,7 @@ class Composer:
         _ = lang.translations.gettext
         context = {
             "confirm_url": links.confirm_url(self._site, sub.language, token),
-            "filters": self._filter_words(lang, sub.filters),
+            "filters": self._filter_words(lang, sub.filters, confirmed=False),
             "hours": UNCONFIRMED_HOURS,
         }
         subject = _("Confirm your job alert")
@@ -113,7 +113,7 @@ class Composer:
         query = urlencode([*_filter_params(sub.filters), *links.UTM.items()])
         context = {
             "jobs": [self._job(lang, p) for p in positions],
-            "filters": self._filter_words(lang, sub.filters),
+            "filters": self._filter_words(lang, sub.filters, confirmed=True),
             "list_url": links.list_url(self._site, sub.language, query),
             "unsubscribe_url": unsubscribe,
             "subscribed_on": self._date(lang, sub.confirmed_at or sub.created_at),
@@ -220,17 +220,32 @@ class Composer:
                 found = self._languages[code] = _Language(code, translations, env)
             return found
 
-    def _filter_words(self, lang: _Language, filters: Filters) -> list[tuple[str, str]]:
-        """A subscription's filters as (name, values) in the reader's words."""
+    def _filter_words(
+        self, lang: _Language, filters: Filters, *, confirmed: bool
+    ) -> list[tuple[str, str]]:
+        """A subscription's filters as (name, values) in the reader's words.
+
+        Facet values are the board's (web/alerts.py keeps no other); still, no more than
+        MAX_FILTER_VALUES of them, each cut at MAX_FILTER_CHARS. The search words are free
+        text anyone could have typed: mail to an address that has not confirmed says only
+        that there are some (the confirm page shows them); a digest, sent after consent,
+        quotes them."""
         _ = lang.translations.gettext
         words = []
+        budget = MAX_FILTER_VALUES
         for facet in FACETS:
-            values = filters.facets.get(facet, ())
+            values = filters.facets.get(facet, ())[:budget]
+            budget -= len(values)
             if values:
-                labels = [_label(lang, facet, v) for v in values]
+                labels = [_label(lang, facet, v)[:MAX_FILTER_CHARS] for v in values]
                 words.append((_(FACET_NAMES[facet]), ", ".join(labels)))
         if filters.q:
-            words.append((_("Search"), filters.q))
+            shown = (
+                filters.q[:MAX_QUERY]
+                if confirmed
+                else _("Your search words (shown when you confirm)")
+            )
+            words.append((_("Search"), shown))
         return words
 
     def _job(self, lang: _Language, position: Position) -> dict[str, Any]:

@@ -41,10 +41,16 @@ def token_matches(secret: str, token: str, sub_id: int, salt: str) -> bool:
 
 
 def address_hash(secret: str, address: str) -> str:
-    """A keyed hash of the address for the per-address limits: the store can tell that one
-    address asked twice without being able to say which address it was."""
-    normalized = address.strip().lower()
-    return hmac.new(secret.encode(), f"address:{normalized}".encode(), hashlib.sha256).hexdigest()
+    """A keyed hash of the mailbox for the per-address limits: the store can tell that one
+    mailbox asked twice without being able to say which address it was.
+
+    Sub-addresses are folded (`box+1@x` and `box+2@x` are `box@x`): most providers deliver
+    them all to one mailbox, so counting them apart would let anyone send that mailbox a
+    confirmation mail per tag. Requests for the same alert from two tags of one mailbox are
+    one subscription, mailed at the address that asked first."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    mailbox = f"{local.split('+', 1)[0] or local}{at}{domain}" if at else domain
+    return hmac.new(secret.encode(), f"address:{mailbox}".encode(), hashlib.sha256).hexdigest()
 
 
 def confirm_url(public_url: str, language: str, token: str) -> str:

@@ -117,6 +117,7 @@ class PostgresMailStore:
                 resend_after=resend_after,
                 per_address_per_day=per_address_per_day,
             ):
+                _decoy(conn, address, now)
                 return SubscribeOutcome.SUPPRESSED
             if row is None:
                 sub_id = _create(conn, address, address_hash, filters, language, now)
@@ -348,6 +349,21 @@ class PostgresMailStore:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _decoy(conn: Connection, address: str, now: float) -> None:
+    """What a new subscription costs, spent when none is made: a key written (so the commit
+    flushes the WAL, as a new subscription's does) and the address sealed with it, then the
+    key deleted in the same transaction. Otherwise an address that already has the alert
+    would be answered measurably faster than a new one."""
+    salt = secrets.token_hex(16)
+    key = new_key()
+    conn.execute(
+        "INSERT INTO subscription_keys (salt, key, created_at) VALUES (%s, %b, %s)",
+        (salt, key, now),
+    )
+    seal(key, address.encode(), address_context(salt))
+    conn.execute("DELETE FROM subscription_keys WHERE salt = %s", (salt,))
 
 
 def _create(

@@ -37,6 +37,13 @@ class SubscribeOutcome(StrEnum):
     SUPPRESSED = "suppressed"  # asked again too soon, or too many for this address: no mail
 
 
+# What a subscription keeps of a list's filters: values the board has (web/alerts.py), at
+# most this many across all facets, none longer than this (a board's own values are far
+# shorter); a mail quotes no more of them either (compose.py).
+MAX_FILTER_VALUES = 30
+MAX_FILTER_CHARS = 200
+
+
 @dataclass(frozen=True)
 class Filters:
     """A list page's filters as a subscription keeps them (careers/jobs/search.py)."""

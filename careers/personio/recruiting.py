@@ -29,6 +29,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
 DUPLICATE_REASONS = frozenset({ErrorCode.APPLICANT_ALREADY_EXISTS, ErrorCode.APPLICANT_EXISTS})
 MAX_DETAIL = 500  # characters of Personio's text kept for logs
 _CODE = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+")  # errors.file-too-big, feature.x.disabled
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}")  # email, files[1].original_filename
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -46,6 +47,23 @@ class RecruitingError(Exception):
         self.reason, self.status, self.detail = reason, status, detail
         self.reasons = list(reasons or [])
         super().__init__(self._message())
+
+    @property
+    def operator_detail(self) -> str:
+        """What the outbox keeps and operators are shown (`careers outbox`, alerts): Personio's
+        reason codes and the field names they came with ("email: errors.…"), never its free
+        text, which may quote what the candidate typed or name anything at all. Our own note
+        on an error without an HTTP answer (the exception class) is kept."""
+        if self.status is None:
+            return self.detail
+        kept = []
+        for part in self.detail.split("; "):
+            field, _, code = part.rpartition(": ")
+            if code in self.reasons and _FIELD.fullmatch(field):
+                kept.append(part)
+        named = {part.rpartition(": ")[2] for part in kept}
+        kept += [code for code in self.reasons if code not in named]
+        return "; ".join(kept)
 
     def _message(self) -> str:
         """Tag, status and Personio's text; never request data, so never the token."""

@@ -91,6 +91,9 @@ class ErrorCode(StrEnum):
     FILE_NOT_EXISTS = "errors.file-validation.file-not-exists"
 
 
+# Languages the feed is published in (docs/personio.md §1.1): `?language=xx`.
+FEED_LANGUAGES = ("de", "en", "fr", "es", "nl", "it", "pt")
+
 # The 23 file extensions Personio accepts (docs/personio.md §2.1).
 EXTENSIONS: tuple[str, ...] = tuple(
     "pdf docx doc jpg png txt jpeg odt ods xlsx rtf xls pptx ppt gif tif tiff bmp csv rar gz zip 7z"

@@ -17,7 +17,21 @@ def register(app: Flask, svc: Services) -> None:
     """Wire the app in small steps, in the order they depend on each other."""
     app.extensions["careers"] = svc
     app.extensions["careers.pages"] = PageCache()
-    from . import alerts, api, apply, assets, embed, errors, i18n, links, ops, pages, security, seo
+    from . import (
+        alerts,
+        api,
+        apply,
+        assets,
+        bodies,
+        embed,
+        errors,
+        i18n,
+        links,
+        ops,
+        pages,
+        security,
+        seo,
+    )
 
     pages.register_language_converter(app, svc.settings.languages)
     i18n.init_app(app)
@@ -25,6 +39,7 @@ def register(app: Flask, svc: Services) -> None:
     assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    bodies.init_app(app)  # small bodies read before any view (the form streams its own)
     ops.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(apply.bp)

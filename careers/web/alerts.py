@@ -46,8 +46,10 @@ from ..applications.intake import normalize_email
 from ..applications.store import StoreUnavailable
 from ..jobs import search
 from ..mail import links
-from ..mail.store import Filters, Subscription
+from ..mail.store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 from . import services
+from .bodies import before_body
+from .errors import FeedUnavailable
 from .links import site_url
 from .present import FACET_NAMES, label
 from .security import EMBED_PREFIX
@@ -96,6 +98,9 @@ def init_app(app: Flask) -> None:
         app.extensions["careers"].settings.secret_key
     )
     app.register_blueprint(bp)
+    # A link that names no subscription is answered before its body is read (web/bodies.py).
+    for endpoint in ("alerts.unsubscribe", "alerts.confirm"):
+        before_body(app, endpoint, _unknown_link)
 
 
 @bp.before_request
@@ -166,6 +171,24 @@ def _filters(args: dict[str, list[str]]) -> Filters:
     return Filters(query.filters, query.q)
 
 
+def _board_filters(filters: Filters) -> Filters | None:
+    """What a subscription may keep: only facet values this language's board has, so no
+    made-up text ever reaches a mail (docs/mail.md#privacy-and-abuse); None when a facet
+    names none of them or there are more than a list page can select."""
+    count = sum(len(values) for values in filters.facets.values())
+    if count > MAX_FILTER_VALUES:
+        return None
+    snapshot = services().catalogue.snapshot(g.lang)
+    if snapshot is None:
+        raise FeedUnavailable()
+    short = {
+        name: tuple(v for v in values if len(v) <= MAX_FILTER_CHARS)
+        for name, values in filters.facets.items()
+    }
+    kept = search.on_board(short, search.board_values(snapshot.positions))
+    return None if kept is None else Filters(kept, filters.q)
+
+
 def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 200) -> Response:
     """The form on a page of its own: where a refused address is shown again, kept."""
     return _page(
@@ -206,6 +229,12 @@ def subscribe() -> Response:
         # A bot: it is told what a person is told, and nothing is stored or sent.
         log.info("job alert refused", extra={"reason": "spam"})
         return redirect(alert_url("requested"), code=303)
+    kept = _board_filters(filters)
+    if kept is None:
+        # Values no list page offers: made up (a mail would carry them to any address) or
+        # more than anyone selects. Told what a person is told; nothing stored or sent.
+        log.info("job alert refused", extra={"reason": "unknown_filter"})
+        return redirect(alert_url("requested"), code=303)
     typed = form.get("email", "")
     address = normalize_email(typed) if len(typed) <= MAX_ADDRESS else None
     if address is None:
@@ -215,7 +244,7 @@ def subscribe() -> Response:
     outcome = svc.mail.request_subscription(
         address,
         links.address_hash(settings.secret_key, address),
-        filters,
+        kept,
         g.lang,
         resend_after=RESEND_AFTER,
         per_address_per_day=PER_ADDRESS_PER_DAY,
@@ -306,18 +335,24 @@ def unsubscribe_page(token: str) -> Response:
     return _token_page("alerts/unsubscribe.html", **_about(found))
 
 
+def _unknown_link(token: str) -> Response | None:
+    """404 before the body of a post to a link that names no subscription: a forged or
+    stale link costs a lookup, never a read (web/bodies.py)."""
+    return _no_link() if _subscription(token) is None else None
+
+
 @bp.post("/<lang:lang>/job-alerts/<token>/unsubscribe")
 def unsubscribe(token: str) -> Response:
     """The button, or a mail client's RFC 8058 one-click POST (no cookie, no form token: the
-    signed link is the proof). Leaving twice, or after expiry, answers the same 200."""
-    if links.token_id(token) is None:
+    signed link is the proof). A link that names no subscription (forged, expired, left
+    already) was answered 404 before its body was read."""
+    found = _subscription(token)
+    if found is None:
         return _no_link()
     if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
         _check_post("unsubscribe")  # the button; the one-click exemption is only this body
-    found = _subscription(token)
-    if found is not None:
-        services().mail.unsubscribe(found.id)
-        log.info("job alert unsubscribed")
+    services().mail.unsubscribe(found.id)
+    log.info("job alert unsubscribed")
     return _token_page("alerts/unsubscribed.html")
 
 

@@ -32,13 +32,14 @@ from ..applications.guard import (
 )
 from ..applications.intake import Invalid, form_values, intake
 from ..applications.model import Application
-from ..applications.rules import LIMITS, REFUSAL_LIMIT, FieldProblem, Status, UploadProblem
+from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
 from ..applications.store import AlreadySubmitted, NonceReused, StoreUnavailable
 from ..applications.upload import Submission, UploadRejected, receive
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from . import services
+from .bodies import refusal_limit
 from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
 from .pages import apply_url, open_position
@@ -122,6 +123,9 @@ def submit(job_id: int) -> Response:
     svc = services()
     settings = svc.settings
     g.body_unread = True  # until receive() has read it all, any answer closes the connection
+    # This view streams the largest body of the site and checks its limits itself
+    # (upload.receive); Flask's backstop (MAX_CONTENT_LENGTH) stays above them.
+    request.max_content_length = svc.limits.body_bytes + READ_CHUNK
     if settings.read_only:
         abort(404)
     wait = svc.outbox.rate_wait(*_refusal_limit())
@@ -203,19 +207,8 @@ def _submit_limit() -> tuple[str, int, int]:
 
 
 def _refusal_limit() -> tuple[str, int, int]:
-    """The budget of refused posts for this client (applications/rules.py)."""
-    count, seconds = REFUSAL_LIMIT
-    return f"refused:{_client()}", count, seconds
-
-
-@bp.after_app_request
-def close_unread(response: Response) -> Response:
-    """An answer given before the body was read (a refusal, 403, 413, 429, 503) closes the
-    connection: the rest of the body is never read, and on a kept-alive connection it would
-    be taken for the next request. Also for the widget's submit, which is this view."""
-    if g.get("body_unread"):
-        response.headers["Connection"] = "close"
-    return response
+    """The budget of refused posts for this client, shared with every other route."""
+    return refusal_limit()
 
 
 def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, request, url_for
 
-from ..config import logo_type
+from ..branding import logo_type
 
 LONG = 365 * 24 * 3600
 

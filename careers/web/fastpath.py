@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import http_date, is_resource_modified
 
+from .bodies import has_body
 from .cache import WARM, PageCache, Warm
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class FastPath:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
-        if method not in _METHODS:
+        if method not in _METHODS or has_body(environ):
+            # A GET with a body is Flask's: web/bodies.py reads or refuses it, never the
+            # server's keep-alive drain.
             return self.app(environ, start_response)
         started = time.perf_counter()
         where = (

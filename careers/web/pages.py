@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,6 +68,18 @@ def template_helpers() -> dict:
         "document_labels": DOCUMENT_LABELS,
         "gender_labels": GENDER_LABELS,
     }
+
+
+@bp.app_template_test("date_value")
+def is_date(value: str) -> bool:
+    """Whether `value` may stand in a date input's value attribute: a real day as YYYY-MM-DD
+    (HTML's valid date string; the Nu checker refuses anything else)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        return date.fromisoformat(value).year > 0
+    except ValueError:
+        return False
 
 
 def format_moment(timestamp: float) -> str:

@@ -11,16 +11,19 @@ from typing import TypeVar
 
 from babel import Locale
 from flask import Blueprint, Response, g, request
+from flask_babel import ngettext
 from lxml import etree
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..config import FEED_LANGUAGES, Settings
+from ..config import Settings
 from ..jobs.catalogue import COLD_START_WAIT
 from ..personio.model import Position, Salary
+from ..personio.vocabulary import FEED_LANGUAGES
 from . import services
 from .errors import FeedUnavailable
 from .pages import absolute_url, job_url
+from .present import label
 
 bp = Blueprint("seo", __name__)
 
@@ -215,7 +218,7 @@ def missing_properties(data: dict) -> list[str]:
     lacks one of them is "invalid" to Google and reported in Search Console; we send none.
     """
     missing = [
-        name for name in ("title", "description", "datePosted") if not str(data.get(name) or "")
+        name for name in ("title", "description", "datePosted") if not _has_text(data.get(name))
     ]
     organization = data.get("hiringOrganization")
     if not isinstance(organization, dict) or not str(organization.get("name") or "").strip():
@@ -233,6 +236,15 @@ def missing_properties(data: dict) -> list[str]:
     elif not addressed and not remote:
         missing.append("jobLocation")
     return missing
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _has_text(value: object) -> bool:
+    """Words a reader would see: `<p>&nbsp;</p>` or a lone `<br>` is no description."""
+    text = html.unescape(_TAG.sub(" ", str(value or "")))
+    return bool(text.replace("\xa0", " ").strip())
 
 
 def valid_job_posting(position: Position, *, canonical_url: str, settings: Settings) -> dict | None:
@@ -258,13 +270,69 @@ def job_posting_ld(position: Position) -> Markup:
     return json_ld_script(posting) if posting is not None else Markup("")
 
 
+# Search engines show about this many characters of a meta description; a list page's stops here.
+LIST_DESCRIPTION_LIMIT = 155
+_QUERY_IN_DESCRIPTION = 40  # characters of `q` a description quotes; the count must fit after it
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word and marked with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:–-") + "…"
+
+
 def summary(position: Position, limit: int = 200) -> str:
     """The first ~`limit` characters of the description as plain text (og:description)."""
     text = " ".join(_TAGS.sub(" ", block.html) for block in position.descriptions)
-    text = " ".join(html.unescape(text).split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:–-") + "…"
+    return shorten(html.unescape(text), limit + 1)
+
+
+def list_description(total: int, filters: dict[str, tuple[str, ...]], q: str) -> str:
+    """The job list's meta description: how many jobs the company has open here, with the
+    search words and the filters' labels ("3 open positions at ACME: Berlin, Engineering").
+
+    Plain text, escaped by the template; it depends only on what keys the page cache (the
+    board version, the language and the URL), so a cached page carries the right one.
+    """
+    company = services().settings.company_name
+    shown = ", ".join(label(name, value) for name, values in filters.items() for value in values)
+    if q:
+        words = shorten(q, _QUERY_IN_DESCRIPTION)
+        if shown:
+            text = ngettext(
+                "Search results for “%(q)s”: %(num)s open position at %(company)s, %(filters)s",
+                "Search results for “%(q)s”: %(num)s open positions at %(company)s, %(filters)s",
+                total,
+                q=words,
+                company=company,
+                filters=shown,
+            )
+        else:
+            text = ngettext(
+                "Search results for “%(q)s”: %(num)s open position at %(company)s",
+                "Search results for “%(q)s”: %(num)s open positions at %(company)s",
+                total,
+                q=words,
+                company=company,
+            )
+    elif shown:
+        text = ngettext(
+            "%(num)s open position at %(company)s: %(filters)s",
+            "%(num)s open positions at %(company)s: %(filters)s",
+            total,
+            company=company,
+            filters=shown,
+        )
+    else:
+        text = ngettext(
+            "%(num)s open position at %(company)s",
+            "%(num)s open positions at %(company)s",
+            total,
+            company=company,
+        )
+    return shorten(text, LIST_DESCRIPTION_LIMIT)
 
 
 def og_locale(lang: str) -> str:
@@ -285,6 +353,7 @@ def seo_helpers() -> dict:
     return {
         "job_posting_ld": job_posting_ld,
         "og_description": summary,
+        "list_description": list_description,
         "og_locale": og_locale,
         "x_default_href": x_default_href,
     }
