@@ -99,6 +99,8 @@ class _Lingering:
 class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker is Any
     """gthread with an asynchronous front for heads and small bodies (see the module doc)."""
 
+    wsgi: Any  # the app, set by gunicorn's load_wsgi
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # TLS and cleartext HTTP/2 are negotiated in the thread by gunicorn; no documented
