@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import socket
 import subprocess
 import sys
@@ -45,10 +46,18 @@ def wait_healthy(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> No
         pytest.fail(f"the server at {base} did not start")
 
 
-def start_slow_app(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Popen, str]:
+def start_slow_app(
+    env: dict[str, str], threads: int = 8, *, nofile: int | None = None
+) -> tuple[subprocess.Popen, str]:
     """`tests/slow_app.py` (the product with tightened slow-body limits) under gunicorn with
-    `careers serve`'s worker (careers/cli/front.py), one process; returns it and its URL."""
+    `careers serve`'s worker (careers/cli/front.py), one process; returns it and its URL.
+    `nofile`: the open-file limit, soft and hard (`ulimit -n`), of the server's processes."""
     port = free_port()
+
+    def limit() -> None:
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "-k", "careers.cli.front.FrontWorker", "-w", "1",
@@ -59,6 +68,7 @@ def start_slow_app(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Po
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=limit,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base, proc)

@@ -4,6 +4,7 @@ limits tightened from TEST_* variables so the tests need seconds, not minutes.""
 from __future__ import annotations
 
 import os
+import resource
 
 from careers import create_app
 from careers.applications.rules import FAIR_GRACE, FAIR_RATE, Limits
@@ -24,3 +25,12 @@ if "TEST_UPLOAD_SLOTS" in os.environ:
     )
     # The gauge hears of every change of the gate (careers/services.py wires its own gate).
     _services.upload_gate.on_change = _services.metrics.uploads_reading.set
+
+# Descriptors the process holds from the start, all but TEST_FREE_FDS of its open-file limit,
+# as an app with many files open would: the worker then runs out of them though its
+# connections fit its budget (tests/test_front.py).
+if "TEST_FREE_FDS" in os.environ:
+    _soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    _held = []
+    while len(os.listdir("/proc/self/fd")) < _soft - int(os.environ["TEST_FREE_FDS"]):
+        _held.append(os.open(os.devnull, os.O_RDONLY))

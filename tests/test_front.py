@@ -18,12 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from careers.cli.front import BODY_SECONDS, HEAD_MAX, HEAD_SECONDS
+from careers.applications.rules import REFUSAL_LIMIT
+from careers.cli.front import BODY_SECONDS, HEAD_MAX, HEAD_SECONDS, RESERVED_FDS
 from careers.cli.heads import chunked_end, plan_body
 
 from .applying import JOB, apply_env
 from .conftest import SECRET
-from .servers import eventually, free_port, wait_healthy
+from .servers import eventually, free_port, start_slow_app, wait_healthy
 from .test_slow_clients import _form_body, _open_post, _status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,9 +84,11 @@ def _pages_answer(base: str, rounds: int = 3) -> None:
             assert took < BOUND, f"{path} took {took:.2f} s"
 
 
-def _connect(base: str) -> socket.socket:
+def _connect(base: str, source: str = "127.0.0.1") -> socket.socket:
+    """A connection from `source`, a loopback address: a client of its own to the server,
+    with a refusal budget of its own."""
     host, port = base.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=10)
+    return socket.create_connection((host, int(port)), timeout=10, source_address=(source, 0))
 
 
 def _accepted(serve: Serve) -> int:
@@ -182,9 +185,14 @@ def test_pages_answer_under_200_slowloris_connections_and_heads_are_cut(serve):
             sock.close()
 
 
-@pytest.mark.parametrize("path", ["/en/job-alerts", "/en/jobs"])
-def test_pages_answer_under_70_slow_bodies(serve, path):
-    slow = [_connect(serve.base) for _ in range(70)]
+@pytest.mark.parametrize(
+    ("path", "source"), [("/en/job-alerts", "127.0.0.2"), ("/en/jobs", "127.0.0.3")]
+)
+def test_pages_answer_under_70_slow_bodies(serve, path, source):
+    """One client's 70 crawling bodies: held by the loop, not a thread, until their deadline;
+    then the app answers each (its 408 page, counted against the client's refusal budget,
+    and 429 once that is spent)."""
+    slow = [_connect(serve.base, source) for _ in range(70)]
     for sock in slow:
         sock.sendall(
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
@@ -207,7 +215,12 @@ def test_pages_answer_under_70_slow_bodies(serve, path):
         _pages_answer(serve.base)
         answers = [_answer_or_close(sock, BODY_SECONDS + 15) for sock in slow]
         assert time.monotonic() - opened < BODY_SECONDS + 15
-        assert all(a.startswith(b"HTTP/1.1 408 ") for a in answers), set(answers)
+        timed_out = [a for a in answers if a.startswith(b"HTTP/1.1 408 ")]
+        spent = [a for a in answers if a.startswith(b"HTTP/1.1 429 ")]
+        assert len(timed_out) + len(spent) == len(answers), {a[:40] for a in answers}
+        assert len(timed_out) >= REFUSAL_LIMIT[0]  # all at once: a few may pass the check
+        assert all(b"The upload took too long" in a for a in timed_out)  # the app's page
+        assert spent
     finally:
         stop.set()
         sender.join()
@@ -331,6 +344,106 @@ def test_a_content_length_of_thousands_of_digits_is_refused_and_the_worker_lives
             assert _answer_or_close(sock, 10).startswith(b"HTTP/1.1 400 ")
     assert _workers(serve) == workers
     _pages_answer(serve.base, rounds=1)
+
+
+# --- descriptors --------------------------------------------------------------------------------
+
+
+def _slow_app(sandbox_server, tmp_path: Path, nofile: int, **test_env: str):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
+    env.update(
+        {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
+    )
+    env.update(
+        CAREERS_PERSONIO_FEED_URL=f"{sandbox_server.url}/xml",
+        CAREERS_SECRET_KEY=SECRET,
+        CAREERS_DATA_DIR=str(tmp_path / "data"),
+        **test_env,
+    )
+    return start_slow_app(env, 8, nofile=nofile)
+
+
+def _worker(proc: subprocess.Popen) -> str:
+    (child,) = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return child
+
+
+def _sockets(pid: str) -> int:
+    count = 0
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:
+        return 0  # the worker died: the test's check of its pid says so
+    for fd in fds:
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except FileNotFoundError:
+            pass  # closed meanwhile
+    return count
+
+
+def _refusals(base: str, n: int) -> list[socket.socket]:
+    """`n` connections, each sending what cannot be a request (the loop answers 400 and
+    closes lingering) and then staying open: each lingers its full time unless shed."""
+    out = []
+    for _ in range(n):
+        sock = _connect(base)
+        sock.sendall(b"\r\n\r\n\r\n")
+        out.append(sock)
+    return out
+
+
+def test_lingering_sockets_count_against_the_connection_budget(sandbox_server, tmp_path):
+    """A burst of refusals: the sockets closing in the loop count with the open ones, so the
+    worker holds no more than its open-file limit allows, and lives."""
+    _raise_own_nofile(1200)
+    nofile = 400
+    budget = nofile - RESERVED_FDS  # worker_connections, shrunk to fit (front.py)
+    proc, base = _slow_app(sandbox_server, tmp_path, nofile)
+    try:
+        worker = _worker(proc)
+        most = 0
+        socks = _refusals(base, 600)
+        try:
+            answers = []
+            for sock in socks:
+                most = max(most, _sockets(worker))
+                answers.append(_answer_or_close(sock, 30))
+            most = max(most, _sockets(worker))
+        finally:
+            for sock in socks:
+                sock.close()
+        assert all(a.startswith(b"HTTP/1.1 400 ") for a in answers), {a[:40] for a in answers}
+        assert most <= budget + 1, most  # and the listening socket
+        assert _worker(proc) == worker
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_worker_out_of_descriptors_pauses_accepting_and_lives(sandbox_server, tmp_path):
+    """The app holds all but a few descriptors: accept() fails with EMFILE, which used to
+    end the worker; it now stops accepting for a moment and frees what lingers."""
+    _raise_own_nofile(1200)
+    proc, base = _slow_app(sandbox_server, tmp_path, 320, TEST_FREE_FDS="40")
+    try:
+        worker = _worker(proc)
+        socks = _refusals(base, 300)
+        try:
+            answers = [_answer_or_close(sock, 60) for sock in socks]
+        finally:
+            for sock in socks:
+                sock.close()
+        assert all(a.startswith(b"HTTP/1.1 400 ") for a in answers), {a[:40] for a in answers}
+        assert _worker(proc) == worker
+        assert eventually(
+            lambda: httpx.get(f"{base}/healthz", timeout=10).status_code == 200, seconds=20
+        )
+        assert _worker(proc) == worker
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_an_upload_at_a_decent_rate_gets_through(serve, tmp_path):

@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from careers.applications.rules import REFUSAL_LIMIT
+from careers.cli.front import BODY_SECONDS
 from careers.mail import links
 from careers.web.bodies import SMALL_BODY_BYTES
 
@@ -245,7 +247,40 @@ def test_a_body_that_stalls_is_cut_with_408(start_server):
         sock.sendall(b"email=anna")  # and then nothing
         started = time.monotonic()
         assert _status(sock) == 408
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < BODY_SECONDS + 5  # the worker's deadline
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """Everything the server sends before it closes."""
+    sock.settimeout(BODY_SECONDS + 20)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def test_bodies_stalled_before_the_app_spend_the_refusal_budget(start_server):
+    """Small bodies are read by the worker's loop (careers/cli/front.py); one that stalls
+    there is answered by the app, on any route: its 408 page, counted, and once the budget is
+    spent, 429 before the next body is read."""
+    server = start_server()
+    job = httpx.get(f"{server.base}/api/v1/jobs?lang=en", timeout=10).json()["jobs"][0]["id"]
+    paths = ["/en/job-alerts", f"/en/jobs/{job}/apply", "/en/jobs"]  # form, application, 405
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": "500"}
+    stalled = [_open(server, paths[n % 3], form) for n in range(REFUSAL_LIMIT[0])]
+    try:
+        for sock in stalled:
+            sock.sendall(b"email=anna")  # and then nothing
+        answers = [_answer(sock) for sock in stalled]
+    finally:
+        for sock in stalled:
+            sock.close()
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:60]
+        assert b"The upload took too long" in answer  # the app's page, not the loop's
+    with _open(server, "/en/job-alerts", form) as sock:
+        sock.settimeout(10)
+        assert _status(sock) == 429
 
 
 def test_refusals_spend_the_budget_the_application_form_shares(start_server):
@@ -263,8 +298,9 @@ def test_refusals_spend_the_budget_the_application_form_shares(start_server):
 
 
 def test_pages_answer_while_70_slow_bodies_hold_alert_routes(start_server):
-    """Bodies take an upload slot of their own (24 of 32 threads): the rest are refused at
-    once, pages keep answering within 2 s, and the held ones are cut with 408."""
+    """The bodies wait in the worker's loop, not in threads: pages keep answering within 2 s,
+    and at their deadline the app answers them: 408, counted, then 429 once this client's
+    refusal budget is spent (503 if no upload slot is free, as bodies read by the app)."""
     server = start_server()
     token = server.subscription_token()
     paths = ["/en/job-alerts", f"/en/job-alerts/{token}/unsubscribe"]
@@ -285,9 +321,10 @@ def test_pages_answer_while_70_slow_bodies_hold_alert_routes(start_server):
         for sock in held:
             sock.settimeout(30)
             statuses.append(_status(sock))
-        # Each was either refused for want of a slot or cut for its pace; none was served.
-        assert set(statuses) <= {503, 408}, statuses
+        # Each was cut for its pace or refused; none was served.
+        assert set(statuses) <= {503, 408, 429}, statuses
         assert 408 in statuses
+        assert 429 in statuses
     finally:
         for sock in held:
             sock.close()

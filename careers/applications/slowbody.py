@@ -243,3 +243,9 @@ def client_socket(environ: dict[str, object]) -> socket.socket | None:
         if isinstance(sock, socket.socket):
             return sock
     return None
+
+
+# The environ key `careers serve`'s worker (careers/cli/front.py) sets when it stopped waiting
+# for a small body: what arrived is handed on, the socket's reading side shut, and the app
+# answers 408 (careers/web/bodies.py). Only the worker sets it; no header can.
+FRONT_STALLED = "careers.front.body_stalled"

@@ -8,8 +8,15 @@ watches kept-alive connections also reads heads: non-blocking, into a buffer, wi
 (`HEAD_SECONDS`) and a size cap (`HEAD_MAX`). Only a complete head — with its body too when the
 body is small (`SMALL_BODY`) — goes to a thread, its bytes given back to gunicorn's parser.
 Larger bodies (the application form) are read in the thread as before, under the form's own
-upload slots and slow-body cut-off (careers/applications/slowbody.py). Connections are closed
-by the loop as well ("lingering close", as nginx does), never by a thread or a blocking wait.
+upload slots and slow-body cut-off (careers/applications/slowbody.py). A small body that misses
+its deadline (`BODY_SECONDS`) is not answered here: the request goes to a thread with what
+arrived, the socket's reading side shut and `FRONT_STALLED` in its environ, and the app answers
+408 at once, logged and counted against the client's refusal budget (careers/web/bodies.py),
+as on the form. Connections are closed by the loop as well ("lingering close", as nginx does),
+never by a thread or a blocking wait; a lingering socket counts against `worker_connections`,
+the oldest closed at once when a new connection needs its room, so the descriptors stay within
+the open-file limit, and a worker that runs out anyway stops accepting for a moment instead of
+dying (`ACCEPT_PAUSE`).
 Figures and the choice of design: docs/benchmarks.md ("Idle and slow connections").
 """
 
@@ -29,6 +36,7 @@ from typing import Any
 from gunicorn import http
 from gunicorn.workers.gthread import _DEFER, STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
+from ..applications.slowbody import FRONT_STALLED, stop_reading
 from .heads import Plan, chunked_end, plan_body
 
 HEAD_SECONDS = 10.0  # the whole head, from connect (or from the first byte when kept alive)
@@ -41,6 +49,11 @@ LINGER_MAX = 256 * 1024
 WORKER_CONNECTIONS = 4096  # per process: 1,000 idle connections fit with room to spare
 RESERVED_FDS = 256  # descriptors kept for the database, spool files, logs and sockets out
 ACCEPT_BATCH = 32  # connections accepted per wake-up
+ACCEPT_PAUSE = 0.5  # out of descriptors all the same: accepting stops this long
+ACCEPT_FULL_LOG_SECONDS = 60.0  # and says so at most this often
+# Out of descriptors (the process's or the system's) or of kernel memory: not this connection's
+# fault, and nothing to end the worker for. Connections wait in the listen queue meanwhile.
+_ACCEPT_FULL = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 RECV = 64 * 1024
 TIMEOUT_408 = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
@@ -86,6 +99,8 @@ class _Lingering:
 class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker is Any
     """gthread with an asynchronous front for heads and small bodies (see the module doc)."""
 
+    wsgi: Any  # the app, set by gunicorn's load_wsgi
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # TLS and cleartext HTTP/2 are negotiated in the thread by gunicorn; no documented
@@ -98,6 +113,14 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         self._timers: list[tuple[float, int, _Reading | _Lingering]] = []
         self._order = itertools.count()
         self._readings: set[_Reading] = set()
+        # Oldest first (each lingers LINGER_SECONDS): counted against worker_connections.
+        self._lingering: dict[_Lingering, None] = {}
+        self._accept_paused_until = 0.0
+        self._accept_full_logged = -ACCEPT_FULL_LOG_SECONDS
+        # Sockets whose small body the loop stopped waiting for (see _hand_on_stalled). Added
+        # by the loop before the request is queued, looked up by the thread that serves it,
+        # removed by the loop when it is done: single set operations, atomic under the GIL.
+        self._stalled: set[socket.socket] = set()
 
     def init_process(self) -> None:
         fitting, wanted = _raise_nofile() - RESERVED_FDS, int(self.cfg.worker_connections)
@@ -110,6 +133,21 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
             self.worker_connections = max(fitting, 1)
         super().init_process()
 
+    def load_wsgi(self) -> None:
+        """The app, told in its environ when the loop stopped waiting for a request's body.
+
+        An environ key rather than a header: only this worker sets it, so no client (nor a
+        proxy passing a client's headers on) can, and the app cannot mistake it for one."""
+        super().load_wsgi()
+        app, stalled = self.wsgi, self._stalled
+
+        def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("gunicorn.socket") in stalled:
+                environ[FRONT_STALLED] = True
+            return app(environ, start_response)
+
+        self.wsgi = wsgi
+
     # -- accepting and reading ------------------------------------------------------------
 
     def accept(self, listener: socket.socket) -> None:
@@ -118,15 +156,45 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         for _ in range(ACCEPT_BATCH):
             if self.nr_conns >= self.worker_connections:
                 return  # the run loop stops accepting until connections end
+            if self.nr_conns + len(self._lingering) >= self.worker_connections:
+                self._unlinger(next(iter(self._lingering)))  # the oldest: room for a new one
             try:
                 client, address = listener.accept()
             except OSError as e:
                 if e.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                     return
+                if e.errno in _ACCEPT_FULL:
+                    self._pause_accepting(e)
+                    return
                 raise
             self.nr_conns += 1
             conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
             self._read(conn, b"", time.monotonic() + HEAD_SECONDS, kept_alive=False)
+
+    def _pause_accepting(self, error: OSError) -> None:
+        """Out of descriptors though connections are budgeted (the app's own files, another
+        process's): stop accepting for ACCEPT_PAUSE, free what lingers, and say so."""
+        now = time.monotonic()
+        self._accept_paused_until = now + ACCEPT_PAUSE
+        self.set_accept_enabled(False)
+        for lingering in list(self._lingering):
+            self._unlinger(lingering)
+        if now - self._accept_full_logged >= ACCEPT_FULL_LOG_SECONDS:
+            self._accept_full_logged = now
+            self.log.warning(
+                "Cannot accept connections (%s): pausing %.1f s; %d open. Raise `ulimit -n` "
+                "or lower worker_connections.",
+                errno.errorcode.get(error.errno or 0, error.errno),
+                ACCEPT_PAUSE,
+                self.nr_conns,
+            )
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """gthread's run loop turns accepting back on as soon as there is room: not during a
+        pause (`_pause_accepting`)."""
+        if enabled and time.monotonic() < self._accept_paused_until:
+            enabled = False
+        super().set_accept_enabled(enabled)
 
     def _read(self, conn: TConn, buffered: bytes, deadline: float, *, kept_alive: bool) -> None:
         """Read the next request on `conn` in the loop; `buffered` is what already arrived."""
@@ -214,14 +282,24 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         conn.data_ready = True  # gthread's handle() waits for nothing
         self.enqueue_req(conn)
 
+    def _hand_on_stalled(self, reading: _Reading) -> None:
+        """A complete head whose small body missed its deadline: the app answers it (408,
+        counted against the client's refusal budget), not the loop. Its socket's reading side
+        is shut, so every read of the body ends at once: the thread is held for the answer
+        alone, never for the client."""
+        self.log.debug("Request body not received within its deadline: the app answers.")
+        stop_reading(reading.conn.sock)
+        self._stalled.add(reading.conn.sock)
+        self._dispatch(reading)
+
     def _end(self, reading: _Reading, answer: bytes) -> None:
         """Close a connection the loop is reading: after `answer`, if there is one."""
         self._forget(reading)
-        self.nr_conns -= 1
         if answer:
             _send(reading.conn.sock, answer)
             self._linger(reading.conn.sock)
         else:
+            self.nr_conns -= 1
             reading.conn.close()
 
     def _forget(self, reading: _Reading) -> None:
@@ -237,7 +315,9 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
     # -- closing ----------------------------------------------------------------------------
 
     def _linger(self, sock: socket.socket) -> None:
-        """Close without a blocking wait: shut the write side, discard what still arrives."""
+        """Close a connection without a blocking wait: shut the write side, discard what
+        still arrives. It leaves `nr_conns` for `_lingering`, which accept counts too."""
+        self.nr_conns -= 1
         try:
             sock.setblocking(False)
             sock.shutdown(socket.SHUT_WR)
@@ -246,6 +326,7 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         except (OSError, ValueError, KeyError):
             _close(sock)
             return
+        self._lingering[lingering] = None
         self._arm(lingering)
 
     def _discard(self, lingering: _Lingering, sock: socket.socket) -> None:
@@ -261,6 +342,7 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
 
     def _unlinger(self, lingering: _Lingering) -> None:
         lingering.done = True
+        self._lingering.pop(lingering, None)
         try:
             self.poller.unregister(lingering.sock)
         except (KeyError, ValueError, OSError):
@@ -284,6 +366,8 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
                 self._unlinger(item)
             elif not item.started:
                 self._end(item, b"")  # idle: nothing to answer
+            elif item.plan is not None and not force:
+                self._hand_on_stalled(item)  # the head is here: the app answers, and counts
             else:
                 self.log.debug("Request not received within its deadline: closing.")
                 self._end(item, TIMEOUT_408)
@@ -291,6 +375,9 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         if self._timers:
             timeout = max(0.0, min(timeout, self._timers[0][0] - time.monotonic()))
+        paused = self._accept_paused_until - time.monotonic()
+        if paused > 0:  # wake when accepting may resume
+            timeout = min(timeout, paused)
         super().wait_for_and_dispatch_events(timeout)
 
     def _cap_keepalive(self, deadline: float) -> None:
@@ -307,6 +394,7 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
     def finish_request(self, conn: TConn, fs: Any) -> None:
         if not self.front:
             return super().finish_request(conn, fs)
+        self._stalled.discard(conn.sock)
         try:
             result = fs.result() if not fs.cancelled() else False
             if result and result is not _DEFER:
@@ -318,7 +406,6 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
                 # through the loop like any other, so a partial one cannot hold the thread.
                 self._read(conn, conn.parser.unreader.take_buffered(), idle, kept_alive=True)
             else:
-                self.nr_conns -= 1
                 self._linger(conn.sock)
         except Exception:
             self.nr_conns -= 1

@@ -14,7 +14,9 @@ the same order and with the same guards as the form (docs/security.md#small-bodi
 5. the body itself, stopped at the limit (chunked bodies announce no length: 413 when
    they pass it), and cut as on the form when it stalls or crawls: 408.
 
-Refusals 2, 3 and 5 count against the budget. Any answer given before the body was read
+`careers serve` reads small bodies before the app (careers/cli/front.py); one that stalls or
+crawls there reaches the app marked (`FRONT_STALLED`), on any route, the form's included, and
+is answered 408 after step 1, unread. Refusals 2, 3 and 5, and these, count against the budget. Any answer given before the body was read
 closes the connection (apply.close_unread), so the rest of it is never read either. What
 was read is handed to Flask from memory: the view and its form parser never touch the wire.
 """
@@ -34,7 +36,7 @@ from werkzeug.wsgi import get_input_stream
 
 from ..applications.guard import client_key
 from ..applications.rules import REFUSAL_LIMIT, Limits
-from ..applications.slowbody import client_socket, stop_reading
+from ..applications.slowbody import FRONT_STALLED, client_socket, stop_reading
 from ..applications.upload import UploadRejected, read_small
 from . import services
 
@@ -106,10 +108,11 @@ def _error(code: int, title: str, text: str) -> Response:
 def read_body() -> Response | None:
     """The before-request hook: None when the view may run with the body in memory."""
     environ = request.environ
-    if request.endpoint in STREAMING_ENDPOINTS or not has_body(environ):
+    stalled = bool(environ.get(FRONT_STALLED))
+    if not stalled and (request.endpoint in STREAMING_ENDPOINTS or not has_body(environ)):
         return None
     g.body_unread = True  # any answer from here on closes the connection (apply.close_unread)
-    if request.routing_exception is not None:
+    if request.routing_exception is not None and not stalled:
         return None  # Flask answers 404 / 405 without reading a byte
     svc = services()
     wait = svc.outbox.rate_wait(*refusal_limit())
@@ -118,6 +121,9 @@ def read_body() -> Response | None:
         response = _error(429, _("Please wait a moment"), _("Please try again in a moment."))
         response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         return response
+    if stalled:  # the server stopped waiting for this body: what came is not read
+        _refused("body_stalled")
+        return _too_slow()
     check = current_app.extensions.get(_CHECKS, {}).get(request.endpoint or "")
     if check is not None:
         answer = check(**(request.view_args or {}))
@@ -144,7 +150,7 @@ def read_body() -> Response | None:
     except UploadRejected as exc:
         _refused(exc.reason)
         if exc.status == 408:
-            return _error(408, _("The upload took too long"), _("Please try again in a moment."))
+            return _too_slow()
         if exc.status == 413:
             return _too_large()
         return _error(400, _("Bad request"), _("The request could not be understood."))
@@ -163,6 +169,10 @@ def _input(environ: dict) -> IO[bytes]:
     """The body as the server hands it over: dechunked (`wsgi.input_terminated`) or bounded
     by its Content-Length, never read past it."""
     return get_input_stream(environ, safe_fallback=False)
+
+
+def _too_slow() -> Response:
+    return _error(408, _("The upload took too long"), _("Please try again in a moment."))
 
 
 def _too_large() -> Response:
