@@ -8,7 +8,11 @@ import os
 from careers import create_app
 
 app = create_app()
-if "BENCH_UPLOAD_SLOTS" in os.environ:  # "before": no separate budget for uploads
+if "BENCH_UPLOAD_SLOTS" in os.environ:
+    # "before" in bench/bench_slow_clients.py: a budget of this many slots (1,000: none), and
+    # first come, first served, as before issue 18 (no slot taken over, no share per client).
     from careers.applications.slowbody import UploadGate
 
-    app.extensions["careers"].upload_gate = UploadGate(int(os.environ["BENCH_UPLOAD_SLOTS"]))
+    app.extensions["careers"].upload_gate = UploadGate(
+        int(os.environ["BENCH_UPLOAD_SLOTS"]), fair_rate=0, per_client=1_000_000
+    )

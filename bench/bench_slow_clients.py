@@ -11,12 +11,23 @@ in the same run:
 For each: idle p99, p99 under the trickle, their ratio (target <= 2x; p99 < 1 s), timeouts,
 and what the tricklers were answered (408 cut, 503 busy). Then one candidate sends a 20 MB
 CV at 1 Mbit/s to `careers serve` and must get a 303 (skip with --quick).
+
+Fair slots (`--scenario fair`, issue 18): 50 attackers from 50 addresses trickle 2 MB forms
+at 6 kB/s (above the 4 kB/s crawl floor, so never cut by it) and start again whenever they are
+answered; once they hold the slots, 18 candidates (3 at a time, each its own address) send a
+2 MB CV at 1 Mbit/s, while pages are timed. Two servers with `careers serve`'s worker and
+threads (2 x 32, 24 upload slots a process):
+
+- "first come": the upload slots as before issue 18 (no slot taken over, no share per client);
+- "careers serve": the real command, slots fair (careers/applications/slowbody.py UploadGate).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import select
 import socket
 import statistics
 import subprocess
@@ -32,10 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.server import free_port  # noqa: E402
+from careers.applications.rules import SERVE_THREADS, UPLOAD_SLOTS  # noqa: E402
+from careers.cli.front import WORKER_CONNECTIONS  # noqa: E402
 from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
 JOB = 1842958  # Embedded Systems Engineer (sample data)
 SECRET = "bench-secret-key-0123456789abcdef"
+FRONT = "careers.cli.front.FrontWorker"
 
 
 def wait_ready(base: str, proc: subprocess.Popen) -> None:
@@ -60,6 +74,12 @@ def start(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         command += ["--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
         command += ["--no-control-socket", "bench.app:app"]
         env = {**env, "BENCH_UPLOAD_SLOTS": "1000"}
+    elif kind == "first come":
+        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", FRONT, "--threads"]
+        command += [str(SERVE_THREADS), "--worker-connections", str(WORKER_CONNECTIONS)]
+        command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+        command += ["--no-control-socket", "bench.app:app"]
+        env = {**env, "BENCH_UPLOAD_SLOTS": str(UPLOAD_SLOTS)}
     else:
         command = [sys.executable, "-m", "careers.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(port), "--workers", "2", "--no-worker"]
@@ -104,6 +124,7 @@ def form_body(base: str, size: int) -> tuple[bytes, str]:
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
+@functools.cache
 def _pdf(size: int) -> bytes:
     import tempfile
 
@@ -126,11 +147,20 @@ def head(base: str, body: bytes, content_type: str, client: str) -> bytes:
 
 
 def trickle(
-    base: str, body: bytes, content_type: str, until: float, answers: Counter, client: str
+    base: str,
+    body: bytes,
+    content_type: str,
+    until: float,
+    answers: Counter,
+    client: str,
+    rate: int = 100,
+    done: threading.Event | None = None,
 ) -> None:
-    """Send the body at 100 B/s; when cut or refused, note the answer and start again."""
+    """Send the body at `rate` B/s; when cut or refused, note the answer and start again
+    (until `until`, or until `done` is set)."""
     host, port = base.removeprefix("http://").split(":")
-    while time.monotonic() < until:
+    step = max(1, rate // 10)
+    while time.monotonic() < until and not (done and done.is_set()):
         try:
             sock = socket.create_connection((host, int(port)), timeout=5)
         except OSError:
@@ -142,8 +172,10 @@ def trickle(
             sock.settimeout(0.001)
             offset = 0
             while time.monotonic() < until and offset < len(body):
-                sock.sendall(body[offset : offset + 10])
-                offset += 10
+                if done and done.is_set():
+                    break
+                sock.sendall(body[offset : offset + step])
+                offset += step
                 try:
                     reply = sock.recv(64)
                 except (TimeoutError, BlockingIOError):
@@ -221,25 +253,97 @@ def run(kind: str, env: dict[str, str], clients: int, seconds: float, rounds: in
         proc.wait(timeout=30)
 
 
+def send_at(
+    base: str, body: bytes, content_type: str, client: str, bits_per_second: int
+) -> tuple[int, float]:
+    """One candidate's post at a fixed uplink rate; (status, seconds). A server that answers
+    before the end of the body (503, 408) ends the upload there, as a browser's does."""
+    host, port = base.removeprefix("http://").split(":")
+    per_tick = bits_per_second // 8 // 10
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        try:
+            sock.sendall(head(base, body, content_type, client))
+            for offset in range(0, len(body), per_tick):
+                sock.sendall(body[offset : offset + per_tick])
+                lag = started + (offset + per_tick) / (bits_per_second / 8) - time.monotonic()
+                if lag > 0:
+                    time.sleep(lag)
+                    if select.select([sock], [], [], 0)[0]:
+                        break  # answered already
+        except OSError:
+            pass  # the server stopped reading: its answer is waiting
+        reply = sock.recv(64)
+    status = int(reply.split(b" ")[1]) if reply.startswith(b"HTTP/") else 0
+    return status, time.monotonic() - started
+
+
 def candidate(env: dict[str, str], size: int, bits_per_second: int) -> tuple[int, float]:
     """One candidate's CV at a fixed uplink rate to `careers serve`; (status, seconds)."""
     proc, base = start("serve", fresh_data(env))
     try:
         body, content_type = form_body(base, size)
-        host, port = base.removeprefix("http://").split(":")
-        sock = socket.create_connection((host, int(port)), timeout=60)
-        sock.sendall(head(base, body, content_type, "203.0.113.7"))
-        per_tick = bits_per_second // 8 // 10
-        started = time.monotonic()
-        for offset in range(0, len(body), per_tick):
-            sock.sendall(body[offset : offset + per_tick])
-            lag = started + (offset + per_tick) / (bits_per_second / 8) - time.monotonic()
-            if lag > 0:
-                time.sleep(lag)
-        reply = sock.recv(64)
-        sock.close()
-        return int(reply.split(b" ")[1]), time.monotonic() - started
+        return send_at(base, body, content_type, "203.0.113.7", bits_per_second)
     finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def fair(kind: str, env: dict[str, str], clients: int, rate: int, tries: int) -> dict:
+    """The fair-slots scenario (see the module doc) against one server."""
+    proc, base = start(kind, fresh_data(env))
+    paths = ["/en/jobs", "/healthz"]
+    done = threading.Event()
+    try:
+        measure(base, paths, 5)  # warm
+        idle, _ = measure(base, paths, 30)
+        body, content_type = form_body(base, 2_000_000)
+        answers: Counter = Counter()
+        tricklers = [
+            threading.Thread(
+                target=trickle,
+                args=(base, body, content_type, time.monotonic() + 3600, answers),
+                kwargs={"client": f"198.51.100.{i + 1}", "rate": rate, "done": done},
+            )
+            for i in range(clients)
+        ]
+        for thread in tricklers:
+            thread.start()
+        time.sleep(20)  # every slot held, and each trickle read long enough to be judged
+        outcomes: Counter = Counter()
+        seconds: list[float] = []
+
+        def apply(first: int) -> None:
+            for n in range(first, tries, 3):
+                cv, cv_type = form_body(base, 2_000_000)  # a fresh form each time
+                status, took = send_at(base, cv, cv_type, f"203.0.113.{n + 1}", 1_000_000)
+                outcomes[status] += 1
+                if status == 303:
+                    seconds.append(took)
+
+        candidates = [threading.Thread(target=apply, args=(first,)) for first in range(3)]
+        for thread in candidates:
+            thread.start()
+        loaded: list[float] = []
+        failures = 0
+        while any(thread.is_alive() for thread in candidates):
+            latencies, failed = measure(base, paths, 5)
+            loaded += latencies
+            failures += failed
+        for thread in candidates:
+            thread.join()
+        return {
+            "kind": kind,
+            "accepted": outcomes[303],
+            "outcomes": dict(outcomes),
+            "seconds": statistics.median(seconds) if seconds else 0.0,
+            "idle_p99": p99(idle),
+            "loaded_p99": p99(loaded),
+            "failures": failures,
+            "answers": dict(answers),
+        }
+    finally:
+        done.set()
         proc.terminate()
         proc.wait(timeout=30)
 
@@ -252,6 +356,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0, help="how long they trickle")
     parser.add_argument("--rounds", type=int, default=100, help="page + healthz requests each")
     parser.add_argument("--quick", action="store_true", help="skip the 20 MB candidate")
+    parser.add_argument(
+        "--scenario", choices=("trickle", "fair", "all"), default="all", help="which to run"
+    )
+    parser.add_argument("--rate", type=int, default=6000, help="fair: attackers' B/s")
+    parser.add_argument("--tries", type=int, default=18, help="fair: candidates' tries")
     args = parser.parse_args()
     with SandboxServer() as sandbox, __import__("tempfile").TemporaryDirectory() as data:
         env = {
@@ -265,6 +374,10 @@ def main() -> None:
             "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
             "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
         }
+        if args.scenario in ("fair", "all"):
+            print_fair(env, args.clients, args.rate, args.tries)
+        if args.scenario == "fair":
+            return
         print(
             f"{os.cpu_count()} cores; {args.clients} connections at 100 B/s for {args.seconds:.0f} s"
         )
@@ -282,6 +395,24 @@ def main() -> None:
             # Just under Personio's 20 MB a file, with the PDF's own overhead.
             status, seconds = candidate(env, 19_900_000, 1_000_000)
             print(f"candidate: a 19.9 MB CV at 1 Mbit/s -> {status} after {seconds:.0f} s")
+
+
+def print_fair(env: dict[str, str], clients: int, rate: int, tries: int) -> None:
+    print(
+        f"{os.cpu_count()} cores; {clients} attackers from {clients} addresses at {rate} B/s;"
+        f" {tries} candidates, 2 MB at 1 Mbit/s"
+    )
+    print(
+        f"{'server':<14} {'accepted':>9} {'median':>7} {'idle p99':>9} {'loaded p99':>11}"
+        f" {'timeouts':>9}  candidates' answers; attackers' answers"
+    )
+    for kind in ("first come", "serve"):
+        r = fair(kind, env, clients, rate, tries)
+        print(
+            f"{'careers serve' if kind == 'serve' else kind:<14} {r['accepted']:>3} of {tries:<3}"
+            f" {r['seconds']:>6.1f}s {r['idle_p99'] * 1000:>7.1f}ms {r['loaded_p99'] * 1000:>9.1f}ms"
+            f" {r['failures']:>9}  {r['outcomes']}; {r['answers']}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import os
 import resource
 
 from careers import create_app
-from careers.applications.rules import Limits
+from careers.applications.rules import FAIR_GRACE, FAIR_RATE, Limits
 from careers.applications.slowbody import UploadGate
 
 app = create_app()
@@ -18,7 +18,11 @@ _services.limits = Limits(
     rate_grace=float(os.environ.get("TEST_RATE_GRACE", "20")),
 )
 if "TEST_UPLOAD_SLOTS" in os.environ:
-    _services.upload_gate = UploadGate(int(os.environ["TEST_UPLOAD_SLOTS"]))
+    _services.upload_gate = UploadGate(
+        int(os.environ["TEST_UPLOAD_SLOTS"]),
+        fair_rate=float(os.environ.get("TEST_FAIR_RATE", str(FAIR_RATE))),
+        grace=float(os.environ.get("TEST_FAIR_GRACE", str(FAIR_GRACE))),
+    )
     # The gauge hears of every change of the gate (careers/services.py wires its own gate).
     _services.upload_gate.on_change = _services.metrics.uploads_reading.set
 

@@ -1037,13 +1037,14 @@ class TestSlowClients:
 
     def test_every_upload_slot_taken_is_503(self, app, client, sandbox, cv):
         gate = app.extensions["careers"].upload_gate
-        taken = 0
-        while gate.acquire():  # as many uploads in progress as the process reads at once
-            taken += 1
+        taken = []
+        # As many uploads in progress as the process reads at once, each another client's.
+        while slot := gate.acquire(f"client {len(taken)}"):
+            taken.append(slot)
         try:
             response = send(client, valid_fields(open_form(client)), [("cv", cv, CV)])
             assert response.status_code == 503 and response.headers["Retry-After"] == "30"
         finally:
-            for _ in range(taken):
-                gate.release()
+            for slot in taken:
+                gate.release(slot)
         assert_unharmed(app, sandbox, client)

@@ -248,15 +248,15 @@ def applications(app: Flask, tmp_path: Path, pages: Recorder) -> None:
     )
     pages.keep("apply-400", truncated, 400)
     gate = app.extensions["careers"].upload_gate
-    taken = 0
-    while gate.acquire():
-        taken += 1
+    taken = []
+    while slot := gate.acquire(f"client {len(taken)}"):  # every slot, each another client's
+        taken.append(slot)
     try:
         busy = send(other, valid_fields(open_form(other)), [("cv", cv, "cv.pdf")])
         pages.keep("apply-503", busy, 503)
     finally:
-        for _ in range(taken):
-            gate.release()
+        for slot in taken:
+            gate.release(slot)
 
     forger = client_at(app, "192.0.2.30")
     forged = {"Origin": "https://evil.example"}

@@ -54,6 +54,14 @@ Connection = psycopg.Connection[DictRow]
 CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
 CONNECT_TIMEOUT = 5.0
 POOL_MAX = 8
+# How long the pool keeps retrying one lost connection on its own. psycopg_pool doubles the
+# wait between attempts (1, 2, 4, 8 s ...) for up to this long, and while one attempt waits
+# no request starts another: with its default of 5 minutes, a host found the database back
+# only at its next scheduled attempt, up to 16 s after a 10 s outage (issue 18). Given up
+# after 2 s (three attempts, a second apart), the next request that needs a connection
+# starts a fresh attempt at once: a host reconnects within about a second of the database
+# coming back, and a database that stays down is tried only as often as requests need it.
+RECONNECT_SECONDS = 2.0
 # Advisory locks are (class, object) pairs; ours live in one class of their own. The schema
 # lock is (1128354373, 0): `SELECT * FROM pg_locks WHERE locktype = 'advisory' AND classid =
 # 1128354373 AND objid = 0` shows who migrates (docs/deployment.md).
@@ -377,6 +385,7 @@ class PostgresOutbox:
             open=True,
             timeout=connect_timeout,  # waiting for a connection of the pool
             check=ConnectionPool.check_connection,  # a connection the database dropped is replaced
+            reconnect_timeout=RECONNECT_SECONDS,
             name="careers-outbox",
         )
 

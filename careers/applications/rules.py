@@ -77,6 +77,18 @@ REFUSAL_LIMIT = (10, 600)  # refusals, seconds
 # `careers serve` runs SERVE_THREADS threads per worker process.
 UPLOAD_SLOTS = 24
 SERVE_THREADS = 32
+# When every slot is taken, a new upload takes the slot of the slowest body read for
+# FAIR_GRACE seconds at less than FAIR_RATE bytes a second (slowbody.UploadGate). 32 kB/s is
+# 256 kbit/s: a quarter of the 1 Mbit/s a 20 MB CV must get through at, eight times the
+# crawl floor, and 48 slots held at that pace cost an attacker 12 Mbit/s, not 1.6.
+FAIR_RATE = 32 * 1024
+FAIR_GRACE = 5.0
+# A client whose body was cut so takes no slot over for this long: cut attackers would
+# otherwise cut each other in a chain, keeping every slot too new to judge.
+FAIR_COOLDOWN = 60.0
+# Slots one client (an IPv4 address or an IPv6 /64) holds at once per process: a family or
+# an office behind one address sends a few applications at a time, not a worker's worth.
+UPLOADS_PER_CLIENT = 4
 
 # How long an outbox keeps what it may keep (docs/applications.md, "Retention").
 PARKED_RETENTION_DAYS = 30  # a parked application's personal data and files
@@ -127,6 +139,7 @@ class UploadProblem(StrEnum):
 
     STALLED = "stalled"  # no byte for Limits.stall_seconds
     TOO_SLOW = "too_slow"  # below Limits.min_rate
+    EVICTED = "evicted"  # below the fair pace while a new upload needed its slot
 
     NOT_MULTIPART = "not_multipart"
     BODY_TOO_LARGE = "body_too_large"

@@ -19,7 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .form import FILE_CATEGORIES
 from .rules import LIMITS, READ_CHUNK, Limits, UploadProblem
-from .slowbody import WATCHER, SlowBodyWatcher, Watched
+from .slowbody import WATCHER, Slot, SlowBodyWatcher, Watched
 from .spool import Spool
 
 if TYPE_CHECKING:
@@ -194,6 +194,7 @@ def receive(
     on_field: Callable[[str, str], None] | None = None,
     before_files: frozenset[str] = frozenset(),
     watcher: SlowBodyWatcher = WATCHER,
+    slot: Slot | None = None,
 ) -> Submission:
     """Parse the request body into fields and spooled files, or raise UploadRejected.
 
@@ -201,7 +202,8 @@ def receive(
     `on_field` sees each text field as soon as it has arrived and may raise to stop reading
     (the form token and the honeypot come first in the form, so a forged post costs one
     chunk); `before_files` names fields that must arrive before any file. With the client's
-    `sock`, a stalled or crawling body is cut (careers/applications/slowbody.py).
+    `sock`, a stalled or crawling body is cut (careers/applications/slowbody.py); with the
+    upload `slot` it holds, it can be cut to make room for a faster one (`UploadGate`).
     """
     mimetype, params = parse_options_header(content_type or "")
     boundary = params.get(b"boundary")
@@ -216,6 +218,8 @@ def receive(
         boundary, collector.callbacks(), max_header_size=2 * limits.header_bytes
     )
     watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
+    if slot is not None:
+        slot.watched = watched
     timeout = sock.gettimeout() if sock is not None else None
     if sock is not None:
         sock.settimeout(limits.stall_seconds)
@@ -283,15 +287,19 @@ def _read(stream: IO[bytes], watched: Watched, size: int = READ_CHUNK) -> bytes:
         chunk = stream.read(size)
     except Exception as exc:
         if watched.cut:
-            raise UploadRejected(UploadProblem.TOO_SLOW, status=408) from None
+            raise UploadRejected(_cut_reason(watched), status=408) from None
         if _timed_out(exc):
             raise UploadRejected(UploadProblem.STALLED, status=408) from None
         # The server could not read the body (the client went away, a broken chunk size):
         # a bad request, not a crash.
         raise UploadRejected(UploadProblem.TRUNCATED, status=400) from None
     if watched.cut:
-        raise UploadRejected(UploadProblem.TOO_SLOW, status=408)
+        raise UploadRejected(_cut_reason(watched), status=408)
     return chunk
+
+
+def _cut_reason(watched: Watched) -> UploadProblem:
+    return UploadProblem.EVICTED if watched.evicted else UploadProblem.TOO_SLOW
 
 
 def _timed_out(exc: BaseException | None) -> bool:

@@ -142,7 +142,8 @@ def submit(job_id: int) -> Response:
         _refused("rate_limited", count=False)
         return _too_many(wait)
     position = open_position(job_id)[0]
-    if not svc.upload_gate.acquire():
+    slot = svc.upload_gate.acquire(_client())
+    if slot is None:
         _refused("uploads_busy", count=False)
         return _try_again("busy")
 
@@ -158,6 +159,7 @@ def submit(job_id: int) -> Response:
             sock=client_socket(request.environ),
             on_field=early,
             before_files=frozenset({TOKEN_FIELD}),
+            slot=slot,
         )
     except Forged as exc:
         _refused(exc.reason)
@@ -170,7 +172,7 @@ def submit(job_id: int) -> Response:
         _refused(exc.reason)
         return _upload_refused(position, exc)
     finally:
-        svc.upload_gate.release()
+        svc.upload_gate.release(slot)
     g.body_unread = False
 
     try:

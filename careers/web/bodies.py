@@ -60,12 +60,17 @@ def before_body(app: Flask, endpoint: str, check: BeforeBody) -> None:
     app.extensions.setdefault(_CHECKS, {})[endpoint] = check
 
 
+def client() -> str:
+    """A keyed hash of the client's address (an IPv6 client is its /64): what per-client
+    limits count, never the address itself."""
+    return client_key(services().settings.secret_key, request.remote_addr or "")
+
+
 def refusal_limit() -> tuple[str, int, int]:
     """The budget of refused posts for this client (applications/rules.py), one for the
     application form and every other route."""
-    secret = services().settings.secret_key
     count, seconds = REFUSAL_LIMIT
-    return f"refused:{client_key(secret, request.remote_addr or '')}", count, seconds
+    return f"refused:{client()}", count, seconds
 
 
 def has_body(environ: dict) -> bool:
@@ -129,7 +134,8 @@ def read_body() -> Response | None:
     if length is not None and length > SMALL_BODY_BYTES:
         _refused("body_too_large")
         return _too_large()
-    if not svc.upload_gate.acquire():
+    slot = svc.upload_gate.acquire(client())
+    if slot is None:
         _refused("uploads_busy", count=False)
         response = _error(503, _("Something went wrong"), _("Please try again in a moment."))
         response.headers["Retry-After"] = "30"
@@ -149,7 +155,7 @@ def read_body() -> Response | None:
             return _too_large()
         return _error(400, _("Bad request"), _("The request could not be understood."))
     finally:
-        svc.upload_gate.release()
+        svc.upload_gate.release(slot)
     # The view reads the body from memory, as if it had come with a Content-Length.
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.input_terminated"] = True
