@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -217,36 +218,26 @@ def receive(
     parser = MultipartParser(
         boundary, collector.callbacks(), max_header_size=2 * limits.header_bytes
     )
-    watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
-    if slot is not None:
-        slot.watched = watched
-    timeout = sock.gettimeout() if sock is not None else None
-    if sock is not None:
-        sock.settimeout(limits.stall_seconds)
     received = 0
-    try:
-        while chunk := _read(stream, watched):
-            received += len(chunk)
-            watched.received = received
-            if received > limits.body_bytes:
-                raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
-            parser.write(chunk)
-        parser.finalize()
-        if not collector.finished:
-            raise UploadRejected(UploadProblem.TRUNCATED, status=400)
-    except MultipartParseError:
-        collector.abort()
-        raise UploadRejected(UploadProblem.MALFORMED, status=400) from None
-    except BaseException:
-        collector.abort()
-        raise
-    finally:
-        watcher.release(watched)
-        if sock is not None and not watched.cut:
-            try:
-                sock.settimeout(timeout)
-            except OSError:
-                pass
+    with _watching(sock, limits, watcher) as watched:
+        if slot is not None:
+            slot.watched = watched
+        try:
+            while chunk := _read(stream, watched):
+                received += len(chunk)
+                watched.received = received
+                if received > limits.body_bytes:
+                    raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
+                parser.write(chunk)
+            parser.finalize()
+            if not collector.finished:
+                raise UploadRejected(UploadProblem.TRUNCATED, status=400)
+        except MultipartParseError:
+            collector.abort()
+            raise UploadRejected(UploadProblem.MALFORMED, status=400) from None
+        except BaseException:
+            collector.abort()
+            raise
     return collector.result
 
 
@@ -260,17 +251,28 @@ def read_small(
 ) -> bytes:
     """A whole small body (careers/web/bodies.py), or UploadRejected: 413 the moment more
     than `limit` bytes arrived, 408 when it stalls or crawls (the form's rules, `limits`)."""
-    watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
-    timeout = sock.gettimeout() if sock is not None else None
-    if sock is not None:
-        sock.settimeout(limits.stall_seconds)
     body = bytearray()
-    try:
+    with _watching(sock, limits, watcher) as watched:
         while chunk := _read(stream, watched, min(READ_CHUNK, limit + 1 - len(body))):
             body += chunk
             watched.received = len(body)
             if len(body) > limit:
                 raise UploadRejected(UploadProblem.BODY_TOO_LARGE)
+    return bytes(body)
+
+
+@contextmanager
+def _watching(
+    sock: socket.socket | None, limits: Limits, watcher: SlowBodyWatcher
+) -> Iterator[Watched]:
+    """A body read under the slow-body rules: the watcher judges its pace, the socket's own
+    timeout ends a stall; afterwards the socket gets its timeout back unless it was cut."""
+    watched = watcher.watch(sock, limits.min_rate, limits.rate_grace)
+    timeout = sock.gettimeout() if sock is not None else None
+    if sock is not None:
+        sock.settimeout(limits.stall_seconds)
+    try:
+        yield watched
     finally:
         watcher.release(watched)
         if sock is not None and not watched.cut:
@@ -278,7 +280,6 @@ def read_small(
                 sock.settimeout(timeout)
             except OSError:
                 pass
-    return bytes(body)
 
 
 def _read(stream: IO[bytes], watched: Watched, size: int = READ_CHUNK) -> bytes:
