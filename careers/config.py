@@ -100,6 +100,11 @@ class StorageSettings:
         """Several hosts share one PostgreSQL; otherwise SQLite in the data directory."""
         return self.database_url.startswith(("postgresql://", "postgres://"))
 
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file of `sqlite:///relative.db` or `sqlite:////absolute.db`."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
     __repr__ = _shown
 
 

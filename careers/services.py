@@ -12,7 +12,6 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 
@@ -136,7 +135,7 @@ def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
             from .applications import pg_store
 
             return pg_store.upgrade_url(storage.database_url)
-        return sqlite_store.upgrade_file(_sqlite_path(storage))
+        return sqlite_store.upgrade_file(storage.sqlite_path)
     except SchemaMismatch as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
     except StoreUnavailable as exc:
@@ -159,7 +158,7 @@ def schema_versions(storage: StorageSettings) -> tuple[int, int]:
             with pg_store.connect_once(storage.database_url) as conn:
                 return pg_store.schema_version(conn), migrations.latest(pg_store.MIGRATIONS)
         latest = migrations.latest(sqlite_store.MIGRATIONS)
-        path = _sqlite_path(storage)
+        path = storage.sqlite_path
         if not path.exists():
             return 0, latest
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -181,10 +180,6 @@ def schema_versions(storage: StorageSettings) -> tuple[int, int]:
         raise ConfigError(
             [f"CAREERS_DATABASE_URL: cannot read the schema version: {exc}"]
         ) from None
-
-
-def _sqlite_path(storage: StorageSettings) -> Path:
-    return Path(storage.database_url.removeprefix("sqlite:///"))
 
 
 @dataclass

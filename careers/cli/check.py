@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -21,16 +20,25 @@ from urllib.parse import urlsplit
 
 import click
 import httpx
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from ..applications.delivery import RATE_KEY, WINDOW_MARGIN
-from ..applications.store import Outbox, SchemaMismatch, StoreUnavailable
-from ..config import ConfigError, RateLimit, Settings, load_settings, unknown_variables
+from ..applications.store import Outbox, StoreUnavailable
+from ..config import (
+    ConfigError,
+    RateLimit,
+    Settings,
+    StorageSettings,
+    load_settings,
+    unknown_variables,
+)
 from ..jobs.store import FeedStore
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
 from ..personio.recruiting import RecruitingClient
+from ..services import schema_versions
 from ..web.seo import job_posting, missing_properties
-from . import database
 from .common import exit_with, libmagic_problem, services_or_exit, warn_unknown_variables
 
 # The slowest a start may be held up waiting for the deployment's own Personio budget.
@@ -160,14 +168,29 @@ def _check_company_name(settings: Settings, report: Report) -> None:
 # -- the database ------------------------------------------------------------------------------
 
 
+def _where(storage: StorageSettings) -> str:
+    """`PostgreSQL db.internal:5432/careers` or `SQLite /var/lib/careers/careers.db`: where
+    the data are, never the user's password."""
+    if not storage.postgres:
+        return f"SQLite {storage.sqlite_path}"
+    try:
+        params = conninfo_to_dict(storage.database_url)
+    except psycopg.ProgrammingError:
+        return "PostgreSQL (a URL libpq cannot read)"
+    host = str(params.get("host") or "localhost")
+    where = f"socket {host}" if host.startswith("/") else host
+    return f"PostgreSQL {where}:{params.get('port') or 5432}/{params.get('dbname') or '?'}"
+
+
 def _check_database(settings: Settings, report: Report) -> bool:
     """Where the outbox lives and whether this release can use its schema; True when the
     stores can be opened. An unreachable database is a failure like an unreachable feed
     (it may pass by itself); a bad URL, or a schema out of step with the release, is an
     installation to fix (exit 2), as `serve` would refuse it too."""
-    where = database.describe(settings.storage)
+    where = _where(settings.storage)
     try:
-        versions = database.schema_versions(settings.storage)
+        # A file it cannot read, or tables careers did not make, are configuration errors.
+        current, latest = schema_versions(settings.storage)
     except ConfigError as exc:
         exit_with(exc)
     except StoreUnavailable as exc:
@@ -176,15 +199,6 @@ def _check_database(settings: Settings, report: Report) -> bool:
             " until it answers"
         )
         return False
-    except SchemaMismatch as exc:
-        report.broken_install = True
-        report.fail(f"database: FAILED {where}: {exc}")
-        return False
-    except (OSError, sqlite3.Error) as exc:
-        report.broken_install = True
-        report.fail(f"database: FAILED cannot read {where}: {exc}: check CAREERS_DATA_DIR")
-        return False
-    current, latest = versions
     if current == 0:
         report.ok(f"database: {where}, empty: schema version {latest} is created at start")
         return True

@@ -67,7 +67,7 @@ def settings_or_exit(*, demo: bool = False, env: Mapping[str, str] | None = None
     """All settings, checked, with the data directory opened once to prove it usable and
     its schema brought up to date: the start-up of `serve` (in gunicorn's master, before
     it forks), `worker` and `demo` (services.migrate_at_start). `careers check` does not
-    come here: it only looks at the schema (cli/database.py).
+    come here: it only looks at the schema (services.schema_versions).
     Unknown CAREERS_* variables are warned about first; an explicit `env` (the demo's) is
     looked at together with the process environment, where the operator's own are."""
     warn_unknown_variables(os.environ if env is None else {**os.environ, **env})
