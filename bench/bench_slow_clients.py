@@ -67,8 +67,8 @@ def sandbox_env(sandbox_url: str, data: str) -> dict[str, str]:
     }
 
 
-def wait_ready(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+def wait_ready(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
