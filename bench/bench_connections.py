@@ -33,6 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_slow_clients import wait_ready  # noqa: E402
 from bench.server import free_port  # noqa: E402
 from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
@@ -161,19 +162,9 @@ def start(worker: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                measure(base, 10, 30)  # warm: catalogue loaded, pages cached
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{worker} server did not start")
+    wait_ready(base, proc, seconds=40)
+    measure(base, 10, 30)  # warm: catalogue loaded, pages cached
+    return proc, base
 
 
 def run(worker: str, load: Load, env: dict[str, str], rounds: int, n: int) -> dict:

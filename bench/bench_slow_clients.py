@@ -52,8 +52,23 @@ SECRET = "bench-secret-key-0123456789abcdef"
 FRONT = "careers.cli.front.FrontWorker"
 
 
-def wait_ready(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+def sandbox_env(sandbox_url: str, data: str) -> dict[str, str]:
+    """The servers' settings against the sandbox (bench/run.py's P6 runs them too)."""
+    return {
+        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_url}/xml",
+        "CAREERS_PERSONIO_API_URL": sandbox_url,
+        "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
+        "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": data,
+        "CAREERS_MIN_FILL_SECONDS": "0",
+        "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
+        "CAREERS_PRIVACY_URL": f"{sandbox_url}/privacy-policy",
+    }
+
+
+def wait_ready(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
@@ -363,17 +378,7 @@ def main() -> None:
     parser.add_argument("--tries", type=int, default=18, help="fair: candidates' tries")
     args = parser.parse_args()
     with SandboxServer() as sandbox, __import__("tempfile").TemporaryDirectory() as data:
-        env = {
-            "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
-            "CAREERS_PERSONIO_API_URL": sandbox.url,
-            "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
-            "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
-            "CAREERS_SECRET_KEY": SECRET,
-            "CAREERS_DATA_DIR": data,
-            "CAREERS_MIN_FILL_SECONDS": "0",
-            "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
-            "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
-        }
+        env = sandbox_env(sandbox.url, data)
         if args.scenario in ("fair", "all"):
             print_fair(env, args.clients, args.rate, args.tries)
         if args.scenario == "fair":

@@ -261,22 +261,11 @@ def slow_clients(args: argparse.Namespace) -> list[Row]:
     import tempfile
 
     from bench import bench_slow_clients as slow
-    from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
+    from careers.sandbox.server import SandboxServer
 
     seconds = 20.0 if args.quick else 40.0
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as data:
-        env = {
-            "CAREERS_PERSONIO_FEED_URL": f"{sandbox.url}/xml",
-            "CAREERS_PERSONIO_API_URL": sandbox.url,
-            "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
-            "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
-            "CAREERS_SECRET_KEY": slow.SECRET,
-            "CAREERS_DATA_DIR": data,
-            "CAREERS_MIN_FILL_SECONDS": "0",
-            "CAREERS_SUBMIT_RATE_LIMIT": "100000/60",
-            "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
-        }
-        found = slow.run("serve", env, 50, seconds, 100)
+        found = slow.run("serve", slow.sandbox_env(sandbox.url, data), 50, seconds, 100)
     ratio = found["loaded_p99"] / found["idle_p99"]
     print(
         f"[P6] idle p99 {found['idle_p99'] * 1000:.1f} ms, with 50 trickling uploads "

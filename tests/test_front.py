@@ -43,14 +43,9 @@ def serve(sandbox_server, tmp_path_factory) -> Iterator[Serve]:
     """`careers serve` as documented (2 worker processes), on loopback."""
     tmp_path = tmp_path_factory.mktemp("front")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
-    env.update(
-        {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
-    )
-    env.update(
-        CAREERS_PERSONIO_FEED_URL=f"{sandbox_server.url}/xml",
-        CAREERS_SECRET_KEY=SECRET,
-        CAREERS_DATA_DIR=str(tmp_path / "data"),
+    env = _server_env(
+        sandbox_server,
+        tmp_path,
         CAREERS_SUBMIT_RATE_LIMIT="1000/60",
         # Job alerts on, so their route reads its form (no mail is sent: --no-worker).
         CAREERS_SMTP_URL="smtp://127.0.0.1:2525",
@@ -71,6 +66,21 @@ def serve(sandbox_server, tmp_path_factory) -> Iterator[Serve]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _server_env(sandbox_server, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server against the sandbox, its data under `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
+    env.update(
+        {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
+    )
+    env.update(
+        CAREERS_PERSONIO_FEED_URL=f"{sandbox_server.url}/xml",
+        CAREERS_SECRET_KEY=SECRET,
+        CAREERS_DATA_DIR=str(tmp_path / "data"),
+        **extra,
+    )
+    return env
 
 
 def _pages_answer(base: str, rounds: int = 3) -> None:
@@ -350,17 +360,7 @@ def test_a_content_length_of_thousands_of_digits_is_refused_and_the_worker_lives
 
 
 def _slow_app(sandbox_server, tmp_path: Path, nofile: int, **test_env: str):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}
-    env.update(
-        {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
-    )
-    env.update(
-        CAREERS_PERSONIO_FEED_URL=f"{sandbox_server.url}/xml",
-        CAREERS_SECRET_KEY=SECRET,
-        CAREERS_DATA_DIR=str(tmp_path / "data"),
-        **test_env,
-    )
-    return start_slow_app(env, 8, nofile=nofile)
+    return start_slow_app(_server_env(sandbox_server, tmp_path, **test_env), 8, nofile=nofile)
 
 
 def _worker(proc: subprocess.Popen) -> str:

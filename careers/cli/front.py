@@ -210,12 +210,9 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
             reading.registered = True
 
     def _readable(self, reading: _Reading, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(RECV)
-        except (BlockingIOError, InterruptedError):
+        data = _recv(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._end(reading, b"")  # the client left
             return
@@ -330,12 +327,9 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         self._arm(lingering)
 
     def _discard(self, lingering: _Lingering, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(RECV)
-        except (BlockingIOError, InterruptedError):
+        data = _recv(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         lingering.drained += len(data)
         if not data or lingering.drained > LINGER_MAX:
             self._unlinger(lingering)
@@ -419,6 +413,17 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
         if not self.front:
             return bool(super()._keepalive_after(conn, keepalive))
         return bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_SECONDS))
+
+
+def _recv(sock: socket.socket) -> bytes | None:
+    """What a readable non-blocking socket has: None if nothing after all, b"" if the client
+    is gone (EOF or an error)."""
+    try:
+        return sock.recv(RECV)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
 
 
 def _send(sock: socket.socket, data: bytes) -> None:
