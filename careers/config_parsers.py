@@ -151,8 +151,9 @@ def boolean(value: str) -> bool:
     return lowered in _TRUE
 
 
-# Codes CLDR lists among territories that are regions or placeholders, not countries.
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+# Codes CLDR lists among territories that are regions or placeholders, not countries
+# (also left out of the country names web/seo.py finds in office names).
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 
 
 def country(value: str) -> str:
@@ -160,7 +161,7 @@ def country(value: str) -> str:
 
     code = value.strip().upper()
     known = re.fullmatch(r"[A-Z]{2}", code) and code in Locale.parse("en").territories
-    if not known or code in _NOT_COUNTRIES:
+    if not known or code in NOT_COUNTRIES:
         raise ValueError(
             f"must be an ISO 3166-1 alpha-2 country code such as DE or GB, not {value!r}"
         )

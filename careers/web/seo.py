@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import Settings
+from ..config_parsers import NOT_COUNTRIES
 from ..jobs.catalogue import COLD_START_WAIT
 from ..personio.model import Position, Salary
 from ..personio.vocabulary import FEED_LANGUAGES
@@ -61,7 +62,6 @@ _REMOTE = re.compile(
     re.IGNORECASE,
 )
 _PARTS = re.compile(r"[()\[\],/|–—]|\s-\s")
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}  # regions CLDR lists as territories
 _COUNTRY_ALIASES = {"uk": "GB", "u.k.": "GB", "us": "US", "u.s.": "US", "usa": "US", "u.s.a.": "US"}
 _TAGS = re.compile(r"<[^>]+>")
 _JSON_IN_HTML = str.maketrans(
@@ -75,7 +75,7 @@ def _countries() -> dict[str, str]:
     names = dict(_COUNTRY_ALIASES)
     for lang in FEED_LANGUAGES:
         for code, name in Locale.parse(lang).territories.items():
-            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES:
+            if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES:
                 names.setdefault(name.casefold(), code)
     return names
 
