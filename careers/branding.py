@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .config_parsers import existing_file
+
 LOGO_TYPES = {  # what the header shows: raster or SVG images, small enough for every page
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
@@ -64,9 +66,7 @@ def stylesheet_file(value: str) -> Path:
 
 def _read(value: str) -> bytes:
     """The file's bytes; a missing or unreadable file is a ValueError naming it."""
-    path = Path(value)
-    if not path.is_file():
-        raise ValueError(f"file {value!r} does not exist")
+    path = existing_file(value)
     try:
         return path.read_bytes()
     except OSError as exc:
