@@ -57,6 +57,11 @@ def client_address(peer: str, forwarded_for: str, trusted: Iterable[Network]) ->
     address = parse_address(peer)
     if address is None or not is_trusted(address, networks):
         return peer
+    return _named_client(peer, forwarded_for, networks)
+
+
+def _named_client(peer: str, forwarded_for: str, networks: tuple[Network, ...]) -> str:
+    """The walk of `client_address`, for a peer already known to be trusted."""
     client = peer
     # Entries from right to left; empty list elements (`a, , b`) are allowed by HTTP.
     for text in reversed(forwarded_for.split(",")):
@@ -93,7 +98,7 @@ class TrustedProxyFix:
         if address is None or not is_trusted(address, self.trusted):
             return
         if forwarded_for:
-            environ["REMOTE_ADDR"] = client_address(peer, forwarded_for, self.trusted)
+            environ["REMOTE_ADDR"] = _named_client(peer, forwarded_for, self.trusted)
         scheme = proto.rsplit(",", 1)[-1].strip().lower()
         if scheme in _SCHEMES:
             environ["wsgi.url_scheme"] = scheme
