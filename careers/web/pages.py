@@ -77,9 +77,10 @@ def is_date(value: str) -> bool:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False
     try:
-        return date.fromisoformat(value).year > 0
+        date.fromisoformat(value)  # year 0 and days like 02-30 raise
     except ValueError:
         return False
+    return True
 
 
 def format_moment(timestamp: float) -> str:
