@@ -238,12 +238,9 @@ def missing_properties(data: dict) -> list[str]:
     return missing
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def _has_text(value: object) -> bool:
     """Words a reader would see: `<p>&nbsp;</p>` or a lone `<br>` is no description."""
-    text = html.unescape(_TAG.sub(" ", str(value or "")))
+    text = html.unescape(_TAGS.sub(" ", str(value or "")))
     return bool(text.replace("\xa0", " ").strip())
 
 
