@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -155,21 +157,30 @@ def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[
     raise AssertionError(f"not idle after {limit} rounds: {outcomes}")
 
 
+@contextmanager
+def deliverer_of(app, clock: Clock) -> Iterator[Deliverer]:
+    """A deliverer of the app's outbox to its Personio, on `clock`."""
+    settings = app.extensions["careers"].settings
+    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    try:
+        with RecruitingClient(
+            settings.personio_api_url,
+            settings.personio_company_id,
+            settings.personio_recruiting_token,
+        ) as client:
+            yield Deliverer(
+                outbox, client, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
+            )
+    finally:
+        outbox.close()
+
+
 def deliver_all(app) -> list[str]:
     """Deliver everything the app's outbox holds to its Personio, on a test clock that jumps
     past every backoff; returns the outcomes."""
-    settings = app.extensions["careers"].settings
     clock = Clock()
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
-    with RecruitingClient(
-        settings.personio_api_url, settings.personio_company_id, settings.personio_recruiting_token
-    ) as client:
-        deliverer = Deliverer(
-            outbox, client, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
-        )
-        outcomes = run_until_idle(deliverer, clock)
-    outbox.close()
-    return outcomes
+    with deliverer_of(app, clock) as deliverer:
+        return run_until_idle(deliverer, clock)
 
 
 LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "pt")

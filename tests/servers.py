@@ -30,6 +30,17 @@ def eventually(check: Callable[[], bool], seconds: float = 10.0, every: float = 
     return check()
 
 
+def read_status(sock: socket.socket) -> int:
+    """The status code of the answer coming on `sock` (0 if it closes without one)."""
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else 0
+
+
 def wait_healthy(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> None:
     """Until `base`/healthz answers 200; fails the test if the process ends first."""
     import httpx

@@ -4,8 +4,6 @@ credentials work again — each application delivered exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -17,45 +15,18 @@ from careers.applications.delivery import (
 )
 from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
-from careers.sandbox.mailcatcher import MailCatcher
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from .applying import Clock, apply_env, open_form, run_until_idle, send, valid_fields
-from .test_mail_flow import HOUR, OPS, SENDER, SITE, Harness
+from . import test_mail_flow as flow
+from .applying import open_form, run_until_idle, send, valid_fields
+from .test_mail_flow import HOUR, OPS, Harness
 
 EMAILS = ("ada@example.org", "grace@example.org", "edsger@example.org")
 REJECTED = "Personio rejected the API credentials"
 
-
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    with MailCatcher() as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def mail_app(make_app, sandbox_server, tmp_path, catcher):
-    """Delivery and operator alerts by mail, as in tests/test_mail_flow.py."""
-    return make_app(
-        **apply_env(sandbox_server.url, tmp_path),
-        smtp_url=catcher.smtp_url,
-        mail_from=SENDER,
-        public_url=SITE,
-        alert_email=OPS,
-    )
-
-
-@pytest.fixture
-def harness(mail_app, clock):
-    made = Harness(mail_app, clock)
-    yield made
-    made.close()
+# The mail flow's fixtures: its app with mail, SMTP catcher, test clock and worker harness.
+catcher, clock, harness, mail_app = flow.catcher, flow.clock, flow.harness, flow.mail_app
 
 
 def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> Deliverer:

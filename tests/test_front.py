@@ -24,8 +24,8 @@ from careers.cli.heads import chunked_end, plan_body
 
 from .applying import JOB, apply_env
 from .conftest import SECRET
-from .servers import eventually, free_port, start_slow_app, wait_healthy
-from .test_slow_clients import _form_body, _open_post, _status
+from .servers import eventually, free_port, read_status, start_slow_app, wait_healthy
+from .test_slow_clients import _form_body, _open_post
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("/en/jobs", f"/en/jobs/{JOB}-embedded-systems-engineer-m-f-d", "/healthz")
@@ -454,7 +454,7 @@ def test_an_upload_at_a_decent_rate_gets_through(serve, tmp_path):
         sock.sendall(body[start : start + 32768])
         time.sleep(0.05)
     sock.settimeout(30)
-    assert _status(sock) == 303
+    assert read_status(sock) == 303
     assert time.monotonic() - started < 30
     sock.close()
 

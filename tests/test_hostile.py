@@ -37,7 +37,7 @@ from careers.sandbox.sample_data import sample_feeds
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, token_of, valid_fields
 from .conftest import SECRET
-from .servers import eventually, start_slow_app
+from .servers import eventually, read_status, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_JOB = 1842907  # Hamburg too, another position of the sample board
@@ -278,16 +278,6 @@ def served(gunicorn) -> Iterator[httpx.Client]:
     """An HTTP client of the gunicorn for the health checks."""
     with httpx.Client(base_url=gunicorn.base, timeout=10) as client:
         yield client
-
-
-def _status(sock: socket.socket) -> int:
-    data = b""
-    while b"\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else 0
 
 
 def _send_all(sock: socket.socket, data: bytes) -> None:
@@ -544,7 +534,7 @@ class TestMultipart:
                 gunicorn.head(f"Content-Type: {MULTIPART}\r\nTransfer-Encoding: chunked\r\n")
             )
             _send_all(sock, _chunked(body))
-            assert _status(sock) == 403
+            assert read_status(sock) == 403
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
     def test_a_chunked_body_with_a_broken_chunk_size_is_400(
@@ -557,7 +547,7 @@ class TestMultipart:
                 gunicorn.head(f"Content-Type: {MULTIPART}\r\nTransfer-Encoding: chunked\r\n")
             )
             _send_all(sock, broken)
-            assert _status(sock) == 400
+            assert read_status(sock) == 400
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
     def test_a_chunked_file_over_20MB_is_413(self, gunicorn, served, sandbox, tmp_path):
@@ -568,7 +558,7 @@ class TestMultipart:
                 gunicorn.head(f"Content-Type: {MULTIPART}\r\nTransfer-Encoding: chunked\r\n")
             )
             _send_all(sock, _chunked(body, 1 << 20))
-            assert _status(sock) == 413
+            assert read_status(sock) == 413
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
 
@@ -950,19 +940,19 @@ class TestHeaders:
             sock.sendall(
                 gunicorn.head("Content-Length: 0\r\n", path=f"/en/jobs/{JOB}/apply?" + "a" * 5000)
             )
-            assert _status(sock) == 414
+            assert read_status(sock) == 414
         assert_unharmed(gunicorn.app, sandbox, served)
 
     def test_a_header_over_8190_bytes_is_431(self, gunicorn, served, sandbox):
         with gunicorn.connect() as sock:
             sock.sendall(gunicorn.head("Cookie: " + "c" * 9000 + "\r\nContent-Length: 0\r\n"))
-            assert _status(sock) == 431
+            assert read_status(sock) == 431
         assert_unharmed(gunicorn.app, sandbox, served)
 
     def test_a_raw_cr_in_the_request_line_is_400(self, gunicorn, served, sandbox):
         with gunicorn.connect() as sock:
             sock.sendall(gunicorn.head("Content-Length: 0\r\n", path=f"/en/jobs/{JOB}/apply\rX: y"))
-            assert _status(sock) == 400
+            assert read_status(sock) == 400
         assert_unharmed(gunicorn.app, sandbox, served)
 
 
@@ -983,7 +973,7 @@ class TestSlowClients:
             )
             sock.sendall(sent(body))
             started = time.monotonic()
-            assert _status(sock) == 408
+            assert read_status(sock) == 408
             assert time.monotonic() - started < 10
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
@@ -994,7 +984,7 @@ class TestSlowClients:
                 gunicorn.head(f"Content-Type: {MULTIPART}\r\nTransfer-Encoding: chunked\r\n")
             )
             sock.sendall(body[: len(body) // 2])
-            assert _status(sock) == 408
+            assert read_status(sock) == 408
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
     def test_a_crawling_body_is_408(self, gunicorn, served, sandbox, tmp_path):
@@ -1011,13 +1001,13 @@ class TestSlowClients:
                 except OSError:
                     break  # the server stopped reading and answered
                 try:
-                    status = _status(sock)
+                    status = read_status(sock)
                     break
                 except TimeoutError:
                     continue
             if not status:
                 sock.settimeout(10)
-                status = _status(sock)
+                status = read_status(sock)
             assert status == 408
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
@@ -1031,7 +1021,7 @@ class TestSlowClients:
             )
             started = time.monotonic()
             sock.sendall(body[:200_000])
-            assert _status(sock) == 403
+            assert read_status(sock) == 403
             assert time.monotonic() - started < 1.5  # before the stall limit could have cut it
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 

@@ -28,7 +28,7 @@ from careers.web.bodies import SMALL_BODY_BYTES
 
 from .applying import apply_env
 from .conftest import SECRET
-from .servers import eventually, free_port, start_slow_app
+from .servers import eventually, free_port, read_status, start_slow_app
 
 BOUNDARY = "hostileboundary"
 UNKNOWN = f"123.{'0' * links.SIGNATURE_CHARS}"  # well formed, names no subscription
@@ -124,16 +124,6 @@ def _open(server: Server, path: str, headers: dict[str, str]) -> socket.socket:
     return sock
 
 
-def _status(sock: socket.socket) -> int:
-    data = b""
-    while b"\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else 0
-
-
 def _multipart_part(size: int) -> bytes:
     return (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n'
@@ -150,11 +140,11 @@ def _send_until_answered(sock: socket.socket, chunks: Iterator[bytes]) -> int:
         except OSError:
             break  # the server answered and closed
         try:
-            return _status(sock)
+            return read_status(sock)
         except TimeoutError:
             continue
     sock.settimeout(20)
-    return _status(sock)
+    return read_status(sock)
 
 
 class TempWatch:
@@ -205,7 +195,7 @@ def test_an_announced_big_body_is_refused_before_it_is_read(start_server, path, 
     sock = _open(server, path, {**MULTIPART, "Content-Length": str(600 * 1024 * 1024)})
     with sock:
         sock.settimeout(10)
-        assert _status(sock) == expected  # not a byte of the 600 MB sent
+        assert read_status(sock) == expected  # not a byte of the 600 MB sent
     assert server.temp_bytes() == 0
 
 
@@ -246,7 +236,7 @@ def test_a_body_that_stalls_is_cut_with_408(start_server):
     with sock:
         sock.sendall(b"email=anna")  # and then nothing
         started = time.monotonic()
-        assert _status(sock) == 408
+        assert read_status(sock) == 408
         assert time.monotonic() - started < BODY_SECONDS + 5  # the worker's deadline
 
 
@@ -280,7 +270,7 @@ def test_bodies_stalled_before_the_app_spend_the_refusal_budget(start_server):
         assert b"The upload took too long" in answer  # the app's page, not the loop's
     with _open(server, "/en/job-alerts", form) as sock:
         sock.settimeout(10)
-        assert _status(sock) == 429
+        assert read_status(sock) == 429
 
 
 def test_refusals_spend_the_budget_the_application_form_shares(start_server):
@@ -289,12 +279,12 @@ def test_refusals_spend_the_budget_the_application_form_shares(start_server):
     big = {**MULTIPART, "Content-Length": str(10 * 1024 * 1024)}
     for _ in range(10):
         with _open(server, "/en/job-alerts", big) as sock:
-            assert _status(sock) == 413
+            assert read_status(sock) == 413
     with _open(server, "/en/job-alerts", big) as sock:
-        assert _status(sock) == 429
+        assert read_status(sock) == 429
     job = httpx.get(f"{server.base}/api/v1/jobs?lang=en", timeout=10).json()["jobs"][0]["id"]
     with _open(server, f"/en/jobs/{job}/apply", big) as sock:
-        assert _status(sock) == 429
+        assert read_status(sock) == 429
 
 
 def test_pages_answer_while_70_slow_bodies_hold_alert_routes(start_server):
@@ -320,7 +310,7 @@ def test_pages_answer_while_70_slow_bodies_hold_alert_routes(start_server):
         statuses = []
         for sock in held:
             sock.settimeout(30)
-            statuses.append(_status(sock))
+            statuses.append(read_status(sock))
         # Each was cut for its pace or refused; none was served.
         assert set(statuses) <= {503, 408, 429}, statuses
         assert 408 in statuses

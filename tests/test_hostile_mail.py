@@ -14,17 +14,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from careers.applications.delivery import Deliverer
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
 from careers.jobs import search
 from careers.mail.store import MAX_FILTER_VALUES
-from careers.personio.recruiting import RecruitingClient
-from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from . import test_mail_flow as flow
-from .applying import open_form, send, valid_fields
+from .applying import deliverer_of, open_form, send, valid_fields
 from .test_mail_flow import OPS, Harness, link, press_button, subscribe
 
 # The mail flow's fixtures: its app with mail, SMTP catcher, test clock and worker harness.
@@ -166,14 +161,8 @@ def test_personio_free_text_never_reaches_an_operator(
         body=json.dumps(PERSONIO_REFUSAL),
         content_type="application/json",
     )
-    settings = mail_app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
-    with RecruitingClient(settings.personio_api_url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN) as api:
-        deliverer = Deliverer(
-            outbox, api, mail_app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
-        )
+    with deliverer_of(mail_app, clock) as deliverer:
         assert deliverer.deliver_next() == "parked"
-    outbox.close()
     (parked,) = harness.outbox.summaries("parked")
     assert parked.last_detail == "email: errors.attribute-validation.invalid-email-format"
     assert harness.drain() == ["sent"]

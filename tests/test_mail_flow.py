@@ -21,20 +21,17 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from careers.applications.delivery import Deliverer
 from careers.applications.pg_store import PostgresOutbox
 from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
 from careers.mail.pg_mail import PostgresMailStore
 from careers.mail.sqlite_mail import SQLiteMailStore
 from careers.mail.worker import MailWorker
-from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.mailcatcher import CaughtMail, MailCatcher
 from careers.sandbox.sample_data import sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from .applying import Clock, apply_env, open_form, send, valid_fields
+from .applying import Clock, apply_env, deliverer_of, open_form, send, valid_fields
 from .conftest import SECRET
 from .pg import as_url
 from .servers import eventually
@@ -306,14 +303,8 @@ def _parked_application(app, sandbox, tmp_path, clock) -> str:
     response = send(client, fields, [("cv", cv, "Lebenslauf Jürgen Müller.pdf")])
     assert response.status_code == 303
     sandbox.set_attributes({})  # Personio no longer knows custom_attribute_1002
-    settings = app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
-    with RecruitingClient(settings.personio_api_url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN) as api:
-        deliverer = Deliverer(
-            outbox, api, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
-        )
+    with deliverer_of(app, clock) as deliverer:
         assert deliverer.deliver_next() == "parked"
-    outbox.close()
     return response.headers["Location"]
 
 

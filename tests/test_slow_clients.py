@@ -20,7 +20,7 @@ from careers.applications.slowbody import Slot, UploadGate, Watched
 from . import filegen
 from .applying import JOB, apply_env, encode, token_of, valid_fields
 from .conftest import SECRET
-from .servers import eventually, start_slow_app
+from .servers import eventually, read_status, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,16 +72,6 @@ def _open_post(base: str, body: bytes, content_type: str, client: str = "") -> s
     return sock
 
 
-def _status(sock: socket.socket) -> int:
-    data = b""
-    while b"\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else 0
-
-
 def _spool_empty(data_dir: Path) -> bool:
     spool = data_dir / "spool"
     return not any(spool.glob("*/*"))
@@ -93,7 +83,7 @@ def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn,
     sock = _open_post(base, body, content_type)
     sock.sendall(body[: len(body) // 2])  # half the CV, then nothing
     started = time.monotonic()
-    assert _status(sock) == 408
+    assert read_status(sock) == 408
     assert time.monotonic() - started < 10
     sock.close()
     assert eventually(lambda: _spool_empty(data_dir))
@@ -111,13 +101,13 @@ def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
         except OSError:
             break  # the server stopped reading and answered
         try:
-            status = _status(sock)
+            status = read_status(sock)
             break
         except TimeoutError:
             continue
     if not status:
         sock.settimeout(10)
-        status = _status(sock)
+        status = read_status(sock)
     assert status == 408
     sock.close()
     assert eventually(lambda: _spool_empty(data_dir))
@@ -131,7 +121,7 @@ def test_a_candidate_above_the_floor_gets_through(start_gunicorn, tmp_path):
         sock.sendall(body[start : start + 8192])
         time.sleep(0.05)
     sock.settimeout(10)
-    assert _status(sock) == 303
+    assert read_status(sock) == 303
     sock.close()
 
 
@@ -167,7 +157,7 @@ def _busy_answer(base: str, body: bytes, content_type: str, client: str = "") ->
     try:
         sock.sendall(body[:1000])
         sock.settimeout(2)
-        return _status(sock)
+        return read_status(sock)
     except TimeoutError:
         return 0  # it got a slot (the held uploads had not all arrived yet): try again
     finally:
@@ -201,7 +191,7 @@ class Trickler(threading.Thread):
                     break
             sock.settimeout(10)
             try:
-                self.status = _status(sock)
+                self.status = read_status(sock)
             except OSError:
                 self.status = -1
 
@@ -224,7 +214,7 @@ def test_a_candidate_takes_the_slot_of_an_upload_trickling_below_the_fair_pace(
                 sock.sendall(cv)
             except OSError:
                 pass  # refused before the end of the body: the answer is waiting
-            return _status(sock)
+            return read_status(sock)
 
     try:
         assert eventually(lambda: _reading(base) == 5.0)  # every slot taken by a trickle
@@ -254,7 +244,7 @@ def test_one_client_holds_no_more_than_its_share_of_the_upload_slots(start_gunic
         # ... while another client's upload is read and accepted.
         with _open_post(base, body, content_type, "198.51.100.2") as sock:
             sock.sendall(body)
-            assert _status(sock) == 303
+            assert read_status(sock) == 303
     finally:
         for sock in held:
             sock.close()

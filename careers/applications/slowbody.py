@@ -71,11 +71,7 @@ class Watched:
             if self.cut:
                 return
             self.cut, self.evicted = True, evicted
-            if self.sock is not None:
-                try:
-                    self.sock.shutdown(socket.SHUT_RD)
-                except OSError:
-                    pass  # already closed by the client
+            stop_reading(self.sock)
 
 
 class SlowBodyWatcher:

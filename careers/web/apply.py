@@ -27,7 +27,6 @@ from ..applications.guard import (
     Forged,
     Spam,
     check_origin,
-    client_key,
     own_origins,
 )
 from ..applications.intake import Invalid, form_values, intake
@@ -39,7 +38,7 @@ from ..applications.upload import Submission, UploadRejected, receive
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from . import services
-from .bodies import refusal_limit
+from .bodies import client, refusal_limit
 from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
 from .pages import apply_url, open_position
@@ -55,7 +54,7 @@ def _refused(reason: str, *, count: bool = True) -> None:
     log.warning("application refused", extra={"reason": reason})
     svc.metrics.rejections.labels(reason).inc()
     if count:
-        svc.outbox.take_slot(*_refusal_limit())
+        svc.outbox.take_slot(*refusal_limit())
 
 
 def _form(
@@ -128,7 +127,7 @@ def submit(job_id: int) -> Response:
     request.max_content_length = svc.limits.body_bytes + READ_CHUNK
     if settings.read_only:
         abort(404)
-    wait = svc.outbox.rate_wait(*_refusal_limit())
+    wait = svc.outbox.rate_wait(*refusal_limit())
     if wait > 0:
         _refused("refusals_rate_limited", count=False)
         return _too_many(wait)
@@ -142,7 +141,7 @@ def submit(job_id: int) -> Response:
         _refused("rate_limited", count=False)
         return _too_many(wait)
     position = open_position(job_id)[0]
-    slot = svc.upload_gate.acquire(_client())
+    slot = svc.upload_gate.acquire(client())
     if slot is None:
         _refused("uploads_busy", count=False)
         return _try_again("busy")
@@ -195,20 +194,10 @@ def _upload_refused(position: Position, exc: UploadRejected) -> Response:
     return _too_large(position, exc.reason)
 
 
-def _client() -> str:
-    """A keyed hash of the client's address: rate keys never hold the address itself."""
-    return client_key(services().settings.secret_key, request.remote_addr or "")
-
-
 def _submit_limit() -> tuple[str, int, int]:
     """CAREERS_SUBMIT_RATE_LIMIT for this client: key, count, seconds."""
     limit = services().settings.submit_rate_limit
-    return f"submit:{_client()}", limit.count, limit.seconds
-
-
-def _refusal_limit() -> tuple[str, int, int]:
-    """The budget of refused posts for this client, shared with every other route."""
-    return refusal_limit()
+    return f"submit:{client()}", limit.count, limit.seconds
 
 
 def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:
