@@ -115,15 +115,18 @@ def read_body() -> Response | None:
     if request.routing_exception is not None and not stalled:
         return None  # Flask answers 404 / 405 without reading a byte
     svc = services()
+    if stalled:  # the server stopped waiting for this body: what came is not read
+        # The refusal is certain, so it is taken from the budget in the same step that looks
+        # at it: stalled bodies reach the app in bursts, and a look first would let them all
+        # pass before any is counted.
+        wait = svc.outbox.take_slot(*refusal_limit())
+        if wait > 0:
+            return _spent(wait)
+        _refused("body_stalled", count=False)
+        return _too_slow()
     wait = svc.outbox.rate_wait(*refusal_limit())
     if wait > 0:
-        _refused("refusals_rate_limited", count=False)
-        response = _error(429, _("Please wait a moment"), _("Please try again in a moment."))
-        response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
-        return response
-    if stalled:  # the server stopped waiting for this body: what came is not read
-        _refused("body_stalled")
-        return _too_slow()
+        return _spent(wait)
     check = current_app.extensions.get(_CHECKS, {}).get(request.endpoint or "")
     if check is not None:
         answer = check(**(request.view_args or {}))
@@ -173,6 +176,14 @@ def _input(environ: dict) -> IO[bytes]:
 
 def _too_slow() -> Response:
     return _error(408, _("The upload took too long"), _("Please try again in a moment."))
+
+
+def _spent(wait: float) -> Response:
+    """429: this client's refusal budget is spent; nothing of the body is read."""
+    _refused("refusals_rate_limited", count=False)
+    response = _error(429, _("Please wait a moment"), _("Please try again in a moment."))
+    response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
 
 
 def _too_large() -> Response:
