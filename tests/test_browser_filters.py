@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from .applying import LANGUAGES, every_language_env
 from .browser import live_server
 
 PHONE = {"width": 360, "height": 740}
@@ -41,7 +42,7 @@ def test_after_show_jobs_the_results_are_in_view(browser, site, viewport, javasc
     page.get_by_label("Munich").check()
     page.get_by_label("Engineering").first.check()
     page.get_by_role("button", name="Show").click()
-    page.wait_for_url("**department=Engineering**")
+    page.wait_for_url("**department=Engineering#results")
     page.wait_for_load_state()
     assert page.url.endswith("#results")
     count = page.locator("#results-heading")
@@ -127,4 +128,40 @@ def test_the_sticky_bar_never_covers_an_option(browser, site, viewport):
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     last = page.locator(".facet li").last.bounding_box()
     assert last["y"] + last["height"] <= page.locator(".actions").bounding_box()["y"]
+    context.close()
+
+
+@pytest.fixture
+def every_language_site(make_app, sandbox, tmp_path):
+    with live_server(make_app(**every_language_env(sandbox, tmp_path))) as base:
+        yield base
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_on_a_phone(browser, every_language_site, lang, javascript):
+    """The same landing in every language: the second office ticked, the count in view."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{every_language_site}/{lang}/jobs")
+    start = page.locator("#show-jobs").inner_text()
+    page.locator("summary").first.click()
+    page.locator(".facet").first.locator("input").nth(1).check()
+    if javascript:
+        # The button now says how many jobs it will show, in the page's language.
+        page.wait_for_function(
+            f"() => document.getElementById('show-jobs').textContent !== {start!r}"
+        )
+        label = page.locator("#show-jobs").inner_text()
+        assert any(ch.isdigit() for ch in label), label
+    page.locator("#show-jobs").click()
+    page.wait_for_url("**#results")
+    page.wait_for_load_state()
+    shown = page.locator(".job-list > li").count()
+    assert shown >= 1
+    assert str(shown) in page.locator("#results-heading").inner_text()
+    assert in_view(page, "#results-heading")
+    assert in_view(page, ".job-list > li")
+    assert not panel_open(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
