@@ -222,6 +222,14 @@
       if (request) request.abort();
     });
 
+    /* Leaving the page while sending would drop the upload: the browser asks first. */
+    window.addEventListener("beforeunload", function (event) {
+      if (request && form.isConnected) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+
     form.addEventListener("submit", function (event) {
       if (request) {
         event.preventDefault(); // a second click while sending: one application

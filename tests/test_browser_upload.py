@@ -212,6 +212,24 @@ def test_cancel_while_sending(browser, site, tmp_path):
     context.close()
 
 
+def test_leaving_while_sending_asks_first(browser, site, tmp_path):
+    base, app = site
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+    fill_application(page, filegen.make_pdf_padded(tmp_path / "cv.pdf", nul=3_000_000))
+    slow_upload(context, page, 200_000)
+    page.get_by_role("button", name="Send application").click()
+    page.locator("#upload-bar").wait_for(state="visible")
+    with page.expect_event("dialog") as shown:
+        page.close(run_before_unload=True)
+    assert shown.value.type == "beforeunload"
+    shown.value.dismiss()  # stay on the page
+    assert not page.is_closed()
+    page.get_by_role("button", name="Cancel sending").click()
+    context.close()
+
+
 def test_without_javascript_the_plain_file_input(browser, site, tmp_path):
     base, _ = site
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
