@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Storage:
     """The outbox, the mail store beside it and the upload spool of one data directory (or
-    database)."""
+    database). Uploads stream into the spool (upload.receive); the outbox takes them from
+    there and owns their documents until they are delivered or purged."""
 
     outbox: Outbox
     spool: Spool
@@ -67,18 +68,20 @@ def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
     if starting:
         migrate_at_start(storage)
-    outbox = _open_outbox(storage)
-    return Storage(outbox, Spool(spool), _open_mail(outbox))
+    uploads = Spool(spool)
+    outbox = _open_outbox(storage, uploads)
+    return Storage(outbox, uploads, _open_mail(outbox))
 
 
-def _open_outbox(storage: StorageSettings) -> Outbox:
-    """SQLite in the data directory, or the PostgreSQL every host shares."""
+def _open_outbox(storage: StorageSettings, spool: Spool) -> Outbox:
+    """SQLite in the data directory, or the PostgreSQL every host shares; either takes the
+    uploads from this host's `spool` and owns their documents from then on."""
     try:
         if storage.postgres:
             from .applications.pg_store import PostgresOutbox
 
-            return PostgresOutbox.from_url(storage.database_url)
-        return SQLiteOutbox.from_url(storage.database_url)
+            return PostgresOutbox.from_url(storage.database_url, spool=spool)
+        return SQLiteOutbox.from_url(storage.database_url, spool=spool)
     except SchemaMismatch as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
     except StoreUnavailable as exc:
@@ -224,7 +227,6 @@ class Services:
         return Deliverer(
             self.outbox,
             client,
-            self.spool,
             settings.personio_rate_limit,
             stop=stop,
             on_outcome=self.metrics.delivered,

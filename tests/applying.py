@@ -168,9 +168,7 @@ def deliverer_of(app, clock: Clock) -> Iterator[Deliverer]:
             settings.personio_company_id,
             settings.personio_recruiting_token,
         ) as client:
-            yield Deliverer(
-                outbox, client, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
-            )
+            yield Deliverer(outbox, client, RateLimit(100, 60), clock=clock)
     finally:
         outbox.close()
 

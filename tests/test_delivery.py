@@ -51,9 +51,7 @@ def deliverer_for(app, sandbox_server, clock):
             SANDBOX_TOKEN,
             timeout=httpx.Timeout(timeout),
         )
-        deliverer = Deliverer(
-            outbox, client, app.extensions["careers"].spool, RateLimit(1000, 60), clock=clock
-        )
+        deliverer = Deliverer(outbox, client, RateLimit(1000, 60), clock=clock)
         made.append((deliverer, outbox, client))
         return deliverer
 
@@ -277,8 +275,7 @@ def test_requests_are_paced_under_the_shared_rate_limit(app, tmp_path, start_san
     outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
     client = RecruitingClient(personio.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN)
     try:
-        spool = app.extensions["careers"].spool
-        deliverer = Deliverer(outbox, client, spool, RateLimit(4, 1), clock=clock, stop=stop)
+        deliverer = Deliverer(outbox, client, RateLimit(4, 1), clock=clock, stop=stop)
         outcomes = [deliverer.deliver_next() for _ in range(3)]
     finally:
         client.close()

@@ -22,7 +22,6 @@ from ..personio.recruiting import (
 )
 from ..personio.vocabulary import ErrorCode
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
-from .spool import Spool
 from .store import Job, Outbox, StoreUnavailable
 from .wire import personio_body, personio_filename
 
@@ -70,7 +69,6 @@ class Deliverer:
         self,
         outbox: Outbox,
         client: RecruitingClient,
-        spool: Spool,
         rate: RateLimit,
         *,
         clock: Callable[[], float] = time.time,
@@ -81,7 +79,7 @@ class Deliverer:
         health: DeliveryHealth | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.outbox, self.client, self.spool, self.rate = outbox, client, spool, rate
+        self.outbox, self.client, self.rate = outbox, client, rate
         self.clock = clock
         self.stop = stop or threading.Event()
         self.on_outcome = on_outcome or (lambda outcome: None)
@@ -249,8 +247,7 @@ class Deliverer:
         return "retry"
 
     def _delivered(self, job: Job, outcome: str, status: Status = Status.DELIVERED) -> str:
-        paths = self.outbox.mark_delivered(job.id, status)
-        self.spool.discard(paths)
+        self.outbox.mark_delivered(job.id, status)  # its documents go with it
         return outcome
 
     def housekeeping(self) -> None:
@@ -259,17 +256,13 @@ class Deliverer:
         if now < self._next_housekeeping:
             return
         self._next_housekeeping = now + 600
-        purge(self.outbox, self.spool, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
+        purge(self.outbox, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
 
 
-def purge(
-    outbox: Outbox, spool: Spool, parked_before: float, receipts_before: float
-) -> tuple[int, int]:
-    """Delete old parked applications and receipts with their files, then orphaned files.
-    Returns (documents deleted, orphaned files removed)."""
-    paths = outbox.purge(parked_before, receipts_before)
-    spool.discard(paths)
-    return len(paths), spool.sweep(outbox.referenced_paths())
+def purge(outbox: Outbox, parked_before: float, receipts_before: float) -> tuple[int, int]:
+    """Delete old parked applications and receipts with their documents, then orphaned
+    spool files. Returns (documents deleted, orphaned files removed)."""
+    return outbox.purge(parked_before, receipts_before), outbox.sweep()
 
 
 class Heartbeat:

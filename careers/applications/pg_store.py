@@ -32,6 +32,7 @@ from .migrations import Migration
 from .model import Application
 from .rules import Status
 from .sealing import SEAL_OVERHEAD, new_key, open_name, seal, seal_into, seal_name, unseal
+from .spool import Spool
 from .store import (
     DELIVERED,
     PARKED,
@@ -359,17 +360,20 @@ class PostgresOutbox:
     # Short: a dead host's work is claimable within a minute. The deliverer heartbeats with
     # `extend_lease` while it works, so a long delivery keeps its lease.
     lease_seconds = 45.0
-    documents_inline = True
     steps: Sequence[Migration] = MIGRATIONS  # the schema this release makes and expects
 
     def __init__(
         self,
         url: str,
         *,
+        spool: Spool | None = None,
         clock: Callable[[], float] = time.time,
         connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
+        """`spool`: this host's, where uploads arrive (`sweep` cleans it); None in a process
+        that takes no uploads. Documents never stay there: `add` copies them in."""
         self.clock = clock
+        self.spool = spool
         conninfo = _conninfo(url, connect_timeout)
         with (
             _unavailable_as_store_error(),
@@ -472,6 +476,9 @@ class PostgresOutbox:
                 key,
                 public_id,
             )
+        # Committed: the bytes are ours now, the incoming files are not needed any more (one
+        # left behind by a crash here is swept later; it names no row).
+        Spool.discard(d.path for d in application.documents)
         return public_id
 
     def _take_nonce(
@@ -642,7 +649,7 @@ class PostgresOutbox:
                 (app_id,),
             )
 
-    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> list[str]:
+    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> None:
         now = self.clock()
         with self._tx() as conn:
             found = conn.execute(
@@ -663,7 +670,6 @@ class PostgresOutbox:
                     "DELETE FROM application_keys WHERE public_id = %s", (found["public_id"],)
                 )
         self._vacuum_keys()
-        return []  # no files: the bytes were in the database
 
     def _vacuum_keys(self) -> None:
         """Make deleted keys' dead tuples reusable space at once (best effort; autovacuum
@@ -739,14 +745,17 @@ class PostgresOutbox:
             return self._summaries("true", (), limit)
         return self._summaries("a.status = %s", (status,), limit)
 
-    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
+    def purge(self, parked_before: float, receipts_before: float) -> int:
         now = self.clock()
         with self._tx() as conn:
-            conn.execute(
-                "DELETE FROM applications WHERE (status = %s AND updated_at < %s)"
-                " OR (status IN (%s, %s) AND updated_at < %s)",
+            # The documents (and their chunks) go with their applications (ON DELETE
+            # CASCADE); the count reads the snapshot from before the delete.
+            purged = conn.execute(
+                "WITH gone AS (DELETE FROM applications WHERE (status = %s AND updated_at < %s)"
+                " OR (status IN (%s, %s) AND updated_at < %s) RETURNING id)"
+                " SELECT count(*) AS n FROM documents WHERE application_id IN (SELECT id FROM gone)",
                 (PARKED, parked_before, DELIVERED, Status.ALREADY_APPLIED, receipts_before),
-            )
+            ).fetchone()
             # Per-client submission counters of clients long gone (rate keys are hashes).
             conn.execute(f"DELETE FROM rate_log WHERE at < {DB_NOW} - 86400")
             # Used form nonces outlive the longest-lived form token by a day.
@@ -757,7 +766,7 @@ class PostgresOutbox:
                 " WHERE a.public_id = k.public_id AND a.payload IS NOT NULL)"
             )
         self._vacuum_keys()
-        return []  # no files: the bytes were in the database
+        return int(purged["n"]) if purged else 0
 
     def counts(self) -> dict[str, int]:
         with self._tx() as conn:
@@ -773,8 +782,9 @@ class PostgresOutbox:
         )
         return found[0] if found else None
 
-    def referenced_paths(self) -> set[str]:
-        return set()  # no document lives in a spool file
+    def sweep(self, older_than: float = 3600) -> int:
+        # No row names a file: whatever is left in the spool is a crashed request's.
+        return self.spool.sweep(set(), older_than) if self.spool is not None else 0
 
     # -- shared rate limits --------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,6 +24,7 @@ from .migrations import Migration
 from .model import Application
 from .rules import Status
 from .sealing import KeyStore, immediate, open_name, private_file, seal, seal_name, unseal
+from .spool import Spool
 from .store import (
     DELIVERED,
     PARKED,
@@ -272,14 +274,22 @@ class SQLiteOutbox(SQLiteFile):
     """Outbox on SQLite in WAL mode; every write is a short IMMEDIATE transaction."""
 
     # One host: a killed worker's lease is taken over at once by pid (`_orphan`), so the
-    # lease itself may be long; documents stay in this host's spool.
+    # lease itself may be long.
     lease_seconds = 300.0
-    documents_inline = False
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        spool: Spool | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`spool` holds the documents (this host's files, their paths in the rows); by
+        default the one beside the database, as in a data directory (`careers.db`, `spool/`)."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         private_file(Path(path))
         super().__init__(path, "-keys.db", clock)
+        self.spool = spool or Spool(self.path.parent / "spool")
         db = self._connection()
         if schema_version(db) == 0:
             upgrade(db)  # a new database starts at the latest version (safe when racing)
@@ -309,7 +319,28 @@ class SQLiteOutbox(SQLiteFile):
 
     def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
         if nonce:
-            self._check_nonce(nonce, fingerprint)
+            self._check_nonce(nonce, fingerprint)  # a form sent again moves no file
+        incoming = [Path(d.path) for d in application.documents]
+        # Durable under `stored/` before the row that names them commits.
+        stored = self.spool.keep(incoming)
+        try:
+            return self._insert(
+                replace(
+                    application,
+                    documents=tuple(
+                        replace(d, path=str(path))
+                        for d, path in zip(application.documents, stored, strict=True)
+                    ),
+                ),
+                nonce,
+                fingerprint,
+            )
+        except BaseException:
+            self.spool.give_back(stored, incoming)  # the caller discards them
+            raise
+
+    def _insert(self, application: Application, nonce: str, fingerprint: str) -> str:
+        """The rows of `add`, in one transaction, its key committed first."""
         now = self.clock()
         public_id = secrets.token_urlsafe(12)
         key = self.keys.create(public_id)  # committed first: never a payload without its key
@@ -491,7 +522,7 @@ class SQLiteOutbox(SQLiteFile):
                 (app_id,),
             )
 
-    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> list[str]:
+    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> None:
         now = self.clock()
         with self._write() as db:
             found = db.execute(
@@ -513,8 +544,8 @@ class SQLiteOutbox(SQLiteFile):
             )
         if found is not None:
             self.keys.delete([found["public_id"]])  # shredded: every copy is noise now
+        self.spool.discard(paths)
         self._forget_pages()
-        return paths
 
     def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
         with self._write() as db:
@@ -576,7 +607,7 @@ class SQLiteOutbox(SQLiteFile):
             return self._summaries("1 = 1", (), limit)
         return self._summaries("a.status = ?", (status,), limit)
 
-    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
+    def purge(self, parked_before: float, receipts_before: float) -> int:
         with self._write() as db:
             doomed = "(status = ? AND updated_at < ?) OR (status IN (?, ?) AND updated_at < ?)"
             args = (PARKED, parked_before, DELIVERED, Status.ALREADY_APPLIED, receipts_before)
@@ -605,8 +636,9 @@ class SQLiteOutbox(SQLiteFile):
         # And keys left behind by a crash between a delivery and its key's deletion (younger
         # ones may belong to an add in progress, which commits its key first).
         self.keys.delete(self.keys.ids(older_than=self.clock() - 3600) - sealed)
+        self.spool.discard(paths)
         self._forget_pages()
-        return paths
+        return len(paths)
 
     def counts(self) -> dict[str, int]:
         rows = (
@@ -623,8 +655,9 @@ class SQLiteOutbox(SQLiteFile):
         )
         return found[0] if found else None
 
-    def referenced_paths(self) -> set[str]:
-        return {r["path"] for r in self._connection().execute("SELECT path FROM documents")}
+    def sweep(self, older_than: float = 3600) -> int:
+        referenced = {r["path"] for r in self._connection().execute("SELECT path FROM documents")}
+        return self.spool.sweep(referenced, older_than)
 
     # -- shared rate limits --------------------------------------------------------------
 
