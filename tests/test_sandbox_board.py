@@ -182,3 +182,12 @@ def test_a_board_without_job_files_is_refused(board):
     shutil.rmtree(board / "jobs")
     with pytest.raises(BoardError, match="^board/jobs: no job files"):
         read_board(board)
+
+
+def test_shared_blocks_are_optional_until_a_job_uses_one(board):
+    (board / "shared.toml").unlink()
+    with pytest.raises(BoardError) as raised:
+        read_board(board)
+    assert str(raised.value) == (
+        f"board/{ROBOTICS}: en.descriptions[3].shared: no [offer-germany.en] in board/shared.toml"
+    )

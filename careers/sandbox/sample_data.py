@@ -87,9 +87,10 @@ def _sample_board() -> tuple[Job, ...]:
 
 
 def read_board(directory: Path) -> list[Job]:
-    """Read `shared.toml` and every `jobs/*.toml` in `directory`, jobs in file-name order."""
+    """Read `shared.toml` (if any) and every `jobs/*.toml` in `directory`, jobs in file-name
+    order."""
     path = directory / "shared.toml"
-    shared = _shared(_where(directory, path), _load(directory, path))
+    shared = _shared(_where(directory, path), _load(directory, path)) if path.exists() else {}
     paths = sorted((directory / "jobs").glob("*.toml"))
     if not paths:
         raise BoardError(f"{directory.name}/jobs: no job files (*.toml) found")
@@ -186,11 +187,11 @@ def _language(
     descriptions: list[Description] = []
     for number, block in enumerate(blocks, start=1):
         key = f"{language}.descriptions[{number}]"
-        table = _table(where, key, block, ("shared", "heading", "html"))
-        if "shared" in table:
-            descriptions.append(_shared_block(where, key, table, language, shared))
+        entry = _table(where, key, block, ("shared", "heading", "html"))
+        if "shared" in entry:
+            descriptions.append(_shared_block(where, key, entry, language, shared))
         else:
-            descriptions.append(_block(where, key, table))
+            descriptions.append(_block(where, key, entry))
     return replace(facts, name=name, descriptions=tuple(descriptions))
 
 
