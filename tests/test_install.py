@@ -31,6 +31,9 @@ ASSETS = (
     "static/careers.css",
     "static/embed.js",
     "translations/de/LC_MESSAGES/messages.mo",
+    # The sandbox's board, which `careers demo` serves.
+    "sandbox/board/shared.toml",
+    "sandbox/board/jobs/1842907-senior-robotics-software-engineer-motion.toml",
 )
 
 
@@ -122,6 +125,13 @@ def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
     package, templates = (Path(line) for line in where.stdout.splitlines())
     assert package.is_relative_to(venv) and templates.is_relative_to(venv), where
     assert (templates / "base.html").is_file()
+    board = run(
+        str(venv / "bin" / "python"),
+        "-c",
+        "from careers.sandbox.sample_data import sample_feeds; "
+        "print(*(len(jobs) for jobs in sample_feeds().values()))",
+    )
+    assert board.stdout == "15 15\n", board
 
 
 def test_every_install_line_in_the_docs_names_the_published_distribution():

@@ -27,7 +27,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
@@ -39,6 +39,9 @@ from ..applications.rules import REFUSAL_LIMIT, Limits
 from ..applications.slowbody import FRONT_STALLED, client_socket, stop_reading
 from ..applications.upload import UploadRejected, read_small
 from . import services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def refusal_limit() -> tuple[str, int, int]:
     return f"refused:{client()}", count, seconds
 
 
-def has_body(environ: dict) -> bool:
+def has_body(environ: WSGIEnvironment) -> bool:
     """A request that announces a body: chunked, or a length that is not zero."""
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return True
@@ -127,7 +130,8 @@ def read_body() -> Response | None:
     wait = svc.outbox.rate_wait(*refusal_limit())
     if wait > 0:
         return _spent(wait)
-    check = current_app.extensions.get(_CHECKS, {}).get(request.endpoint or "")
+    checks: dict[str, BeforeBody] = current_app.extensions.get(_CHECKS, {})
+    check = checks.get(request.endpoint or "")
     if check is not None:
         answer = check(**(request.view_args or {}))
         if answer is not None:
@@ -168,7 +172,7 @@ def read_body() -> Response | None:
     return None
 
 
-def _input(environ: dict) -> IO[bytes]:
+def _input(environ: WSGIEnvironment) -> IO[bytes]:
     """The body as the server hands it over: dechunked (`wsgi.input_terminated`) or bounded
     by its Content-Length, never read past it."""
     return get_input_stream(environ, safe_fallback=False)
