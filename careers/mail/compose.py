@@ -31,10 +31,10 @@ from babel.dates import format_date, format_timedelta, get_timezone
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .. import TRANSLATIONS, asset_dir
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS, MAX_QUERY
+from ..paths import TRANSLATIONS, asset_dir
 from ..personio.model import Position
 from . import links
 from .alerts import AlertKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
 
-from .. import TRANSLATIONS
+from ..paths import TRANSLATIONS
 from . import services
 
 
