@@ -37,9 +37,9 @@ from careers.applications.model import Application, Attachment  # noqa: E402
 from careers.applications.spool import Spool  # noqa: E402
 from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
 from careers.applications.store import Outbox  # noqa: E402
-from careers.config import RateLimit  # noqa: E402
 from careers.personio.recruiting import RecruitingClient  # noqa: E402
 from careers.personio.vocabulary import DocumentCategory  # noqa: E402
+from careers.ratelimit import RateLimit  # noqa: E402
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
