@@ -19,22 +19,14 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from ..applications.attribution import channel_and_tags
-from ..applications.guard import (
-    HONEYPOT_FIELD,
-    TOKEN_FIELD,
-    EarlyCheck,
-    Expired,
-    Forged,
-    Spam,
-    check_origin,
-    own_origins,
-)
 from ..applications.intake import Invalid, form_values, intake
 from ..applications.model import Application
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
 from ..applications.store import AlreadySubmitted, NonceReused, StoreUnavailable
 from ..applications.upload import Submission, UploadRejected, receive
+from ..forms.origin import check_origin, own_origins
+from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from . import services
