@@ -3,7 +3,7 @@
 Everything here works without cookies and without JavaScript, so also inside the widget's
 frame: like the application form, every form carries a signed token naming what it is for
 and in which language and a honeypot, and posts must come from our own origin (forms/).
-Links in mails name their subscription with a signature (mail/links.py). Their pages
+Links in mails name their subscription with a signature (mail/alert_links.py). Their pages
 change nothing on GET, since mail scanners open every link; only a button's POST acts, and
 the RFC 8058 one-click POST that mail clients send to the List-Unsubscribe address.
 
@@ -38,15 +38,15 @@ from ..forms.email import normalize_email
 from ..forms.origin import check_origin, own_origins
 from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, Forged, FormTokens
 from ..jobs import search
-from ..mail import links
+from ..mail import alert_links
 from ..mail.store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 from ..network import client_key
 from . import services
 from .bodies import before_body
 from .errors import FeedUnavailable
-from .links import site_url
 from .present import FACET_NAMES, label
 from .security import EMBED_PREFIX
+from .site_links import site_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("alerts", __name__)
@@ -212,7 +212,7 @@ def subscribe() -> Response:
         return _ask(filters, email=typed[:MAX_ADDRESS], error=message, status=422)
     outcome = svc.mail.request_subscription(
         address,
-        links.address_hash(settings.secret_key, address),
+        alert_links.address_hash(settings.secret_key, address),
         kept,
         g.lang,
         resend_after=RESEND_AFTER,
@@ -253,10 +253,10 @@ def _too_many(wait: float) -> Response:
 
 def _subscription(token: str) -> Subscription | None:
     """The subscription a link names, if it exists and the link was made for it."""
-    sub_id = links.token_id(token)
+    sub_id = alert_links.token_id(token)
     found = services().mail.subscription(sub_id) if sub_id is not None else None
     secret = services().settings.secret_key
-    if found is None or not links.token_matches(secret, token, found.id, found.salt):
+    if found is None or not alert_links.token_matches(secret, token, found.id, found.salt):
         return None
     return found
 

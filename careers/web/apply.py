@@ -31,9 +31,9 @@ from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from . import services
 from .bodies import client, refusal_limit
-from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
 from .pages import apply_url, open_position
+from .site_links import attribution_args, site_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
