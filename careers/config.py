@@ -25,6 +25,7 @@ from . import config_parsers as parse
 from .applications.form import FormFileError, FormSchema, load_form
 from .network import LOOPBACK, Network, parse_trusted_proxies
 from .personio.vocabulary import EXTENSIONS
+from .ratelimit import RateLimit
 
 PREFIX = "CAREERS_"
 T = TypeVar("T")
@@ -36,25 +37,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """ "N/S": at most `count` events per `seconds`."""
-
-    count: int
-    seconds: int
-
-    def __str__(self) -> str:
-        return f"{self.count}/{self.seconds}"
-
-
-def _rate(value: str) -> RateLimit:
-    """The parser of both rate settings, beside the type it makes (config_parsers has the rest)."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
-    if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
-        raise ValueError("must look like COUNT/SECONDS, e.g. 20/60")
-    return RateLimit(int(match[1]), int(match[2]))
 
 
 # -- the declarations --------------------------------------------------------------------------
@@ -119,7 +101,7 @@ class Settings:
     # Without both Recruiting API credentials the site is read-only (see `read_only`).
     personio_company_id: str = setting(parse.company_id, "")
     personio_recruiting_token: str = setting(parse.token, "", secret=True)
-    personio_rate_limit: RateLimit = setting(_rate, RateLimit(20, 60))
+    personio_rate_limit: RateLimit = setting(parse.rate, RateLimit(20, 60))
     languages: tuple[str, ...] = setting(parse.languages, ("en", "de"))
     timezone: str = setting(parse.timezone, "Europe/Berlin")
     logo_file: Path | None = setting(branding.logo_file, None)
@@ -145,7 +127,7 @@ class Settings:
     channels: Mapping[str, int] = setting(parse.channels, MappingProxyType({}))
     allowed_extensions: tuple[str, ...] = setting(parse.extensions, EXTENSIONS)
     min_fill_seconds: int = setting(parse.non_negative_int, 3)
-    submit_rate_limit: RateLimit = setting(_rate, RateLimit(5, 600))
+    submit_rate_limit: RateLimit = setting(parse.rate, RateLimit(5, 600))
     # Proxies whose X-Forwarded-* headers are believed (network.py, web/proxy.py).
     trusted_proxies: tuple[Network, ...] = setting(parse_trusted_proxies, LOOPBACK)
     # Mail (docs/mail.md): off without CAREERS_SMTP_URL.

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from babel.dates import get_timezone
 
 from .personio.vocabulary import EXTENSIONS, FEED_LANGUAGES
+from .ratelimit import RateLimit
 
 
 def one_word(value: str) -> str:
@@ -128,6 +129,14 @@ def extensions(value: str) -> tuple[str, ...]:
     if bad or not exts:
         raise ValueError(f"may only contain {','.join(EXTENSIONS)} (not {','.join(bad)})")
     return exts
+
+
+def rate(value: str) -> RateLimit:
+    """Both rate settings: `COUNT/SECONDS`, each above zero."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
+        raise ValueError("must look like COUNT/SECONDS, e.g. 20/60")
+    return RateLimit(int(match[1]), int(match[2]))
 
 
 def channels(value: str) -> dict[str, int]:

@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 import psycopg
 
 from .applications import migrations, sqlite_store
+from .applications.attribution import Attribution
 from .applications.delivery import Deliverer, DeliveryHealth
-from .applications.guard import Attribution, FormGuard, Receipts
 from .applications.migrations import Migration
+from .applications.receipts import Receipts
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
 from .applications.slowbody import UploadGate
 from .applications.spool import Spool
 from .applications.sqlite_store import SQLiteOutbox
 from .applications.store import Outbox, SchemaMismatch, StoreUnavailable
 from .config import ConfigError, Settings, StorageSettings
+from .forms.tokens import FormGuard
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore

@@ -25,7 +25,6 @@ from careers.applications.accept import (
     accept,
 )
 from careers.applications.form import FormSchema
-from careers.applications.guard import FormGuard, FormTicket
 from careers.applications.model import Application
 from careers.applications.pg_store import PostgresOutbox
 from careers.applications.rules import FieldProblem, FileProblem
@@ -33,6 +32,7 @@ from careers.applications.spool import Spool
 from careers.applications.sqlite_store import SQLiteOutbox
 from careers.applications.store import StoreUnavailable
 from careers.applications.upload import Submission, UploadedFile
+from careers.forms.tokens import FormGuard, FormTicket
 
 from . import filegen
 

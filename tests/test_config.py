@@ -13,12 +13,12 @@ from careers.config import (
     SECRETS,
     VARIABLES,
     ConfigError,
-    RateLimit,
     Settings,
     load_settings,
     load_storage_settings,
 )
 from careers.envfile import parse_env
+from careers.ratelimit import RateLimit
 
 BASE = {"CAREERS_PERSONIO_SUBDOMAIN": "acme", "CAREERS_SECRET_KEY": "s" * 32}
 

@@ -13,8 +13,8 @@ from careers.applications.delivery import (
     Deliverer,
     DeliveryHealth,
 )
-from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
+from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen

@@ -17,8 +17,8 @@ import pytest
 
 from careers.applications.delivery import Deliverer
 from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
+from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen

@@ -23,7 +23,7 @@ import pytest
 
 from careers.applications.rules import REFUSAL_LIMIT
 from careers.cli.front import BODY_SECONDS
-from careers.mail import links
+from careers.mail import alert_links
 from careers.web.bodies import SMALL_BODY_BYTES
 
 from .applying import apply_env
@@ -31,7 +31,7 @@ from .conftest import SECRET
 from .servers import eventually, free_port, read_status, start_slow_app
 
 BOUNDARY = "hostileboundary"
-UNKNOWN = f"123.{'0' * links.SIGNATURE_CHARS}"  # well formed, names no subscription
+UNKNOWN = f"123.{'0' * alert_links.SIGNATURE_CHARS}"  # well formed, names no subscription
 
 
 class Server:
@@ -81,7 +81,7 @@ class Server:
         assert answer.status_code == 303
         with sqlite3.connect(self.data_dir / "careers.db") as db:
             sub_id, salt = db.execute("SELECT id, salt FROM subscriptions").fetchone()
-        return links.subscription_token(SECRET, sub_id, salt)
+        return alert_links.subscription_token(SECRET, sub_id, salt)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from careers.applications.rules import Status
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.store import MailKind
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions, synthetic_positions
 
@@ -288,7 +288,7 @@ def job_alerts(app: Flask, pages: Recorder) -> None:
     queued = store.claim_mail("test")
     assert queued is not None and queued.kind is MailKind.CONFIRM
     sub = store.subscription(queued.subscription_id)
-    token = links.subscription_token(SECRET, sub.id, sub.salt)
+    token = alert_links.subscription_token(SECRET, sub.id, sub.salt)
     confirm = pages.get(client, "alerts-confirm", f"/en/job-alerts/{token}/confirm")
     button = token_of(confirm)
     confirmed = client.post(f"/en/job-alerts/{token}/confirm", data={"form_token": button})

@@ -19,7 +19,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.alerts import AlertKind, mail_key, webhook_key
 from careers.mail.store import Filters, MailKind, MailStore, Subscription
 from careers.web.alerts import interval_text
@@ -100,7 +100,7 @@ def only_subscription(app) -> Subscription:
 
 
 def token_of(sub: Subscription) -> str:
-    return links.subscription_token(SECRET, sub.id, sub.salt)
+    return alert_links.subscription_token(SECRET, sub.id, sub.salt)
 
 
 # -- the form on the list --------------------------------------------------------------------

@@ -22,7 +22,7 @@ from careers.applications import pg_store, sqlite_store
 from careers.applications.pg_store import PostgresOutbox
 from careers.applications.sqlite_store import SQLiteOutbox
 from careers.applications.store import SchemaMismatch
-from careers.mail.links import address_hash
+from careers.mail.alert_links import address_hash
 from careers.mail.pg_mail import PostgresMailStore
 from careers.mail.sqlite_mail import SQLiteMailStore
 from careers.mail.store import Filters, MailKind, SubscribeOutcome

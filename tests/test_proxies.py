@@ -21,10 +21,9 @@ import httpx
 import pytest
 from gunicorn.config import Config
 
-from careers.applications.guard import client_key
 from careers.cli import serve
 from careers.config import ConfigError, load_settings
-from careers.network import LOOPBACK, client_subject, parse_trusted_proxies
+from careers.network import LOOPBACK, client_key, client_subject, parse_trusted_proxies
 from careers.web.proxy import TrustedProxyFix, client_address
 
 from . import filegen

@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 from markupsafe import escape
 
-from careers.jobs.links import slugify
+from careers.jobs.slugs import slugify
 from careers.personio.feed import FeedError, parse_feed
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN

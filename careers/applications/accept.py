@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from ..forms.tokens import FormTicket
 from .form import FormSchema
-from .guard import FormTicket
 from .intake import Invalid, intake
 from .model import Application
 from .spool import Spool

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ..config import RateLimit
 from ..personio.recruiting import (
     CredentialsRejected,
     DuplicateApplicant,
@@ -21,6 +20,7 @@ from ..personio.recruiting import (
     TransientError,
 )
 from ..personio.vocabulary import ErrorCode
+from ..ratelimit import RateLimit
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
 from .store import Job, Outbox, StoreUnavailable
 from .wire import personio_body, personio_filename

@@ -27,7 +27,6 @@ from ..applications.delivery import RATE_KEY, WINDOW_MARGIN
 from ..applications.store import Outbox, StoreUnavailable
 from ..config import (
     ConfigError,
-    RateLimit,
     Settings,
     StorageSettings,
     load_settings,
@@ -37,6 +36,7 @@ from ..jobs.store import FeedStore
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
 from ..personio.recruiting import RecruitingClient
+from ..ratelimit import RateLimit
 from ..services import schema_versions
 from ..web.seo import job_posting, missing_properties
 from .common import exit_with, libmagic_problem, services_or_exit, warn_unknown_variables

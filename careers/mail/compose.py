@@ -31,12 +31,12 @@ from babel.dates import format_date, format_timedelta, get_timezone
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .. import TRANSLATIONS, asset_dir
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS, MAX_QUERY
+from ..paths import TRANSLATIONS, asset_dir
 from ..personio.model import Position
-from . import links
+from . import alert_links
 from .alerts import AlertKind
 from .store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 
@@ -97,7 +97,7 @@ class Composer:
         lang = self._language(sub.language)
         _ = lang.translations.gettext
         context = {
-            "confirm_url": links.confirm_url(self._site, sub.language, token),
+            "confirm_url": alert_links.confirm_url(self._site, sub.language, token),
             "filters": self._filter_words(lang, sub.filters, confirmed=False),
             "hours": UNCONFIRMED_HOURS,
         }
@@ -109,12 +109,12 @@ class Composer:
         """The new matching jobs, a link to all of them, and one-click unsubscribe."""
         lang = self._language(sub.language)
         ngettext = lang.translations.ngettext
-        unsubscribe = links.unsubscribe_url(self._site, sub.language, token)
-        query = urlencode([*_filter_params(sub.filters), *links.UTM.items()])
+        unsubscribe = alert_links.unsubscribe_url(self._site, sub.language, token)
+        query = urlencode([*_filter_params(sub.filters), *alert_links.UTM.items()])
         context = {
             "jobs": [self._job(lang, p) for p in positions],
             "filters": self._filter_words(lang, sub.filters, confirmed=True),
-            "list_url": links.list_url(self._site, sub.language, query),
+            "list_url": alert_links.list_url(self._site, sub.language, query),
             "unsubscribe_url": unsubscribe,
             "subscribed_on": self._date(lang, sub.confirmed_at or sub.created_at),
         }
@@ -261,7 +261,7 @@ class Composer:
         created = position.created_at
         return {
             "title": position.name or _("Untitled position"),
-            "url": links.job_url(self._site, lang.code, position.id, position.name),
+            "url": alert_links.job_url(self._site, lang.code, position.id, position.name),
             "facts": facts,
             "posted": self._date(lang, created.timestamp()) if created else "",
         }

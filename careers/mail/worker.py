@@ -38,7 +38,7 @@ from ..config import Settings
 from ..jobs import search
 from ..jobs.catalogue import Catalogue
 from ..personio.model import Position
-from . import links
+from . import alert_links
 from .alerts import AlertKind, mail_key, webhook_key
 from .compose import (
     SIGNATURE_HEADER,
@@ -204,7 +204,7 @@ class MailWorker:
             self._send(message, self.settings.alert_emails)
             return
         subscription = self._subscription(item)
-        token = links.subscription_token(
+        token = alert_links.subscription_token(
             self.settings.secret_key, subscription.id, subscription.salt
         )
         assert subscription.address is not None
