@@ -115,6 +115,8 @@ class Settings:
 
     personio_subdomain: str = setting(parse.subdomain, "")  # or the feed URL: one is required
     personio_feed_url: str = setting(parse.url, "")  # derived from the subdomain
+    # Where the account's career site is: <subdomain>.<domain> (docs/personio.md, "Hosts").
+    personio_domain: str = setting(parse.personio_domain, "jobs.personio.de")
     personio_api_url: str = setting(parse.url, "https://api.personio.de")
     # Without both Recruiting API credentials the site is read-only (see `read_only`).
     personio_company_id: str = setting(parse.company_id, "")
@@ -194,7 +196,7 @@ class Settings:
     def personio_site_url(self) -> str:
         """Base of Personio's hosted career site, for 'apply on Personio' links."""
         if self.personio_subdomain:
-            return f"https://{self.personio_subdomain}.jobs.personio.de"
+            return f"https://{self.personio_subdomain}.{self.personio_domain}"
         parts = urlsplit(self.personio_feed_url)
         return f"{parts.scheme}://{parts.netloc}"
 
@@ -333,7 +335,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
     # What an unset setting stands for when others name it.
     sub, feed = v["personio_subdomain"], v["personio_feed_url"]
     v["privacy_url"] = v["privacy_url"] or _privacy_default(v)
-    v["personio_feed_url"] = feed or f"https://{sub}.jobs.personio.de/xml"
+    v["personio_feed_url"] = feed or f"https://{sub}.{v['personio_domain']}/xml"
     v["company_name"] = v["company_name"] or _account_name(sub, feed)
     v["database_url"] = _database_default(v)
     v["secret_key"] = v["secret_key"] or secrets.token_urlsafe(32)  # the demo's (_secret_given)
@@ -379,8 +381,8 @@ def _privacy_default(v: Values) -> str:
     """The account's privacy policy on Personio's career site, when the feed is Personio's
     (docs/personio.md §1); "" when nothing names one."""
     sub, feed = v["personio_subdomain"], v["personio_feed_url"]
-    if sub:
-        return f"https://{sub}.jobs.personio.de/privacy-policy"
+    if sub and v["personio_domain"]:
+        return f"https://{sub}.{v['personio_domain']}/privacy-policy"
     if feed and personio_account(feed):
         return f"https://{urlsplit(feed).hostname}/privacy-policy"
     return ""
