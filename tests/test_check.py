@@ -84,8 +84,8 @@ def test_good_credentials_are_ok_and_nothing_is_created(runner, sandbox, env):
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
     assert (
-        f"recruiting API: credentials ok: the key is accepted (company {SANDBOX_COMPANY_ID})"
-        in (result.output)
+        "recruiting API: credentials ok, delivery uses API v1: the key is accepted"
+        f" (company {SANDBOX_COMPANY_ID})" in (result.output)
     )
     assert "careers check: ok" in result.output
     assert sandbox.received_applications == [] and sandbox.received_documents == {}

@@ -141,6 +141,26 @@ def test_credentials_come_in_pairs():
     assert not s.read_only
 
 
+V2 = {"CAREERS_PERSONIO_CLIENT_ID": "papi-client-1", "CAREERS_PERSONIO_CLIENT_SECRET": "s3cr3t-x"}
+V1 = {"CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"}
+
+
+def test_an_oauth_client_takes_applications_through_v2_and_wins_over_the_v1_key():
+    assert load_settings({**BASE, **V2}).personio_api_version == 2
+    assert not load_settings({**BASE, **V2}).read_only
+    both = load_settings({**BASE, **V1, **V2})
+    assert both.personio_api_version == 2 and not both.read_only
+    assert load_settings({**BASE, **V1}).personio_api_version == 1
+
+
+@pytest.mark.parametrize("given", sorted(V2))
+def test_the_oauth_client_needs_its_id_and_secret(given):
+    other = next(name for name in V2 if name != given)
+    with pytest.raises(ConfigError) as err:
+        load_settings({**BASE, given: V2[given]})
+    assert err.value.problems == [f"{other}: required together with {given} (set both, or neither)"]
+
+
 def test_demo_makes_a_random_secret_but_production_requires_one():
     env = {"CAREERS_PERSONIO_SUBDOMAIN": "acme"}
     assert len(load_settings(env, demo=True).secret_key) >= 32
@@ -287,6 +307,8 @@ def test_every_field_but_the_form_is_a_declared_setting():
 
 SECRET_VALUES = {
     "PERSONIO_RECRUITING_TOKEN": "tok-SECRET-123",
+    "PERSONIO_CLIENT_ID": "client-SECRET-1",
+    "PERSONIO_CLIENT_SECRET": "cs-SECRET-123",
     "SECRET_KEY": "k-SECRET-0123456789",
     "METRICS_TOKEN": "m-SECRET-0123456789",
     "DATABASE_URL": "postgresql://careers:pw-SECRET@db.acme.internal/careers",

@@ -67,6 +67,7 @@ def test_personio_package_holds_only_what_talks_to_personio():
         "careers.personio.model",
         "careers.personio.recruiting",
         "careers.personio.sanitize",
+        "careers.personio.tokens",
         "careers.personio.vocabulary",
     }
 

@@ -20,14 +20,16 @@ XML_TYPE = "text/xml; charset=utf-8"  # what the live feed sends (docs/personio.
 
 # Fault targets by path prefix; a request under a prefix can be faulted even if it would 404.
 # A request belongs to the longest matching prefix, so the documents endpoint is "documents",
-# not "applications"; GROUPS let one fault address several targets.
+# not "applications"; GROUPS let one fault address several targets. The v2 endpoints are the
+# same targets as their v1 twins (target_of), so a fault tests both versions alike.
 TARGETS = {
     "feed": "/xml",
     "documents": "/v1/recruiting/applications/documents",
     "applications": "/v1/recruiting/applications",
+    "token": "/v2/auth/token",
 }
 GROUPS = {"recruiting": frozenset({"documents", "applications"})}
-RECRUITING_TARGETS = frozenset({"documents", "applications", "recruiting"})
+RECRUITING_TARGETS = frozenset({"documents", "applications", "recruiting", "token"})
 # Each fault kind and the parameters it accepts (anything else is a typo and is refused).
 FAULT_PARAMS: dict[str, frozenset[str]] = {
     "status": frozenset({"status", "body", "content_type", "retry_after"}),
@@ -83,6 +85,8 @@ class Fault:
 
 def target_of(path: str) -> str | None:
     """The most specific target whose prefix covers a request path."""
+    if path.startswith("/v2/recruiting/"):
+        path = "/v1/recruiting/" + path.removeprefix("/v2/recruiting/")
     matches = [
         name for name, prefix in TARGETS.items() if path == prefix or path.startswith(prefix + "/")
     ]
