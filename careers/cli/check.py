@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ from ..config import (
     unknown_variables,
 )
 from ..jobs.store import FeedStore
+from ..personio.diagnosis import Condition, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
 from ..services import recruiting_client, schema_versions
@@ -314,9 +316,12 @@ def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
                 _feed_failed(lang, exc, settings.personio_feed_url, store, report)
                 continue
             with_text = sum(1 for p in positions if p.descriptions)
-            report.ok(
-                f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
-            )
+            if not positions:
+                report.warn(f"feed {lang}: WARNING {empty_board(lang).message}")
+            else:
+                report.ok(
+                    f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
+                )
             boards[lang] = positions
     finally:
         client.close()
@@ -356,11 +361,18 @@ def _posting_hint(missing: list[str]) -> str:
 
 
 def _feed_failed(lang: str, exc: FeedError, url: str, store: FeedStore, report: Report) -> None:
-    wrong = feed_misconfigured(exc, url)
+    found = diagnose(exc, url, datetime.now(UTC))
+    if found.misconfigured:
+        # An unknown account, a feed switched off, a moved feed, an address with no feed.
+        report.fail(f"feed {lang}: FAILED ({found.condition}) {found.message}")
+        return
+    wrong = feed_misconfigured(exc, url)  # what is left: a host name that does not exist
     if wrong is not None:
         report.fail(f"feed {lang}: FAILED ({exc.reason}) misconfigured: {wrong}")
         return
     what = f"unreachable ({exc.reason}: {exc.detail})" if exc.detail else "unreachable"
+    if found.condition is Condition.MAINTENANCE:
+        what = found.message
     copy = last_good_copy(store, lang)
     if copy is None:
         report.fail(f"feed {lang}: FAILED {what}, and there is no last good copy to serve")

@@ -42,9 +42,18 @@ FAULT_PARAMS: dict[str, frozenset[str]] = {
     "body": frozenset({"body", "content_type", "status"}),
     "drop": frozenset(),
     "drop_after": frozenset(),
+    # Personio's own feed conditions, as careers/personio/diagnosis.py tells them apart.
+    "unknown_account": frozenset(),
+    "feed_off": frozenset(),
+    "moved": frozenset({"to", "status"}),
+    "maintenance": frozenset({"retry_after"}),
 }
 # Kinds that only make sense for one side: feed documents, or "processed, answer lost".
-FEED_ONLY_KINDS = frozenset({"html", "malformed", "empty"})
+FEED_ONLY_KINDS = frozenset(
+    {"html", "malformed", "empty", "unknown_account", "feed_off", "moved", "maintenance"}
+)
+# Where "moved" sends the feed unless told: the sandbox's account on Personio's .com host.
+MOVED_TO = "https://sandbox.jobs.personio.com"
 RECRUITING_ONLY_KINDS = frozenset({"drop_after"})
 HANG_SECONDS = 30.0
 MAX_HANG_SECONDS = 300.0
@@ -54,6 +63,20 @@ _HOMEPAGE = """<!DOCTYPE html>
 </head><body><header><nav><a href="/">Personio</a> <a href="/pricing">Pricing</a></nav></header>
 <main><h1>One HR platform for hiring, onboarding and payroll</h1>
 <p>Bring every people process into one place.</p><a href="/demo">Book a demo</a></main>
+</body></html>
+"""
+# An account's career page, which Personio shows when the XML feed is switched off (§1.1).
+_CAREER_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Jobs at Sandbox GmbH</title></head>
+<body><main><h1>Open positions</h1><p>Join our team.</p></main></body></html>
+"""
+_NOT_FOUND = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Page not found | Personio</title></head>
+<body><h1>Page not found</h1><p>The page you are looking for does not exist.</p></body></html>
+"""
+_MAINTENANCE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Scheduled maintenance | Personio</title>
+</head><body><h1>We'll be back soon</h1><p>Personio is undergoing scheduled maintenance.</p>
 </body></html>
 """
 
@@ -228,6 +251,20 @@ def apply_fault(
             )
         case "drop":
             drop_connection(request)
+        case "unknown_account":
+            return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
+        case "feed_off":
+            return Response(_CAREER_PAGE, content_type="text/html; charset=utf-8")
+        case "moved":
+            query = request.query_string.decode("ascii", "replace")
+            target = (
+                params.get("to", MOVED_TO).rstrip("/") + "/xml" + (f"?{query}" if query else "")
+            )
+            return redirect(target, code=params.get("status", 301))
+        case "maintenance":
+            response = Response(_MAINTENANCE, status=503, content_type="text/html; charset=utf-8")
+            response.headers["Retry-After"] = str(params.get("retry_after", 3600))
+            return response
     raise AssertionError(f"unhandled fault kind {fault.kind}")  # make_fault() prevents this
 
 
