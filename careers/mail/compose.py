@@ -426,7 +426,8 @@ def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], st
             " Nothing is parked: applications wait in the outbox and are delivered by"
             " themselves once the credentials work again (careers tries again every few"
             " minutes). Check CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN"
-            " (a rotated key?).",
+            " (a rotated key?), or with API v2 CAREERS_PERSONIO_CLIENT_ID and"
+            " CAREERS_PERSONIO_CLIENT_SECRET.",
             facts=(
                 ("Personio's answer", str(params.get("detail") or "none given")),
                 ("Waiting", str(params.get("pending", "?"))),
