@@ -200,6 +200,40 @@ def test_wrong_client_credentials_pause_delivery_and_park_nothing(
     assert len(sandbox.received_applications) == 1
 
 
+def test_no_secret_or_token_reaches_a_log_an_error_or_careers_outbox_show(
+    make_app, start_sandbox, tmp_path, caplog, runner
+):
+    caplog.set_level(logging.DEBUG)
+    secret = "the-client-SECRET-0042"
+    server = start_sandbox(client_secret=secret)
+    app = make_app(**apply_env(server.url, tmp_path), **V2)
+    submit(app, tmp_path)
+    submit(app, tmp_path, email="zweite@example.com")
+    clock = Clock()
+    errors = []
+    for used in ("wrong-SECRET-0099", secret):  # refused first (paused), then delivered
+        provider = tokens(server.url, used)
+        with v2_client(server.url, provider) as client:
+            worker, outbox = deliverer(app, client, clock)
+            try:
+                client.create_application({})  # a refusal, as an exception
+            except (CredentialsRejected, PermanentError) as exc:
+                errors.append(f"{exc!s} {exc!r} {exc.operator_detail}")
+            errors.append(f"{client!r} {provider!r}")
+            worker.deliver_next()
+            outbox.close()
+        clock.advance(3600)
+    issued = list(server.sandbox.recruiting.issuer._tokens)
+    assert issued and len(server.sandbox.received_applications) == 1
+    settings = app.extensions["careers"].settings
+    env = {"CAREERS_DATA_DIR": str(settings.data_dir), "CAREERS_SECRET_KEY": "k" * 32}
+    shown = [runner.invoke(["outbox", "show", str(n)], env=env).output for n in (1, 2)]
+    assert "client_credentials_rejected" in shown[0] + shown[1]  # what show does say
+    everything = caplog.text + " ".join(errors) + " ".join(shown) + repr(settings)
+    for leaked in (secret, "wrong-SECRET-0099", *issued):
+        assert leaked not in everything
+
+
 def test_switching_from_v1_to_v2_with_applications_queued_loses_and_repeats_nothing(
     make_app, sandbox, sandbox_server, tmp_path
 ):

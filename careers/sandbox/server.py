@@ -605,13 +605,15 @@ class SandboxServer:
         self.stop()
 
 
-def serve(host: str, port: int, smtp_port: int | None = None) -> None:
+def serve(
+    host: str, port: int, smtp_port: int | None = None, *, token_lifetime: float = DEFAULT_LIFETIME
+) -> None:
     """Run the sandbox in the foreground until Ctrl+C (the `careers sandbox` command), with
-    a mail catcher on `smtp_port` unless it is None."""
+    a mail catcher on `smtp_port` unless it is None; v2 tokens live `token_lifetime` s."""
     from careers.sandbox.mailcatcher import MailCatcher
 
     catcher = MailCatcher(host, smtp_port).start() if smtp_port is not None else None
-    sandbox = Sandbox(mail=catcher)
+    sandbox = Sandbox(mail=catcher, token_lifetime=token_lifetime)
     server = make_server(host, port, sandbox, threaded=True)
     base = f"http://{host}:{server.port}"
     print(f"Personio sandbox on {base}/ - feeds at {base}/xml?language=de and ?language=en")
