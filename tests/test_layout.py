@@ -64,6 +64,7 @@ def test_personio_package_holds_only_what_talks_to_personio():
     assert names == {
         "careers.personio",
         "careers.personio.diagnosis",
+        "careers.personio.errors",
         "careers.personio.feed",
         "careers.personio.model",
         "careers.personio.recruiting",

@@ -21,13 +21,8 @@ from collections.abc import Callable
 
 import httpx
 
-from .recruiting import (
-    APP_ID,
-    CredentialsRejected,
-    PermanentError,
-    TransientError,
-    error_for,
-)
+from .errors import CredentialsRejected, PermanentError, TransientError, error_for
+from .recruiting import APP_ID
 
 TOKEN_PATH = "/v2/auth/token"
 TOKEN_TIMEOUT = httpx.Timeout(15.0, connect=5.0, pool=5.0)
