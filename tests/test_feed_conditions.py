@@ -236,6 +236,6 @@ def test_check_names_the_maintenance_window(runner, sandbox, sandbox_server, env
     assert result.exit_code == 0, result.output
     assert (
         "feed en: WARNING Personio's weekly maintenance (Tuesday 22:00-24:00 Berlin time):"
-        " failures are expected until it ends (http_status); the last good copy is served,"
-        " serving the last good copy from 10 minutes ago (15 positions)"
+        " failures are expected until it ends (http_status: HTTP 503), serving the last good"
+        " copy from 10 minutes ago (15 positions)"
     ) in result.output

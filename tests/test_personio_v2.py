@@ -299,6 +299,17 @@ def test_v2_endpoints_take_the_same_faults_as_v1(sandbox, sandbox_server):
     assert err.value.status == 503 and err.value.retry_after == 30
 
 
+def test_v2_shares_v1s_budget_and_answers_429_with_retry_after(start_sandbox):
+    server = start_sandbox(clock=Ticks(), rate_limit=(1, 60.0))
+    with v2_client(server.url, tokens(server.url)) as client:
+        with pytest.raises(PermanentError):  # admitted, and refused for its empty body
+            client.create_application({})
+        with pytest.raises(TransientError) as err:
+            client.create_application({})
+    assert err.value.status == 429 and err.value.retry_after == 60
+    assert server.sandbox.recruiting.refused_for_rate == 1
+
+
 def test_check_asks_for_a_token_and_names_the_api_version(
     runner, sandbox, sandbox_server, tmp_path
 ):

@@ -76,13 +76,13 @@ def diagnose(error: FeedError, feed_url: str, now: datetime) -> Diagnosis:
     """The condition behind a failed fetch of `feed_url` at `now`."""
     setting = _setting_for(feed_url)
     if _is_outage(error):
+        what = f"{error.reason}: {error.detail}" if error.detail else error.reason
         if in_maintenance(now):
             return Diagnosis(
                 Condition.MAINTENANCE,
                 "Personio's weekly maintenance (Tuesday 22:00-24:00 Berlin time): failures are"
-                f" expected until it ends ({error.reason}); the last good copy is served",
+                f" expected until it ends ({what})",
             )
-        what = f"{error.reason}: {error.detail}" if error.detail else error.reason
         return Diagnosis(Condition.OUTAGE, f"no usable answer from Personio ({what})")
     if error.reason == "http_status" and error.status == 404:
         account = _account(_host(feed_url))

@@ -6,8 +6,8 @@ for v1 (`StaticToken`), an OAuth 2.0 client-credentials token for v2 (careers/pe
 Failures come back as exceptions that tell the delivery worker what to do: `TransientError`
 (retry later, honouring `retry_after`), `PermanentError` (park with Personio's reasons) and
 `DuplicateApplicant` (after a retry: Personio already has it); which error is which is one
-table, `OUTCOMES` (errors.py). See docs/personio.md §2.2–§3. `check_credentials` asks Personio whether it
-knows the credentials, without creating anything.
+table, `OUTCOMES` (errors.py). See docs/personio.md §2.2–§3. `check_credentials` asks
+Personio whether it knows the credentials, without creating anything.
 """
 
 from __future__ import annotations
