@@ -75,6 +75,12 @@ def test_the_five_conditions_have_five_messages(sandbox, sandbox_server):
     assert len(messages) == 5
 
 
+def test_a_redirect_to_the_accounts_own_pages_is_a_feed_switched_off(sandbox, sandbox_server):
+    found = fetch_condition(sandbox_server, "redirect", {"location": "/"}, MONDAY_NIGHT)
+    assert found.condition is Condition.FEED_OFF
+    assert "a redirect to a page instead of its XML feed" in found.message
+
+
 def test_a_503_outside_the_window_is_an_outage(sandbox, sandbox_server):
     found = fetch_condition(sandbox_server, "maintenance", {}, MONDAY_NIGHT)
     assert found.condition is Condition.OUTAGE and not found.expected

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # leaves room for very large boards while bounding what a hostile upstream can make us hold.
 MAX_FEED_BYTES = 32 * 1024 * 1024
 ROOT_TAG = "workzag-jobs"
+MAX_LOCATION = 300  # characters of a redirect's target kept (it names where the feed moved)
 
 
 class FeedError(Exception):
@@ -336,7 +337,7 @@ class FeedClient:
                 status = response.status_code
                 if response.is_redirect:
                     # Not followed, but where it points says whether the feed moved (§1.1).
-                    location = str(response.url.join(response.headers["Location"]))
+                    location = _target(response)
                     raise FeedError(
                         "redirect", f"HTTP {status} to {location}", status=status, location=location
                     )
@@ -368,3 +369,12 @@ class FeedClient:
     def close(self) -> None:
         """Release pooled connections."""
         self._client.close()
+
+
+def _target(response: httpx.Response) -> str:
+    """Where a redirect points, absolute; bounded, as it comes from the other side and is
+    shown to operators; "" when it is no URL at all."""
+    try:
+        return str(response.url.join(response.headers["Location"]))[:MAX_LOCATION]
+    except (httpx.InvalidURL, ValueError):
+        return ""
