@@ -34,8 +34,26 @@ def url(value: str) -> str:
 
 
 def subdomain(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", value):
-        raise ValueError("must be the account name only, e.g. 'acme' for acme.jobs.personio.de")
+    """Personio's hostnames: 3-40 letters, digits and dashes (docs/personio.md, "Hosts").
+    DNS names are case-insensitive and Personio shows them in lower case."""
+    value = value.lower()
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])", value):
+        raise ValueError(
+            "must be the account name only (3-40 letters, digits and dashes, no dash first"
+            " or last), e.g. 'acme' for acme.jobs.personio.de"
+        )
+    return value
+
+
+# The two hosts of Personio's career sites (docs/personio.md, "Hosts"); the feed, the job
+# pages and the privacy policy live on <account>.<domain>.
+PERSONIO_DOMAINS = ("jobs.personio.de", "jobs.personio.com")
+
+
+def personio_domain(value: str) -> str:
+    value = value.lower().strip(".")
+    if value not in PERSONIO_DOMAINS:
+        raise ValueError(f"must be one of {', '.join(PERSONIO_DOMAINS)}")
     return value
 
 

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 
+import httpx
 import psycopg
 
 from .applications import migrations, sqlite_store
@@ -34,6 +35,7 @@ from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
 from .personio.recruiting import RecruitingClient
+from .personio.tokens import ClientCredentials
 
 log = logging.getLogger(__name__)
 
@@ -221,11 +223,7 @@ class Services:
         """A delivery worker with its own Recruiting API client, counting into our metrics;
         with `mailer`, a parked application is announced to the operators at once."""
         settings = self.settings
-        client = RecruitingClient(
-            settings.personio_api_url,
-            settings.personio_company_id,
-            settings.personio_recruiting_token,
-        )
+        client = recruiting_client(settings)
         return Deliverer(
             self.outbox,
             client,
@@ -311,3 +309,31 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     )
     services.upload_gate.on_change = metrics.uploads_reading.set
     return services
+
+
+def recruiting_client(
+    settings: Settings, *, timeout: httpx.Timeout | None = None
+) -> RecruitingClient:
+    """The Recruiting API client the settings ask for: v2 with an OAuth client's token when
+    CAREERS_PERSONIO_CLIENT_ID and _SECRET are set (v1's key is then not used), else v1 with
+    the key. The token is this process's own (personio/tokens.py) until the storage layer
+    keeps one for the whole deployment."""
+    if settings.personio_api_version == 2:
+        tokens = ClientCredentials(
+            settings.personio_api_url,
+            settings.personio_client_id,
+            settings.personio_client_secret,
+        )
+        return RecruitingClient(
+            settings.personio_api_url,
+            settings.personio_company_id,
+            tokens,
+            version=2,
+            timeout=timeout,
+        )
+    return RecruitingClient(
+        settings.personio_api_url,
+        settings.personio_company_id,
+        settings.personio_recruiting_token,
+        timeout=timeout,
+    )

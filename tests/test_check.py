@@ -84,8 +84,8 @@ def test_good_credentials_are_ok_and_nothing_is_created(runner, sandbox, env):
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
     assert (
-        f"recruiting API: credentials ok: the key is accepted (company {SANDBOX_COMPANY_ID})"
-        in (result.output)
+        "recruiting API: credentials ok, delivery uses API v1: the key is accepted"
+        f" (company {SANDBOX_COMPANY_ID})" in (result.output)
     )
     assert "careers check: ok" in result.output
     assert sandbox.received_applications == [] and sandbox.received_documents == {}
@@ -228,8 +228,8 @@ def test_a_wrong_feed_address_fails_even_with_a_copy(runner, sandbox, sandbox_se
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 1, result.output
     assert (
-        "feed en: FAILED (http_status) misconfigured: HTTP 404: no feed at this address: check"
-        " CAREERS_PERSONIO_SUBDOMAIN"
+        "feed en: FAILED (unknown_account) Personio knows no account or feed at 127.0.0.1"
+        " (HTTP 404): check CAREERS_PERSONIO_FEED_URL"
     ) in result.output
     assert "feed de: 15 positions" in result.output
 

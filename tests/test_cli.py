@@ -46,7 +46,7 @@ def test_check_fails_loudly_when_the_feed_is_html(runner, sandbox, sandbox_serve
     }
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 1
-    assert "feed de: FAILED (not_xml)" in result.output
+    assert "feed de: FAILED (feed_off) the account answers with an HTML page" in result.output
     assert "feed en: 15 positions" in result.output
 
 

@@ -356,9 +356,12 @@ def test_personio_package_holds_only_what_talks_to_personio():
     names = {m for m in MODULES if _in(m, "careers.personio")}
     assert names == {
         "careers.personio",
+        "careers.personio.diagnosis",
+        "careers.personio.errors",
         "careers.personio.feed",
         "careers.personio.model",
         "careers.personio.recruiting",
         "careers.personio.sanitize",
+        "careers.personio.tokens",
         "careers.personio.vocabulary",
     }

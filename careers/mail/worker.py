@@ -37,6 +37,7 @@ from ..applications.store import Outbox, StoreUnavailable, Summary
 from ..config import Settings
 from ..jobs import search
 from ..jobs.catalogue import Catalogue
+from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
 from . import alert_links
 from .alerts import AlertKind, mail_key, webhook_key
@@ -392,9 +393,14 @@ class MailWorker:
         down: list[str] = []
         confirmed: list[float] = []  # when the copies of the failing languages were confirmed
         copy_missing = False
+        found = None  # what the first failing language's last answer meant
         for language in self.settings.languages:
-            if self.catalogue.status(language).consecutive_failures == 0:
+            status = self.catalogue.status(language)
+            if status.consecutive_failures == 0:
+                self._watch_board(language, status.diagnosis)
                 continue
+            if status.diagnosis is not None and status.diagnosis.expected:
+                continue  # Personio's weekly maintenance: failures are expected, no alert
             age = self.catalogue.age(language)
             at = self.catalogue.confirmed_at(language)
             if age is None or at is None:
@@ -403,6 +409,8 @@ class MailWorker:
             elif age > self.settings.alert_feed_after:
                 down.append(language)
                 confirmed.append(at)
+            if down and down[-1] == language and found is None:
+                found = status.diagnosis
         if not down:
             return
         # One alert per outage: its subject is when the oldest copy served was confirmed,
@@ -417,8 +425,24 @@ class MailWorker:
                 "copy_age": None
                 if copy_missing or since is None
                 else round(self.catalogue.clock() - since),
+                "condition": str(found.condition) if found else "",
+                "last_error": found.message if found else "",
                 "at": _iso(now),
             },
+        )
+
+    def _watch_board(self, language: str, found: Diagnosis | None) -> None:
+        """A board that answers but holds no position is told once per empty copy (its
+        version), so a board that stays empty is not announced again and again."""
+        if found is None or found.condition is not Condition.EMPTY:
+            return
+        view = self.catalogue.snapshot(language, wait=0)
+        if view is None:
+            return
+        self._alert(
+            AlertKind.FEED_EMPTY,
+            f"{language}:{view.version}",
+            {"language": language, "detail": found.message, "at": _iso(self.clock())},
         )
 
     def _alert(self, kind: AlertKind, subject: str, params: dict[str, Any]) -> None:
