@@ -13,7 +13,7 @@ from careers.config import ConfigError, load_settings
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import free_port
 
 PNG = (

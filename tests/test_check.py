@@ -26,7 +26,7 @@ from careers.personio.recruiting import RecruitingClient
 from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.services import build_services
 
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import ROOT, free_port
 
 APPLICATIONS = "/v1/recruiting/applications"

@@ -17,7 +17,7 @@ import pytest
 from careers.config import ConfigError, load_settings
 from careers.envfile import parse_env
 
-from .conftest import SECRET
+from .apps import SECRET
 from .pg import in_ci
 from .servers import eventually, free_port
 

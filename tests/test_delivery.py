@@ -23,7 +23,7 @@ from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .filegen_office import make_docx
 
 

@@ -30,7 +30,7 @@ from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from .applying import JOB, encode, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .pg import as_url
 from .servers import ROOT, eventually, free_port
 

@@ -23,9 +23,16 @@ from careers.cli.front import BODY_SECONDS, HEAD_MAX, HEAD_SECONDS, RESERVED_FDS
 from careers.cli.heads import chunked_end, plan_body
 
 from .applying import JOB, apply_env
-from .conftest import SECRET
-from .servers import eventually, free_port, read_status, start_slow_app, wait_healthy
-from .test_slow_clients import _form_body, _open_post
+from .apps import SECRET
+from .servers import (
+    eventually,
+    form_body,
+    free_port,
+    open_post,
+    read_status,
+    start_slow_app,
+    wait_healthy,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("/en/jobs", f"/en/jobs/{JOB}-embedded-systems-engineer-m-f-d", "/healthz")
@@ -447,8 +454,8 @@ def test_a_worker_out_of_descriptors_pauses_accepting_and_lives(sandbox_server, 
 
 
 def test_an_upload_at_a_decent_rate_gets_through(serve, tmp_path):
-    body, content_type = _form_body(serve.base, tmp_path, size=1_500_000)
-    sock = _open_post(serve.base, body, content_type)
+    body, content_type = form_body(serve.base, tmp_path, size=1_500_000)
+    sock = open_post(serve.base, body, content_type)
     started = time.monotonic()
     for start in range(0, len(body), 32768):  # ~650 kB/s
         sock.sendall(body[start : start + 32768])

@@ -36,7 +36,7 @@ from careers.sandbox.sample_data import sample_feeds
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually, read_status, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,7 @@ from careers.mail import links
 from careers.web.bodies import SMALL_BODY_BYTES
 
 from .applying import apply_env
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually, free_port, read_status, start_slow_app
 
 BOUNDARY = "hostileboundary"

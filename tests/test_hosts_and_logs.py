@@ -26,8 +26,8 @@ from careers.logs import GunicornLogger, KeyValueFormatter, clean
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
-from .conftest import SECRET
-from .test_cli import free_port
+from .apps import SECRET
+from .servers import free_port
 
 PUBLIC = "https://jobs.nordlicht.example"
 EVIL = "evil.example"

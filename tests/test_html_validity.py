@@ -36,7 +36,7 @@ from .applying import (
     token_of,
     valid_fields,
 )
-from .conftest import SECRET, catalogue_of
+from .apps import SECRET, catalogue_of
 
 VNU_CACHE = Path(os.environ.get("CAREERS_VNU_DIR", Path.home() / ".cache" / "careers-vnu"))
 VNU_JAR = VNU_CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

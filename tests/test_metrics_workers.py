@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually, free_port, wait_healthy
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

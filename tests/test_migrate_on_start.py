@@ -27,7 +27,7 @@ from careers.config import ConfigError
 
 from .pg import as_url
 from .servers import ROOT, eventually, free_port, wait_healthy
-from .test_migrations import env_for, first_release_database
+from .upgrading import env_for, first_release_database
 
 APPLIED = re.compile(r"schema migration applied .*\bversion=(\d+)")
 STARTED = "delivery worker started"

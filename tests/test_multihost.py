@@ -26,7 +26,7 @@ from careers.applications.pg_store import PostgresOutbox
 
 from . import filegen
 from .applying import JOB, apply_env, encode, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .pg import as_url
 from .servers import eventually, free_port
 

@@ -29,9 +29,9 @@ from careers.web.proxy import TrustedProxyFix, client_address
 
 from . import filegen
 from .applying import JOB, apply_env, encode, open_form, send, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
+from .mailing import mail_env, token_in
 from .servers import eventually, free_port, wait_healthy
-from .test_job_alerts_web import mail_env, token_in
 
 LB = "10.0.0.5"  # the load balancer, in the trusted 10.0.0.0/24
 NGINX = "10.0.1.7"  # a proxy behind it, trusted on its own

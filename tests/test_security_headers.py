@@ -12,9 +12,8 @@ import sys
 import httpx
 import pytest
 
-from .conftest import SECRET
+from .apps import BEHIND_TLS, SECRET
 from .servers import free_port, wait_healthy
-from .test_fastpath import BEHIND_TLS
 
 # path → Cross-Origin-Resource-Policy: other sites load /embed.js and frame /embed/ pages.
 EXPECTED = {
