@@ -119,6 +119,20 @@ def runner() -> CareersRunner:
     return CareersRunner()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses Chromium must say so (`pytest.mark.browser`), or the fast tier
+    (`-m "not browser and not system"`) would start a browser after all."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser")
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that use the `browser` fixture need the `browser` marker: " + ", ".join(unmarked)
+        )
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's chromium driven by Playwright, shared by every browser test."""

@@ -9,6 +9,8 @@ from . import filegen
 from .applying import JOB, LANGUAGES, apply_env, deliver_all, every_language_env
 from .browser import audit, fill_application, live_server, new_page
 
+pytestmark = pytest.mark.browser
+
 UNTRANSLATED = 1843366
 
 

@@ -223,6 +223,7 @@ def test_the_receipt_shows_times_in_the_configured_zone(apply_app, sandbox, tmp_
     assert "MEZ" in german
 
 
+@pytest.mark.system
 def test_the_demo_takes_the_visitors_name_languages_origins_and_sandbox_port(tmp_path):
     import os
     import time

@@ -22,6 +22,8 @@ from .apps import SECRET
 from .servers import eventually
 from .tcpproxy import Relay
 
+pytestmark = pytest.mark.system
+
 
 @pytest.fixture
 def relay(pg_url) -> Iterator[Relay]:

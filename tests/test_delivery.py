@@ -318,6 +318,7 @@ def _wait(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.system
 def test_a_worker_killed_mid_delivery_resumes_without_a_duplicate(
     app, sandbox, tmp_path, sandbox_server
 ):

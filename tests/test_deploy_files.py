@@ -350,6 +350,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
+@pytest.mark.system
 def test_web_and_worker_from_compose_postgres_deliver_an_application(
     sandbox, sandbox_server, fresh_pg_url, tmp_path
 ):

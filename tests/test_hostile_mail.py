@@ -55,6 +55,7 @@ def test_made_up_values_beside_real_ones_are_dropped(harness, catcher, mail_app)
     assert "locked" not in confirmation.message.as_string()
 
 
+@pytest.mark.system
 def test_nine_hundred_values_make_no_mail(harness, catcher, mail_app):
     """The 734 kB mail: 900 made-up offices. Too large a body now (413); shorter ones are
     refused as made up; even real values are capped."""

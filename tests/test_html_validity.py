@@ -38,6 +38,8 @@ from .applying import (
 )
 from .apps import SECRET, catalogue_of
 
+pytestmark = pytest.mark.system
+
 VNU_CACHE = Path(os.environ.get("CAREERS_VNU_DIR", Path.home() / ".cache" / "careers-vnu"))
 VNU_JAR = VNU_CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 

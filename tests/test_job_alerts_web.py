@@ -427,6 +427,7 @@ def pg_app(make_app, pg_url) -> Iterator[tuple]:
         relay.close()
 
 
+@pytest.mark.system
 def test_a_database_outage_answers_503_and_changes_nothing(pg_app):
     """Every alert page says to come back, the one-click POST too (mail clients retry it),
     and nothing is half done."""
@@ -554,6 +555,7 @@ def serving(app, port: int) -> Iterator[None]:
         thread.join(timeout=5)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_alert_pages_pass_axe_and_stay_light(browser, make_app, sandbox, tmp_path, lang):
     port = free_port()

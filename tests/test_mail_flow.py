@@ -287,6 +287,7 @@ def test_a_backlog_older_than_the_threshold_is_reported_once(
     assert harness.later(HOUR) == []
 
 
+@pytest.mark.system
 def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_minute(
     mail_app, sandbox, sandbox_server, catcher, tmp_path
 ):

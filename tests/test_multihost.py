@@ -32,7 +32,10 @@ from .servers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = (6, 10.0)
-pytestmark = pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare"),
+]
 
 
 @dataclass

@@ -50,6 +50,7 @@ def test_error_pages_carry_them_too(client, sandbox):
     assert missing.headers["X-Permitted-Cross-Domain-Policies"] == "none"
 
 
+@pytest.mark.system
 def test_careers_serve_does_not_announce_gunicorn(sandbox, sandbox_server, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}

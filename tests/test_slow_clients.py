@@ -54,6 +54,7 @@ def _spool_empty(data_dir: Path) -> bool:
     return not any(spool.glob("*/*"))
 
 
+@pytest.mark.system
 def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_STALL_SECONDS="1.5")
     body, content_type = form_body(base, tmp_path)
@@ -66,6 +67,7 @@ def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn,
     assert eventually(lambda: _spool_empty(data_dir))
 
 
+@pytest.mark.system
 def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_MIN_RATE="20000", TEST_RATE_GRACE="1")
     body, content_type = form_body(base, tmp_path)
@@ -90,6 +92,7 @@ def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
     assert eventually(lambda: _spool_empty(data_dir))
 
 
+@pytest.mark.system
 def test_a_candidate_above_the_floor_gets_through(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_MIN_RATE="20000", TEST_RATE_GRACE="1")
     body, content_type = form_body(base, tmp_path, size=300_000)
@@ -102,6 +105,7 @@ def test_a_candidate_above_the_floor_gets_through(start_gunicorn, tmp_path):
     sock.close()
 
 
+@pytest.mark.system
 def test_uploads_cannot_take_every_thread(start_gunicorn, tmp_path):
     # No slot is taken over for a faster upload here (the fair pace is 0): this is the bound.
     base, _ = start_gunicorn(threads=8, TEST_UPLOAD_SLOTS="5", TEST_FAIR_RATE="0")
@@ -173,6 +177,7 @@ class Trickler(threading.Thread):
                 self.status = -1
 
 
+@pytest.mark.system
 def test_a_candidate_takes_the_slot_of_an_upload_trickling_below_the_fair_pace(
     start_gunicorn, tmp_path
 ):
@@ -206,6 +211,7 @@ def test_a_candidate_takes_the_slot_of_an_upload_trickling_below_the_fair_pace(
             trickler.join(timeout=15)
 
 
+@pytest.mark.system
 def test_one_client_holds_no_more_than_its_share_of_the_upload_slots(start_gunicorn, tmp_path):
     base, _ = start_gunicorn(threads=12, TEST_UPLOAD_SLOTS="8")
     body, content_type = form_body(base, tmp_path)

@@ -10,6 +10,8 @@ from . import filegen
 from .applying import JOB, LANGUAGES, apply_env, every_language_env
 from .browser import BUDGET, Recorder, fill_application, live_server
 
+pytestmark = pytest.mark.browser
+
 SERVED: list[str] = []
 
 
