@@ -1,4 +1,6 @@
-"""Shared fixtures: the Personio sandbox as a real loopback server, and apps pointed at it."""
+"""Shared fixtures: the Personio sandbox as a real loopback server, apps pointed at it, a
+browser, PostgreSQL databases and the mail flow. Only fixtures and hooks live here; code
+that tests import lives in helper modules (tests/apps.py, applying.py, mailing.py, …)."""
 
 from __future__ import annotations
 
