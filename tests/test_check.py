@@ -26,7 +26,7 @@ from careers.personio.recruiting import RecruitingClient
 from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.services import build_services
 
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import ROOT, free_port
 
 APPLICATIONS = "/v1/recruiting/applications"
@@ -301,6 +301,7 @@ def run_without_libmagic(
     )
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("command", [["serve", "--port", "0"], ["demo", "--port", "0"]])
 def test_without_libmagic_a_command_says_so_in_one_line(tmp_path, env, command):
     result = run_without_libmagic(tmp_path, env, *command)
@@ -308,6 +309,7 @@ def test_without_libmagic_a_command_says_so_in_one_line(tmp_path, env, command):
     assert "Traceback" not in result.stdout
 
 
+@pytest.mark.system
 def test_without_libmagic_check_reports_a_failed_check(tmp_path, env):
     result = run_without_libmagic(tmp_path, env, "check")
     assert result.returncode == 2, result.stdout + result.stderr

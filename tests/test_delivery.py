@@ -23,7 +23,7 @@ from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .filegen_office import make_docx
 
 
@@ -315,6 +315,7 @@ def _wait(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.system
 def test_a_worker_killed_mid_delivery_resumes_without_a_duplicate(
     app, sandbox, tmp_path, sandbox_server
 ):

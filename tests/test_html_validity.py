@@ -36,7 +36,9 @@ from .applying import (
     token_of,
     valid_fields,
 )
-from .conftest import SECRET, catalogue_of
+from .apps import SECRET, catalogue_of
+
+pytestmark = pytest.mark.system
 
 VNU_CACHE = Path(os.environ.get("CAREERS_VNU_DIR", Path.home() / ".cache" / "careers-vnu"))
 VNU_JAR = VNU_CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

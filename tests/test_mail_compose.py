@@ -28,7 +28,7 @@ from careers.mail.compose import (
 from careers.mail.store import Filters, Subscription
 from careers.personio.model import Position
 
-from .conftest import SECRET
+from .apps import SECRET
 
 SITE = "https://jobs.nordlicht.example"
 TOKEN = "7.0123456789abcdef0123456789abcdef"

@@ -28,7 +28,7 @@ from careers.mail.sqlite_mail import SQLiteMailStore
 from careers.mail.store import Filters, MailKind, SubscribeOutcome
 
 from .applying import Clock
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually
 
 QUEUED, SUPPRESSED = SubscribeOutcome.QUEUED, SubscribeOutcome.SUPPRESSED

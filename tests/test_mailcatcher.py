@@ -23,7 +23,7 @@ from careers.mail.store import Filters, Subscription
 from careers.personio.model import Position
 from careers.sandbox.server import SandboxServer
 
-from .conftest import SECRET
+from .apps import SECRET
 
 TOKEN = "7.0123456789abcdef0123456789abcdef"
 SENDER = "jobs@nordlicht.example"

@@ -918,6 +918,7 @@ def test_postgres_never_judges_a_lease_by_process_id(pg_backend, make):
 # -- erasure (PostgreSQL) ------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_after_delivery_a_dump_holds_neither_the_candidate_nor_the_documents(pg_backend, make):
     pg_dump = pg.pg_dump_path()
     email = "erasure.candidate@example.com"
@@ -1025,6 +1026,7 @@ def test_a_closed_port_is_store_unavailable():
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.system
 def test_an_outage_is_store_unavailable_and_passes(pg_url):
     outbox = PostgresOutbox(pg_url, connect_timeout=1)
     try:

@@ -18,7 +18,7 @@ from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.web.seo import json_ld_script
 
 from .applying import LANGUAGES, every_language_env
-from .conftest import FIXTURES, catalogue_of
+from .apps import FIXTURES, catalogue_of
 
 EN = {p.id: p for p in sample_positions("en")}
 DE = {p.id: p for p in sample_positions("de")}
