@@ -18,7 +18,14 @@ from careers.personio import diagnosis
 from careers.personio.diagnosis import Condition, diagnose, in_maintenance
 from careers.personio.feed import FeedClient, FeedError, parse_feed
 
-from .test_check import env, store_copy  # noqa: F401 (env is a fixture)
+from .apps import deployment_env, store_copy
+
+
+@pytest.fixture
+def env(sandbox, sandbox_server, tmp_path: Path) -> dict[str, str]:
+    """A deployment with Recruiting API credentials, all pointed at the sandbox."""
+    return deployment_env(sandbox_server.url, tmp_path)
+
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY_NIGHT = datetime(2026, 12, 8, 22, 30, tzinfo=BERLIN)  # inside the window (CET)
@@ -235,7 +242,7 @@ def test_check_warns_of_an_empty_board(runner, sandbox, env):  # noqa: F811
 
 
 def test_check_names_the_maintenance_window(runner, sandbox, sandbox_server, env, monkeypatch):  # noqa: F811
-    store_copy(sandbox_server, Path(env["CAREERS_DATA_DIR"]), "en", age=600)
+    store_copy(sandbox_server.url, Path(env["CAREERS_DATA_DIR"]), "en", age=600)
     sandbox.inject("feed", "maintenance", language="en")
     monkeypatch.setattr(diagnosis, "in_maintenance", lambda moment: True)
     result = runner.invoke(["check"], env=env)

@@ -19,8 +19,7 @@ from careers.config import RateLimit
 from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.services import recruiting_client
 
-from .applying import Clock, apply_env, run_until_idle
-from .test_delivery import submit
+from .applying import Clock, apply_env, run_until_idle, submit
 
 OPENAPI = Path(__file__).parent / "fixtures" / "personio" / "personio-recruiting-api.yaml"
 V2 = {"personio_client_id": SANDBOX_CLIENT_ID, "personio_client_secret": SANDBOX_CLIENT_SECRET}

@@ -25,8 +25,7 @@ from careers.personio.tokens import TOKEN_BURST, ClientCredentials, TokenBudget
 from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.services import recruiting_client
 
-from .applying import Clock, apply_env, run_until_idle
-from .test_delivery import submit
+from .applying import Clock, apply_env, run_until_idle, submit
 
 V2 = {"personio_client_id": SANDBOX_CLIENT_ID, "personio_client_secret": SANDBOX_CLIENT_SECRET}
 
