@@ -63,6 +63,8 @@ def env(sandbox, sandbox_server, tmp_path: Path) -> dict[str, str]:
         "CAREERS_DEFAULT_COUNTRY": "DE",
         "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
         "CAREERS_PRIVACY_URL": f"{sandbox_server.url}/privacy-policy",
+        # Most sample jobs state no pay: the pay checks have their own feed (tests/test_pay.py).
+        "CAREERS_PAY_TRANSPARENCY": "off",
     }
 
 

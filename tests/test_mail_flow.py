@@ -62,6 +62,7 @@ def mail_app(make_app, sandbox_server, tmp_path, catcher):
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
     )
 
 
@@ -191,6 +192,7 @@ def test_the_same_job_alert_on_postgresql(
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
     )
     harness = Harness(app, clock)
     try:
@@ -364,7 +366,11 @@ def webhook() -> Iterator[type[_Hook]]:
 def test_the_webhook_is_signed_and_retried(
     make_app, sandbox, sandbox_server, tmp_path, clock, webhook
 ):
-    app = make_app(**apply_env(sandbox_server.url, tmp_path), alert_webhook_url=webhook.url)
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        alert_webhook_url=webhook.url,
+        pay_transparency="off",
+    )
     harness = Harness(app, clock)
     try:
         _parked_application(app, sandbox, tmp_path, clock)
@@ -428,6 +434,7 @@ def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_min
         CAREERS_MAIL_FROM=SENDER,
         CAREERS_PUBLIC_URL=SITE,
         CAREERS_ALERT_EMAIL=OPS,
+        CAREERS_PAY_TRANSPARENCY="off",
         CAREERS_PRIVACY_URL=settings.privacy_url,
     )
     worker = subprocess.Popen(
@@ -456,6 +463,7 @@ def test_a_feed_failing_longer_than_the_threshold_is_reported_once_per_outage(
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
         feed_ttl="1",
         alert_feed_after="1",
     )

@@ -35,8 +35,9 @@ import httpx
 from ..applications.rules import Status
 from ..applications.store import Outbox, StoreUnavailable, Summary
 from ..config import Settings
-from ..jobs import search
+from ..jobs import pay, search
 from ..jobs.catalogue import Catalogue
+from ..jobs.pay import PayRule
 from ..personio.model import Position
 from . import links
 from .alerts import AlertKind, mail_key, webhook_key
@@ -336,6 +337,7 @@ class MailWorker:
                 continue
             self._alert(AlertKind.PARKED, summary.public_id, self._parked(summary))
         self._watch_feed(now)
+        self._watch_pay(now)
         oldest = self.outbox.oldest_pending()
         if oldest is not None and now - oldest.created_at > self.settings.alert_backlog_after:
             pending = self.outbox.counts().get(Status.PENDING, 0)
@@ -419,6 +421,29 @@ class MailWorker:
                 else round(self.catalogue.clock() - since),
                 "at": _iso(now),
             },
+        )
+
+    def _watch_pay(self, now: float) -> None:
+        """Once a day (the UTC date is the alert's subject, so every host and process queues
+        the same key and one mail goes out), the open jobs breaking the pay rule."""
+        rule = self.settings.pay_transparency
+        if rule is PayRule.OFF:
+            return
+        boards = [
+            view.positions
+            for lang in self.settings.languages
+            if (view := self.catalogue.snapshot(lang, wait=0)) is not None
+        ]
+        found = pay.findings(boards, rule)
+        if not found:
+            return
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        keys = [mail_key(AlertKind.PAY, day), webhook_key(AlertKind.PAY, day)]
+        if len(self.mail.known_keys(keys)) == len(keys):
+            return  # today's is queued by mail and webhook: the store refuses a second
+        jobs = [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found]
+        self._alert(
+            AlertKind.PAY, day, {"rule": str(rule), "day": day, "jobs": jobs, "at": _iso(now)}
         )
 
     def _alert(self, kind: AlertKind, subject: str, params: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from ..applications.rules import Status
 from ..applications.store import StoreUnavailable
+from ..jobs import pay
 from . import services
 
 bp = Blueprint("ops", __name__)
@@ -46,9 +47,27 @@ def readyz() -> tuple[Response, int]:
     # Set by this process's deliverer (careers/applications/delivery.py) while paused.
     if svc.delivery_health.problem:
         problems.append(svc.delivery_health.problem)
+    details = {"pay_transparency": _pay_details()}
     if problems:
-        return jsonify(status="unavailable", reasons=problems), 503
-    return jsonify(status="ready"), 200
+        return jsonify(status="unavailable", reasons=problems, details=details), 503
+    return jsonify(status="ready", details=details), 200
+
+
+def _pay_details() -> dict:
+    """The open jobs breaking CAREERS_PAY_TRANSPARENCY: a detail, never a reason for 503
+    (an ad without pay is the employer's to fix; the site serves it meanwhile)."""
+    svc = services()
+    rule = svc.settings.pay_transparency
+    boards = [
+        view.positions
+        for lang in svc.settings.languages
+        if (view := svc.catalogue.snapshot(lang, wait=0)) is not None
+    ]
+    found = pay.findings(boards, rule)
+    return {
+        "rule": str(rule),
+        "breaking": [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found],
+    }
 
 
 def _bearer_matches(header: str, token: str) -> bool:

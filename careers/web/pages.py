@@ -32,7 +32,7 @@ from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
 from .links import attribution_args, list_args, site_url
 from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
-from .present import FACET_NAMES, facts, label, salary_text
+from .present import FACET_NAMES, facts, label, pay_more_note, salary_text
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
@@ -55,6 +55,7 @@ def template_helpers() -> dict:
         "label": label,
         "facts": facts,
         "salary_text": salary_text,
+        "pay_more_note": pay_more_note,
         "job_url": job_url,
         "absolute_url": absolute_url,
         "site_url": site_url,
@@ -199,7 +200,14 @@ def job_list() -> str:
     snapshot = current_snapshot()
     query = search.parse_query(request.args.to_dict(flat=False))
     filters, q, sort = query.filters, query.q, query.sort
-    result = search.run(snapshot.positions, snapshot.haystack, filters=filters, q=q, sort=sort)
+    result = search.run(
+        snapshot.positions,
+        snapshot.haystack,
+        filters=filters,
+        q=q,
+        sort=sort,
+        min_salary=query.min_salary,
+    )
     pages = max(1, -(-result.total // PAGE_SIZE))
     page = min(query.page, pages)
     shown = result.positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -213,7 +221,8 @@ def job_list() -> str:
         page=page,
         pages=pages,
         snapshot=snapshot,
-        active=bool(filters or q),
+        min_salary=query.min_salary,
+        active=bool(filters or q or query.min_salary is not None),
     )
 
 
