@@ -134,6 +134,10 @@ def test_salary_filter_and_sort_in_the_api_and_on_the_list(make_app, pay_board):
     assert titles == ["Account Executive", "Robotics Engineer (m/w/d)"]
     assert page.xpath("string(//input[@name='min_salary']/@value)") == "55000"
     assert page.xpath("//select[@name='sort']/option[@selected]/@value") == ["salary"]
+    # Links built from the list keep the pay filter (removing another filter keeps it).
+    chips = lxml.html.fromstring(client.get("/en/jobs?min_salary=0&department=Sales").data)
+    (remove,) = chips.xpath("//a[contains(@class, 'chip--removable')]/@href")
+    assert "min_salary=0" in remove and "department" not in remove
 
 
 # -- what operators are told ----------------------------------------------------------------
