@@ -145,13 +145,13 @@ def open_position(job_id: int) -> tuple[Position, str]:
     """A position of the current board and its text language; 410 once it has left the
     feed, 404 when it was never published, 503 while there is no board at all."""
     catalogue = services().catalogue
-    current_snapshot()
+    snapshot = current_snapshot()
     found = catalogue.find(g.lang, job_id)
     if found is None:
         title = catalogue.seen_title(job_id, g.lang)
         if title is None:
             abort(404)
-        raise Gone(title)
+        raise Gone(title, similar=snapshot.similar_closed.get(job_id, ()))
     return found
 
 
@@ -241,6 +241,7 @@ def detail(job_id: int, slug: str | None = None) -> BaseResponse | str:
         "jobs/detail.html",
         position=position,
         text_lang=text_lang,
+        similar=current_snapshot().similar.get(job_id, ()),
         alternates=[
             (lang, job_url(found_there[0], lang, external=True))
             for lang in services().settings.languages
