@@ -305,3 +305,16 @@ def test_search_parses_amounts_as_people_type_them():
 def test_the_json_of_a_breaking_job_names_its_problems():
     finding = pay.findings([POSITIONS], PayRule.AT)[0]
     assert json.dumps(finding.problems) == '["no minimum per time unit"]'
+
+
+def test_json_ld_names_a_salary_only_with_its_time_unit():
+    from careers.personio.model import Salary
+    from careers.web.seo import base_salary
+
+    assert base_salary(Salary(3200, None, "€", "EUR", "")) is None  # Google wants unitText
+    assert base_salary(Salary(15000, 18000, "€", "EUR", "quarterly")) is None
+    assert base_salary(Salary(4500, None, "€", "EUR", "monthly")) == {
+        "@type": "MonetaryAmount",
+        "currency": "EUR",
+        "value": {"@type": "QuantitativeValue", "minValue": 4500, "unitText": "MONTH"},
+    }
