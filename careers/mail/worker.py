@@ -438,9 +438,10 @@ class MailWorker:
         if not found:
             return
         day = datetime.fromtimestamp(now, UTC).date().isoformat()
-        keys = [mail_key(AlertKind.PAY, day), webhook_key(AlertKind.PAY, day)]
+        keys = [mail_key(AlertKind.PAY, day)] if self.settings.alert_emails else []
+        keys += [webhook_key(AlertKind.PAY, day)] if self.settings.alert_webhook_url else []
         if len(self.mail.known_keys(keys)) == len(keys):
-            return  # today's is queued by mail and webhook: the store refuses a second
+            return  # today's is queued on every channel: the store would refuse a second
         jobs = [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found]
         self._alert(
             AlertKind.PAY, day, {"rule": str(rule), "day": day, "jobs": jobs, "at": _iso(now)}
