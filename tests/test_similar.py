@@ -115,3 +115,21 @@ def test_a_closed_job_answers_410_with_similar_open_jobs_even_after_a_restart(
     assert again.status_code == 410
     assert _similar_links(again.get_data(as_text=True)) == ["Robotics Engineer (m/w/d)"]
     assert restarted.get("/en/jobs/424242").status_code == 404  # never seen: no list, 404
+
+
+def test_a_rebuild_with_the_same_positions_scores_nothing(monkeypatch):
+    board = [
+        _job(1, "Backend Engineer", department="Engineering"),
+        _job(2, "Data Engineer", department="Engineering"),
+    ]
+    memory = similar.Memory()
+    first = memory.lists("en", board, {})
+    assert [p.id for p in first[0][1]] == [2]
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again")
+
+    monkeypatch.setattr(similar.Index, "related", no_scoring)
+    assert memory.lists("en", list(board), {}) == first  # another language's refresh
+    with pytest.raises(AssertionError, match="scored again"):
+        memory.lists("en", board, {3: {"en": "Engineer"}})  # a job closed: new lists
