@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from . import branding
 from . import config_parsers as parse
 from .applications.form import FormFileError, FormSchema, load_form
+from .applications.pay_history import pay_history_problem
+from .jobs.pay import PayRule, pay_rule
 from .network import LOOPBACK, Network, parse_trusted_proxies
 from .personio.vocabulary import EXTENSIONS
 from .ratelimit import RateLimit
@@ -130,6 +132,8 @@ class Settings:
     default_country: str = setting(parse.country, "")
     remote_countries: tuple[str, ...] = setting(parse.comma_list, ())
     channels: Mapping[str, int] = setting(parse.channels, MappingProxyType({}))
+    # On by default: the EU Pay Transparency Directive applies since June 2026 (docs/operations.md#pay-transparency).
+    pay_transparency: PayRule = setting(pay_rule, PayRule.EU)
     allowed_extensions: tuple[str, ...] = setting(parse.extensions, EXTENSIONS)
     min_fill_seconds: int = setting(parse.non_negative_int, 3)
     submit_rate_limit: RateLimit = setting(parse.rate, RateLimit(5, 600))
@@ -315,9 +319,11 @@ def _form(v: Values) -> tuple[FormSchema, list[str]]:
     if v["form_file"] is None or not v["languages"]:
         return FormSchema(), []
     try:
-        return load_form(v["form_file"], v["languages"]), []
+        form = load_form(v["form_file"], v["languages"])
     except (FormFileError, OSError, UnicodeDecodeError) as exc:
         return FormSchema(), [f"{PREFIX}FORM_FILE: {exc}"]
+    asks_pay = pay_history_problem(form) if v["pay_transparency"] not in (None, PayRule.OFF) else ""
+    return form, [f"{PREFIX}FORM_FILE: {asks_pay}"] if asks_pay else []
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:

@@ -40,6 +40,8 @@ def deployment_env(url: str, tmp_path: Path) -> dict[str, str]:
         "CAREERS_DEFAULT_COUNTRY": "DE",
         "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
         "CAREERS_PRIVACY_URL": f"{url}/privacy-policy",
+        # Most sample jobs state no pay: the pay checks have their own feed (tests/test_pay.py).
+        "CAREERS_PAY_TRANSPARENCY": "off",
     }
 
 

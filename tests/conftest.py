@@ -205,6 +205,7 @@ def mail_app(make_app, sandbox_server, tmp_path, catcher):
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
     )
 
 

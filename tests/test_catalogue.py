@@ -222,14 +222,14 @@ def test_a_real_account_feed_renders_completely(client, sandbox):
         assert 'class="job__section"' in html
     detail = client.get("/en/jobs/3301417", follow_redirects=True).get_data(as_text=True)
     assert "Fatigue-testing every new frame geometry" in detail
-    assert "from £52,000 per year" in detail  # <max></max> is empty
+    assert "from £52,000 gross a year" in detail  # <max></max> is empty
     assert "Wrenfield Cycles Ltd." in detail
     assert "Bristol, Manchester" in detail  # main office, then <additionalOffices>
     ranged = client.get("/en/jobs/3301416", follow_redirects=True).get_data(as_text=True)
-    assert "£38,000 – £45,000 per year" in ranged
+    assert "£38,000 – £45,000 gross a year" in ranged
     assert "Manchester, Bristol, Leeds" in ranged
     monthly = client.get("/en/jobs/3301411", follow_redirects=True).get_data(as_text=True)
-    assert "from €4,200 per month" in monthly
+    assert "from €4,200 gross a month" in monthly
     # An additional office is a location filter value like any main office.
     leeds = client.get("/en/jobs?office=Leeds").get_data(as_text=True)
     assert "1 job found" in leeds and "Service Workshop Lead" in leeds

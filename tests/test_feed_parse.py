@@ -334,6 +334,7 @@ GOLDEN = {
     "accounts/two-positions.xml": "f33bc2ca5fe44e56",
     "accounts/wrenfield-faulty.xml": "3b51fca192968193",
     "accounts/wrenfield-full.xml": "8c1c775e267f7b15",
+    "pay-rules.xml": "98db3888372f6265",
     "odd": "78cf7c8149dc130c",
 }
 

@@ -330,6 +330,7 @@ def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
         "/de/jobs?department=Engineering&office=Berlin&office=Hamburg",
         "/en/jobs?q=nothing-matches-this",
         "/en/jobs?q=%22%3E%3Cb%3Eengineer&employment_type=intern&sort=title",
+        "/en/jobs?min_salary=50000&sort=salary",
         "/embed/en/jobs",
         "/embed/de/jobs?department=Engineering",
         f"/embed/en/jobs/{JOB}",

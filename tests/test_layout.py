@@ -90,6 +90,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "careers.config_parsers",
         "careers.branding",
         "careers.applications.form",
+        "careers.applications.pay_history",
+        "careers.jobs.pay",
         "careers.personio",
     },
     "careers.branding": {"careers.config_parsers"},

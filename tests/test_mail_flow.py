@@ -77,6 +77,7 @@ def test_the_same_job_alert_on_postgresql(
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
     )
     harness = Harness(app, clock)
     try:
@@ -250,7 +251,11 @@ def webhook() -> Iterator[type[_Hook]]:
 def test_the_webhook_is_signed_and_retried(
     make_app, sandbox, sandbox_server, tmp_path, clock, webhook
 ):
-    app = make_app(**apply_env(sandbox_server.url, tmp_path), alert_webhook_url=webhook.url)
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        alert_webhook_url=webhook.url,
+        pay_transparency="off",
+    )
     harness = Harness(app, clock)
     try:
         _parked_application(app, sandbox, tmp_path, clock)
@@ -315,6 +320,7 @@ def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_min
         CAREERS_MAIL_FROM=SENDER,
         CAREERS_PUBLIC_URL=SITE,
         CAREERS_ALERT_EMAIL=OPS,
+        CAREERS_PAY_TRANSPARENCY="off",
         CAREERS_PRIVACY_URL=settings.privacy_url,
     )
     worker = subprocess.Popen(
@@ -343,6 +349,7 @@ def test_a_feed_failing_longer_than_the_threshold_is_reported_once_per_outage(
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
         feed_ttl="1",
         alert_feed_after="1",
     )

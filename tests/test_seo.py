@@ -283,7 +283,7 @@ def test_remote_countries_setting_completes_remote_only_postings(make_app, sandb
 
 def test_salary_as_the_feed_gives_it(client, sandbox):
     vienna = json_ld_of(client.get("/en/jobs/1843054", follow_redirects=True))["baseSalary"]
-    # Only a minimum: "from €4,200 per month" on the page, an open range here.
+    # Only a minimum: "from €4,200 gross a month" on the page, an open range here.
     assert vienna == {
         "@type": "MonetaryAmount",
         "currency": "EUR",

@@ -33,6 +33,8 @@ from ..config import (
     load_settings,
     unknown_variables,
 )
+from ..jobs import pay
+from ..jobs.pay import PayRule
 from ..jobs.store import FeedStore
 from ..personio.diagnosis import Condition, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, parse_feed
@@ -326,6 +328,7 @@ def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
     finally:
         client.close()
     _check_postings(settings, boards, report)
+    _check_pay(settings, boards, report)
 
 
 def _check_postings(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
@@ -349,6 +352,21 @@ def _check_postings(settings: Settings, boards: dict[str, list[Position]], repor
                     f"feed {lang}: WARNING position {position.id} ({position.name}) gets no"
                     f" JobPosting data for Google: no {', '.join(missing)}" + _posting_hint(missing)
                 )
+
+
+def _check_pay(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
+    """Name every open job whose ad breaks CAREERS_PAY_TRANSPARENCY (careers/jobs/pay.py)."""
+    rule = settings.pay_transparency
+    if rule is PayRule.OFF:
+        report.ok("pay transparency: off (CAREERS_PAY_TRANSPARENCY), nothing checked")
+        return
+    if not boards:
+        return
+    found = pay.findings(boards.values(), rule)
+    for finding in found:
+        report.warn(f"pay transparency ({rule}): WARNING {finding.line()}; fill it in Personio")
+    if not found:
+        report.ok(f"pay transparency ({rule}): every open job states its pay")
 
 
 def _posting_hint(missing: list[str]) -> str:

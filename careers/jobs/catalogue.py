@@ -14,6 +14,7 @@ from ..personio.diagnosis import Diagnosis, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, FragmentCache, parse_feed
 from ..personio.model import Position
 from .search import search_text
+from .similar import Memory
 from .store import FeedStore, StoredFeed
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ class Snapshot:
     text_language: dict[int, str]
     haystack: dict[int, str]
     version: str
+    # Up to three related open positions per open job, and per job that has left the feed
+    # (careers/jobs/similar.py), computed with the view: a page only looks them up.
+    similar: dict[int, tuple[Position, ...]] = field(default_factory=dict)
+    similar_closed: dict[int, tuple[Position, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Catalogue:
         # Search text per position, reused while the position is unchanged: rebuilding the
         # views after one language changes must not re-strip every other description.
         self._search_text: dict[tuple[str, int], tuple[Position, str]] = {}
+        self._related = Memory()  # similar jobs, and what is known of closed positions
         self._seen: dict[int, dict[str, str]] = store.load_seen()
         for lang in languages:
             stored = store.load(lang)
@@ -251,14 +257,17 @@ class Catalogue:
             self.store.save(stored)
         with self._lock:
             state = self._langs[stored.language]
+            self._related.note_gone(stored.language, state.positions, positions)
             state.raw, state.positions = stored, positions
             changed = self._remember(stored.language, positions)
             self._generation += 1
             generation = self._generation
             boards = {lang: (s.raw, s.positions) for lang, s in self._langs.items() if s.raw}
+            # A copy: other refreshes change it while this build reads it.
+            seen = {k: dict(v) for k, v in self._seen.items()}
         # Build outside the lock: requests take it to start refreshes and must not wait on
         # a rebuild. Only the build from the newest boards is installed.
-        views, texts = self._build_views(boards)
+        views, texts = self._build_views(boards, seen)
         with self._lock:
             if generation == self._generation:
                 self._views, self._search_text = views, texts
@@ -279,7 +288,9 @@ class Catalogue:
         return changed
 
     def _build_views(
-        self, boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]]
+        self,
+        boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]],
+        seen: dict[int, dict[str, str]],
     ) -> tuple[dict[str, Snapshot], dict[tuple[str, int], tuple[Position, str]]]:
         """Every language's view (one language's texts can fill another's gaps), and the
         search texts of exactly the positions they hold."""
@@ -303,6 +314,7 @@ class Catalogue:
                         text_language[position.id] = donor[0]
                         position = _with_texts(position, donor[1])
                 merged.append(position)
+            similar, similar_closed = self._related.lists(lang, merged, seen)
             views[lang] = Snapshot(
                 language=lang,
                 positions=tuple(merged),
@@ -310,6 +322,8 @@ class Catalogue:
                 text_language=text_language,
                 haystack={p.id: self._text_of(lang, p, texts) for p in merged},
                 version=combined,
+                similar=similar,
+                similar_closed=similar_closed,
             )
         return views, texts
 

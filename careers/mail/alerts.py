@@ -15,6 +15,7 @@ class AlertKind(StrEnum):
     BACKLOG = "backlog_stuck"  # the oldest pending delivery is older than ..._BACKLOG_AFTER
     CREDENTIALS = "credentials_rejected"  # Personio answers 401/403: delivery is paused
     FEED_EMPTY = "feed_empty"  # the feed answers, but the board holds no position
+    PAY = "pay_transparency"  # open jobs break CAREERS_PAY_TRANSPARENCY: once a day
 
 
 # Params per kind (all JSON values, none personal):
@@ -25,6 +26,8 @@ class AlertKind(StrEnum):
 # FEED_EMPTY: language, detail, at
 # BACKLOG:   pending, oldest_receipt, oldest_age (seconds), last_reason, command, at
 # CREDENTIALS: detail (Personio's answer), pending, last_delivered, at
+# PAY:       rule, day (UTC date, the subject: one mail a day across hosts), jobs (list of
+#            {id, title, problems}), at
 
 
 def mail_key(kind: AlertKind, subject: str) -> str:

@@ -436,6 +436,25 @@ def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], st
             ),
             commands=("careers check",),
         )
+    if kind is AlertKind.PAY:
+        jobs = [job for job in params.get("jobs") or () if isinstance(job, Mapping)]
+        rule = str(params.get("rule") or "?")
+        law = "the Austrian rule" if rule == "at" else "the EU Pay Transparency Directive"
+        return Report(
+            headline=f"{len(jobs)} open job ad(s) break the pay-transparency rule ({rule})",
+            summary=f"Under CAREERS_PAY_TRANSPARENCY={rule} ({law}) every job ad states its pay"
+            " per time unit" + (", with the minimum" if rule == "at" else "") + ". These open"
+            " jobs do not: fill in the salary section of each in Personio. This mail comes at"
+            " most once a day while any job breaks the rule.",
+            facts=tuple(
+                (
+                    f"{job.get('id', '?')} – {job.get('title') or '(untitled)'}",
+                    ", ".join(map(str, job.get("problems") or ())),
+                )
+                for job in jobs
+            ),
+            commands=("careers check",),
+        )
     raise ValueError(f"unknown alert kind {kind!r}")
 
 

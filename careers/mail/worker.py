@@ -35,8 +35,9 @@ import httpx
 from ..applications.rules import Status
 from ..applications.store import Outbox, StoreUnavailable, Summary
 from ..config import Settings
-from ..jobs import search
+from ..jobs import pay, search
 from ..jobs.catalogue import Catalogue
+from ..jobs.pay import PayRule
 from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
 from . import alert_links
@@ -337,6 +338,7 @@ class MailWorker:
                 continue
             self._alert(AlertKind.PARKED, summary.public_id, self._parked(summary))
         self._watch_feed(now)
+        self._watch_pay(now)
         oldest = self.outbox.oldest_pending()
         if oldest is not None and now - oldest.created_at > self.settings.alert_backlog_after:
             pending = self.outbox.counts().get(Status.PENDING, 0)
@@ -443,6 +445,30 @@ class MailWorker:
             AlertKind.FEED_EMPTY,
             f"{language}:{view.version}",
             {"language": language, "detail": found.message, "at": _iso(self.clock())},
+        )
+
+    def _watch_pay(self, now: float) -> None:
+        """Once a day (the UTC date is the alert's subject, so every host and process queues
+        the same key and one mail goes out), the open jobs breaking the pay rule."""
+        rule = self.settings.pay_transparency
+        if rule is PayRule.OFF:
+            return
+        boards = [
+            view.positions
+            for lang in self.settings.languages
+            if (view := self.catalogue.snapshot(lang, wait=0)) is not None
+        ]
+        found = pay.findings(boards, rule)
+        if not found:
+            return
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        keys = [mail_key(AlertKind.PAY, day)] if self.settings.alert_emails else []
+        keys += [webhook_key(AlertKind.PAY, day)] if self.settings.alert_webhook_url else []
+        if len(self.mail.known_keys(keys)) == len(keys):
+            return  # today's is queued on every channel: the store would refuse a second
+        jobs = [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found]
+        self._alert(
+            AlertKind.PAY, day, {"rule": str(rule), "day": day, "jobs": jobs, "at": _iso(now)}
         )
 
     def _alert(self, kind: AlertKind, subject: str, params: dict[str, Any]) -> None:

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..jobs import search
+from ..jobs.pay import yearly
 from ..personio.model import Position
 from . import services
 from .pages import current_snapshot, job_url, open_position
-from .present import label
+from .present import label, salary_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -60,6 +61,8 @@ def position_json(
             "currency": salary.currency_code or None,
             "currency_symbol": salary.currency_symbol or None,
             "period": salary.type or None,
+            "text": salary_text(salary) or None,
+            "yearly": yearly(salary),
         }
         if salary
         else None
@@ -86,7 +89,12 @@ def jobs() -> BaseResponse:
     snapshot = current_snapshot()
     query = search.parse_query(request.args.to_dict(flat=False))
     result = search.run(
-        snapshot.positions, snapshot.haystack, filters=query.filters, q=query.q, sort=query.sort
+        snapshot.positions,
+        snapshot.haystack,
+        filters=query.filters,
+        q=query.q,
+        sort=query.sort,
+        min_salary=query.min_salary,
     )
     payload = {
         "language": lang,

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from ..applications.rules import Status
 from ..applications.store import StoreUnavailable
+from ..jobs import pay
 from ..personio.diagnosis import Condition
 from . import services
 
@@ -58,9 +59,27 @@ def readyz() -> tuple[Response, int]:
     if svc.delivery_health.problem:
         problems.append(svc.delivery_health.problem)
     extra = {"notes": notes} if notes else {}
+    details = {"pay_transparency": _pay_details()}
     if problems:
-        return jsonify(status="unavailable", reasons=problems, **extra), 503
-    return jsonify(status="ready", **extra), 200
+        return jsonify(status="unavailable", reasons=problems, details=details, **extra), 503
+    return jsonify(status="ready", details=details, **extra), 200
+
+
+def _pay_details() -> dict[str, object]:
+    """The open jobs breaking CAREERS_PAY_TRANSPARENCY: a detail, never a reason for 503
+    (an ad without pay is the employer's to fix; the site serves it meanwhile)."""
+    svc = services()
+    rule = svc.settings.pay_transparency
+    boards = [
+        view.positions
+        for lang in svc.settings.languages
+        if (view := svc.catalogue.snapshot(lang, wait=0)) is not None
+    ]
+    found = pay.findings(boards, rule)
+    return {
+        "rule": str(rule),
+        "breaking": [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found],
+    }
 
 
 def _bearer_matches(header: str, token: str) -> bool:

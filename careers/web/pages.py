@@ -31,7 +31,7 @@ from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
 from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
-from .present import FACET_NAMES, facts, label, salary_text
+from .present import FACET_NAMES, facts, label, pay_more_note, salary_text
 from .site_links import attribution_args, list_args, site_url
 
 bp = Blueprint("pages", __name__)
@@ -55,6 +55,7 @@ def template_helpers() -> dict[str, object]:
         "label": label,
         "facts": facts,
         "salary_text": salary_text,
+        "pay_more_note": pay_more_note,
         "job_url": job_url,
         "absolute_url": absolute_url,
         "site_url": site_url,
@@ -144,13 +145,13 @@ def open_position(job_id: int) -> tuple[Position, str]:
     """A position of the current board and its text language; 410 once it has left the
     feed, 404 when it was never published, 503 while there is no board at all."""
     catalogue = services().catalogue
-    current_snapshot()
+    snapshot = current_snapshot()
     found = catalogue.find(g.lang, job_id)
     if found is None:
         title = catalogue.seen_title(job_id, g.lang)
         if title is None:
             abort(404)
-        raise Gone(title)
+        raise Gone(title, similar=snapshot.similar_closed.get(job_id, ()))
     return found
 
 
@@ -199,7 +200,14 @@ def job_list() -> str:
     snapshot = current_snapshot()
     query = search.parse_query(request.args.to_dict(flat=False))
     filters, q, sort = query.filters, query.q, query.sort
-    result = search.run(snapshot.positions, snapshot.haystack, filters=filters, q=q, sort=sort)
+    result = search.run(
+        snapshot.positions,
+        snapshot.haystack,
+        filters=filters,
+        q=q,
+        sort=sort,
+        min_salary=query.min_salary,
+    )
     pages = max(1, -(-result.total // PAGE_SIZE))
     page = min(query.page, pages)
     shown = result.positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -213,7 +221,8 @@ def job_list() -> str:
         page=page,
         pages=pages,
         snapshot=snapshot,
-        active=bool(filters or q),
+        min_salary=query.min_salary,
+        active=bool(filters or q or query.min_salary is not None),
     )
 
 
@@ -232,6 +241,7 @@ def detail(job_id: int, slug: str | None = None) -> BaseResponse | str:
         "jobs/detail.html",
         position=position,
         text_lang=text_lang,
+        similar=current_snapshot().similar.get(job_id, ()),
         alternates=[
             (lang, job_url(found_there[0], lang, external=True))
             for lang in services().settings.languages

@@ -112,8 +112,11 @@ def employment_types(position: Position) -> list[str]:
 
 
 def base_salary(salary: Salary | None) -> JsonObject | None:
-    """A MonetaryAmount, when the feed has an amount and an ISO currency code."""
+    """A MonetaryAmount, when the feed has an amount, an ISO currency code and a time unit
+    (an amount without one is no salary Google can read: it wants `unitText`)."""
     if salary is None or not re.fullmatch(r"[A-Z]{3}", salary.currency_code):
+        return None
+    if salary.type not in UNITS:
         return None
     low, high = sorted((salary.min, salary.max)) if salary.min and salary.max else (0, 0)
     amounts: dict[str, float]
@@ -127,9 +130,7 @@ def base_salary(salary: Salary | None) -> JsonObject | None:
     else:
         return None
     whole = {k: int(v) if v == int(v) else v for k, v in amounts.items()}  # 4200, not 4200.0
-    value = {"@type": "QuantitativeValue", **whole}
-    if salary.type in UNITS:
-        value["unitText"] = UNITS[salary.type]
+    value = {"@type": "QuantitativeValue", **whole, "unitText": UNITS[salary.type]}
     return {"@type": "MonetaryAmount", "currency": salary.currency_code, "value": value}
 
 

@@ -31,8 +31,8 @@ ATTRIBUTION = ("_pc", "utm_source", "utm_medium", "utm_campaign")
 _VALUE = re.compile(r"[\w .:/@+-]{1,100}")
 
 
-# Query parameters a list URL may carry: filters, search, sort, page, attribution.
-LIST_PARAMS = (*FACETS, "q", "sort", "page", *ATTRIBUTION)
+# Query parameters a list URL may carry: filters, search, pay, sort, page, attribution.
+LIST_PARAMS = (*FACETS, "q", "min_salary", "sort", "page", *ATTRIBUTION)
 
 
 def list_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
