@@ -31,6 +31,13 @@ class Snapshot:
     text_language: dict[int, str]
     haystack: dict[int, str]
     version: str
+    # Open but not on the board: the open-application position (CAREERS_OPEN_APPLICATION_JOB),
+    # in `by_id` (its page and form work) and nowhere else (`positions`, `haystack`).
+    unlisted: dict[int, Position] = field(default_factory=dict)
+
+    def listed(self, position_id: int) -> bool:
+        """Whether the position is on the board (list, sitemap, feed, API, JSON-LD)."""
+        return position_id in self.by_id and position_id not in self.unlisted
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Catalogue:
         *,
         clock: Callable[[], float] = time.time,
         on_fetch: Callable[[str, str], None] | None = None,
+        unlisted: frozenset[int] = frozenset(),
     ) -> None:
         self.client = client
         self.store = store
@@ -69,6 +77,8 @@ class Catalogue:
         self.ttl = ttl
         self.clock = clock
         self.on_fetch = on_fetch or (lambda language, outcome: None)
+        # Kept off the board in every view built below: the one place that hides them.
+        self.unlisted = unlisted
         self._lock = threading.Lock()
         self._langs = {lang: _Language() for lang in languages}
         self._views: dict[str, Snapshot] = {}
@@ -290,13 +300,15 @@ class Catalogue:
                         text_language[position.id] = donor[0]
                         position = _with_texts(position, donor[1])
                 merged.append(position)
+            listed = [p for p in merged if p.id not in self.unlisted]
             views[lang] = Snapshot(
                 language=lang,
-                positions=tuple(merged),
+                positions=tuple(listed),
                 by_id={p.id: p for p in merged},
                 text_language=text_language,
-                haystack={p.id: self._text_of(lang, p, texts) for p in merged},
+                haystack={p.id: self._text_of(lang, p, texts) for p in listed},
                 version=combined,
+                unlisted={p.id: p for p in merged if p.id in self.unlisted},
             )
         return views, texts
 

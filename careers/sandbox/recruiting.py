@@ -49,7 +49,12 @@ DEFAULT_ATTRIBUTES: dict[str, dict[str, Any]] = {
 }
 # Recruiting channels as created in Personio (Settings > Recruiting > Channels); an
 # application naming another id is refused with channel-not-found (§2.3).
-DEFAULT_CHANNELS: dict[int, str] = {2001: "LinkedIn", 2002: "StepStone", 2003: "Indeed"}
+DEFAULT_CHANNELS: dict[int, str] = {
+    2001: "LinkedIn",
+    2002: "StepStone",
+    2003: "Indeed",
+    2004: "Employee referral",
+}
 # Personio's documented company budget: 20 requests per 60 s over both endpoints (§3).
 DEFAULT_RATE_LIMIT = (20, 60.0)
 # §2.2 says "20 MB" without saying which; we read it as MiB, the larger of the two.

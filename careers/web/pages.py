@@ -32,6 +32,7 @@ from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
 from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
 from .present import FACET_NAMES, facts, label, salary_text
+from .referrals import REFERRER_LABEL
 from .site_links import attribution_args, list_args, site_url
 
 bp = Blueprint("pages", __name__)
@@ -95,6 +96,8 @@ def field_label(name: str) -> str:
     custom questions (never `custom_attribute_1002`)."""
     if name in FIELD_LABELS:
         return str(FIELD_LABELS[name])
+    if name == services().settings.referrer_field:
+        return str(REFERRER_LABEL)  # asked by careers itself (web/referrals.py)
     for extra in services().settings.form.fields:
         if extra.id == name:
             return extra.label_for(g.lang)
