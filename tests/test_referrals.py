@@ -76,7 +76,7 @@ def test_list_and_empty_search_offer_the_open_application(board):
         assert board.get(link).status_code == 200
     text = page(board.get("/en/jobs")).xpath('string(//aside[@class="open-application"])')
     assert "No matching job?" in text and "Send an open application" in text
-    assert "Keine passende Stelle?" in page(board.get("/de/jobs")).text_content()
+    assert "Keine passende Stelle?" in board.get("/de/jobs").get_data(as_text=True)
 
 
 def test_open_application_in_read_only_mode_is_personios_form(make_app, sandbox_server):

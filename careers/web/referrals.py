@@ -48,13 +48,13 @@ _TAG_TEXT = re.compile(r"[^\w .'@+-]+")  # what a tag keeps of a name (attributi
 
 def share_links(position: Position, url: str) -> list[tuple[str, str, str]]:
     """(kind, label, href) of the plain share links of a job whose canonical URL is `url`."""
-    title = position.name or _("Open position")
+    title = position.name or _("Untitled position")
     subject = _(
         "Job at %(company)s: %(title)s", company=services().settings.company_name, title=title
     )
     mail = "mailto:?" + urlencode({"subject": subject, "body": f"{title}\n{url}"}, quote_via=quote)
     return [
-        ("email", _("Email"), mail),
+        ("email", _("Send by email"), mail),
         (
             "linkedin",
             "LinkedIn",
@@ -72,7 +72,7 @@ def referral_url(url: str) -> str:
 
 def referral_mail(position: Position, url: str) -> str:
     """A mail the referring employee sends a friend: the job and its referral link."""
-    title = position.name or _("Open position")
+    title = position.name or _("Untitled position")
     subject = _("A job for you: %(title)s", title=title)
     body = _(
         "I think this job at %(company)s could be right for you: %(title)s\n%(url)s\n\n"
