@@ -279,6 +279,12 @@ def test_referrer_not_asked_without_the_referral_link_or_when_off(
     )
 
 
+def test_a_channel_name_mapped_to_the_referral_channel_asks_too(make_app, sandbox_server, tmp_path):
+    app, client, _ = _referred(make_app, sandbox_server.url, tmp_path, channels="referral=2004")
+    form = client.get(f"/en/jobs/{JOB}/apply?_pc=referral").get_data(as_text=True)
+    assert 'name="referrer"' in form
+
+
 def test_a_forged_referrer_field_without_the_referral_channel_is_ignored(
     make_app, tmp_path, sandbox_server, sandbox
 ):

@@ -24,6 +24,7 @@ from flask import Flask, g, request
 from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
 
+from ..applications.attribution import channel_and_tags
 from ..applications.form import ExtraField, FormSchema
 from ..applications.intake import CHECKED
 from ..applications.store import StoreUnavailable
@@ -52,7 +53,7 @@ def share_links(position: Position, url: str) -> list[tuple[str, str, str]]:
     subject = _(
         "Job at %(company)s: %(title)s", company=services().settings.company_name, title=title
     )
-    mail = "mailto:?" + urlencode({"subject": subject, "body": f"{title}\n{url}"}, quote_via=quote)
+    mail = _mailto(subject, f"{title}\n{url}")
     return [
         ("email", _("Send by email"), mail),
         (
@@ -81,6 +82,12 @@ def referral_mail(position: Position, url: str) -> str:
         title=title,
         url=referral_url(url),
     )
+    return _mailto(subject, body)
+
+
+def _mailto(subject: str, body: str) -> str:
+    """A mailto: URL with a prepared mail; line breaks as CRLF, as RFC 6068 §5 asks."""
+    body = body.replace("\r\n", "\n").replace("\n", "\r\n")
     return "mailto:?" + urlencode({"subject": subject, "body": body}, quote_via=quote)
 
 
@@ -90,12 +97,10 @@ def referral_mail(position: Position, url: str) -> str:
 def asks_referrer(attribution: dict[str, str]) -> bool:
     """Whether the form asks who referred the candidate: they came by a referral link."""
     settings = services().settings
-    channel = settings.referral_channel
-    return (
-        bool(channel)
-        and settings.referrer_field != "off"
-        and (attribution.get("_pc", "").strip() == str(channel))
-    )
+    if settings.referral_channel is None or settings.referrer_field == "off":
+        return False
+    # The channel as Personio will get it: `_pc=2004`, or a name CAREERS_CHANNELS maps to it.
+    return channel_and_tags(attribution, settings.channels)[0] == settings.referral_channel
 
 
 def asks_referrer_here() -> bool:
