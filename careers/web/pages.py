@@ -30,9 +30,8 @@ from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
-from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
+from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS, REFERRER_LABEL
 from .present import FACET_NAMES, facts, label, salary_text
-from .referrals import REFERRER_LABEL
 from .site_links import attribution_args, list_args, site_url
 
 bp = Blueprint("pages", __name__)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from urllib.parse import quote, urlencode
 
 from flask import Flask, g, request
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..applications.attribution import channel_and_tags
@@ -33,6 +33,8 @@ from ..forms.email import normalize_email
 from ..forms.text import clean_text
 from ..personio.model import Position
 from . import alerts, services
+from .messages import REFERRER_LABEL
+from .pages import apply_url
 from .site_links import attribution_args
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ log = logging.getLogger(__name__)
 REFERRER_INPUT = "referrer"  # the form field with the referrer's name, whatever it becomes
 JOB_ALERT_INPUT = "job_alert"  # the open-application form's "also tell me about new jobs"
 REFERRER_MAX = 80  # a name; Personio's tags and attributes take more, a name needs no more
-REFERRER_LABEL = lazy_gettext("Who referred you?")
 _TAG_TEXT = re.compile(r"[^\w .'@+-]+")  # what a tag keeps of a name (attribution.py's way)
 
 
@@ -185,8 +186,6 @@ def after_accepted(position: Position, submission: Submission) -> None:
 
 def open_application_url() -> str:
     """The form of the open-application position (Personio's own in read-only mode)."""
-    from .pages import apply_url
-
     position = open_application()
     return apply_url(position) if position is not None else ""
 
