@@ -16,6 +16,7 @@ from careers.mail.store import MailKind
 
 from . import filegen
 from .applying import apply_env, deliver_all, send, token_of, valid_fields
+from .conftest import catalogue_of
 
 OPEN = 1843801  # "Open Application" on the sample board
 JOB = 1842958  # Embedded Systems Engineer
@@ -66,6 +67,15 @@ def test_open_application_job_is_off_list_sitemap_atom_and_api(board):
     assert ld_ids(doc) == []
     assert doc.xpath('//meta[@name="robots"]/@content') == ["noindex"]
     assert ld_ids(page(board.get(f"/en/jobs/{JOB}", follow_redirects=True)))  # others keep it
+
+
+def test_the_catalogue_keeps_it_open_but_off_every_board(make_app):
+    catalogue = catalogue_of(make_app(open_application_job=str(OPEN)))
+    for lang in ("en", "de"):
+        snapshot = catalogue.snapshot(lang)
+        assert OPEN in snapshot.by_id and OPEN not in {p.id for p in snapshot.positions}
+        assert OPEN not in snapshot.haystack  # no search finds it either
+        assert catalogue.find(lang, OPEN) is not None
 
 
 def test_list_and_empty_search_offer_the_open_application(board):

@@ -25,19 +25,14 @@ class Snapshot:
     """One language's board as pages see it, with fallback texts already merged in."""
 
     language: str
-    positions: tuple[Position, ...]
+    positions: tuple[Position, ...]  # the board: what lists, feeds, sitemap and API show
+    # Every open position, also those kept off the board (Catalogue.unlisted): their pages
+    # and forms work.
     by_id: dict[int, Position]
     # id -> language the description texts are in, when not `language` (docs/operations.md#how-the-feed-is-handled fallback).
     text_language: dict[int, str]
     haystack: dict[int, str]
     version: str
-    # Open but not on the board: the open-application position (CAREERS_OPEN_APPLICATION_JOB),
-    # in `by_id` (its page and form work) and nowhere else (`positions`, `haystack`).
-    unlisted: dict[int, Position] = field(default_factory=dict)
-
-    def listed(self, position_id: int) -> bool:
-        """Whether the position is on the board (list, sitemap, feed, API, JSON-LD)."""
-        return position_id in self.by_id and position_id not in self.unlisted
 
 
 @dataclass
@@ -77,7 +72,8 @@ class Catalogue:
         self.ttl = ttl
         self.clock = clock
         self.on_fetch = on_fetch or (lambda language, outcome: None)
-        # Kept off the board in every view built below: the one place that hides them.
+        # Open positions kept off the board (the open-application one, docs/referrals.md):
+        # left out of every view's `positions` below, the one place that hides them.
         self.unlisted = unlisted
         self._lock = threading.Lock()
         self._langs = {lang: _Language() for lang in languages}
@@ -308,7 +304,6 @@ class Catalogue:
                 text_language=text_language,
                 haystack={p.id: self._text_of(lang, p, texts) for p in listed},
                 version=combined,
-                unlisted={p.id: p for p in merged if p.id in self.unlisted},
             )
         return views, texts
 
