@@ -8,6 +8,7 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 from lxml import html as lxml_html
 
@@ -240,6 +241,9 @@ def test_referred_application_arrives_under_the_channel_with_a_tag(
     assert len(sandbox.received_applications) == 1
     assert received["recruiting_channel_id"] == REFERRAL
     assert "referred_by:Ada Lovelace script" in received["tags"]
+    # What the sandbox shows a recruiter trying it out (careers demo): channel and tag.
+    shown = httpx.get(f"{sandbox_server.url}/_sandbox/applications").text
+    assert "2004 (Employee referral)" in shown and "referred_by:Ada Lovelace script" in shown
     assert all(a["id"] != "referrer" for a in received.get("attributes", []))
 
 
