@@ -161,6 +161,7 @@ def open_application() -> Position | None:
 
 
 def is_open_application(position: Position) -> bool:
+    """Its page carries no JobPosting and asks not to be indexed (templates/jobs/detail.html)."""
     return position.id == services().settings.open_application_job
 
 
@@ -171,8 +172,8 @@ def offers_job_alert(position: Position) -> bool:
 
 def after_accepted(position: Position, submission: Submission) -> None:
     """The job alert the open-application form asked for: its confirmation mail is queued
-    now that the application is stored. A failure here costs the alert, never the
-    application (already stored; the candidate is told of that first)."""
+    now that the application is stored. A database failure here costs the alert, never
+    the application: it is stored, and the candidate still gets its receipt."""
     if not offers_job_alert(position) or submission.value(JOB_ALERT_INPUT) not in CHECKED:
         return
     address = normalize_email(submission.value("email"))
@@ -199,7 +200,6 @@ def init_app(app: Flask) -> None:
         referrer_input=REFERRER_INPUT,
         referrer_max=REFERRER_MAX,
         job_alert_input=JOB_ALERT_INPUT,
-        open_application=open_application,
         open_application_url=open_application_url,
         is_open_application=is_open_application,
         offers_job_alert=offers_job_alert,
