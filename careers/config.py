@@ -134,6 +134,13 @@ class Settings:
     channels: Mapping[str, int] = setting(parse.channels, MappingProxyType({}))
     # On by default: the EU Pay Transparency Directive applies since June 2026 (docs/operations.md#pay-transparency).
     pay_transparency: PayRule = setting(pay_rule, PayRule.EU)
+    # Open applications (docs/referrals.md): a published position kept off the board.
+    open_application_job: int | None = setting(parse.position_id, None)
+    # Referrals (docs/referrals.md): the channel "refer someone" links carry, and where the
+    # referrer's name goes: a tag `referred_by:<name>` (Personio creates it), a custom
+    # applicant attribute (`custom_attribute_<n>`), or nowhere (`off`: not asked).
+    referral_channel: int | None = setting(parse.channel_id, None)
+    referrer_field: str = setting(parse.referrer_field, "tag")
     allowed_extensions: tuple[str, ...] = setting(parse.extensions, EXTENSIONS)
     min_fill_seconds: int = setting(parse.non_negative_int, 3)
     submit_rate_limit: RateLimit = setting(parse.rate, RateLimit(5, 600))
@@ -326,12 +333,23 @@ def _form(v: Values) -> tuple[FormSchema, list[str]]:
     return form, [f"{PREFIX}FORM_FILE: {asks_pay}"] if asks_pay else []
 
 
+def _referrer_field_free(v: Values, form: FormSchema) -> Iterator[str]:
+    """The referrer's attribute is asked by careers itself (web/referrals.py): the form
+    file asking it too would send one attribute twice."""
+    if any(extra.id == v["referrer_field"] for extra in form.fields):
+        yield (
+            f"{PREFIX}REFERRER_FIELD: {v['referrer_field']} is also a field of"
+            f" {PREFIX}FORM_FILE; choose another attribute or drop that field"
+        )
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
     """Read every CAREERS_* value, collect all problems, and fail once with all of them."""
     v, problems = _read(os.environ if env is None else env, VARIABLES)
     for rule in RULES:
         problems.extend(rule(v, demo))
     form, form_problems = _form(v)
+    form_problems.extend(_referrer_field_free(v, form))
     if problems := problems + form_problems:
         raise ConfigError(problems)
 

@@ -76,6 +76,33 @@ def non_negative_int(value: str) -> int:
     return number
 
 
+def position_id(value: str) -> int:
+    """A Personio position id: the number in its job page's URL (docs/personio.md §1.3)."""
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) < 2**31:
+        raise ValueError("must be the numeric id of a Personio position, e.g. 2140231")
+    return int(value)
+
+
+def channel_id(value: str) -> int:
+    """A Personio recruiting channel id (Settings > Recruiting > Channels)."""
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) < 2**31:
+        raise ValueError(
+            "must be the numeric id of a recruiting channel in Personio, e.g. 2004"
+            " (Settings > Recruiting > Channels)"
+        )
+    return int(value)
+
+
+def referrer_field(value: str) -> str:
+    """Where a referrer's name goes: a tag, a custom applicant attribute, or nowhere."""
+    lowered = value.lower()
+    if lowered in {"tag", "off"}:
+        return lowered
+    if not re.fullmatch(r"custom_attribute_[0-9]{1,12}", lowered):
+        raise ValueError("must be tag, off or a custom attribute id such as custom_attribute_1234")
+    return lowered
+
+
 def company_id(value: str) -> str:
     if not value.isdigit():
         raise ValueError("must be the numeric company id from Personio's API credentials page")

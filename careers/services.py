@@ -296,6 +296,7 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
         settings.languages,
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,
+        unlisted=frozenset(filter(None, [settings.open_application_job])),
     )
     services = Services(
         settings=settings,

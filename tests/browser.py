@@ -42,9 +42,10 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def live_server(app: Flask) -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_server(app: Flask, port: int = 0) -> Iterator[str]:
+    """Serve the app on a loopback port (a free one unless given) in a thread; yield its
+    base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

@@ -140,3 +140,31 @@ def test_gone_page(browser, site, sandbox, lang):
     assert "410" in page.content()
     audit(page, f"{lang} 410")
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr"])
+def test_sharing_referral_and_open_application(
+    browser, make_app, sandbox, sandbox_server, tmp_path, lang
+):
+    """Share links (their copy buttons shown by share.js), the referral question and the
+    open application with its job-alert tick (docs/referrals.md)."""
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        **every_language_env(sandbox, tmp_path),
+        open_application_job="1843801",
+        referral_channel="2004",
+        smtp_url="smtp://127.0.0.1:2525",
+        mail_from="jobs@nordlicht.example",
+        public_url="http://localhost",
+    )
+    with live_server(app) as base:
+        context, page = new_page(browser)
+        for path, label in [
+            (f"/{lang}/jobs/{JOB}", "detail with share links"),
+            (f"/{lang}/jobs?q=zzzzqqq", "empty search with open application"),
+            (f"/{lang}/jobs/{JOB}/apply?_pc=2004", "referred form"),
+            (f"/{lang}/jobs/1843801/apply", "open-application form"),
+        ]:
+            page.goto(base + path)
+            audit(page, f"{lang} {label}")
+        context.close()

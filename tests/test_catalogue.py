@@ -195,9 +195,15 @@ def test_hostile_descriptions_are_served_sanitised(app, client, sandbox):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     tree = lxml.html.fromstring(html)
-    # No element that runs or frames anything; JSON-LD is data (checked in test_seo.py).
-    assert not tree.xpath(
-        "//script[not(@type='application/ld+json')] | //iframe | //svg | //form | //style | //object | //embed"
+    # No element that runs or frames anything; JSON-LD is data (checked in test_seo.py), and
+    # the one script file is the share links' own, outside the description.
+    ours = tree.xpath("//section[@class='share']/following-sibling::script[1]")
+    assert len(ours) == 1 and ours[0].get("src").startswith("/static/share.js?v=")
+    assert (
+        tree.xpath(
+            "//script[not(@type='application/ld+json')] | //iframe | //svg | //form | //style | //object | //embed"
+        )
+        == ours
     )
     assert not tree.xpath("//@*[starts-with(name(), 'on')]")  # no event handler attributes
     assert not tree.xpath("//@style")

@@ -504,3 +504,21 @@ def test_a_comment_after_a_value_is_a_warning(runner, sandbox, env):
     assert (
         "variables: WARNING CAREERS_COMPANY_NAME holds what looks like a comment"
     ) in result.output
+
+
+def test_open_application_job_is_checked_against_the_feed(runner, sandbox, env):
+    del env["CAREERS_DEFAULT_COUNTRY"]
+    env["CAREERS_OPEN_APPLICATION_JOB"] = "1843801"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "open applications: position 1843801, kept off the board" in result.output
+    # Off the board on purpose: no JobPosting warning about it (1843560 still gets one).
+    assert "WARNING position 1843801 (" not in result.output
+    assert "WARNING position 1843560 (" in result.output
+    env["CAREERS_OPEN_APPLICATION_JOB"] = "999999"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "open applications: WARNING position 999999 (CAREERS_OPEN_APPLICATION_JOB) is not in"
+        " the feed" in result.output
+    )

@@ -307,6 +307,9 @@ def job_alerts(app: Flask, pages: Recorder) -> None:
     pages.keep("alerts-429", subscribe("anna.berg@example.com"), 429)
 
 
+OPEN_APPLICATION = 1843801  # "Open Application" on the sample board
+
+
 def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
     """Every page but the form's configurations: all seven languages, mail on, a logo."""
     pages = Recorder()
@@ -319,6 +322,9 @@ def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
         "mail_from": "jobs@nordlicht.example",
         "public_url": "http://localhost",
         "imprint_url": "https://nordlicht.example/imprint",
+        # Share and refer links on every job page, the open-application box on every list.
+        "open_application_job": str(OPEN_APPLICATION),
+        "referral_channel": "2004",
     }
     app = make_app(tmp_path / "site" / "data", **env)
     client = app.test_client()
@@ -326,6 +332,9 @@ def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
         pages.get(client, f"{lang}/jobs", f"/{lang}/jobs")
         pages.get(client, f"{lang}/detail", f"/{lang}/jobs/{JOB}")
         pages.get(client, f"{lang}/apply", f"/{lang}/jobs/{JOB}/apply")
+        # Who referred you (a referral link), and the open application's job-alert tick.
+        pages.get(client, f"{lang}/apply-referred", f"/{lang}/jobs/{JOB}/apply?_pc=2004")
+        pages.get(client, f"{lang}/open-application", f"/{lang}/jobs/{OPEN_APPLICATION}/apply")
     for path in (
         "/de/jobs?department=Engineering&office=Berlin&office=Hamburg",
         "/en/jobs?q=nothing-matches-this",

@@ -354,11 +354,15 @@ def test_hostile_feed_text_stays_inside_the_json(app, sandbox):
     response = client.get("/en/jobs/902", follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    # One script element in the whole page, and it is the data block.
-    assert html.lower().count("<script") == 1 and html.lower().count("</script") == 1
+    # Two script elements in the whole page: the data block, and our share links' empty
+    # element that loads /static/share.js (docs/referrals.md). No feed text made a third.
+    share_js = '<script src="/static/share.js?v='
+    assert html.lower().count("<script") == 2 and html.lower().count("</script") == 2
+    assert html.count(share_js) == 1
     scripts = page_of(response).xpath("//script")
-    assert [s.get("type") for s in scripts] == ["application/ld+json"]
+    assert [s.get("type") for s in scripts] == ["application/ld+json", None]
     assert scripts[0].get("src") is None
+    assert scripts[1].get("src").startswith("/static/share.js?v=") and not scripts[1].text
     raw = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert not set(raw) & {"<", ">", "&", "\u2028", "\u2029"}
     data = json.loads(raw)

@@ -77,6 +77,8 @@ def test_second_visit_loads_only_the_page(browser, site, sandbox):
     page.goto(f"{site}/en/jobs")
     page.wait_for_load_state("networkidle")
     assert any(path.startswith("/static/") for path in SERVED)
+    page.goto(f"{site}/en/jobs/1843011")  # a job page: its own script (share.js) is cached too
+    page.wait_for_load_state("networkidle")
     SERVED.clear()
     page.goto(f"{site}/en/jobs/1842907")
     page.wait_for_load_state("networkidle")

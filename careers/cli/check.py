@@ -329,6 +329,7 @@ def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
         client.close()
     _check_postings(settings, boards, report)
     _check_pay(settings, boards, report)
+    _check_open_application(settings, boards, report)
 
 
 def _check_postings(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
@@ -343,6 +344,8 @@ def _check_postings(settings: Settings, boards: dict[str, list[Position]], repor
                     " published; give it one in Personio"
                 )
                 continue
+            if position.id == settings.open_application_job:
+                continue  # off the board, no JobPosting by design (docs/referrals.md)
             if not position.descriptions and position.id in texts:
                 # The page borrows another language's text, and so does its JobPosting.
                 position = replace(position, descriptions=texts[position.id])
@@ -362,11 +365,39 @@ def _check_pay(settings: Settings, boards: dict[str, list[Position]], report: Re
         return
     if not boards:
         return
-    found = pay.findings(boards.values(), rule)
+    # The open-application job is no ad for a post: it states no pay on purpose.
+    listed = ([p for p in b if p.id != settings.open_application_job] for b in boards.values())
+    found = pay.findings(listed, rule)
     for finding in found:
         report.warn(f"pay transparency ({rule}): WARNING {finding.line()}; fill it in Personio")
     if not found:
         report.ok(f"pay transparency ({rule}): every open job states its pay")
+
+
+def _check_open_application(
+    settings: Settings, boards: dict[str, list[Position]], report: Report
+) -> None:
+    """CAREERS_OPEN_APPLICATION_JOB must name a position the feed publishes: otherwise the
+    list offers no open application, and Personio would refuse the applications anyway."""
+    job_id = settings.open_application_job
+    if job_id is None or not boards:
+        return
+    missing = [
+        lang for lang, positions in boards.items() if job_id not in {p.id for p in positions}
+    ]
+    if len(missing) == len(boards):
+        report.warn(
+            f"open applications: WARNING position {job_id} (CAREERS_OPEN_APPLICATION_JOB) is"
+            " not in the feed, so the list offers no open application; publish it in Personio"
+            " or correct the id"
+        )
+    elif missing:
+        report.warn(
+            f"open applications: WARNING position {job_id} is not in the {', '.join(missing)}"
+            " feed; it is offered there in another language's text"
+        )
+    else:
+        report.ok(f"open applications: position {job_id}, kept off the board")
 
 
 def _posting_hint(missing: list[str]) -> str:

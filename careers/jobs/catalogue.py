@@ -28,7 +28,9 @@ class Snapshot:
     """One language's board as pages see it, with fallback texts already merged in."""
 
     language: str
-    positions: tuple[Position, ...]
+    positions: tuple[Position, ...]  # the board: what lists, feeds, sitemap and API show
+    # Every open position, also those kept off the board (Catalogue.unlisted): their pages
+    # and forms work.
     by_id: dict[int, Position]
     # id -> language the description texts are in, when not `language` (docs/operations.md#how-the-feed-is-handled fallback).
     text_language: dict[int, str]
@@ -72,6 +74,7 @@ class Catalogue:
         *,
         clock: Callable[[], float] = time.time,
         on_fetch: Callable[[str, str], None] | None = None,
+        unlisted: frozenset[int] = frozenset(),
     ) -> None:
         self.client = client
         self.store = store
@@ -79,6 +82,9 @@ class Catalogue:
         self.ttl = ttl
         self.clock = clock
         self.on_fetch = on_fetch or (lambda language, outcome: None)
+        # Open positions kept off the board (the open-application one, docs/referrals.md):
+        # left out of every view's `positions` below, the one place that hides them.
+        self.unlisted = unlisted
         self._lock = threading.Lock()
         self._langs = {lang: _Language() for lang in languages}
         self._views: dict[str, Snapshot] = {}
@@ -314,13 +320,17 @@ class Catalogue:
                         text_language[position.id] = donor[0]
                         position = _with_texts(position, donor[1])
                 merged.append(position)
-            similar, similar_closed = self._related.lists(lang, merged, seen)
+            listed = [p for p in merged if p.id not in self.unlisted]
+            # The open-application job is neither suggested nor taken for a closed one.
+            similar, similar_closed = self._related.lists(
+                lang, listed, {k: v for k, v in seen.items() if k not in self.unlisted}
+            )
             views[lang] = Snapshot(
                 language=lang,
-                positions=tuple(merged),
+                positions=tuple(listed),
                 by_id={p.id: p for p in merged},
                 text_language=text_language,
-                haystack={p.id: self._text_of(lang, p, texts) for p in merged},
+                haystack={p.id: self._text_of(lang, p, texts) for p in listed},
                 version=combined,
                 similar=similar,
                 similar_closed=similar_closed,

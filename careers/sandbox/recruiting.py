@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 
 from careers.personio.model import Position
 from careers.sandbox import checks
+from careers.sandbox.channels import DEFAULT_CHANNELS
 from careers.sandbox.oauth import TokenIssuer
 from careers.sandbox.pages import applications_response, download_response
 
@@ -50,9 +51,6 @@ DEFAULT_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "custom_attribute_1003": {"type": "date", "label": "Privacy consent given on"},
     "custom_attribute_1004": {"type": "number", "label": "Notice period (weeks)"},
 }
-# Recruiting channels as created in Personio (Settings > Recruiting > Channels); an
-# application naming another id is refused with channel-not-found (§2.3).
-DEFAULT_CHANNELS: dict[int, str] = {2001: "LinkedIn", 2002: "StepStone", 2003: "Indeed"}
 # Personio's documented company budget: 20 requests per 60 s over both endpoints (§3).
 DEFAULT_RATE_LIMIT = (20, 60.0)
 # §2.2 says "20 MB" without saying which; we read it as MiB, the larger of the two.

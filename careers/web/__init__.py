@@ -29,6 +29,7 @@ def register(app: Flask, svc: Services) -> None:
         i18n,
         ops,
         pages,
+        referrals,
         security,
         seo,
         site_links,
@@ -48,4 +49,5 @@ def register(app: Flask, svc: Services) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(seo.bp)
+    referrals.init_app(app)  # share links, referrals, open applications (template helpers)
     alerts.init_app(app)  # job alerts (pages 404 without a mail server)

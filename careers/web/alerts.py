@@ -222,6 +222,22 @@ def subscribe() -> Response:
     return redirect(alert_url("requested"), code=303)
 
 
+def request_alert(address: str) -> None:
+    """Queue the confirmation of an alert for every new job in this language, as the list's
+    form would (same limits, same double opt-in): the open-application form's checkbox
+    (web/referrals.py). The address was checked by the application's intake."""
+    svc = services()
+    outcome = svc.mail.request_subscription(
+        address,
+        alert_links.address_hash(svc.settings.secret_key, address),
+        Filters(),
+        g.lang,
+        resend_after=RESEND_AFTER,
+        per_address_per_day=PER_ADDRESS_PER_DAY,
+    )
+    log.info("job alert requested", extra={"outcome": str(outcome), "via": "open_application"})
+
+
 @bp.get("/<lang:lang>/job-alerts/requested")
 @bp.get("/embed/<lang:lang>/job-alerts/requested", endpoint="embed_requested")
 def requested() -> Response:

@@ -123,6 +123,8 @@ def jobs() -> BaseResponse:
 def job(job_id: int) -> BaseResponse:
     """One position with its descriptions; 410 once it has left the feed, 404 if never seen."""
     lang = _language()
+    if job_id in services().catalogue.unlisted:
+        abort(404)  # off the board (the open-application position): not a job to list
     position, text_lang = open_position(job_id)
     return _cached_json(
         {"job": position_json(position, lang, text_lang, full=True)}, current_snapshot().version

@@ -36,7 +36,7 @@ from ..forms.origin import check_origin, own_origins
 from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
-from . import services
+from . import referrals, services
 from .bodies import client, refusal_limit
 from .messages import field_error, file_error, upload_error
 from .pages import apply_url, open_position
@@ -218,10 +218,12 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         _refused("spam")
         return _send_again(position, submission, "retry")
 
-    channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
-    desk = Desk(
-        settings.form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox, svc.spool
-    )
+    landing = svc.attribution.read(attribution)
+    channel, found_tags = channel_and_tags(landing, settings.channels)
+    form, tags = settings.form, tuple(found_tags)
+    if referrals.asks_referrer(landing):
+        form, tags = referrals.with_referrer(submission, form, tags)
+    desk = Desk(form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox, svc.spool)
     outcome = accept(
         desk,
         submission,
@@ -229,17 +231,19 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         rate=_submit_limit(),
         today=datetime.now(UTC).date(),
         channel_id=channel,
-        tags=tuple(tags),
+        tags=tags,
     )
     match outcome:
         case Accepted(public_id=public_id, documents=documents):
             log.info("application accepted", extra={"documents": documents})
+            referrals.after_accepted(position, submission)
         case SentBefore(public_id=public_id):
             log.info("application sent again", extra={"reason": "resubmitted"})
         case FormReused(public_id=public_id):
             _refused("token_reused")
             return _already_sent(position, public_id)
         case NotValid(invalid=invalid):
+            referrals.keep(submission, invalid.values)
             return _invalid(position, invalid, attribution, len(submission.files))
         case RateLimited(wait=wait):
             return _too_many(wait)
@@ -250,9 +254,10 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
 
 def _send_again(position: Position, submission: Submission, notice: str) -> Response:
     """422: the form again with what was typed, to be sent once more (expired, too fast)."""
+    values = form_values(submission.fields, services().settings.form, position.id)
     return _form(
         position,
-        values=form_values(submission.fields, services().settings.form, position.id),
+        values=referrals.keep(submission, values),
         status=422,
         notice=notice,
         attribution=submission.value("attribution"),

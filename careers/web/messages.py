@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..applications.rules import LIMITS, FieldProblem, FileProblem, UploadProblem
 
+# Asked by careers itself of a candidate who came by a referral link (web/referrals.py).
+REFERRER_LABEL = _l("Who referred you?")
 FIELD_LABELS = {
     "first_name": _l("First name"),
     "last_name": _l("Last name"),

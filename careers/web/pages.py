@@ -30,7 +30,7 @@ from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
-from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
+from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS, REFERRER_LABEL
 from .present import FACET_NAMES, facts, label, pay_more_note, salary_text
 from .site_links import attribution_args, list_args, site_url
 
@@ -96,6 +96,8 @@ def field_label(name: str) -> str:
     custom questions (never `custom_attribute_1002`)."""
     if name in FIELD_LABELS:
         return str(FIELD_LABELS[name])
+    if name == services().settings.referrer_field:
+        return str(REFERRER_LABEL)  # asked by careers itself (web/referrals.py)
     for extra in services().settings.form.fields:
         if extra.id == name:
             return extra.label_for(g.lang)

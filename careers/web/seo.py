@@ -272,7 +272,10 @@ def json_ld_script(data: JsonObject) -> Markup:
 
 
 def job_posting_ld(position: Position) -> Markup:
-    """The detail page's JSON-LD (a template helper); none when Google would reject it."""
+    """The detail page's JSON-LD (a template helper); none when Google would reject it,
+    and none for a position kept off the board (the open-application one)."""
+    if position.id in services().catalogue.unlisted:
+        return Markup("")
     posting = valid_job_posting(
         position, canonical_url=job_url(position, external=True), settings=services().settings
     )
