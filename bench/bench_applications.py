@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.server import free_port  # noqa: E402
 from bench.sink import WORKERS, start  # noqa: E402
-from careers.applications.delivery import WINDOW_MARGIN, Deliverer  # noqa: E402
+from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_window  # noqa: E402
 from careers.applications.model import Application, Attachment  # noqa: E402
 from careers.applications.spool import Spool  # noqa: E402
-from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
 from careers.applications.store import Outbox  # noqa: E402
 from careers.config import RateLimit  # noqa: E402
+from careers.db.database import Database, open_database  # noqa: E402
 from careers.personio.recruiting import RecruitingClient  # noqa: E402
 from careers.personio.vocabulary import DocumentCategory  # noqa: E402
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
@@ -350,17 +350,15 @@ def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
             spool.discard([kept])
 
 
-def open_outbox(tmp: Path, database_url: str) -> Outbox:
+def open_outbox(tmp: Path, database_url: str) -> Database:
     """SQLite in `tmp`, or the PostgreSQL at `database_url` (emptied first)."""
     if not database_url:
-        return SQLiteOutbox(tmp / f"backlog-{time.monotonic_ns()}.db")
+        return open_database(f"sqlite:///{tmp / f'backlog-{time.monotonic_ns()}.db'}")
     import psycopg
-
-    from careers.applications.pg_store import PostgresOutbox
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    return PostgresOutbox.from_url(database_url)
+    return open_database(database_url)
 
 
 def bench_backlog(
@@ -369,7 +367,8 @@ def bench_backlog(
     """After an outage the backlog should drain at Personio's full budget, never beyond it."""
     # Two requests per application (upload, create); never let the backlog run dry.
     backlog = int((window / seconds + 2) * count / 2) + 1
-    outbox = open_outbox(tmp, database_url)
+    database = open_outbox(tmp, database_url)
+    outbox = database.outbox
     spool = Spool(tmp / "spool")
     queue_backlog(outbox, spool, backlog, write_pdf(tmp / "backlog.pdf", 100_000).read_bytes())
     transport = RecordingTransport()
@@ -380,9 +379,8 @@ def bench_backlog(
         client = RecruitingClient(
             server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN, transport=transport
         )
-        deliverer = Deliverer(
-            outbox, client, spool, RateLimit(count, seconds), stop=stop, on_outcome=outcomes.append
-        )
+        budget = database.limiter(count, budget_window(RateLimit(count, seconds)))
+        deliverer = Deliverer(outbox, client, spool, budget, stop=stop, on_outcome=outcomes.append)
         thread = threading.Thread(target=deliverer.run, kwargs={"idle_wait": 0.05})
         thread.start()
         while not transport.log:
@@ -395,7 +393,7 @@ def bench_backlog(
         logged = [r for r in server.sandbox.requests if r["path"].startswith("/v1/recruiting/")]
         received = len(server.sandbox.received_applications)
         uploads = len(server.sandbox.received_documents)
-    outbox.close()
+    database.close()
     # One delivery thread sends one request at a time, so the sandbox's log (arrival times,
     # what Personio would see) and the transport's (statuses) pair up in order.
     assert len(logged) == len(transport.log), (len(logged), len(transport.log))

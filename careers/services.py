@@ -11,20 +11,24 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
 
-from .applications import migrations, sqlite_store
-from .applications.delivery import Deliverer, DeliveryHealth
+from .applications.delivery import Deliverer, DeliveryHealth, budget_window
 from .applications.guard import Attribution, FormGuard, Receipts
-from .applications.migrations import Migration
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
 from .applications.slowbody import UploadGate
 from .applications.spool import Spool
-from .applications.sqlite_store import SQLiteOutbox
-from .applications.store import Outbox, SchemaMismatch, StoreUnavailable
+from .applications.store import Outbox
 from .config import ConfigError, Settings, StorageSettings
+from .db import database
+from .db.database import Database, open_database
+from .db.errors import SchemaMismatch, StoreUnavailable
+from .db.migrate import Migration
+from .db.ratelimit import RateLimiter
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore
@@ -38,21 +42,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Storage:
-    """The outbox, the mail store beside it and the upload spool of one data directory (or
-    database)."""
+    """The database (outbox, mail store, feed copies, rate limits) and the upload spool of
+    one data directory."""
 
-    outbox: Outbox
+    database: Database
     spool: Spool
-    mail: MailStore
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.database.outbox
+
+    @property
+    def mail(self) -> MailStore:
+        return self.database.mail
 
     def close(self) -> None:
-        """Close this thread's database connections (others close with their threads)."""
-        self.mail.close()
-        self.outbox.close()
+        """Close this thread's database connections (others close with their threads) and
+        PostgreSQL's pool."""
+        self.database.close()
 
 
 def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage:
-    """Open the data directory's stores; an unusable directory is a configuration error.
+    """Open the data directory and the database; an unusable one is a configuration error.
     `starting`: a process that serves or works is starting, so pending migrations are
     applied first (`migrate_at_start`); without it, a schema behind is refused."""
     try:
@@ -67,40 +78,33 @@ def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
     if starting:
         migrate_at_start(storage)
-    outbox = _open_outbox(storage)
-    return Storage(outbox, Spool(spool), _open_mail(outbox))
+    with _as_config_error(storage, "cannot use"):
+        return Storage(open_database(storage.database_url), Spool(spool))
 
 
-def _open_outbox(storage: StorageSettings) -> Outbox:
-    """SQLite in the data directory, or the PostgreSQL every host shares."""
+@contextmanager
+def _as_config_error(storage: StorageSettings, doing: str) -> Iterator[None]:
+    """Store errors at start-up as one line naming the setting to look at."""
     try:
-        if storage.postgres:
-            from .applications.pg_store import PostgresOutbox
-
-            return PostgresOutbox.from_url(storage.database_url)
-        return SQLiteOutbox.from_url(storage.database_url)
+        yield
     except SchemaMismatch as exc:
         raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
     except StoreUnavailable as exc:
         raise ConfigError(
             [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
         ) from None
+    except psycopg.ProgrammingError:
+        # Not libpq's words: they may quote the URL, password included.
+        raise ConfigError(
+            [
+                "CAREERS_DATABASE_URL: not a URL libpq can read (check the port and that"
+                " special characters in the password are %-encoded)"
+            ]
+        ) from None
     except (OSError, sqlite3.Error) as exc:
-        raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
-
-
-def _open_mail(outbox: Outbox) -> MailStore:
-    """The mail queue and job-alert subscriptions live in the outbox's database (their
-    tables are part of its schema), so one backup and one `careers db upgrade` cover both."""
-    if isinstance(outbox, SQLiteOutbox):
-        from .mail.sqlite_mail import SQLiteMailStore
-
-        return SQLiteMailStore(outbox.path)
-    from .applications.pg_store import PostgresOutbox
-    from .mail.pg_mail import PostgresMailStore
-
-    assert isinstance(outbox, PostgresOutbox)
-    return PostgresMailStore(outbox.pool)
+        if doing == "cannot use":
+            raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+        raise ConfigError([f"CAREERS_DATABASE_URL: {doing}: {exc}"]) from None
 
 
 def _one_line(exc: Exception) -> str:
@@ -113,8 +117,8 @@ def migrate_at_start(storage: StorageSettings) -> None:
     """The start-up rule, in one place: with CAREERS_MIGRATE_ON_START (the default) apply
     pending forward migrations under the schema lock, so a restart after an upgrade of
     careers never stops at an old schema; a few milliseconds when the schema is current.
-    Off, nothing changes here and the stores refuse a schema behind. A schema ahead is
-    refused either way (careers/applications/migrations.py)."""
+    Off, nothing changes here and opening the database refuses a schema behind. A schema
+    ahead is refused either way (careers/db/migrate.py)."""
     if not storage.migrate_on_start:
         return
     version, applied = upgrade_storage(storage)
@@ -130,20 +134,9 @@ def migrate_at_start(storage: StorageSettings) -> None:
 def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
     """Start-up and `careers db upgrade`: carry the schema forward under the schema lock;
     (version now, steps applied)."""
-    try:
-        if storage.postgres:
-            from .applications import pg_store
-
-            return pg_store.upgrade_url(storage.database_url)
-        return sqlite_store.upgrade_file(storage.sqlite_path)
-    except SchemaMismatch as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
-    except StoreUnavailable as exc:
-        raise ConfigError(
-            [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
-        ) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: cannot upgrade: {exc}"]) from None
+    with _as_config_error(storage, "cannot upgrade"):
+        return database.upgrade(storage.database_url)
+    raise AssertionError("unreachable")  # for mypy: the context manager re-raises
 
 
 def schema_versions(storage: StorageSettings) -> tuple[int, int]:
@@ -152,34 +145,13 @@ def schema_versions(storage: StorageSettings) -> tuple[int, int]:
     it at the latest version). Raises StoreUnavailable when PostgreSQL cannot be reached,
     ConfigError when the database cannot be read or holds tables careers did not make."""
     try:
-        if storage.postgres:
-            from .applications import pg_store
-
-            with pg_store.connect_once(storage.database_url) as conn:
-                return pg_store.schema_version(conn), migrations.latest(pg_store.MIGRATIONS)
-        latest = migrations.latest(sqlite_store.MIGRATIONS)
-        path = storage.sqlite_path
-        if not path.exists():
-            return 0, latest
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            return sqlite_store.schema_version(db), latest
-        finally:
-            db.close()
-    except SchemaMismatch as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
-    except psycopg.ProgrammingError:
-        # Not libpq's words: they may quote the URL, password included.
-        raise ConfigError(
-            [
-                "CAREERS_DATABASE_URL: not a URL libpq can read (check the port and that"
-                " special characters in the password are %-encoded)"
-            ]
-        ) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError(
-            [f"CAREERS_DATABASE_URL: cannot read the schema version: {exc}"]
-        ) from None
+        return database.schema_version(storage.database_url)
+    except StoreUnavailable:
+        raise  # `careers check` says so in its own words
+    except Exception:
+        with _as_config_error(storage, "cannot read the schema version"):
+            raise
+    raise AssertionError("unreachable")  # for mypy: the context manager re-raises
 
 
 @dataclass
@@ -210,6 +182,10 @@ class Services:
     def mail(self) -> MailStore:
         return self.storage.mail
 
+    def limiter(self, limit: int, window: float) -> RateLimiter:
+        """`limit` hits per `window` seconds per key, shared by every process and host."""
+        return self.storage.database.limiter(limit, window)
+
     def deliverer(
         self, stop: threading.Event | None = None, *, mailer: MailWorker | None = None
     ) -> Deliverer:
@@ -225,7 +201,9 @@ class Services:
             self.outbox,
             client,
             self.spool,
-            settings.personio_rate_limit,
+            self.limiter(
+                settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
+            ),
             stop=stop,
             on_outcome=self.metrics.delivered,
             on_parked=mailer.parked if mailer and self.settings.alerts_enabled else None,
@@ -271,15 +249,12 @@ class Services:
         self.storage.close()
 
 
-def _feed_store(settings: Settings, outbox: Outbox) -> FeedStore:
+def _feed_store(settings: Settings, storage: Storage) -> FeedStore:
     """The last good feed on disk; with PostgreSQL also in the database for every host."""
-    if not settings.storage.postgres:
+    copies = storage.database.feed_copies
+    if copies is None:
         return FeedStore(settings.data_dir)
-    from .applications.pg_store import PostgresOutbox
-    from .jobs.feed_copies import PostgresFeedCopies
-
-    assert isinstance(outbox, PostgresOutbox)
-    return SharedFeedStore(settings.data_dir, PostgresFeedCopies(outbox.pool))
+    return SharedFeedStore(settings.data_dir, copies)
 
 
 def build_services(settings: Settings, *, starting: bool = True) -> Services:
@@ -290,7 +265,7 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     client = FeedClient(settings.personio_feed_url)
     catalogue = Catalogue(
         client,
-        _feed_store(settings, storage.outbox),
+        _feed_store(settings, storage),
         settings.languages,
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,

@@ -16,6 +16,9 @@ from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
 from careers.sandbox.sample_data import sample_feeds
 from careers.sandbox.server import Sandbox, SandboxServer
 
+# The two-database harness of the contract suites: its fixtures for every test module.
+pytest_plugins = ("tests.databases",)
+
 SECRET = "test-secret-key-0123456789abcdef"
 FIXTURES = Path(__file__).parent / "fixtures"
 

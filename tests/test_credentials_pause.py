@@ -13,7 +13,6 @@ from careers.applications.delivery import (
     Deliverer,
     DeliveryHealth,
 )
-from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
@@ -36,7 +35,7 @@ def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> De
         harness.outbox,
         client,
         harness.services.spool,
-        RateLimit(1000, 60),
+        harness.database.limiter(1000, 60),
         clock=harness.clock,
         on_paused=harness.worker.credentials_rejected,
         health=health,

@@ -33,8 +33,9 @@ from typing import Any
 import httpx
 
 from ..applications.rules import Status
-from ..applications.store import Outbox, StoreUnavailable, Summary
+from ..applications.store import Outbox, Summary
 from ..config import Settings
+from ..db.errors import StoreUnavailable
 from ..jobs import search
 from ..jobs.catalogue import Catalogue
 from ..personio.model import Position

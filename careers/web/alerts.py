@@ -43,7 +43,7 @@ from ..applications.guard import (
     own_origins,
 )
 from ..applications.intake import normalize_email
-from ..applications.store import StoreUnavailable
+from ..db.errors import StoreUnavailable
 from ..jobs import search
 from ..mail import links
 from ..mail.store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
@@ -219,7 +219,7 @@ def subscribe() -> Response:
     settings = svc.settings
     _check_post("subscribe")  # stateless: a forged post never costs a slot or a query
     client = client_key(settings.secret_key, request.remote_addr or "")
-    wait = svc.outbox.take_slot(f"job-alert:{client}", *CLIENT_LIMIT)
+    wait = svc.limiter(*CLIENT_LIMIT).hit(f"job-alert:{client}")
     if wait > 0:
         log.info("job alert refused", extra={"reason": "rate_limited"})
         return _too_many(wait)

@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from ..applications.rules import Status
-from ..applications.store import StoreUnavailable
+from ..db.errors import StoreUnavailable
 from . import services
 
 bp = Blueprint("ops", __name__)
