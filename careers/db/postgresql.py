@@ -128,7 +128,6 @@ class PostgresConnector:
 
     def __init__(self, url: str, *, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.url = url
-        self.connect_timeout = connect_timeout
         self.pool: ConnectionPool[Connection] = ConnectionPool(
             conninfo(url, connect_timeout),
             connection_class=psycopg.Connection[DictRow],
@@ -181,9 +180,6 @@ class PostgresConnector:
     def close(self) -> None:
         """Close the pool (every connection, in every thread)."""
         self.pool.close()
-
-    def schema(self) -> PostgresSchema:
-        return PostgresSchema(self.url, self.connect_timeout)
 
 
 def _version(conn: psycopg.Connection[Any]) -> int | None:

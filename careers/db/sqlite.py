@@ -137,9 +137,6 @@ class SQLiteConnector:
 
     close = release  # a thread's connections are all a SQLite process holds open here
 
-    def schema(self) -> SQLiteSchema:
-        return SQLiteSchema(self.path)
-
 
 def schema_version(db: sqlite3.Connection) -> int:
     """The version a database is at; 0 for an empty one."""
