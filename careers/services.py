@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -78,33 +76,33 @@ def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
     if starting:
         migrate_at_start(storage)
-    with _as_config_error(storage, "cannot use"):
-        return Storage(open_database(storage.database_url), Spool(spool))
-
-
-@contextmanager
-def _as_config_error(storage: StorageSettings, doing: str) -> Iterator[None]:
-    """Store errors at start-up as one line naming the setting to look at."""
     try:
-        yield
-    except SchemaMismatch as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
-    except StoreUnavailable as exc:
-        raise ConfigError(
-            [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
-        ) from None
-    except psycopg.ProgrammingError:
+        return Storage(open_database(storage.database_url), Spool(spool))
+    except STORE_ERRORS as exc:
+        raise _config_error(exc, storage, "cannot use") from None
+
+
+# What opening, upgrading or reading the database may raise at start-up.
+STORE_ERRORS = (SchemaMismatch, StoreUnavailable, psycopg.ProgrammingError, OSError, sqlite3.Error)
+
+
+def _config_error(exc: Exception, storage: StorageSettings, doing: str) -> ConfigError:
+    """A store error at start-up as one line naming the setting to look at."""
+    if isinstance(exc, SchemaMismatch):
+        return ConfigError([f"CAREERS_DATABASE_URL: {exc}"])
+    if isinstance(exc, StoreUnavailable):
+        return ConfigError([f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"])
+    if isinstance(exc, psycopg.ProgrammingError):
         # Not libpq's words: they may quote the URL, password included.
-        raise ConfigError(
+        return ConfigError(
             [
                 "CAREERS_DATABASE_URL: not a URL libpq can read (check the port and that"
                 " special characters in the password are %-encoded)"
             ]
-        ) from None
-    except (OSError, sqlite3.Error) as exc:
-        if doing == "cannot use":
-            raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
-        raise ConfigError([f"CAREERS_DATABASE_URL: {doing}: {exc}"]) from None
+        )
+    if doing == "cannot use":
+        return ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"])
+    return ConfigError([f"CAREERS_DATABASE_URL: {doing}: {exc}"])
 
 
 def _one_line(exc: Exception) -> str:
@@ -134,9 +132,10 @@ def migrate_at_start(storage: StorageSettings) -> None:
 def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
     """Start-up and `careers db upgrade`: carry the schema forward under the schema lock;
     (version now, steps applied)."""
-    with _as_config_error(storage, "cannot upgrade"):
+    try:
         return database.upgrade(storage.database_url)
-    raise AssertionError("unreachable")  # for mypy: the context manager re-raises
+    except STORE_ERRORS as exc:
+        raise _config_error(exc, storage, "cannot upgrade") from None
 
 
 def schema_versions(storage: StorageSettings) -> tuple[int, int]:
@@ -148,10 +147,8 @@ def schema_versions(storage: StorageSettings) -> tuple[int, int]:
         return database.schema_version(storage.database_url)
     except StoreUnavailable:
         raise  # `careers check` says so in its own words
-    except Exception:
-        with _as_config_error(storage, "cannot read the schema version"):
-            raise
-    raise AssertionError("unreachable")  # for mypy: the context manager re-raises
+    except STORE_ERRORS as exc:
+        raise _config_error(exc, storage, "cannot read the schema version") from None
 
 
 @dataclass
