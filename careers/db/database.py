@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import migrate
 from .connector import Connector
+from .documents import SealedChunks, SpoolFiles
 from .feeds import FeedCopies
 from .keys import KeyStore, PostgresKeys, SQLiteKeys
 from .mail import Mail
@@ -81,9 +82,10 @@ def open_database(
         pg = PostgresConnector(url, connect_timeout=connect_timeout)
         migrate.prepare(PostgresSchema(url, connect_timeout), steps or migrate.steps("postgresql"))
         pg.open()
+        application_keys = PostgresKeys(pg, "application", clock)
         return Database(
             pg,
-            Outbox(pg, PostgresKeys(pg, "application", clock), clock=clock),
+            Outbox(pg, application_keys, SealedChunks(pg, application_keys), clock=clock),
             Mail(pg, PostgresKeys(pg, "subscription", clock), clock=clock),
             FeedCopies(pg),
             clock,
@@ -97,7 +99,12 @@ def open_database(
 
     return Database(
         lite,
-        Outbox(lite, SQLiteKeys(keys("-keys.db"), "application", lite.forget_pages), clock=clock),
+        Outbox(
+            lite,
+            SQLiteKeys(keys("-keys.db"), "application", lite.forget_pages),
+            SpoolFiles(),
+            clock=clock,
+        ),
         Mail(
             lite, SQLiteKeys(keys("-mail-keys.db"), "subscription", lite.forget_pages), clock=clock
         ),

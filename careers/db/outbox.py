@@ -4,8 +4,8 @@ Every method is one short transaction. What differs is kept apart in small piece
 claim avoids another worker's application (SQLite: its write lock, and a lease held by a
 dead process of this host taken over at once; PostgreSQL: `FOR UPDATE SKIP LOCKED`, leases
 judged by time only since process ids repeat across hosts), where document bytes live
-(SQLite: this host's spool files; PostgreSQL: sealed chunks any host can read, chunks.py)
-and where keys live (keys.py).
+(documents.py: this host's spool files, or sealed chunks any host can read) and where keys
+live (keys.py).
 """
 
 from __future__ import annotations
@@ -33,12 +33,10 @@ from ..applications.store import (
     Summary,
 )
 from ..personio.vocabulary import DocumentCategory
-from . import chunks
 from .connector import Connector, Row, Tx
+from .documents import Documents
 from .errors import StoreUnavailable
 from .keys import KeyRing
-from .postgresql import PostgresConnector, PostgresTx
-from .sqlite import SQLiteConnector
 
 if TYPE_CHECKING:
     from ..applications.store import Outbox as OutboxContract
@@ -67,16 +65,22 @@ class Outbox:
     """Durable store of applications on their way to Personio."""
 
     def __init__(
-        self, db: Connector, keys: KeyRing, *, clock: Callable[[], float] = time.time
+        self,
+        db: Connector,
+        keys: KeyRing,
+        documents: Documents,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
         self.keys = keys
+        self.documents = documents
         self.clock = clock
         # PostgreSQL: short, a dead host's work is claimable within a minute (the deliverer
         # heartbeats with `extend_lease`). SQLite: one host, whose killed workers' leases
         # are taken over at once by pid, so the lease itself may be long.
         self.lease_seconds = 45.0 if db.dialect == "postgresql" else 300.0
-        self.documents_inline = db.dialect == "postgresql"
+        self.documents_inline = documents.inline
 
     def close(self) -> None:
         """A thread is done with it: close its connections (SQLite; the database object
@@ -153,8 +157,7 @@ class Outbox:
             )
             assert row is not None
             stored.append((int(row["id"]), attachment.path))
-        if isinstance(tx, PostgresTx):
-            chunks.store(tx, stored, key, public_id)
+        self.documents.store(tx, stored, key, public_id)
 
     def check_submission(self, nonce: str, fingerprint: str) -> None:
         with self.db.reading() as tx:
@@ -166,7 +169,7 @@ class Outbox:
         now = self.clock()
         with self.db.transaction() as tx:
             row = tx.one("application_claim", now=now)
-            if row is None and isinstance(self.db, SQLiteConnector):
+            if row is None and self.db.dialect == "sqlite":
                 row = _orphan(tx, owner)
             if row is None:
                 return None
@@ -223,14 +226,7 @@ class Outbox:
             return tx.run("application_extend_lease", id=app_id, owner=owner, until=until) == 1
 
     def open_document(self, document: Document) -> BinaryIO:
-        if not isinstance(self.db, PostgresConnector):
-            return open(document.path, "rb")  # noqa: SIM115  (the caller closes it)
-        with self.db.reading() as tx:
-            owner = tx.one("document_owner", id=document.id)
-            key = None if owner is None else self.keys.get(tx, owner["public_id"])
-        if owner is None or key is None:
-            raise FileNotFoundError(f"document {document.id} is no longer in the outbox")
-        return chunks.open_document(self.db, document.id, key, owner["public_id"])
+        return self.documents.open(document)
 
     def record_upload(self, document_id: int, uuid: str) -> None:
         with self.db.transaction() as tx:
@@ -264,7 +260,7 @@ class Outbox:
     def mark_delivered(self, app_id: int, outcome: Status = Status.DELIVERED) -> list[str]:
         with self.db.transaction() as tx:
             found = tx.one("application_public_id", id=app_id)
-            paths = self._document_paths(tx, "document_paths", id=app_id)
+            paths = self.documents.files(tx, "document_paths", id=app_id)
             # The documents' rows (and PostgreSQL's chunks, ON DELETE CASCADE) go with the
             # personal data: Personio has it now, only the receipt stays.
             tx.run("documents_delete", id=app_id)
@@ -273,12 +269,6 @@ class Outbox:
             self.keys.shred(tx, shredded)
         self.keys.shredded(shredded)  # every copy of what was sealed is noise now
         return paths
-
-    def _document_paths(self, tx: Tx, name: str, **params: Any) -> list[str]:
-        """Spool files of this host (SQLite) to delete; PostgreSQL's bytes go with rows."""
-        if not isinstance(self.db, SQLiteConnector):
-            return []
-        return [row["path"] for row in tx.all(name, **params)]
 
     def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
         with self.db.transaction() as tx:
@@ -346,7 +336,7 @@ class Outbox:
 
     def referenced_paths(self) -> set[str]:
         with self.db.reading() as tx:
-            return set(self._document_paths(tx, "document_paths_all"))
+            return set(self.documents.files(tx, "document_paths_all"))
 
     # -- retention -----------------------------------------------------------------------
 
@@ -354,7 +344,7 @@ class Outbox:
         now = self.clock()
         before = {"parked_before": parked_before, "receipts_before": receipts_before}
         with self.db.transaction() as tx:
-            paths = self._document_paths(tx, "document_paths_doomed", **before)
+            paths = self.documents.files(tx, "document_paths_doomed", **before)
             purged = [row["public_id"] for row in tx.all("applications_purge", **before)]
             tx.run("rates_forget_old", now=now)
             tx.run("submissions_forget", before=now - 2 * 86400)
