@@ -334,7 +334,6 @@ def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
         path, fh = spool.new_file()
         with fh:
             fh.write(pdf)
-        (kept,) = spool.keep([path])
         outbox.add(
             Application(
                 position_id=JOB,
@@ -343,17 +342,17 @@ def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
                 last_name=f"Müller {n}",
                 email=f"backlog+{n}@example.com",
                 message="Hallo!",
-                documents=(Attachment(DocumentCategory.CV, "Lebenslauf.pdf", str(kept), len(pdf)),),
+                documents=(Attachment(DocumentCategory.CV, "Lebenslauf.pdf", str(path), len(pdf)),),
             )
-        )
-        if outbox.documents_inline:
-            spool.discard([kept])
+        )  # the outbox takes the file from the spool's incoming/
 
 
 def open_outbox(tmp: Path, database_url: str) -> Database:
     """SQLite in `tmp`, or the PostgreSQL at `database_url` (emptied first)."""
     if not database_url:
-        return open_database(f"sqlite:///{tmp / f'backlog-{time.monotonic_ns()}.db'}")
+        return open_database(
+            f"sqlite:///{tmp / f'backlog-{time.monotonic_ns()}.db'}", spool=Spool(tmp / "spool")
+        )
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -380,7 +379,7 @@ def bench_backlog(
             server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN, transport=transport
         )
         budget = database.limiter(count, budget_window(RateLimit(count, seconds)))
-        deliverer = Deliverer(outbox, client, spool, budget, stop=stop, on_outcome=outcomes.append)
+        deliverer = Deliverer(outbox, client, budget, stop=stop, on_outcome=outcomes.append)
         thread = threading.Thread(target=deliverer.run, kwargs={"idle_wait": 0.05})
         thread.start()
         while not transport.log:

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Storage:
     """The database (outbox, mail store, feed copies, rate limits) and the upload spool of
-    one data directory."""
+    one data directory. Uploads stream into the spool (upload.receive); the outbox takes them
+    from there and owns their documents until they are delivered or purged."""
 
     database: Database
     spool: Spool
@@ -76,8 +77,9 @@ def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
     if starting:
         migrate_at_start(storage)
+    uploads = Spool(spool)
     try:
-        return Storage(open_database(storage.database_url), Spool(spool))
+        return Storage(open_database(storage.database_url, spool=uploads), uploads)
     except STORE_ERRORS as exc:
         raise _config_error(exc, storage, "cannot use") from None
 
@@ -197,7 +199,6 @@ class Services:
         return Deliverer(
             self.outbox,
             client,
-            self.spool,
             self.limiter(
                 settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
             ),

@@ -167,10 +167,7 @@ def deliverer_of(app, clock: Clock) -> Iterator[Deliverer]:
             settings.personio_company_id,
             settings.personio_recruiting_token,
         ) as client:
-            budget = database.limiter(100, 60)
-            yield Deliverer(
-                database.outbox, client, app.extensions["careers"].spool, budget, clock=clock
-            )
+            yield Deliverer(database.outbox, client, database.limiter(100, 60), clock=clock)
     finally:
         database.close()
 

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from careers.applications.spool import Spool
 from careers.db import migrate
 from careers.db.database import Database, open_database
 
@@ -31,11 +32,18 @@ DIALECTS = ("sqlite", "postgres")
 class Backend:
     """One database under test: SQLite in a temporary data directory, or PostgreSQL."""
 
-    def __init__(self, name: str, clock: Clock, url: str, kind: str) -> None:
+    def __init__(
+        self, name: str, clock: Clock, url: str, kind: str, spool: Spool | None = None
+    ) -> None:
         self.name = name
         self.clock = clock
         self.url = url
         self.kind = kind
+        # Where uploads arrive; SQLite keeps its documents there too (by default the spool
+        # beside its file; PostgreSQL's outbox then has none).
+        if spool is None and name == "sqlite":
+            spool = Spool(Path(url.removeprefix("sqlite:///")).parent / "spool")
+        self.spool = spool
         self.inline = name == "postgres"  # document bytes in the database itself
         # A rate window worth waiting out in a test: PostgreSQL's run on its own clock.
         self.short_window = 2.0 if self.inline else 10.0
@@ -47,7 +55,7 @@ class Backend:
 
     def open(self, clock: Callable[[], float] | None = None, **kwargs: Any) -> Database:
         """Another database object on the same database: another process, or host."""
-        database = open_database(self.url, clock=clock or self.clock, **kwargs)
+        database = open_database(self.url, spool=self.spool, clock=clock or self.clock, **kwargs)
         self.opened.append(database)
         return database
 
@@ -133,6 +141,12 @@ class Backend:
         else:
             self.query("DELETE FROM subscription_keys WHERE salt = %s", (key_id,))
 
+    def document_traces(self) -> int:
+        """Document bytes the outbox still holds: spool files, or chunks in the database."""
+        spool = self.spool
+        files = len([*spool.stored.iterdir(), *spool.incoming.iterdir()]) if spool else 0
+        return files + (self.rows("document_chunks") if self.inline else 0)
+
     def rows(self, table: str) -> int:
         return int(self.query(f"SELECT count(*) FROM {table}")[0][0])
 
@@ -155,9 +169,23 @@ def _sqlite(path: Path, query: str, args: tuple[Any, ...] = ()) -> list[Any]:
 def opened(
     request: pytest.FixtureRequest, dialect: str, tmp_path: Path, clock: Clock, kind: str
 ) -> Backend:
+    spool = request.getfixturevalue("spool")
     if dialect == "sqlite":
-        return Backend(dialect, clock, f"sqlite:///{tmp_path / 'data' / 'careers.db'}", kind)
-    return Backend(dialect, clock, request.getfixturevalue("pg_url"), kind)
+        url = f"sqlite:///{tmp_path / 'data' / 'careers.db'}"
+        return Backend(dialect, clock, url, kind, spool)
+    return Backend(dialect, clock, request.getfixturevalue("pg_url"), kind, spool)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The databases' clock (PostgreSQL's rate windows and turns run on its own)."""
+    return Clock()
+
+
+@pytest.fixture
+def spool(tmp_path: Path) -> Spool:
+    """Where uploads arrive (a module may name its own)."""
+    return Spool(tmp_path / "spool")
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> De
     return Deliverer(
         harness.outbox,
         client,
-        harness.services.spool,
         harness.database.limiter(1000, 60),
         clock=harness.clock,
         on_paused=harness.worker.credentials_rejected,

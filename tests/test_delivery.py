@@ -51,8 +51,7 @@ def deliverer_for(app, sandbox_server, clock):
             SANDBOX_TOKEN,
             timeout=httpx.Timeout(timeout),
         )
-        spool, budget = app.extensions["careers"].spool, database.limiter(1000, 60)
-        deliverer = Deliverer(database.outbox, client, spool, budget, clock=clock)
+        deliverer = Deliverer(database.outbox, client, database.limiter(1000, 60), clock=clock)
         made.append((deliverer, database, client))
         return deliverer
 
@@ -276,9 +275,8 @@ def test_requests_are_paced_under_the_shared_rate_limit(app, tmp_path, start_san
     database = open_database(settings.database_url, clock=clock)
     client = RecruitingClient(personio.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN)
     try:
-        spool = app.extensions["careers"].spool
         budget = database.limiter(4, budget_window(RateLimit(4, 1)))
-        deliverer = Deliverer(database.outbox, client, spool, budget, clock=clock, stop=stop)
+        deliverer = Deliverer(database.outbox, client, budget, clock=clock, stop=stop)
         outcomes = [deliverer.deliver_next() for _ in range(3)]
     finally:
         client.close()

@@ -24,7 +24,6 @@ from careers.db.postgresql import OUR_TABLES
 from careers.mail.links import address_hash
 from careers.mail.store import Filters, MailKind, SubscribeOutcome
 
-from .applying import Clock
 from .conftest import SECRET
 from .databases import Backend
 from .servers import eventually
@@ -42,11 +41,6 @@ HOUR, DAY = 3600.0, 86400.0
 @pytest.fixture
 def store_kind() -> str:
     return "mail"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

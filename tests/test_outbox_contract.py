@@ -52,11 +52,6 @@ LEASE = 45.0
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def outbox(backend: Backend) -> Any:
     return backend.outbox
 
@@ -68,7 +63,9 @@ def spool(tmp_path: Path) -> Spool:
 
 @pytest.fixture
 def make(spool: Spool) -> Callable[..., Application]:
-    """An application with documents written into the spool (name → bytes)."""
+    """An application with documents written into the spool (name → bytes); under `stored/`,
+    where SQLite keeps them, so the paths its rows hold are the ones written here (`add`
+    leaves a file already there in place; `incoming/` is tested on its own below)."""
     counter = iter(range(1_000_000))
 
     def build(
@@ -103,6 +100,29 @@ def make(spool: Spool) -> Callable[..., Application]:
     return build
 
 
+def uploaded(spool: Spool, files: dict[str, bytes], email: str = "anna@example.com") -> Application:
+    """An application as the form hands it over: its files just streamed into `incoming/`."""
+    attachments = []
+    for i, (filename, data) in enumerate(files.items()):
+        path, handle = spool.new_file()
+        with handle:
+            handle.write(data)
+        category = DocumentCategory.CV if i == 0 else DocumentCategory.COVER_LETTER
+        attachments.append(Attachment(category, filename, str(path), len(data)))
+    return Application(
+        position_id=1842958,
+        language="en",
+        first_name="Anna",
+        last_name="Berg",
+        email=email,
+        documents=tuple(attachments),
+    )
+
+
+def files_in(directory: Path) -> set[Path]:
+    return set(directory.iterdir())
+
+
 def due_again(outbox: Any, app_id: int, clock: Clock) -> None:
     outbox.retry_later(app_id, clock(), "test")
 
@@ -134,9 +154,9 @@ def in_threads(count: int, work: Callable[[int], Any], done: Callable[[], None])
 
 def test_each_store_says_how_long_a_lease_lasts_and_where_documents_live(backend):
     if backend.name == "postgres":
-        assert (backend.outbox.lease_seconds, backend.outbox.documents_inline) == (45.0, True)
+        assert backend.outbox.lease_seconds == 45.0
     else:
-        assert (backend.outbox.lease_seconds, backend.outbox.documents_inline) == (300.0, False)
+        assert backend.outbox.lease_seconds == 300.0
 
 
 # -- accepting and claiming ----------------------------------------------------------------
@@ -285,12 +305,7 @@ def test_delivery_keeps_only_the_receipt(outbox, backend, make, spool, outcome):
     application = make()
     public_id = outbox.add(application)
     job = outbox.claim(A, LEASE)
-    paths = outbox.mark_delivered(job.id, outcome)
-    if backend.inline:
-        assert paths == []
-    else:
-        assert sorted(paths) == sorted(a.path for a in application.documents)
-    spool.discard(paths)  # what the deliverer does with them
+    assert outbox.mark_delivered(job.id, outcome) is None  # its documents went with it
 
     receipt = outbox.summary(public_id)
     assert receipt.status == outcome
@@ -302,7 +317,7 @@ def test_delivery_keeps_only_the_receipt(outbox, backend, make, spool, outcome):
     for document in job.documents:
         with pytest.raises(FileNotFoundError):
             outbox.open_document(document)
-    assert outbox.referenced_paths() == set()
+    assert backend.document_traces() == 0
     assert outbox.claim(A, LEASE) is None
     assert outbox.counts() == {outcome: 1}
 
@@ -416,11 +431,21 @@ def test_the_oldest_pending_application_is_the_one_waiting_longest(outbox, make,
     assert outbox.oldest_pending() is None
 
 
-def test_referenced_paths_are_the_spool_files_still_needed(outbox, backend, make):
-    application = make()
-    outbox.add(application)
-    expected = set() if backend.inline else {a.path for a in application.documents}
-    assert outbox.referenced_paths() == expected
+def test_sweep_removes_only_spool_files_no_application_needs(outbox, backend, spool):
+    kept = outbox.add(uploaded(spool, {"cv.pdf": b"%PDF kept"}))
+    stale = [spool.incoming / "crashed-request", spool.stored / "crash-after-commit"]
+    for path in stale:
+        path.write_bytes(b"left behind")
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    fresh = spool.incoming / "request-still-running"
+    fresh.write_bytes(b"arriving")
+
+    assert outbox.sweep() == 2
+    assert not any(path.exists() for path in stale) and fresh.exists()
+    (document,) = outbox.claim(A, LEASE).documents  # what the application needs stays
+    with outbox.open_document(document) as stream:
+        assert stream.read() == b"%PDF kept"
+    assert outbox.summary(kept).documents == 1
 
 
 # -- retention -----------------------------------------------------------------------------
@@ -439,15 +464,15 @@ def test_purge_deletes_old_parked_applications_and_old_receipts(outbox, backend,
     recent = outbox.summary(recent_parked_id)
     outbox.park(recent.id, "errors.y")
 
-    paths = outbox.purge(parked_before=t0 + 50, receipts_before=t0 + 50)
+    deleted = outbox.purge(parked_before=t0 + 50, receipts_before=t0 + 50)
 
-    assert sorted(paths) == ([] if backend.inline else sorted(a.path for a in old_parked.documents))
+    assert deleted == len(old_parked.documents)
     assert outbox.summary(old_parked_id) is None
     assert outbox.summary(delivered_id) is None
     assert outbox.summary(pending_id).status == "pending"  # pending is never purged
     assert outbox.summary(recent_parked_id).status == "parked"
     assert backend.key_ids() == {pending_id, recent_parked_id}
-    assert outbox.purge(parked_before=t0, receipts_before=t0) == []
+    assert outbox.purge(parked_before=t0, receipts_before=t0) == 0
 
 
 def test_purge_forgets_form_nonces_after_two_days(outbox, make, clock):
@@ -543,6 +568,74 @@ def test_a_document_stream_is_a_multipart_upload_of_known_length(outbox, make):
     assert data in body
 
 
+def test_add_takes_the_files_out_of_incoming(outbox, backend, spool):
+    application = uploaded(spool, {"cv.pdf": b"%PDF cv", "letter.pdf": b"%PDF letter"})
+    outbox.add(application)
+    assert files_in(spool.incoming) == set()  # the outbox owns them now
+    if backend.inline:
+        assert files_in(spool.stored) == set()  # copied into the database
+    else:
+        assert {p.name for p in files_in(spool.stored)} == {
+            Path(a.path).name for a in application.documents
+        }
+    job = outbox.claim(A, LEASE)
+    read = []
+    for document in job.documents:
+        with outbox.open_document(document) as stream:
+            read.append(stream.read())
+    assert read == [b"%PDF cv", b"%PDF letter"]
+
+
+def test_a_refused_add_leaves_the_files_where_they_were(outbox, backend, spool):
+    first = outbox.add(uploaded(spool, {"cv.pdf": b"first"}), nonce="form-1", fingerprint="a")
+    owned = files_in(spool.stored)
+    for files, fingerprint, error in [
+        ({"cv.pdf": b"same"}, "a", AlreadySubmitted),
+        ({"cv.pdf": b"other", "l.pdf": b"x"}, "b", NonceReused),
+    ]:
+        refused = uploaded(spool, files)
+        with pytest.raises(error):
+            outbox.add(refused, nonce="form-1", fingerprint=fingerprint)
+        assert {Path(a.path) for a in refused.documents} == files_in(spool.incoming)
+        Spool.discard(a.path for a in refused.documents)  # the caller's part
+    assert files_in(spool.stored) == owned
+    assert outbox.counts() == {"pending": 1} and backend.key_ids() == {first}
+
+
+def test_an_add_that_fails_half_way_gives_every_file_back(outbox, backend, spool):
+    application = uploaded(spool, {"cv.pdf": b"%PDF cv", "letter.pdf": b"%PDF letter"})
+    vanished = Path(application.documents[1].path)
+    vanished.unlink()  # the second file cannot be read: the first was taken already
+    with pytest.raises(FileNotFoundError):
+        outbox.add(application)
+    assert files_in(spool.incoming) == {Path(application.documents[0].path)}
+    assert files_in(spool.stored) == set()
+    assert outbox.counts() == {} and backend.key_ids() == set()
+    assert backend.document_traces() == 1  # only the file handed back, for the caller
+
+
+def test_delivery_and_purge_leave_no_document_behind(outbox, backend, spool, clock):
+    delivered = outbox.add(uploaded(spool, {"cv.pdf": b"a" * 70_000, "l.pdf": b"b"}))
+    parked = outbox.add(uploaded(spool, {"cv.pdf": b"c" * 70_000}, email="b@example.com"))
+    assert backend.document_traces() > 0
+    outbox.mark_delivered(outbox.claim(A, LEASE).id)
+    assert outbox.summary(delivered).documents == 0
+    outbox.park(outbox.claim(A, LEASE).id, "errors.x")
+    assert backend.document_traces() > 0  # a parked application keeps its documents
+    clock.advance(10)
+    assert outbox.purge(parked_before=clock(), receipts_before=0) == 1
+    assert outbox.summary(parked) is None
+    assert backend.document_traces() == 0
+
+
+def test_a_store_without_a_spool_has_nothing_to_sweep(pg_url):
+    db = open_database(pg_url)
+    try:
+        assert db.outbox.sweep() == 0
+    finally:
+        db.close()
+
+
 def test_documents_are_read_and_written_a_chunk_at_a_time(pg_backend, make):
     outbox = pg_backend.outbox
     data = os.urandom(12 * CHUNK_BYTES + 123)
@@ -564,7 +657,7 @@ def test_documents_are_read_and_written_a_chunk_at_a_time(pg_backend, make):
     # A few chunks at a time (read, sealed, the driver's copy), never the 12 MiB document.
     assert added_peak < 5 * CHUNK_BYTES, added_peak
     assert read_peak < 5 * CHUNK_BYTES, read_peak
-    assert Path(application.documents[0].path).read_bytes() == data  # the caller deletes it
+    assert not Path(application.documents[0].path).exists()  # the outbox took it
 
 
 def test_an_empty_document_is_an_empty_stream(pg_backend, make):

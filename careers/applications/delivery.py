@@ -23,7 +23,6 @@ from ..personio.recruiting import (
 )
 from ..personio.vocabulary import ErrorCode
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
-from .spool import Spool
 from .store import Claim, Outbox
 from .wire import personio_body, personio_filename
 
@@ -87,7 +86,6 @@ class Deliverer:
         self,
         outbox: Outbox,
         client: RecruitingClient,
-        spool: Spool,
         budget: Budget,
         *,
         clock: Callable[[], float] = time.time,
@@ -98,7 +96,7 @@ class Deliverer:
         health: DeliveryHealth | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.outbox, self.client, self.spool, self.budget = outbox, client, spool, budget
+        self.outbox, self.client, self.budget = outbox, client, budget
         self.clock = clock
         self.stop = stop or threading.Event()
         self.on_outcome = on_outcome or (lambda outcome: None)
@@ -265,8 +263,7 @@ class Deliverer:
         return "retry"
 
     def _delivered(self, job: Claim, outcome: str, status: Status = Status.DELIVERED) -> str:
-        paths = self.outbox.mark_delivered(job.id, status)
-        self.spool.discard(paths)
+        self.outbox.mark_delivered(job.id, status)  # its documents go with it
         return outcome
 
     def housekeeping(self) -> None:
@@ -275,17 +272,13 @@ class Deliverer:
         if now < self._next_housekeeping:
             return
         self._next_housekeeping = now + 600
-        purge(self.outbox, self.spool, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
+        purge(self.outbox, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
 
 
-def purge(
-    outbox: Outbox, spool: Spool, parked_before: float, receipts_before: float
-) -> tuple[int, int]:
-    """Delete old parked applications and receipts with their files, then orphaned files.
-    Returns (documents deleted, orphaned files removed)."""
-    paths = outbox.purge(parked_before, receipts_before)
-    spool.discard(paths)
-    return len(paths), spool.sweep(outbox.referenced_paths())
+def purge(outbox: Outbox, parked_before: float, receipts_before: float) -> tuple[int, int]:
+    """Delete old parked applications and receipts with their documents, then orphaned
+    spool files. Returns (documents deleted, orphaned files removed)."""
+    return outbox.purge(parked_before, receipts_before), outbox.sweep()
 
 
 class Heartbeat:

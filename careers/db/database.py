@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..applications.spool import Spool
 from . import migrate
 from .connector import Connector
 from .documents import SealedChunks, SpoolFiles
@@ -71,13 +72,17 @@ class Database:
 def open_database(
     url: str,
     *,
+    spool: Spool | None = None,
     clock: Callable[[], float] = time.time,
     connect_timeout: float = CONNECT_TIMEOUT,
     steps: tuple[Migration, ...] | None = None,
 ) -> Database:
     """The database at `url`, its schema created when empty and checked otherwise
-    (SchemaMismatch); an unreachable PostgreSQL is StoreUnavailable. `steps`: the schema
-    this release makes and expects (tests give a later release's)."""
+    (SchemaMismatch); an unreachable PostgreSQL is StoreUnavailable. `spool`: this host's,
+    where uploads arrive; SQLite keeps the documents in it (by default the one beside the
+    database, as in a data directory), PostgreSQL only sweeps it (none by default: a process
+    that takes no uploads). `steps`: the schema this release makes and expects (tests give
+    a later release's)."""
     if is_postgres(url):
         pg = PostgresConnector(url, connect_timeout=connect_timeout)
         migrate.prepare(PostgresSchema(url, connect_timeout), steps or migrate.steps("postgresql"))
@@ -85,12 +90,15 @@ def open_database(
         application_keys = PostgresKeys(pg, "application", clock)
         return Database(
             pg,
-            Outbox(pg, application_keys, SealedChunks(pg, application_keys), clock=clock),
+            Outbox(
+                pg, application_keys, SealedChunks(pg, application_keys), spool=spool, clock=clock
+            ),
             Mail(pg, PostgresKeys(pg, "subscription", clock), clock=clock),
             FeedCopies(pg),
             clock,
         )
     path = sqlite_path(url)
+    spool = spool or Spool(path.parent / "spool")
     lite = SQLiteConnector(path, clock=clock)
     migrate.prepare(SQLiteSchema(path), steps or migrate.steps("sqlite"))
 
@@ -102,7 +110,8 @@ def open_database(
         Outbox(
             lite,
             SQLiteKeys(keys("-keys.db"), "application", lite.forget_pages),
-            SpoolFiles(),
+            SpoolFiles(spool),
+            spool=spool,
             clock=clock,
         ),
         Mail(

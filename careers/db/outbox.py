@@ -1,6 +1,9 @@
 """The outbox (careers/applications/store.py's contract), written once for both databases.
 
-Every method is one short transaction. What differs is kept apart in small pieces: how a
+Every method is one short transaction. The outbox owns its applications' documents from
+`add` (which takes the uploaded files from the spool) to `mark_delivered` or `purge` (which
+delete them once the rows are gone); `sweep` removes spool files no row needs. What differs
+is kept apart in small pieces: how a
 claim avoids another worker's application (SQLite: its write lock, and a lease held by a
 dead process of this host taken over at once; PostgreSQL: `FOR UPDATE SKIP LOCKED`, leases
 judged by time only since process ids repeat across hosts), where document bytes live
@@ -16,7 +19,7 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import psycopg
@@ -25,6 +28,7 @@ from cryptography.exceptions import InvalidTag
 from ..applications.model import Application, Attachment
 from ..applications.rules import Status
 from ..applications.sealing import open_name, seal, seal_name, unseal
+from ..applications.spool import Spool
 from ..applications.store import (
     AlreadySubmitted,
     Claim,
@@ -70,17 +74,20 @@ class Outbox:
         keys: KeyRing,
         documents: Documents,
         *,
+        spool: Spool | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`spool`: this host's, where uploads arrive (`sweep` cleans it); None in a process
+        that takes no uploads."""
         self.db = db
         self.keys = keys
         self.documents = documents
+        self.spool = spool
         self.clock = clock
         # PostgreSQL: short, a dead host's work is claimable within a minute (the deliverer
         # heartbeats with `extend_lease`). SQLite: one host, whose killed workers' leases
         # are taken over at once by pid, so the lease itself may be long.
         self.lease_seconds = 45.0 if db.dialect == "postgresql" else 300.0
-        self.documents_inline = documents.inline
 
     def close(self) -> None:
         """A thread is done with it: close its connections (SQLite; the database object
@@ -92,7 +99,20 @@ class Outbox:
 
     def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
         if nonce:
-            self.check_submission(nonce, fingerprint)  # before making a key for nothing
+            self.check_submission(nonce, fingerprint)  # a form sent again takes nothing
+        paths = self.documents.take(application.documents)
+        try:
+            public_id = self._insert(application, paths, nonce, fingerprint)
+        except BaseException:
+            self.documents.give_back(paths, application.documents)  # the caller discards them
+            raise
+        self.documents.taken(application.documents)
+        return public_id
+
+    def _insert(
+        self, application: Application, paths: list[str], nonce: str, fingerprint: str
+    ) -> str:
+        """The rows of `add` in one transaction (documents at `paths`), with their key."""
         now = self.clock()
         public_id = secrets.token_urlsafe(12)
         key = self.keys.make(public_id)  # SQLite: committed first, never a payload without it
@@ -111,7 +131,7 @@ class Outbox:
                     now=now,
                 )
                 assert row is not None
-                self._store_documents(tx, row["id"], public_id, key, application.documents)
+                self._store_documents(tx, row["id"], public_id, key, application.documents, paths)
         except BaseException:
             self.keys.abandon([public_id])
             raise
@@ -141,22 +161,23 @@ class Outbox:
         app_id: int,
         public_id: str,
         key: bytes,
-        documents: Iterable[Attachment],
+        documents: Sequence[Attachment],
+        paths: Sequence[str],
     ) -> None:
         """The documents' rows, their names sealed; PostgreSQL copies their bytes in too,
         SQLite keeps their spool paths."""
         stored: list[tuple[int, str]] = []
-        for attachment in documents:
+        for attachment, path in zip(documents, paths, strict=True):
             row = tx.one(
                 "document_insert",
                 application_id=app_id,
                 category=str(attachment.category),
                 filename=seal_name(key, attachment.filename, public_id),
-                path=attachment.path,
+                path=path,
                 size=attachment.size,
             )
             assert row is not None
-            stored.append((int(row["id"]), attachment.path))
+            stored.append((int(row["id"]), path))
         self.documents.store(tx, stored, key, public_id)
 
     def check_submission(self, nonce: str, fingerprint: str) -> None:
@@ -257,7 +278,7 @@ class Outbox:
         with self.db.transaction() as tx:
             tx.run("application_count_create_attempt", id=app_id)
 
-    def mark_delivered(self, app_id: int, outcome: Status = Status.DELIVERED) -> list[str]:
+    def mark_delivered(self, app_id: int, outcome: Status = Status.DELIVERED) -> None:
         with self.db.transaction() as tx:
             found = tx.one("application_public_id", id=app_id)
             paths = self.documents.files(tx, "document_paths", id=app_id)
@@ -268,7 +289,9 @@ class Outbox:
             shredded = [] if found is None else [found["public_id"]]
             self.keys.shred(tx, shredded)
         self.keys.shredded(shredded)  # every copy of what was sealed is noise now
-        return paths
+        # After the commit: a crash in between leaves orphans for `sweep`, never a row
+        # naming a missing file.
+        Spool.discard(paths)
 
     def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
         with self.db.transaction() as tx:
@@ -334,16 +357,14 @@ class Outbox:
         found = self._summaries("summary_oldest_pending")
         return found[0] if found else None
 
-    def referenced_paths(self) -> set[str]:
-        with self.db.reading() as tx:
-            return set(self.documents.files(tx, "document_paths_all"))
-
     # -- retention -----------------------------------------------------------------------
 
-    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
+    def purge(self, parked_before: float, receipts_before: float) -> int:
         now = self.clock()
         before = {"parked_before": parked_before, "receipts_before": receipts_before}
         with self.db.transaction() as tx:
+            doomed = tx.one("documents_doomed_count", **before)
+            assert doomed is not None
             paths = self.documents.files(tx, "document_paths_doomed", **before)
             purged = [row["public_id"] for row in tx.all("applications_purge", **before)]
             tx.run("rates_forget_old", now=now)
@@ -352,7 +373,15 @@ class Outbox:
             # And keys left behind by a crash between a delivery and its key's deletion.
             self.keys.prune(tx, KEY_GRACE)
         self.keys.shredded(purged)
-        return paths
+        Spool.discard(paths)  # after the commit, as in `mark_delivered`
+        return int(doomed["n"])
+
+    def sweep(self, older_than: float = 3600) -> int:
+        if self.spool is None:
+            return 0  # a process that takes no uploads has no spool to clean
+        with self.db.reading() as tx:
+            needed = set(self.documents.files(tx, "document_paths_all"))
+        return self.spool.sweep(needed, older_than)
 
     def check_writable(self) -> str | None:
         try:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import assert_never
 
 from flask import (
     Blueprint,
@@ -18,6 +17,15 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from ..applications.accept import (
+    Accepted,
+    Desk,
+    FormReused,
+    NotValid,
+    RateLimited,
+    SentBefore,
+    accept,
+)
 from ..applications.attribution import channel_and_tags
 from ..applications.guard import (
     HONEYPOT_FIELD,
@@ -29,11 +37,9 @@ from ..applications.guard import (
     check_origin,
     own_origins,
 )
-from ..applications.intake import Invalid, form_values, intake
-from ..applications.model import Application
+from ..applications.intake import Invalid, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
-from ..applications.store import AlreadySubmitted, NonceReused
 from ..applications.upload import Submission, UploadRejected, receive
 from ..db.errors import StoreUnavailable
 from ..db.ratelimit import KeyLimit
@@ -204,7 +210,7 @@ def _submit_limit() -> KeyLimit:
 
 
 def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:
-    """Intake after the token; a valid application is stored before the 303."""
+    """The form token's verdict, then the accept use case; its outcome becomes the answer."""
     svc = services()
     settings = svc.settings
     attribution = submission.value("attribution")  # signed on GET, handed on as it came
@@ -223,38 +229,32 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         return _send_again(position, submission, "retry")
 
     channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
-    outcome = intake(
+    desk = Desk(
+        settings.form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox, svc.spool
+    )
+    outcome = accept(
+        desk,
         submission,
-        settings.form,
-        position_id=position.id,
-        language=g.lang,
-        allowed_extensions=settings.allowed_extensions,
+        ticket,
+        rate=_submit_limit(),
         today=datetime.now(UTC).date(),
         channel_id=channel,
         tags=tuple(tags),
     )
-    if isinstance(outcome, Invalid):
-        return _invalid(position, outcome, attribution, len(submission.files))
-
-    fingerprint = svc.guard.fingerprint(outcome)
-    try:
-        # A form sent again (a second click, a browser retrying a lost answer) is found by
-        # its nonce before it costs a rate-limit slot; the store checks again atomically.
-        svc.outbox.check_submission(ticket.nonce, fingerprint)
-        wait = _submit_limit().hit()
-        if wait > 0:
+    match outcome:
+        case Accepted(public_id=public_id, documents=documents):
+            log.info("application accepted", extra={"documents": documents})
+        case SentBefore(public_id=public_id):
+            log.info("application sent again", extra={"reason": "resubmitted"})
+        case FormReused(public_id=public_id):
+            _refused("token_reused")
+            return _already_sent(position, public_id)
+        case NotValid(invalid=invalid):
+            return _invalid(position, invalid, attribution, len(submission.files))
+        case RateLimited(wait=wait):
             return _too_many(wait)
-        public_id = _store(outcome, ticket.nonce, fingerprint)
-    except AlreadySubmitted as done:
-        log.info("application sent again", extra={"reason": "resubmitted"})
-        public_id = done.public_id
-    except NonceReused as used:
-        _refused("token_reused")
-        return _already_sent(position, used.public_id)
-    else:
-        if not svc.outbox.documents_inline:
-            submission.files.clear()  # the outbox owns them now
-        log.info("application accepted", extra={"documents": len(outcome.documents)})
+        case _:
+            assert_never(outcome)
     return redirect(site_url("receipt", receipt=svc.receipts.make(public_id)), code=303)
 
 
@@ -277,27 +277,6 @@ def _already_sent(position: Position, public_id: str) -> Response:
     response = make_response(body, 409)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _store(application: Application, nonce: str, fingerprint: str) -> str:
-    """Move the files under the spool's `stored/` and commit the application; on any
-    failure leave nothing behind. A store that keeps document bytes itself (PostgreSQL)
-    copies them in the same transaction; the spool files then go with the request."""
-    svc = services()
-    if svc.outbox.documents_inline:
-        return svc.outbox.add(application, nonce=nonce, fingerprint=fingerprint)
-    kept: list[Path] = []
-    try:
-        kept = svc.spool.keep([Path(d.path) for d in application.documents])
-        documents = tuple(
-            replace(d, path=str(path)) for d, path in zip(application.documents, kept, strict=True)
-        )
-        return svc.outbox.add(
-            replace(application, documents=documents), nonce=nonce, fingerprint=fingerprint
-        )
-    except BaseException:
-        svc.spool.discard(kept)
-        raise
 
 
 def _invalid(position: Position, invalid: Invalid, attribution: str, attached: int) -> Response:

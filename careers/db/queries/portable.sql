@@ -106,6 +106,12 @@ FROM applications WHERE id = (SELECT MIN(id) FROM applications WHERE status = 'p
 -- name: application_counts
 SELECT status, COUNT(*) AS n FROM applications GROUP BY status;
 
+-- name: documents_doomed_count
+-- The documents `applications_purge` is about to delete (with their applications).
+SELECT COUNT(*) AS n FROM documents d JOIN applications a ON a.id = d.application_id
+WHERE (a.status = 'parked' AND a.updated_at < :parked_before)
+   OR (a.status IN ('delivered', 'already_applied') AND a.updated_at < :receipts_before);
+
 -- name: applications_purge
 DELETE FROM applications
 WHERE (status = 'parked' AND updated_at < :parked_before)
