@@ -1,4 +1,4 @@
-"""Application benchmarks: run by hand (`python bench/bench_applications.py`), not in CI.
+"""Application benchmarks: run by hand (`python -m bench.bench_applications`), not in CI.
 
 Prints three figures, each against a baseline or budget measured in the same run:
 1. the server worker's peak RSS while it accepts one application of just under 64 MB of
@@ -27,20 +27,17 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.server import free_port  # noqa: E402
-from bench.sink import WORKERS, start  # noqa: E402
-from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_window  # noqa: E402
-from careers.applications.model import Application, Attachment  # noqa: E402
-from careers.applications.spool import Spool  # noqa: E402
-from careers.applications.store import Outbox  # noqa: E402
-from careers.config import RateLimit  # noqa: E402
-from careers.db.database import Database, open_database  # noqa: E402
-from careers.personio.recruiting import RecruitingClient  # noqa: E402
-from careers.personio.vocabulary import DocumentCategory  # noqa: E402
-from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+from bench.server import free_port
+from bench.sink import WORKERS, start
+from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_window
+from careers.applications.model import Application, Attachment
+from careers.applications.spool import Spool
+from careers.applications.store import Outbox
+from careers.config import RateLimit
+from careers.db.database import Database, open_database
+from careers.personio.recruiting import RecruitingClient
+from careers.personio.vocabulary import DocumentCategory
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 MB = 1_000_000  # Personio's (and upload.py's) megabyte
@@ -427,7 +424,9 @@ def rate(value: str) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_applications",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--applications", type=int, default=200, help="POSTs per throughput run")
     parser.add_argument("--clients", type=int, default=4, help="client threads for [2]")

@@ -1,4 +1,4 @@
-"""Backlog delivery with three hosts: run by hand (`python bench/bench_hosts.py`), not in CI.
+"""Backlog delivery with three hosts: run by hand (`python -m bench.bench_hosts`), not in CI.
 
 Three `careers worker` processes share one PostgreSQL outbox and one rate limit (the store's
 careers/db/ratelimit.py, on the database's clock) and drain a backlog to the sandbox's Recruiting API,
@@ -38,19 +38,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from bench.bench_applications import JOB, write_pdf
+from careers.applications.delivery import WINDOW_MARGIN
+from careers.applications.model import Application, Attachment
+from careers.db.database import open_database
+from careers.personio.vocabulary import DocumentCategory
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import conninfo_to_dict  # noqa: E402
-
-from bench.bench_applications import JOB, write_pdf  # noqa: E402
-from careers.applications.delivery import WINDOW_MARGIN  # noqa: E402
-from careers.applications.model import Application, Attachment  # noqa: E402
-from careers.db.database import open_database  # noqa: E402
-from careers.personio.vocabulary import DocumentCategory  # noqa: E402
-from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "CAREERS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres?connect_timeout=3"
@@ -372,7 +371,9 @@ def report(f: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_hosts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--quick", action="store_true", help=f"{COUNT}/{SCALED_WINDOW} s, about 30 s"

@@ -38,6 +38,9 @@ ASSETS = (
     "db/schema/sqlite/001_applications.sql",
     "db/schema/sqlite/003_mail.sql",
     "db/schema/postgresql/003_mail.sql",
+    # The sandbox's board, which `careers demo` serves.
+    "sandbox/board/shared.toml",
+    "sandbox/board/jobs/1842907-senior-robotics-software-engineer-motion.toml",
 )
 
 
@@ -129,6 +132,13 @@ def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
     package, templates = (Path(line) for line in where.stdout.splitlines())
     assert package.is_relative_to(venv) and templates.is_relative_to(venv), where
     assert (templates / "base.html").is_file()
+    board = run(
+        str(venv / "bin" / "python"),
+        "-c",
+        "from careers.sandbox.sample_data import sample_feeds; "
+        "print(*(len(jobs) for jobs in sample_feeds().values()))",
+    )
+    assert board.stdout == "15 15\n", board
     # The schema and the named statements come from the installed package: a new database
     # is made at the latest version and answers.
     opened = run(

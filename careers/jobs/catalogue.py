@@ -300,7 +300,9 @@ class Catalogue:
             )
         return views, texts
 
-    def _text_of(self, language: str, position: Position, texts: dict) -> str:
+    def _text_of(
+        self, language: str, position: Position, texts: dict[tuple[str, int], tuple[Position, str]]
+    ) -> str:
         """search_text(position), taken from the last build while the position is the same."""
         known = self._search_text.get((language, position.id))
         if known is None or known[0] != position:

@@ -10,7 +10,8 @@ from .cache import PageCache
 
 def services() -> Services:
     """The current app's services (the seam tests use to reach the catalogue)."""
-    return current_app.extensions["careers"]
+    svc: Services = current_app.extensions["careers"]
+    return svc
 
 
 def register(app: Flask, svc: Services) -> None:

@@ -25,9 +25,11 @@ def _language() -> str:
     return lang
 
 
-def position_json(position: Position, lang: str, text_lang: str, *, full: bool) -> dict:
+def position_json(
+    position: Position, lang: str, text_lang: str, *, full: bool
+) -> dict[str, object]:
     """A position as JSON; coded values carry their translated label."""
-    data = {
+    data: dict[str, object] = {
         "id": position.id,
         "name": position.name,
         "url": job_url(position, lang, external=True),
@@ -67,7 +69,7 @@ def position_json(position: Position, lang: str, text_lang: str, *, full: bool) 
     return data
 
 
-def _cached_json(payload: dict, version: str) -> BaseResponse:
+def _cached_json(payload: dict[str, object], version: str) -> BaseResponse:
     """JSON with an ETag derived from the board version and the query; 304 when unchanged."""
     tag = hashlib.sha256(f"{version}|{request.full_path}".encode()).hexdigest()[:24]
     response = jsonify(payload)

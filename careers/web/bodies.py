@@ -27,7 +27,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
@@ -40,6 +40,9 @@ from ..applications.slowbody import FRONT_STALLED, client_socket, stop_reading
 from ..applications.upload import UploadRejected, read_small
 from ..db.ratelimit import KeyLimit
 from . import services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +77,7 @@ def refusal_limit() -> KeyLimit:
     return services().limiter(count, seconds).of(f"refused:{client()}")
 
 
-def has_body(environ: dict) -> bool:
+def has_body(environ: WSGIEnvironment) -> bool:
     """A request that announces a body: chunked, or a length that is not zero."""
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return True
@@ -128,7 +131,8 @@ def read_body() -> Response | None:
     wait = refusal_limit().test()
     if wait > 0:
         return _spent(wait)
-    check = current_app.extensions.get(_CHECKS, {}).get(request.endpoint or "")
+    checks: dict[str, BeforeBody] = current_app.extensions.get(_CHECKS, {})
+    check = checks.get(request.endpoint or "")
     if check is not None:
         answer = check(**(request.view_args or {}))
         if answer is not None:
@@ -169,7 +173,7 @@ def read_body() -> Response | None:
     return None
 
 
-def _input(environ: dict) -> IO[bytes]:
+def _input(environ: WSGIEnvironment) -> IO[bytes]:
     """The body as the server hands it over: dechunked (`wsgi.input_terminated`) or bounded
     by its Content-Length, never read past it."""
     return get_input_stream(environ, safe_fallback=False)

@@ -48,7 +48,7 @@ def register_language_converter(app: Flask, languages: tuple[str, ...]) -> None:
 
 
 @bp.app_context_processor
-def template_helpers() -> dict:
+def template_helpers() -> dict[str, object]:
     """Presentation helpers every template may use."""
     return {
         "facet_names": FACET_NAMES,
