@@ -3,12 +3,11 @@
 Every method is one short transaction. The outbox owns its applications' documents from
 `add` (which takes the uploaded files from the spool) to `mark_delivered` or `purge` (which
 delete them once the rows are gone); `sweep` removes spool files no row needs. What differs
-is kept apart in small pieces: how a
-claim avoids another worker's application (SQLite: its write lock, and a lease held by a
-dead process of this host taken over at once; PostgreSQL: `FOR UPDATE SKIP LOCKED`, leases
-judged by time only since process ids repeat across hosts), where document bytes live
-(documents.py: this host's spool files, or sealed chunks any host can read) and where keys
-live (keys.py).
+is kept apart in small pieces: how a claim avoids another worker's application (SQLite: its
+write lock, and a lease held by a dead process of this host taken over at once; PostgreSQL:
+`FOR UPDATE SKIP LOCKED`, leases judged by time only since process ids repeat across
+hosts), where document bytes live (documents.py: this host's spool files, or sealed chunks
+any host can read) and where keys live (keys.py).
 """
 
 from __future__ import annotations
