@@ -156,7 +156,7 @@ class Deliverer:
             raise _LeaseLost()  # another worker has it now: stop touching it
 
     def _pace(self, job: Claim) -> None:
-        """Wait for a slot under the deployment-wide rate limit (shared through the store),
+        """Wait for a slot under the deployment-wide rate limit (shared through the database),
         then return at once: the request must follow its slot as closely as it can, since
         Personio counts arrivals and a late one crowds the next window. So the lease is
         made sure of before (by the caller, and here after every wait), not after."""

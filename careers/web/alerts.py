@@ -59,7 +59,7 @@ bp = Blueprint("alerts", __name__)
 
 RESEND_AFTER = 6 * 3600  # asking again for the same alert within hours sends no second mail
 PER_ADDRESS_PER_DAY = 3  # confirmation mails to one address a day, whatever its filters
-CLIENT_LIMIT = (5, 3600)  # requests per client and hour, in the outbox's shared rate window
+CLIENT_LIMIT = (5, 3600)  # requests per client and hour, shared by every host
 MAX_ADDRESS = 254  # RFC 5321's path limit; longer input is refused before it is parsed
 ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 §3.2: the body mail clients POST
 EMBEDDED = ("ask", "subscribe", "requested")  # token pages open from mails, never in a frame
