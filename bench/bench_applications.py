@@ -33,10 +33,10 @@ from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_windo
 from careers.applications.model import Application, Attachment
 from careers.applications.spool import Spool
 from careers.applications.store import Outbox
-from careers.config import RateLimit
 from careers.db.database import Database, open_database
 from careers.personio.recruiting import RecruitingClient
 from careers.personio.vocabulary import DocumentCategory
+from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)

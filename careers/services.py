@@ -13,10 +13,12 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 
+import httpx
 import psycopg
 
+from .applications.attribution import Attribution
 from .applications.delivery import Deliverer, DeliveryHealth, budget_window
-from .applications.guard import Attribution, FormGuard, Receipts
+from .applications.receipts import Receipts
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
 from .applications.slowbody import UploadGate
 from .applications.spool import Spool
@@ -24,9 +26,9 @@ from .applications.store import Outbox
 from .config import ConfigError, Settings, StorageSettings
 from .db import database
 from .db.database import Database, open_database
-from .db.errors import SchemaMismatch, StoreUnavailable
 from .db.migrate import Migration
 from .db.ratelimit import RateLimiter
+from .forms.tokens import FormGuard
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore
@@ -34,6 +36,8 @@ from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
 from .personio.recruiting import RecruitingClient
+from .personio.tokens import ClientCredentials
+from .store_errors import SchemaMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -191,11 +195,7 @@ class Services:
         """A delivery worker with its own Recruiting API client, counting into our metrics;
         with `mailer`, a parked application is announced to the operators at once."""
         settings = self.settings
-        client = RecruitingClient(
-            settings.personio_api_url,
-            settings.personio_company_id,
-            settings.personio_recruiting_token,
-        )
+        client = recruiting_client(settings)
         return Deliverer(
             self.outbox,
             client,
@@ -280,3 +280,31 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     )
     services.upload_gate.on_change = metrics.uploads_reading.set
     return services
+
+
+def recruiting_client(
+    settings: Settings, *, timeout: httpx.Timeout | None = None
+) -> RecruitingClient:
+    """The Recruiting API client the settings ask for: v2 with an OAuth client's token when
+    CAREERS_PERSONIO_CLIENT_ID and _SECRET are set (v1's key is then not used), else v1 with
+    the key. The token is this process's own (personio/tokens.py) until the storage layer
+    keeps one for the whole deployment."""
+    if settings.personio_api_version == 2:
+        tokens = ClientCredentials(
+            settings.personio_api_url,
+            settings.personio_client_id,
+            settings.personio_client_secret,
+        )
+        return RecruitingClient(
+            settings.personio_api_url,
+            settings.personio_company_id,
+            tokens,
+            version=2,
+            timeout=timeout,
+        )
+    return RecruitingClient(
+        settings.personio_api_url,
+        settings.personio_company_id,
+        settings.personio_recruiting_token,
+        timeout=timeout,
+    )

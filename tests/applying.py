@@ -14,6 +14,9 @@ from careers.db.database import open_database
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
+from . import filegen
+from .filegen_office import make_docx
+
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 FORM = """\
 [system]
@@ -208,3 +211,19 @@ def every_language_env(sandbox, tmp_path: Path) -> dict[str, str]:
         "stylesheet_file": str(css),
         "imprint_url": "https://nordlicht.example/imprint",
     }
+
+
+def submit(app, tmp_path, *, email="juergen.mueller@example.com", with_files=True) -> str:
+    """Apply through the real form; returns the receipt URL."""
+    client = app.test_client()
+    folder = tmp_path / f"upload-{email}"
+    folder.mkdir(exist_ok=True)
+    files = []
+    if with_files:
+        files = [
+            ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf Jürgen.pdf"),
+            ("cover-letter", make_docx(folder / "letter.docx"), "Anschreiben.docx"),
+        ]
+    response = send(client, valid_fields(open_form(client), email=email), files)
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"]

@@ -24,13 +24,13 @@ from careers.applications.accept import (
     accept,
 )
 from careers.applications.form import FormSchema
-from careers.applications.guard import FormGuard, FormTicket
 from careers.applications.model import Application
 from careers.applications.rules import FieldProblem, FileProblem
 from careers.applications.spool import Spool
 from careers.applications.upload import Submission, UploadedFile
-from careers.db.errors import StoreUnavailable
 from careers.db.ratelimit import RateLimiter
+from careers.forms.tokens import FormGuard, FormTicket
+from careers.store_errors import StoreUnavailable
 
 from . import filegen
 from .databases import Backend

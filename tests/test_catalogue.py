@@ -10,7 +10,7 @@ import pytest
 
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 
-from .conftest import FIXTURES, catalogue_of
+from .apps import FIXTURES, catalogue_of
 
 # Whole boards shaped like real accounts' feeds (fictional companies, our own texts).
 REFERENCE = FIXTURES / "feeds" / "accounts"

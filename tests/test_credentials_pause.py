@@ -17,15 +17,11 @@ from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from . import test_mail_flow as flow
 from .applying import open_form, run_until_idle, send, valid_fields
-from .test_mail_flow import HOUR, OPS, Harness
+from .mailing import HOUR, OPS, Harness
 
 EMAILS = ("ada@example.org", "grace@example.org", "edsger@example.org")
 REJECTED = "Personio rejected the API credentials"
-
-# The mail flow's fixtures: its app with mail, SMTP catcher, test clock and worker harness.
-catcher, clock, harness, mail_app = flow.catcher, flow.clock, flow.harness, flow.mail_app
 
 
 def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> Deliverer:

@@ -16,15 +16,14 @@ import httpx
 import pytest
 
 from careers.applications.delivery import Deliverer, budget_window
-from careers.config import RateLimit
 from careers.db.database import open_database
 from careers.personio.recruiting import RecruitingClient
+from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, valid_fields
-from .conftest import SECRET
-from .filegen_office import make_docx
+from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, submit, valid_fields
+from .apps import SECRET
 
 
 @pytest.fixture
@@ -59,22 +58,6 @@ def deliverer_for(app, sandbox_server, clock):
     for _, database, client in made:
         client.close()
         database.close()
-
-
-def submit(app, tmp_path, *, email="juergen.mueller@example.com", with_files=True) -> str:
-    """Apply through the real form; returns the receipt URL."""
-    client = app.test_client()
-    folder = tmp_path / f"upload-{email}"
-    folder.mkdir(exist_ok=True)
-    files = []
-    if with_files:
-        files = [
-            ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf Jürgen.pdf"),
-            ("cover-letter", make_docx(folder / "letter.docx"), "Anschreiben.docx"),
-        ]
-    response = send(client, valid_fields(open_form(client), email=email), files)
-    assert response.status_code == 303, response.status_code
-    return response.headers["Location"]
 
 
 def row(app) -> sqlite3.Row:
@@ -316,6 +299,7 @@ def _wait(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.system
 def test_a_worker_killed_mid_delivery_resumes_without_a_duplicate(
     app, sandbox, tmp_path, sandbox_server
 ):

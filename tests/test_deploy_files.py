@@ -30,7 +30,7 @@ from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from .applying import JOB, encode, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .pg import as_url
 from .servers import ROOT, eventually, free_port
 
@@ -350,6 +350,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
+@pytest.mark.system
 def test_web_and_worker_from_compose_postgres_deliver_an_application(
     sandbox, sandbox_server, fresh_pg_url, tmp_path
 ):

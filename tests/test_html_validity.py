@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from careers.applications.rules import Status
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.store import MailKind
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions, synthetic_positions
 
@@ -36,7 +36,9 @@ from .applying import (
     token_of,
     valid_fields,
 )
-from .conftest import SECRET, catalogue_of
+from .apps import SECRET, catalogue_of
+
+pytestmark = pytest.mark.system
 
 VNU_CACHE = Path(os.environ.get("CAREERS_VNU_DIR", Path.home() / ".cache" / "careers-vnu"))
 VNU_JAR = VNU_CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -288,7 +290,7 @@ def job_alerts(app: Flask, pages: Recorder) -> None:
     queued = store.claim_mail("test")
     assert queued is not None and queued.kind is MailKind.CONFIRM
     sub = store.subscription(queued.subscription_id)
-    token = links.subscription_token(SECRET, sub.id, sub.salt)
+    token = alert_links.subscription_token(SECRET, sub.id, sub.salt)
     confirm = pages.get(client, "alerts-confirm", f"/en/job-alerts/{token}/confirm")
     button = token_of(confirm)
     confirmed = client.post(f"/en/job-alerts/{token}/confirm", data={"form_token": button})

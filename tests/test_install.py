@@ -68,6 +68,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return sdist, wheel
 
 
+@pytest.mark.system
 def test_sdist_holds_the_sources_and_nothing_private(built):
     sdist, _ = built
     assert sdist.name == f"{DIST}-{VERSION}.tar.gz"
@@ -81,6 +82,7 @@ def test_sdist_holds_the_sources_and_nothing_private(built):
         assert not any(n == private or n.startswith(private + "/") for n in names), private
 
 
+@pytest.mark.system
 def test_wheel_is_self_contained(built):
     _, wheel = built
     assert wheel.name == f"{DIST}-{VERSION}-py3-none-any.whl"
@@ -97,6 +99,7 @@ def test_wheel_is_self_contained(built):
     assert "careers = careers.cli:main" in entry_points
 
 
+@pytest.mark.system
 def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
     _, wheel = built
     venv = tmp_path / "venv"

@@ -19,12 +19,12 @@ from psycopg.conninfo import conninfo_to_dict
 
 from careers.db import database, migrate
 from careers.db.database import open_database
-from careers.db.errors import SchemaMismatch
 from careers.db.postgresql import OUR_TABLES
-from careers.mail.links import address_hash
+from careers.mail.alert_links import address_hash
 from careers.mail.store import Filters, MailKind, SubscribeOutcome
+from careers.store_errors import SchemaMismatch
 
-from .conftest import SECRET
+from .apps import SECRET
 from .databases import Backend
 from .servers import eventually
 

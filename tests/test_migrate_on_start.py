@@ -28,7 +28,7 @@ from careers.db.postgresql import LOCK_CLASS, SCHEMA_LOCK, schema_version
 
 from .pg import as_url
 from .servers import ROOT, eventually, free_port, wait_healthy
-from .test_migrations import env_for, first_release_database
+from .upgrading import env_for, first_release_database
 
 APPLIED = re.compile(r"schema migration applied .*\bversion=(\d+)")
 STARTED = "delivery worker started"
@@ -161,6 +161,7 @@ def pg_previous_release(url: str, tmp_path: Path, sandbox_server) -> dict[str, s
 # -- three hosts at once ---------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     sandbox, sandbox_server, tmp_path
 ):
@@ -177,6 +178,7 @@ def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     assert body["email"] == "grace.hopper@example.com"
 
 
+@pytest.mark.system
 def test_three_workers_starting_together_migrate_a_postgres_database_once(
     fresh_pg_url, sandbox_server, tmp_path
 ):
@@ -190,6 +192,7 @@ def test_three_workers_starting_together_migrate_a_postgres_database_once(
 # -- a restart no longer loops ---------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
     sandbox, sandbox_server, tmp_path
 ):
@@ -213,6 +216,7 @@ def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
 # -- CAREERS_MIGRATE_ON_START=false ----------------------------------------------------------
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("off", ["false", "0", "no", "off"])
 def test_with_migrating_off_a_worker_refuses_an_old_sqlite_schema_in_one_line(
     off, sandbox_server, tmp_path
@@ -226,6 +230,7 @@ def test_with_migrating_off_a_worker_refuses_an_old_sqlite_schema_in_one_line(
     assert sqlite_version(data_dir) == 0  # untouched: still the first release's
 
 
+@pytest.mark.system
 def test_with_migrating_off_a_worker_refuses_an_old_postgres_schema_in_one_line(
     fresh_pg_url, sandbox_server, tmp_path, runner
 ):

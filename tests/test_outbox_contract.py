@@ -31,10 +31,10 @@ from careers.applications.store import AlreadySubmitted, NonceReused
 from careers.db import database, migrate
 from careers.db.chunks import CHUNK_BYTES
 from careers.db.database import open_database
-from careers.db.errors import SchemaMismatch, StoreUnavailable
 from careers.db.migrate import Migration
 from careers.db.postgresql import OUR_TABLES, schema_version
 from careers.personio.vocabulary import DocumentCategory
+from careers.store_errors import SchemaMismatch, StoreUnavailable
 
 from . import pg
 from .applying import Clock
@@ -767,6 +767,7 @@ def test_postgres_never_judges_a_lease_by_process_id(pg_backend, make):
 # -- erasure (PostgreSQL) ------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_after_delivery_a_dump_holds_neither_the_candidate_nor_the_documents(pg_backend, make):
     pg_dump = pg.pg_dump_path()
     email = "erasure.candidate@example.com"
@@ -869,6 +870,7 @@ def test_a_closed_port_is_store_unavailable():
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.system
 def test_an_outage_is_store_unavailable_and_passes(pg_url):
     db = open_database(pg_url, connect_timeout=1)
     outbox = db.outbox

@@ -11,14 +11,14 @@ import lxml.html
 import pytest
 from markupsafe import escape
 
-from careers.jobs.links import slugify
+from careers.jobs.slugs import slugify
 from careers.personio.feed import FeedError, parse_feed
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.web.seo import json_ld_script
 
 from .applying import LANGUAGES, every_language_env
-from .conftest import FIXTURES, catalogue_of
+from .apps import FIXTURES, catalogue_of
 
 EN = {p.id: p for p in sample_positions("en")}
 DE = {p.id: p for p in sample_positions("de")}

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from ..forms.tokens import FormTicket
 from .form import FormSchema
-from .guard import FormTicket
 from .intake import Invalid, intake
 from .model import Application
 from .spool import Spool

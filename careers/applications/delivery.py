@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from ..db.errors import StoreUnavailable
 from ..personio.recruiting import (
     CredentialsRejected,
     DuplicateApplicant,
@@ -22,12 +21,14 @@ from ..personio.recruiting import (
     TransientError,
 )
 from ..personio.vocabulary import ErrorCode
+from ..ratelimit import RateLimit
+from ..store_errors import StoreUnavailable
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
 from .store import Claim, Outbox
 from .wire import personio_body, personio_filename
 
 if TYPE_CHECKING:
-    from ..config import RateLimit
+    from ..ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 One implementation, careers/db/outbox.py, runs on SQLite (the default) or on the PostgreSQL
 several hosts share (claiming with `SELECT … FOR UPDATE SKIP LOCKED`); tests/
 test_outbox_contract.py holds both to this contract. Store errors (SchemaMismatch,
-StoreUnavailable) live in careers/db/errors.py, rate limits in careers/db/ratelimit.py.
+StoreUnavailable) live in careers/store_errors.py, rate limits in careers/db/ratelimit.py.
 """
 
 from __future__ import annotations

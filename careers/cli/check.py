@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,19 +27,19 @@ from psycopg.conninfo import conninfo_to_dict
 from ..applications.delivery import RATE_KEY, budget_window
 from ..config import (
     ConfigError,
-    RateLimit,
     Settings,
     StorageSettings,
     load_settings,
     unknown_variables,
 )
-from ..db.errors import StoreUnavailable
 from ..db.ratelimit import RateLimiter
 from ..jobs.store import FeedStore
+from ..personio.diagnosis import Condition, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
-from ..personio.recruiting import RecruitingClient
-from ..services import schema_versions
+from ..ratelimit import RateLimit
+from ..services import recruiting_client, schema_versions
+from ..store_errors import StoreUnavailable
 from ..web.seo import job_posting, missing_properties
 from .common import exit_with, libmagic_problem, services_or_exit, warn_unknown_variables
 
@@ -119,7 +120,9 @@ def command() -> None:
     report = Report()
     click.echo(f"configuration ok; feed {settings.personio_feed_url}")
     mode = (
-        "read-only (apply on Personio)" if settings.read_only else "applications via Recruiting API"
+        "read-only (apply on Personio)"
+        if settings.read_only
+        else f"applications via Recruiting API v{settings.personio_api_version}"
     )
     click.echo(f"mode: {mode}")
     _check_variables(report)
@@ -250,26 +253,32 @@ def _check_recruiting(settings: Settings, budget: RateLimiter | None, report: Re
     if settings.read_only:
         report.ok(
             "recruiting API: credentials not configured: candidates apply on Personio's own"
-            " page (set CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN to"
-            " take applications here)"
+            " page (set CAREERS_PERSONIO_CLIENT_ID and CAREERS_PERSONIO_CLIENT_SECRET for API"
+            " v2, or CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN for v1,"
+            " to take applications here)"
         )
         return
-    if budget is None:
-        busy: str | None = "the outbox database cannot be used yet to pace the request"
+    version = settings.personio_api_version
+    if version == 2:
+        busy: str | None = None  # a token request costs none of the recruiting budget
+    elif budget is None:
+        busy = "the outbox database cannot be used yet to pace the request"
     else:
         busy = _take_budget_slot(budget, settings.personio_rate_limit)
     if busy:
         report.warn(f"recruiting API: WARNING credentials not checked: {busy}")
         return
-    with RecruitingClient(
-        settings.personio_api_url,
-        settings.personio_company_id,
-        settings.personio_recruiting_token,
-        timeout=PROBE_TIMEOUT,
-    ) as client:
+    with recruiting_client(settings, timeout=PROBE_TIMEOUT) as client:
         result = client.check_credentials()
     if result.outcome == "ok":
-        report.ok(f"recruiting API: credentials ok: {result.detail}")
+        unused = (
+            " (CAREERS_PERSONIO_RECRUITING_TOKEN is set but not used)"
+            if version == 2 and settings.personio_recruiting_token
+            else ""
+        )
+        report.ok(
+            f"recruiting API: credentials ok, delivery uses API v{version}: {result.detail}{unused}"
+        )
     elif result.outcome == "rejected":
         report.fail(f"recruiting API: FAILED credentials rejected: {result.detail}")
     else:
@@ -310,9 +319,12 @@ def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
                 _feed_failed(lang, exc, settings.personio_feed_url, store, report)
                 continue
             with_text = sum(1 for p in positions if p.descriptions)
-            report.ok(
-                f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
-            )
+            if not positions:
+                report.warn(f"feed {lang}: WARNING {empty_board(lang).message}")
+            else:
+                report.ok(
+                    f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
+                )
             boards[lang] = positions
     finally:
         client.close()
@@ -352,11 +364,18 @@ def _posting_hint(missing: list[str]) -> str:
 
 
 def _feed_failed(lang: str, exc: FeedError, url: str, store: FeedStore, report: Report) -> None:
-    wrong = feed_misconfigured(exc, url)
+    found = diagnose(exc, url, datetime.now(UTC))
+    if found.misconfigured:
+        # An unknown account, a feed switched off, a moved feed, an address with no feed.
+        report.fail(f"feed {lang}: FAILED ({found.condition}) {found.message}")
+        return
+    wrong = feed_misconfigured(exc, url)  # what is left: a host name that does not exist
     if wrong is not None:
         report.fail(f"feed {lang}: FAILED ({exc.reason}) misconfigured: {wrong}")
         return
     what = f"unreachable ({exc.reason}: {exc.detail})" if exc.detail else "unreachable"
+    if found.condition is Condition.MAINTENANCE:
+        what = found.message
     copy = last_good_copy(store, lang)
     if copy is None:
         report.fail(f"feed {lang}: FAILED {what}, and there is no last good copy to serve")

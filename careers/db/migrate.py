@@ -29,7 +29,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Protocol
 
-from .errors import SchemaMismatch
+from ..store_errors import SchemaMismatch
 
 _FILE = re.compile(r"^(\d{3})_\w+\.sql$")
 

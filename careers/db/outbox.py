@@ -36,9 +36,9 @@ from ..applications.store import (
     Summary,
 )
 from ..personio.vocabulary import DocumentCategory
+from ..store_errors import StoreUnavailable
 from .connector import Connector, Row, Tx
 from .documents import Documents
-from .errors import StoreUnavailable
 from .keys import KeyRing
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg_pool import ConnectionPool
 
+from ..store_errors import SchemaMismatch, StoreUnavailable
 from . import queries
 from .connector import Dialect, Row, Tx
-from .errors import SchemaMismatch, StoreUnavailable
 from .migrate import Migration, latest
 
 Connection = psycopg.Connection[DictRow]

@@ -8,7 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
+from ..personio.diagnosis import Diagnosis, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, FragmentCache, parse_feed
 from ..personio.model import Position
 from .search import search_text
@@ -39,6 +41,9 @@ class FetchStatus:
 
     last_attempt: float = 0.0
     consecutive_failures: int = 0
+    # What the last fetch said beyond "ok": a failure's condition (an unknown account, a
+    # moved feed, maintenance …) or an empty board; None when all is well.
+    diagnosis: Diagnosis | None = None
 
 
 @dataclass
@@ -206,22 +211,30 @@ class Catalogue:
             self._accept(stored, persist=True)
             return self._record(language, "ok")
         except FeedError as exc:
-            return self._record(language, exc.reason, error=str(exc))
+            return self._record(language, exc.reason, error=exc)
 
     def refresh_all(self) -> dict[str, str]:
         """Refresh every language in the foreground (used by `careers check` and tests)."""
         return {lang: self.refresh(lang) for lang in self.languages}
 
-    def _record(self, language: str, outcome: str, error: str = "") -> str:
-        status = self._langs[language].status
-        if error:
+    def _record(self, language: str, outcome: str, error: FeedError | None = None) -> str:
+        state = self._langs[language]
+        status = state.status
+        if error is not None:
             status.consecutive_failures += 1
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            status.diagnosis = diagnose(error, self.client.feed_url, now)
             log.warning(
                 "feed refresh failed; serving last good copy",
-                extra={"reason": outcome, "language": language},
+                extra={
+                    "reason": outcome,
+                    "language": language,
+                    "condition": str(status.diagnosis.condition),
+                },
             )
         else:
             status.consecutive_failures = 0
+            status.diagnosis = None if state.positions else empty_board(language)
         self.on_fetch(language, outcome)
         return outcome
 

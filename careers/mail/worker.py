@@ -35,11 +35,12 @@ import httpx
 from ..applications.rules import Status
 from ..applications.store import Outbox, Summary
 from ..config import Settings
-from ..db.errors import StoreUnavailable
 from ..jobs import search
 from ..jobs.catalogue import Catalogue
+from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
-from . import links
+from ..store_errors import StoreUnavailable
+from . import alert_links
 from .alerts import AlertKind, mail_key, webhook_key
 from .compose import (
     SIGNATURE_HEADER,
@@ -205,7 +206,7 @@ class MailWorker:
             self._send(message, self.settings.alert_emails)
             return
         subscription = self._subscription(item)
-        token = links.subscription_token(
+        token = alert_links.subscription_token(
             self.settings.secret_key, subscription.id, subscription.salt
         )
         assert subscription.address is not None
@@ -393,9 +394,14 @@ class MailWorker:
         down: list[str] = []
         confirmed: list[float] = []  # when the copies of the failing languages were confirmed
         copy_missing = False
+        found = None  # what the first failing language's last answer meant
         for language in self.settings.languages:
-            if self.catalogue.status(language).consecutive_failures == 0:
+            status = self.catalogue.status(language)
+            if status.consecutive_failures == 0:
+                self._watch_board(language, status.diagnosis)
                 continue
+            if status.diagnosis is not None and status.diagnosis.expected:
+                continue  # Personio's weekly maintenance: failures are expected, no alert
             age = self.catalogue.age(language)
             at = self.catalogue.confirmed_at(language)
             if age is None or at is None:
@@ -404,6 +410,8 @@ class MailWorker:
             elif age > self.settings.alert_feed_after:
                 down.append(language)
                 confirmed.append(at)
+            if down and down[-1] == language and found is None:
+                found = status.diagnosis
         if not down:
             return
         # One alert per outage: its subject is when the oldest copy served was confirmed,
@@ -418,8 +426,24 @@ class MailWorker:
                 "copy_age": None
                 if copy_missing or since is None
                 else round(self.catalogue.clock() - since),
+                "condition": str(found.condition) if found else "",
+                "last_error": found.message if found else "",
                 "at": _iso(now),
             },
+        )
+
+    def _watch_board(self, language: str, found: Diagnosis | None) -> None:
+        """A board that answers but holds no position is told once per empty copy (its
+        version), so a board that stays empty is not announced again and again."""
+        if found is None or found.condition is not Condition.EMPTY:
+            return
+        view = self.catalogue.snapshot(language, wait=0)
+        if view is None:
+            return
+        self._alert(
+            AlertKind.FEED_EMPTY,
+            f"{language}:{view.version}",
+            {"language": language, "detail": found.message, "at": _iso(self.clock())},
         )
 
     def _alert(self, kind: AlertKind, subject: str, params: dict[str, Any]) -> None:

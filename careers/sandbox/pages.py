@@ -98,6 +98,8 @@ def _application(
         ("Email", escape(str(body.get("email", "")))),
         ("Position", f"{escape(str(job_id))} – {escape(title or '(not in the feed)')}"),
         ("Received", escape(_when(record["time"])) + f" · request {escape(record['id'])}"),
+        # Which Recruiting API it came through: v1 with the key, v2 with an OAuth token.
+        ("API", escape(str(record.get("api", "v1")))),
     ]
     if body.get("message"):
         rows.append(("Message", f'<div class="message">{escape(body["message"])}</div>'))

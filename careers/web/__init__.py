@@ -27,16 +27,16 @@ def register(app: Flask, svc: Services) -> None:
         embed,
         errors,
         i18n,
-        links,
         ops,
         pages,
         security,
         seo,
+        site_links,
     )
 
     pages.register_language_converter(app, svc.settings.languages)
     i18n.init_app(app)
-    links.init_app(app)
+    site_links.init_app(app)
     assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)

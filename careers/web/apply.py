@@ -27,29 +27,21 @@ from ..applications.accept import (
     accept,
 )
 from ..applications.attribution import channel_and_tags
-from ..applications.guard import (
-    HONEYPOT_FIELD,
-    TOKEN_FIELD,
-    EarlyCheck,
-    Expired,
-    Forged,
-    Spam,
-    check_origin,
-    own_origins,
-)
 from ..applications.intake import Invalid, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
 from ..applications.upload import Submission, UploadRejected, receive
-from ..db.errors import StoreUnavailable
 from ..db.ratelimit import KeyLimit
+from ..forms.origin import check_origin, own_origins
+from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
+from ..store_errors import StoreUnavailable
 from . import services
 from .bodies import client, refusal_limit
-from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
 from .pages import apply_url, open_position
+from .site_links import attribution_args, site_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)

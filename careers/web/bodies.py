@@ -34,11 +34,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
-from ..applications.guard import client_key
 from ..applications.rules import REFUSAL_LIMIT, Limits
 from ..applications.slowbody import FRONT_STALLED, client_socket, stop_reading
 from ..applications.upload import UploadRejected, read_small
 from ..db.ratelimit import KeyLimit
+from ..network import client_key
 from . import services
 
 if TYPE_CHECKING:

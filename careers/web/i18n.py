@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
 
-from .. import TRANSLATIONS
+from ..paths import TRANSLATIONS
 from . import services
 
 

@@ -8,7 +8,8 @@ import time
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from ..applications.rules import Status
-from ..db.errors import StoreUnavailable
+from ..personio.diagnosis import Condition
+from ..store_errors import StoreUnavailable
 from . import services
 
 bp = Blueprint("ops", __name__)
@@ -26,19 +27,29 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     """Ready when every language has a fresh enough copy, the data directory is writable and
-    Personio accepts the credentials."""
+    Personio accepts the credentials. What the feed's last answer meant (a moved feed, an
+    empty board, Personio's maintenance: careers/personio/diagnosis.py) is said with the
+    reason, or as a note of a ready site; a copy that ages during the maintenance window
+    keeps the site ready."""
     svc = services()
     catalogue, settings = svc.catalogue, svc.settings
-    problems = []
+    problems: list[str] = []
+    notes: list[str] = []
     limit = max(STALE_TTLS * settings.feed_ttl, 3600)
     for lang in settings.languages:
         age = catalogue.age(lang)
+        found = catalogue.status(lang).diagnosis
+        said = f": {found.message}" if found else ""
         if age is None:
             catalogue.refresh_in_background(lang)
-            problems.append(f"feed {lang}: no copy yet")
+            problems.append(f"feed {lang}: no copy yet{said}")
         elif age > limit:
             catalogue.snapshot(lang, wait=0)
-            problems.append(f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s)")
+            stale = f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s){said}"
+            maintenance = found is not None and found.condition is Condition.MAINTENANCE
+            (notes if maintenance else problems).append(stale)
+        elif found is not None:
+            notes.append(f"feed {lang}: {found.message}")
     for check in (catalogue.store.writable, svc.outbox.check_writable):
         problem = check()
         if problem:
@@ -46,9 +57,10 @@ def readyz() -> tuple[Response, int]:
     # Set by this process's deliverer (careers/applications/delivery.py) while paused.
     if svc.delivery_health.problem:
         problems.append(svc.delivery_health.problem)
+    extra = {"notes": notes} if notes else {}
     if problems:
-        return jsonify(status="unavailable", reasons=problems), 503
-    return jsonify(status="ready"), 200
+        return jsonify(status="unavailable", reasons=problems, **extra), 503
+    return jsonify(status="ready", **extra), 200
 
 
 def _bearer_matches(header: str, token: str) -> bool:

@@ -24,15 +24,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..jobs import search
 from ..jobs.catalogue import Snapshot
-from ..jobs.links import slugify
+from ..jobs.slugs import slugify
 from ..personio.model import Position
 from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
-from .links import attribution_args, list_args, site_url
 from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
 from .present import FACET_NAMES, facts, label, salary_text
+from .site_links import attribution_args, list_args, site_url
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50

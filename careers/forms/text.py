@@ -1,4 +1,5 @@
-"""Invisible characters out of what candidates type: one rule for form fields and file names.
+"""What people type, as we keep it: invisible characters out, one rule for form fields and
+file names (candidates' applications, job-alert addresses, uploaded files' names).
 
 Bidi controls make text display in an order other than the one it is stored in (a file
 "cv", U+202E, "fdp.exe" shows as "cvexe.pdf"), zero-width and other format characters make two
@@ -126,3 +127,21 @@ def strip_invisible(text: str) -> str:
         if c not in _JOINERS or _joiner_needed(c, kept, chars, at):
             kept.append(c)
     return unicodedata.normalize("NFC", "".join(kept))
+
+
+def clean_text(value: str, *, multiline: bool = False) -> str:
+    """A form value as we keep it: NFC, no invisible characters, whitespace folded.
+
+    Bidi controls, zero-width and other format characters and control characters go
+    (`strip_invisible`; file names follow the same rule). One line: every run of
+    whitespace becomes one space. Multiline (the message): each line break (CR LF, CR, NEL,
+    U+2028 …) becomes a line feed, tabs stay, and only the ends are trimmed.
+    """
+    text = strip_invisible(value)
+    if not multiline:
+        return " ".join(text.split())
+    lines = (
+        "".join(c for c in line if c == "\t" or unicodedata.category(c) != "Cc")
+        for line in text.splitlines()
+    )
+    return "\n".join(lines).strip()

@@ -1,4 +1,5 @@
-"""Job page addresses that pages and mails share."""
+"""The readable part of a job page's address (`/en/jobs/42-backend-developer`), which pages
+and job-alert mails both build."""
 
 from __future__ import annotations
 

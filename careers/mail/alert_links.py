@@ -13,7 +13,7 @@ import hmac
 import re
 from urllib.parse import urlencode
 
-from ..jobs.links import slugify
+from ..jobs.slugs import slugify
 
 SIGNATURE_CHARS = 32
 _TOKEN = re.compile(rf"([1-9][0-9]{{0,17}})\.([0-9a-f]{{{SIGNATURE_CHARS}}})")

@@ -1,5 +1,6 @@
-"""What a store may raise whatever it stores: neutral, so the web layer, job alerts and the
-workers catch them without importing the outbox."""
+"""What the database may raise, whatever it stores: a kernel module (it imports nothing), so
+the web layer, job alerts, the mail worker and delivery catch these without importing the
+storage layer (careers/db/ imports the domain's types, so the domain must not import it)."""
 
 from __future__ import annotations
 

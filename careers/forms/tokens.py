@@ -1,26 +1,27 @@
 """Anti-forgery and anti-spam without cookies, so forms work inside third-party iframes.
 
 Cookies are often blocked in cross-site iframes, so the classic session-bound CSRF token is
-out. Instead each form carries a signed, expiring token bound to the position and language
-it was served for; posts must also come from our own origin (Origin / Sec-Fetch-Site).
-Together that stops cross-site posts and replays onto another position, with no state.
+out. Instead each form carries a signed token naming what it was served for and in which
+language, and a honeypot field; posts must also come from our own origin (origin.py).
+Together that stops cross-site posts and replays onto another form, with no state.
+
+Two kinds of token. `FormGuard`'s expire and carry the moment and one rendering of the form:
+for a form a person fills in at one sitting (the application form, where a replay or a
+too-fast fill is refused). `FormTokens`' never expire: for forms on pages that are cached for
+as long as the board is unchanged (the job-alert forms), where an age would refuse honest
+visitors.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-
-from ..network import client_subject
-from .model import Application
 
 # A candidate may leave the form open for a long time (write a cover letter, find files).
 TOKEN_MAX_AGE = 24 * 3600
@@ -37,7 +38,7 @@ class Forged(Exception):
 
 
 class Expired(Exception):
-    """Our own form, but too old: ask the candidate to send it again."""
+    """Our own form, but too old: ask the person to send it again."""
 
 
 class Spam(Exception):
@@ -52,8 +53,14 @@ class FormTicket:
     nonce: str  # one rendering of the form: one application (the outbox remembers it)
 
 
+class Fingerprinted(Protocol):
+    """What a form sent, able to hash itself under a key (applications/model.Application)."""
+
+    def fingerprint(self, key: bytes) -> str: ...
+
+
 class FormGuard:
-    """Issues and checks form tokens."""
+    """Issues and checks the application form's tokens: one per rendering, for one position."""
 
     def __init__(self, secret_key: str, *, clock: Callable[[], float] = time.time) -> None:
         self._signer = URLSafeTimedSerializer(secret_key, salt="careers.apply-form")
@@ -90,13 +97,40 @@ class FormGuard:
             position_id, language, float(payload.get("t", 0)), str(payload.get("n", ""))
         )
 
-    def fingerprint(self, application: Application) -> str:
-        """What was sent, as a keyed hash (model.Application.fingerprint)."""
-        return application.fingerprint(self._fingerprint_key)
+    def fingerprint(self, sent: Fingerprinted) -> str:
+        """What was sent, as a keyed hash: the same form posted twice has the same one."""
+        return sent.fingerprint(self._fingerprint_key)
 
     def too_fast(self, ticket: FormTicket, min_seconds: float) -> bool:
         """Filled faster than a person can: a bot (docs/operations.md CAREERS_MIN_FILL_SECONDS)."""
         return self._clock() - ticket.issued_at < min_seconds
+
+
+class FormTokens:
+    """Tokens bound to a purpose and a language, with no time in them.
+
+    For forms on cached pages (the job-alert forms: the list page is cached for as long as
+    the board is unchanged, web/cache.py). What a token proves is that the post came from a
+    form we rendered for this purpose and language; cross-site posts are stopped by the
+    origin check, floods by the limits of the form's own view.
+    """
+
+    def __init__(self, secret_key: str, *, salt: str) -> None:
+        self._signer = URLSafeSerializer(secret_key, salt=salt)
+
+    def issue(self, purpose: str, language: str) -> str:
+        return self._signer.dumps([purpose, language])
+
+    def check(self, token: str, purpose: str, language: str) -> None:
+        """Raise Forged unless the token is ours, for this purpose and language."""
+        if not token or len(token) > 200:
+            raise Forged("token_missing")
+        try:
+            value = self._signer.loads(token)
+        except BadSignature:
+            raise Forged("token_invalid") from None
+        if value != [purpose, language]:
+            raise Forged("token_other_form")
 
 
 class EarlyCheck:
@@ -132,77 +166,3 @@ class EarlyCheck:
         if self.ticket is None:
             raise Forged("token_missing")
         return self.ticket
-
-
-class _Headers(Protocol):
-    def get(self, key: str) -> str | None: ...
-
-
-def check_origin(headers: _Headers, own_origins: set[str]) -> None:
-    """Refuse cross-site posts; browsers send Origin and Sec-Fetch-Site on every form post."""
-    site = headers.get("Sec-Fetch-Site")
-    if site is not None and site not in {"same-origin", "none"}:
-        raise Forged("cross_site")
-    origin = headers.get("Origin")
-    if origin is not None and origin != "null" and _origin(origin) not in own_origins:
-        raise Forged("foreign_origin")
-    if origin == "null" and site != "same-origin":
-        raise Forged("opaque_origin")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def own_origins(host_url: str, public_url: str) -> set[str]:
-    """Our origin as the request sees it, and as configured behind a proxy."""
-    return {_origin(u) for u in (host_url, public_url) if u}
-
-
-class Attribution:
-    """Signs the landing URL's attribution for the form, so only values we saw come back."""
-
-    def __init__(self, secret_key: str) -> None:
-        self._signer = URLSafeSerializer(secret_key, salt="careers.attribution")
-
-    def sign(self, values: dict[str, str]) -> str:
-        return self._signer.dumps(values) if values else ""
-
-    def read(self, token: str) -> dict[str, str]:
-        """The signed values, or nothing: a bad token costs the attribution, not the application."""
-        if not token or len(token) > 2000:
-            return {}
-        try:
-            values = self._signer.loads(token)
-        except BadSignature:
-            return {}
-        if not isinstance(values, dict):
-            return {}
-        return {str(k): str(v) for k, v in values.items() if isinstance(v, str)}
-
-
-class Receipts:
-    """Receipt ids in URLs are signed: a forged or mistyped one is refused without a lookup."""
-
-    def __init__(self, secret_key: str) -> None:
-        self._signer = URLSafeSerializer(secret_key, salt="careers.receipt")
-
-    def make(self, public_id: str) -> str:
-        return self._signer.dumps(public_id)
-
-    def read(self, receipt: str) -> str | None:
-        if len(receipt) > 200:
-            return None
-        try:
-            value = self._signer.loads(receipt)
-        except BadSignature:
-            return None
-        return value if isinstance(value, str) else None
-
-
-def client_key(secret_key: str, address: str) -> str:
-    """A per-client rate-limit key that is not the IP address itself (no personal data stored):
-    an IPv6 client is its /64, since one household can pick any address in it."""
-    subject = client_subject(address)
-    return hmac.new(secret_key.encode(), subject.encode(), hashlib.sha256).hexdigest()[:32]
