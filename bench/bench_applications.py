@@ -29,11 +29,11 @@ import httpx
 
 from bench.server import free_port
 from bench.sink import WORKERS, start
-from careers.applications.delivery import WINDOW_MARGIN, Deliverer
+from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_window
 from careers.applications.model import Application, Attachment
 from careers.applications.spool import Spool
-from careers.applications.sqlite_store import SQLiteOutbox
 from careers.applications.store import Outbox
+from careers.db.database import Database, open_database
 from careers.personio.recruiting import RecruitingClient
 from careers.personio.vocabulary import DocumentCategory
 from careers.ratelimit import RateLimit
@@ -344,17 +344,17 @@ def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
         )  # the outbox takes the file from the spool's incoming/
 
 
-def open_outbox(tmp: Path, database_url: str) -> Outbox:
+def open_outbox(tmp: Path, database_url: str) -> Database:
     """SQLite in `tmp`, or the PostgreSQL at `database_url` (emptied first)."""
     if not database_url:
-        return SQLiteOutbox(tmp / f"backlog-{time.monotonic_ns()}.db", spool=Spool(tmp / "spool"))
+        return open_database(
+            f"sqlite:///{tmp / f'backlog-{time.monotonic_ns()}.db'}", spool=Spool(tmp / "spool")
+        )
     import psycopg
-
-    from careers.applications.pg_store import PostgresOutbox
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    return PostgresOutbox.from_url(database_url)
+    return open_database(database_url)
 
 
 def bench_backlog(
@@ -363,7 +363,8 @@ def bench_backlog(
     """After an outage the backlog should drain at Personio's full budget, never beyond it."""
     # Two requests per application (upload, create); never let the backlog run dry.
     backlog = int((window / seconds + 2) * count / 2) + 1
-    outbox = open_outbox(tmp, database_url)
+    database = open_outbox(tmp, database_url)
+    outbox = database.outbox
     spool = Spool(tmp / "spool")
     queue_backlog(outbox, spool, backlog, write_pdf(tmp / "backlog.pdf", 100_000).read_bytes())
     transport = RecordingTransport()
@@ -374,9 +375,8 @@ def bench_backlog(
         client = RecruitingClient(
             server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN, transport=transport
         )
-        deliverer = Deliverer(
-            outbox, client, RateLimit(count, seconds), stop=stop, on_outcome=outcomes.append
-        )
+        budget = database.limiter(count, budget_window(RateLimit(count, seconds)))
+        deliverer = Deliverer(outbox, client, budget, stop=stop, on_outcome=outcomes.append)
         thread = threading.Thread(target=deliverer.run, kwargs={"idle_wait": 0.05})
         thread.start()
         while not transport.log:
@@ -389,7 +389,7 @@ def bench_backlog(
         logged = [r for r in server.sandbox.requests if r["path"].startswith("/v1/recruiting/")]
         received = len(server.sandbox.received_applications)
         uploads = len(server.sandbox.received_documents)
-    outbox.close()
+    database.close()
     # One delivery thread sends one request at a time, so the sandbox's log (arrival times,
     # what Personio would see) and the transport's (statuses) pair up in order.
     assert len(logged) == len(transport.log), (len(logged), len(transport.log))

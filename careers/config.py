@@ -117,7 +117,7 @@ class Settings:
     feed_ttl: int = setting(parse.positive_int, 300)
     data_dir: Path = setting(Path, Path("./instance"))
     database_url: str = setting(parse.database_url, "", secret=True)  # derived: SQLite in data_dir
-    # Start-up applies pending schema migrations (careers/applications/migrations.py);
+    # Start-up applies pending schema migrations (careers/db/migrate.py);
     # off for operators who run `careers db upgrade` as a job of their own.
     migrate_on_start: bool = setting(parse.boolean, True)
     secret_key: str = setting(parse.secret_key, "", secret=True)  # required; random in the demo

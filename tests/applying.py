@@ -10,9 +10,8 @@ from io import BytesIO
 from pathlib import Path
 
 from careers.applications.delivery import Deliverer
-from careers.applications.sqlite_store import SQLiteOutbox
+from careers.db.database import open_database
 from careers.personio.recruiting import RecruitingClient
-from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
@@ -164,16 +163,16 @@ def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[
 def deliverer_of(app, clock: Clock) -> Iterator[Deliverer]:
     """A deliverer of the app's outbox to its Personio, on `clock`."""
     settings = app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    database = open_database(settings.database_url, clock=clock)
     try:
         with RecruitingClient(
             settings.personio_api_url,
             settings.personio_company_id,
             settings.personio_recruiting_token,
         ) as client:
-            yield Deliverer(outbox, client, RateLimit(100, 60), clock=clock)
+            yield Deliverer(database.outbox, client, database.limiter(100, 60), clock=clock)
     finally:
-        outbox.close()
+        database.close()
 
 
 def deliver_all(app) -> list[str]:

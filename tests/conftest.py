@@ -23,6 +23,9 @@ from .applying import Clock, apply_env
 from .apps import SECRET
 from .mailing import OPS, SENDER, SITE, Harness
 
+# The two-database harness of the contract suites: its fixtures for every test module.
+pytest_plugins = ("tests.databases",)
+
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:

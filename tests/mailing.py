@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import lxml.html
+import psycopg
 
-from careers.applications.pg_store import PostgresOutbox
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.mail.pg_mail import PostgresMailStore
-from careers.mail.sqlite_mail import SQLiteMailStore
+from careers.db.database import open_database
 from careers.mail.worker import MailWorker
 from careers.sandbox.mailcatcher import CaughtMail
 
@@ -44,13 +41,8 @@ class Harness:
         self.app, self.clock = app, clock
         self.services = app.extensions["careers"]
         settings = self.services.settings
-        if settings.storage.postgres:
-            self.outbox = PostgresOutbox.from_url(settings.database_url, clock=clock)
-            self.mail = PostgresMailStore(self.outbox.pool, clock=clock)
-        else:
-            db = Path(settings.database_url.removeprefix("sqlite:///"))
-            self.mail = SQLiteMailStore(db, clock=clock)
-            self.outbox = SQLiteOutbox(db, clock=clock)
+        self.database = open_database(settings.database_url, clock=clock)
+        self.outbox, self.mail = self.database.outbox, self.database.mail
         self.worker = MailWorker(
             settings, self.mail, self.outbox, self.services.catalogue, clock=clock
         )
@@ -65,16 +57,15 @@ class Harness:
 
     def later(self, seconds: float) -> list[str]:
         self.clock.advance(seconds)
-        if isinstance(self.outbox, PostgresOutbox):
+        if self.database.dialect == "postgresql":
             # Turns run on the database's clock (hosts' clocks differ), which a test cannot
             # move: move the turns back instead, as if that clock had gone on.
-            with self.outbox.pool.connection() as conn:
+            with psycopg.connect(self.services.settings.database_url, autocommit=True) as conn:
                 conn.execute("UPDATE turns SET next_at = next_at - %s", (seconds,))
         return self.drain()
 
     def close(self) -> None:
-        self.mail.close()
-        self.outbox.close()
+        self.database.close()
 
 
 def subscribe(client, address: str, query: str = "department=Engineering", lang: str = "en"):

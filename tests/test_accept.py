@@ -7,7 +7,6 @@ deleted after every refusal (nothing left in the spool's `incoming/` or `stored/
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -26,15 +25,15 @@ from careers.applications.accept import (
 )
 from careers.applications.form import FormSchema
 from careers.applications.model import Application
-from careers.applications.pg_store import PostgresOutbox
 from careers.applications.rules import FieldProblem, FileProblem
 from careers.applications.spool import Spool
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.applications.store import StoreUnavailable
 from careers.applications.upload import Submission, UploadedFile
+from careers.db.ratelimit import RateLimiter
 from careers.forms.tokens import FormGuard, FormTicket
+from careers.store_errors import StoreUnavailable
 
 from . import filegen
+from .databases import Backend
 
 JOB = 1842958
 TODAY = date(2026, 12, 6)
@@ -52,15 +51,10 @@ def spool(tmp_path: Path) -> Spool:
     return Spool(tmp_path / "spool")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def outbox(request: pytest.FixtureRequest, tmp_path: Path, spool: Spool) -> Iterator[Any]:
-    made: Any
-    if request.param == "sqlite":
-        made = SQLiteOutbox(tmp_path / "data" / "careers.db", spool=spool)
-    else:
-        made = PostgresOutbox(request.getfixturevalue("pg_url"), spool=spool)
-    yield made
-    made.close()
+@pytest.fixture
+def outbox(backend: Backend) -> Any:
+    """On SQLite and PostgreSQL (tests/databases.py), taking uploads from `spool`."""
+    return backend.outbox
 
 
 @pytest.fixture
@@ -101,17 +95,20 @@ def spool_files(spool: Spool) -> list[Path]:
 
 
 def run(desk: Desk, submission: Submission, nonce: str = "form-1", rate=PLENTY) -> Any:
-    return accept(desk, submission, ticket(nonce), rate=rate, today=TODAY)
+    """`rate`: (key, count, seconds), a limit in the outbox's database."""
+    key, count, seconds = rate
+    slots = RateLimiter(desk.outbox.db, count, seconds).of(key)
+    return accept(desk, submission, ticket(nonce), rate=slots, today=TODAY)
 
 
-def test_a_valid_form_is_accepted_and_the_outbox_owns_its_files(desk, spool, outbox, pdf):
+def test_a_valid_form_is_accepted_and_the_outbox_owns_its_files(desk, spool, outbox, backend, pdf):
     submission = received(spool, {"cv": pdf, "cover-letter": pdf + b"\n"})
     outcome = run(desk, submission)
 
     assert isinstance(outcome, Accepted) and outcome.documents == 2
     assert list(spool.incoming.iterdir()) == []
     stored = list(spool.stored.iterdir())
-    assert len(stored) == (2 if isinstance(outbox, SQLiteOutbox) else 0)  # or in the database
+    assert len(stored) == (0 if backend.inline else 2)  # or in the database
     summary = outbox.summary(outcome.public_id)
     assert (summary.status, summary.documents, summary.position_id) == ("pending", 2, JOB)
     job = outbox.claim("host:1:test", 60)

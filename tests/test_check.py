@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from careers.applications import migrations, pg_store, sqlite_store
 from careers.cli.check import feed_misconfigured
 from careers.config import load_settings
+from careers.db import migrate
 from careers.personio.feed import FeedError
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
@@ -384,7 +384,7 @@ def test_the_sqlite_database_is_named_with_its_schema_version(runner, sandbox, e
     assert first.exit_code == 0, first.output
     assert f"database: SQLite {path}, empty: schema version" in first.output
     again = runner.invoke(["check"], env=env)  # the first check's start created it
-    latest = migrations.latest(sqlite_store.MIGRATIONS)
+    latest = migrate.latest(migrate.steps("sqlite"))
     assert f"database: SQLite {path}, schema version {latest} (current)" in again.output
 
 
@@ -397,7 +397,7 @@ def test_the_postgresql_database_is_named_without_its_password(runner, sandbox, 
     assert runner.invoke(["db", "upgrade"], env=env).exit_code == 0
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
-    latest = migrations.latest(pg_store.MIGRATIONS)
+    latest = migrate.latest(migrate.steps("postgresql"))
     assert (
         f"database: PostgreSQL {host}:{port}/{params['dbname']}, schema version {latest} (current)"
         in result.output
@@ -445,7 +445,7 @@ def test_a_schema_this_release_cannot_use_fails(runner, sandbox, env, version, s
     # Behind is migrated by the next start unless that is turned off (test_migrate_on_start).
     result = runner.invoke(["check"], env={**env, "CAREERS_MIGRATE_ON_START": "false"})
     assert result.exit_code == 2, result.output  # serve would refuse it: run a command first
-    latest = migrations.latest(sqlite_store.MIGRATIONS)
+    latest = migrate.latest(migrate.steps("sqlite"))
     assert (
         f"database: FAILED SQLite {data_dir / 'careers.db'}, " + says.format(latest=latest)
         in result.output

@@ -14,7 +14,6 @@ from careers.applications.delivery import (
     DeliveryHealth,
 )
 from careers.personio.recruiting import RecruitingClient
-from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
@@ -31,7 +30,7 @@ def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> De
     return Deliverer(
         harness.outbox,
         client,
-        RateLimit(1000, 60),
+        harness.database.limiter(1000, 60),
         clock=harness.clock,
         on_paused=harness.worker.credentials_rejected,
         health=health,

@@ -22,10 +22,10 @@ import httpx
 import pytest
 import yaml
 
-from careers.applications.pg_store import PostgresOutbox
 from careers.cli import main
 from careers.cli.serve import gunicorn_options
 from careers.config import load_storage_settings, unknown_variables
+from careers.db.database import open_database
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
@@ -430,14 +430,15 @@ def test_web_and_worker_from_compose_postgres_deliver_an_application(
         procs["worker"] = start(
             services["worker"]["command"], environment_of("worker"), tmp_path / "worker.log"
         )
-        outbox = PostgresOutbox.from_url(fresh_pg_url)
+        database = open_database(fresh_pg_url)
+        outbox = database.outbox
         try:
             assert eventually(lambda: outbox.counts() == {"delivered": 1}, 90, every=0.5), (
                 outbox.counts(),
                 (tmp_path / "worker.log").read_text(errors="replace")[-3000:],
             )
         finally:
-            outbox.close()
+            database.close()
         (received,) = sandbox.received_applications
         assert received["body"]["email"] == fields["email"]
         assert procs["worker"].poll() is None

@@ -31,6 +31,13 @@ ASSETS = (
     "static/careers.css",
     "static/embed.js",
     "translations/de/LC_MESSAGES/messages.mo",
+    # The storage layer's statements and schema are files of the package, read at run time.
+    "db/queries/portable.sql",
+    "db/queries/sqlite.sql",
+    "db/queries/postgresql.sql",
+    "db/schema/sqlite/001_applications.sql",
+    "db/schema/sqlite/003_mail.sql",
+    "db/schema/postgresql/003_mail.sql",
     # The sandbox's board, which `careers demo` serves.
     "sandbox/board/shared.toml",
     "sandbox/board/jobs/1842907-senior-robotics-software-engineer-motion.toml",
@@ -135,6 +142,16 @@ def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
         "print(*(len(jobs) for jobs in sample_feeds().values()))",
     )
     assert board.stdout == "15 15\n", board
+    # The schema and the named statements come from the installed package: a new database
+    # is made at the latest version and answers.
+    opened = run(
+        str(venv / "bin" / "python"),
+        "-c",
+        "from careers.db.database import open_database, schema_version;"
+        f" url = 'sqlite:///{tmp_path / 'data' / 'careers.db'}';"
+        " d = open_database(url); print(d.outbox.counts(), schema_version(url)); d.close()",
+    )
+    assert opened.stdout == "{} (3, 3)\n", opened
 
 
 def test_every_install_line_in_the_docs_names_the_published_distribution():

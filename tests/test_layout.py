@@ -22,20 +22,34 @@ PACKAGE = Path(__file__).resolve().parents[1] / "careers"
 # The shared kernel: plain Python that any part may import, and that imports nothing of careers
 # but itself and other kernel modules. Form tokens, the origin check and email syntax (forms/),
 # client addresses and rate-limit keys (network), package file locations (paths), the rate value
-# type (ratelimit), hardened XML parsing (safexml).
+# type (ratelimit), hardened XML parsing (safexml), what the database may raise (store_errors:
+# the domain catches it, and careers.db imports the domain, so it cannot live in careers.db).
 KERNEL = {
     "careers.forms",
     "careers.network",
     "careers.paths",
     "careers.ratelimit",
     "careers.safexml",
+    "careers.store_errors",
 }
 # Operational helpers of the command line and the composition root: logging setup, Prometheus
 # metrics, the environment-file reader.
 OPERATIONS = {"careers.logs", "careers.metrics", "careers.envfile"}
 # Storage (issue 20): low-level, beside the domain. Others may import it; it may import the
 # kernel and the domain's data types (applications' model and rules, mail's data types).
-DOMAIN_TYPES = {"careers.applications.model", "careers.applications.rules", "careers.mail.store"}
+# The outbox's contract and data types (store.py), the sealing of personal data, the upload
+# spool whose files the outbox takes, the feed copy's type and Personio's vocabulary too: the
+# storage layer implements those contracts and stores those types.
+DOMAIN_TYPES = {
+    "careers.applications.model",
+    "careers.applications.rules",
+    "careers.applications.store",
+    "careers.applications.sealing",
+    "careers.applications.spool",
+    "careers.mail.store",
+    "careers.jobs.store",
+    "careers.personio",
+}
 
 # Which parts each part may import, besides itself. A part missing here may import only the
 # kernel. Entries may name a single module (`careers.applications.model`) rather than a part.

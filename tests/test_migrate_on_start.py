@@ -21,9 +21,10 @@ import psycopg
 import pytest
 
 from careers import create_app
-from careers.applications import pg_store
-from careers.applications.pg_store import LOCK_CLASS, MIGRATIONS, SCHEMA_LOCK
 from careers.config import ConfigError
+from careers.db import database
+from careers.db.migrate import steps
+from careers.db.postgresql import LOCK_CLASS, SCHEMA_LOCK, schema_version
 
 from .pg import as_url
 from .servers import ROOT, eventually, free_port, wait_healthy
@@ -145,14 +146,14 @@ def sqlite_version(data_dir: Path) -> int:
 
 def pg_version(url: str) -> int:
     with psycopg.connect(url) as conn:
-        return pg_store.schema_version(conn)
+        return schema_version(conn)
 
 
 def pg_previous_release(url: str, tmp_path: Path, sandbox_server) -> dict[str, str]:
     """A PostgreSQL database as the release before mail left it (version 1); the settings
     of hosts that use it."""
-    previous = MIGRATIONS[:1]
-    assert pg_store.upgrade_url(url, previous) == (1, previous)
+    previous = steps("postgresql")[:1]
+    assert database.upgrade(url, previous) == (1, list(previous))
     data_dir = tmp_path / "data"
     return env_for(sandbox_server, tmp_path, data_dir) | {"CAREERS_DATABASE_URL": as_url(url)}
 

@@ -1,7 +1,7 @@
-"""Schema migrations: a database made by the first release carries its pending application
-forward through `careers db upgrade` (start-up does the same by default:
-test_migrate_on_start.py); with migrating at start off, a schema behind is refused in one
-line, and a schema ahead is refused always."""
+"""Schema migrations: a database of every earlier schema version (the first release's
+included) carries its pending application forward through `careers db upgrade` and delivers
+it (start-up does the same by default: test_migrate_on_start.py); with migrating at start
+off, a schema behind is refused in one line, and a schema ahead is refused always."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ import sqlite3
 import pytest
 
 from careers import create_app
+from careers.applications.model import Application, Attachment
 from careers.config import ConfigError
+from careers.db import database, migrate
+from careers.db.database import open_database
+from careers.mail.alert_links import address_hash
+from careers.mail.store import Filters
+from careers.personio.vocabulary import DocumentCategory
 
-from .applying import deliver_all
+from . import filegen
+from .applying import JOB, deliver_all
 from .apps import SECRET
+from .pg import as_url
 from .upgrading import env_for, first_release_database
 
 
@@ -91,3 +99,78 @@ def test_a_database_url_libpq_cannot_read_never_shows_its_password(runner, tmp_p
     assert "CAREERS_DATABASE_URL: not a URL libpq can read" in result.output
     assert "Sup3r" not in result.output
     assert isinstance(result.exception, SystemExit)  # a refusal, not a traceback
+
+
+# Every schema version a release shipped below this release's, per dialect (the first
+# release's unnumbered SQLite schema is the test above).
+EARLIER = [("sqlite", 1), ("sqlite", 2), ("postgresql", 1)]
+
+
+@pytest.mark.parametrize(("dialect", "version"), EARLIER)
+def test_a_database_of_every_earlier_version_upgrades_and_delivers(
+    dialect, version, request, sandbox, sandbox_server, tmp_path, runner
+):
+    data_dir = tmp_path / "data"
+    env = env_for(sandbox_server, tmp_path, data_dir) | {"CAREERS_MIGRATE_ON_START": "false"}
+    url = f"sqlite:///{data_dir / 'careers.db'}"
+    if dialect == "postgresql":
+        url = as_url(request.getfixturevalue("fresh_pg_url"))
+        env["CAREERS_DATABASE_URL"] = url
+    earlier = tuple(step for step in migrate.steps(dialect) if step.version <= version)
+    assert earlier[-1].version == version
+    stored = data_dir / "spool" / "stored"
+    stored.mkdir(parents=True)
+    cv = filegen.make_pdf(stored / "7c1e0b", text="Katherine Johnson, orbits")
+    data = cv.read_bytes()  # the file goes once delivered
+    made = open_database(url, steps=earlier)  # as the release of that version made it
+    try:
+        made.outbox.add(
+            Application(
+                position_id=JOB,
+                language="en",
+                first_name="Katherine",
+                last_name="Johnson",
+                email="katherine.johnson@example.com",
+                documents=(Attachment(DocumentCategory.CV, "Johnson CV.pdf", str(cv), len(data)),),
+            )
+        )
+    finally:
+        made.close()
+    latest = migrate.latest(migrate.steps(dialect))
+    assert database.schema_version(url) == (version, latest)
+    with pytest.raises(ConfigError, match=f"version {version}, this release needs {latest}"):
+        create_app(env)
+
+    upgraded = runner.invoke(["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    applied = [step for step in migrate.steps(dialect) if step.version > version]
+    assert upgraded.output.splitlines() == [
+        *(f"applied {step.version}: {step.description}" for step in applied),
+        f"schema at version {latest}",
+    ]
+
+    app = create_app(env)
+    services = app.extensions["careers"]
+    try:
+        [pending] = services.outbox.summaries()
+        assert pending.document_names == ("cv: Johnson CV.pdf",)
+        assert deliver_all(app) == ["delivered"]
+        # The tables the upgrade added work: a job alert is asked for and read back.
+        address = "katherine.johnson@example.com"
+        services.mail.request_subscription(
+            address,
+            address_hash(SECRET, address),
+            Filters(),
+            "en",
+            resend_after=3600,
+            per_address_per_day=3,
+        )
+        [subscription] = [s for s in map(services.mail.subscription, range(1, 5)) if s]
+        assert subscription.address == address
+    finally:
+        services.close()
+    [received] = sandbox.received_applications
+    body = received["body"] if "body" in received else received
+    assert body["email"] == "katherine.johnson@example.com"
+    [document] = sandbox.received_documents.values()
+    assert document.sha256 == hashlib.sha256(data).hexdigest()

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from careers.applications.pg_store import PostgresOutbox
+from careers.db.database import open_database
 
 from . import filegen
 from .applying import JOB, apply_env, encode, token_of, valid_fields
@@ -148,14 +148,15 @@ def test_hosts_share_forms_outbox_budget_and_survive_a_kill(hosts, sandbox, tmp_
     assert page.status_code == 200 and "Embedded Systems Engineer" in page.text
     sandbox.clear_faults()
 
-    outbox = PostgresOutbox.from_url(pg_url)
+    database = open_database(pg_url)
+    outbox = database.outbox
     try:
         # Done when nothing is pending any more: no host has anything left to send, so a
         # duplicate could not come later.
         assert eventually(lambda: outbox.counts().get("pending", 0) == 0, 120)
         assert outbox.counts() == {"delivered": 8}
     finally:
-        outbox.close()
+        database.close()
     emails = [r["body"]["email"] for r in sandbox.received_applications]
     assert sorted(emails) == sorted(sent), "every application exactly once"
     received = {d.sha256 for d in sandbox.received_documents.values()}

@@ -16,12 +16,11 @@ import pytest
 
 from careers.applications.form import load_form
 from careers.applications.pay_history import asks_pay_history, pay_history_problem
-from careers.applications.sqlite_store import SQLiteOutbox
 from careers.config import ConfigError, load_settings
+from careers.db.database import open_database
 from careers.jobs import pay, search
 from careers.jobs.pay import PayRule
 from careers.mail.alerts import AlertKind, mail_key
-from careers.mail.sqlite_mail import SQLiteMailStore
 from careers.mail.worker import MailWorker
 from careers.personio.feed import parse_feed
 from careers.sandbox.mailcatcher import MailCatcher
@@ -198,14 +197,19 @@ def test_the_operators_get_one_mail_a_day_across_hosts(make_app, pay_board, tmp_
         )
         assert app.test_client().get("/en/jobs").status_code == 200
         services = app.extensions["careers"]
-        db = Path(services.settings.database_url.removeprefix("sqlite:///"))
-        stores = []
+        databases = []
         workers = []
         for _ in range(2):  # two hosts on one database
-            mail, outbox = SQLiteMailStore(db, clock=clock), SQLiteOutbox(db, clock=clock)
-            stores += [mail, outbox]
+            database = open_database(services.settings.database_url, clock=clock)
+            databases.append(database)
             workers.append(
-                MailWorker(services.settings, mail, outbox, services.catalogue, clock=clock)
+                MailWorker(
+                    services.settings,
+                    database.mail,
+                    database.outbox,
+                    services.catalogue,
+                    clock=clock,
+                )
             )
         try:
             for worker in workers:
@@ -220,8 +224,8 @@ def test_the_operators_get_one_mail_a_day_across_hosts(make_app, pay_board, tmp_
             while any(worker.send_next() for worker in workers):
                 pass
         finally:
-            for store in stores:
-                store.close()
+            for database in databases:
+                database.close()
         first, second = catcher.messages()
     assert "4 open job ad(s) break the pay-transparency rule (eu)" in first.subject
     for job_id, problems in EU_BREAKING.items():

@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from careers.applications.delivery import Deliverer
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
+from careers.db.database import open_database
 from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.services import recruiting_client
 
@@ -76,11 +75,11 @@ def test_every_body_careers_sends_validates_against_personios_schemas(
     submit(app, tmp_path, email="zweite@example.com")
     settings = app.extensions["careers"].settings
     clock = Clock()
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    database = open_database(settings.database_url, clock=clock)
     with recruiting_client(settings) as client:
-        worker = Deliverer(outbox, client, RateLimit(1000, 60), clock=clock)
+        worker = Deliverer(database.outbox, client, database.limiter(1000, 60), clock=clock)
         assert run_until_idle(worker, clock) == ["delivered", "delivered"]
-    outbox.close()
+    database.close()
     received = sandbox.received_applications
     assert {a["api"] for a in received} == {f"v{version}"} and len(received) == 2
     for application in received:

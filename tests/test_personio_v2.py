@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from careers.applications.delivery import CREDENTIALS_PROBLEM, Deliverer
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
+from careers.applications.store import Outbox
+from careers.db.database import open_database
 from careers.personio.recruiting import (
     CredentialsRejected,
     DuplicateApplicant,
@@ -48,10 +48,12 @@ def v2_client(url: str, provider: ClientCredentials) -> RecruitingClient:
     return RecruitingClient(url, "", provider, version=2, timeout=httpx.Timeout(10.0))
 
 
-def deliverer(app, client: RecruitingClient, clock: Clock) -> tuple[Deliverer, SQLiteOutbox]:
+def deliverer(app, client: RecruitingClient, clock: Clock) -> tuple[Deliverer, Outbox]:
+    """A deliverer of the app's (SQLite) outbox, and the outbox (the caller closes it)."""
     settings = app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
-    return Deliverer(outbox, client, RateLimit(1000, 60), clock=clock), outbox
+    database = open_database(settings.database_url, clock=clock)
+    outbox = database.outbox
+    return Deliverer(outbox, client, database.limiter(1000, 60), clock=clock), outbox
 
 
 def paths(sandbox) -> list[str]:

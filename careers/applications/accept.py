@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from ..forms.tokens import FormTicket
 from .form import FormSchema
@@ -62,6 +63,13 @@ class RateLimited:
 Outcome = Accepted | SentBefore | FormReused | NotValid | RateLimited
 
 
+class Slots(Protocol):
+    """The client's share of the submission limit (careers/db/ratelimit.py's KeyLimit)."""
+
+    def hit(self) -> float:
+        """Take a slot: 0 when taken, else seconds until one is free (nothing taken)."""
+
+
 @dataclass(frozen=True)
 class Desk:
     """What accepting needs that outlives a request: the form's rules, the keyed hash that
@@ -79,14 +87,14 @@ def accept(
     submission: Submission,
     ticket: FormTicket,
     *,
-    rate: tuple[str, int, float],
+    rate: Slots,
     today: date,
     channel_id: int | None = None,
     tags: tuple[str, ...] = (),
 ) -> Outcome:
     """Check `submission` (sent with the form `ticket` was issued for) and store it.
 
-    `rate` is the client's submission limit (key, count, seconds): a slot is spent only
+    `rate` is the client's submission limit: a slot is spent only
     on an application about to be stored, never on an invalid one or one sent again.
     However it ends, no file of the submission is left in the spool's `incoming/`: the
     outbox took them (Accepted) or they are deleted here. StoreUnavailable is raised as it
@@ -109,7 +117,7 @@ def accept(
             # A form sent again is found by its nonce before it costs a rate-limit slot;
             # `add` checks again atomically.
             desk.outbox.check_submission(ticket.nonce, fingerprint)
-            wait = desk.outbox.take_slot(*rate)
+            wait = rate.hit()
             if wait > 0:
                 return RateLimited(wait)
             public_id = desk.outbox.add(checked, nonce=ticket.nonce, fingerprint=fingerprint)

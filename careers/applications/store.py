@@ -1,8 +1,9 @@
 """The outbox interface: what delivery needs from a store, whatever database is behind it.
 
-SQLite (`sqlite_store.py`) is the default; a PostgreSQL store implements the same protocol
-(claiming with `SELECT … FOR UPDATE SKIP LOCKED`, slots with an advisory lock) when several
-hosts share one outbox.
+One implementation, careers/db/outbox.py, runs on SQLite (the default) or on the PostgreSQL
+several hosts share (claiming with `SELECT … FOR UPDATE SKIP LOCKED`); tests/
+test_outbox_contract.py holds both to this contract. Store errors (SchemaMismatch,
+StoreUnavailable) live in careers/store_errors.py, rate limits in careers/db/ratelimit.py.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Job:
+class Claim:
     """A claimed application, ready for delivery."""
 
     id: int
@@ -109,14 +110,6 @@ class Summary:
         )
 
 
-class SchemaMismatch(Exception):
-    """The database's schema is not the one this release expects: one line for the operator."""
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be reached right now (it may come back by itself)."""
-
-
 class Outbox(Protocol):
     """Durable store of applications on their way to Personio.
 
@@ -150,7 +143,7 @@ class Outbox(Protocol):
     def check_submission(self, nonce: str, fingerprint: str) -> None:
         """Raise AlreadySubmitted or NonceReused when this form's nonce was used before."""
 
-    def claim(self, owner: str, lease_seconds: float) -> Job | None:
+    def claim(self, owner: str, lease_seconds: float) -> Claim | None:
         """Lease the next due pending application, or None."""
 
     def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
@@ -212,12 +205,6 @@ class Outbox(Protocol):
         crash between a commit and its file deletion). Files younger than `older_than`
         seconds may belong to a request still running and stay. A store without a spool
         (a process that takes no uploads) has nothing to sweep. Returns how many went."""
-
-    def take_slot(self, key: str, limit: int, window: float) -> float:
-        """Reserve a request slot under a shared rate limit: 0 when taken, else seconds to wait."""
-
-    def rate_wait(self, key: str, limit: int, window: float) -> float:
-        """Like take_slot, without taking one: 0 when a slot is free."""
 
     def check_writable(self) -> str | None:
         """None when the store accepts writes, else why not."""

@@ -24,8 +24,7 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from ..applications.delivery import RATE_KEY, WINDOW_MARGIN
-from ..applications.store import Outbox, StoreUnavailable
+from ..applications.delivery import RATE_KEY, budget_window
 from ..config import (
     ConfigError,
     Settings,
@@ -33,6 +32,7 @@ from ..config import (
     load_settings,
     unknown_variables,
 )
+from ..db.ratelimit import RateLimiter
 from ..jobs import pay
 from ..jobs.pay import PayRule
 from ..jobs.store import FeedStore
@@ -41,6 +41,7 @@ from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
 from ..ratelimit import RateLimit
 from ..services import recruiting_client, schema_versions
+from ..store_errors import StoreUnavailable
 from ..web.seo import job_posting, missing_properties
 from .common import exit_with, libmagic_problem, services_or_exit, warn_unknown_variables
 
@@ -132,7 +133,10 @@ def command() -> None:
     if _check_database(settings, report):
         services = services_or_exit(settings)  # also proves the data directory usable
         try:
-            _check_recruiting(settings, services.outbox, report)
+            budget = services.limiter(
+                settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
+            )
+            _check_recruiting(settings, budget, report)
             _check_feeds(settings, services.catalogue.store, report)
         finally:
             services.close()
@@ -245,9 +249,9 @@ def _check_libmagic(report: Report) -> None:
 # -- the Recruiting API key --------------------------------------------------------------------
 
 
-def _check_recruiting(settings: Settings, outbox: Outbox | None, report: Report) -> None:
+def _check_recruiting(settings: Settings, budget: RateLimiter | None, report: Report) -> None:
     """Ask Personio about the key (RecruitingClient.check_credentials), paced like delivery;
-    without the database (`outbox` None) the pace cannot be kept, so it is not asked."""
+    without the database (`budget` None) the pace cannot be kept, so it is not asked."""
     if settings.read_only:
         report.ok(
             "recruiting API: credentials not configured: candidates apply on Personio's own"
@@ -259,10 +263,10 @@ def _check_recruiting(settings: Settings, outbox: Outbox | None, report: Report)
     version = settings.personio_api_version
     if version == 2:
         busy: str | None = None  # a token request costs none of the recruiting budget
-    elif outbox is None:
+    elif budget is None:
         busy = "the outbox database cannot be used yet to pace the request"
     else:
-        busy = _take_budget_slot(outbox, settings.personio_rate_limit)
+        busy = _take_budget_slot(budget, settings.personio_rate_limit)
     if busy:
         report.warn(f"recruiting API: WARNING credentials not checked: {busy}")
         return
@@ -286,14 +290,13 @@ def _check_recruiting(settings: Settings, outbox: Outbox | None, report: Report)
         )
 
 
-def _take_budget_slot(outbox: Outbox, rate: RateLimit) -> str | None:
+def _take_budget_slot(budget: RateLimiter, rate: RateLimit) -> str | None:
     """One slot of the deployment's shared Personio budget, as every delivery request takes
     (applications/delivery.py), so a check beside running workers cannot push them into
     429s; None once taken, else why not."""
-    window = rate.seconds + WINDOW_MARGIN
     deadline = time.monotonic() + BUDGET_WAIT
     try:
-        while (wait := outbox.take_slot(RATE_KEY, rate.count, window)) > 0:
+        while (wait := budget.hit(RATE_KEY)) > 0:
             if time.monotonic() + wait > deadline:
                 return f"the deployment's Personio budget ({rate}) is in use; try again shortly"
             time.sleep(wait)

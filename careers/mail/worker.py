@@ -33,13 +33,14 @@ from typing import Any
 import httpx
 
 from ..applications.rules import Status
-from ..applications.store import Outbox, StoreUnavailable, Summary
+from ..applications.store import Outbox, Summary
 from ..config import Settings
 from ..jobs import pay, search
 from ..jobs.catalogue import Catalogue
 from ..jobs.pay import PayRule
 from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
+from ..store_errors import StoreUnavailable
 from . import alert_links
 from .alerts import AlertKind, mail_key, webhook_key
 from .compose import (

@@ -33,7 +33,6 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..applications.store import StoreUnavailable
 from ..forms.email import normalize_email
 from ..forms.origin import check_origin, own_origins
 from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, Forged, FormTokens
@@ -41,6 +40,7 @@ from ..jobs import search
 from ..mail import alert_links
 from ..mail.store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 from ..network import client_key
+from ..store_errors import StoreUnavailable
 from . import services
 from .bodies import before_body
 from .errors import FeedUnavailable
@@ -53,7 +53,7 @@ bp = Blueprint("alerts", __name__)
 
 RESEND_AFTER = 6 * 3600  # asking again for the same alert within hours sends no second mail
 PER_ADDRESS_PER_DAY = 3  # confirmation mails to one address a day, whatever its filters
-CLIENT_LIMIT = (5, 3600)  # requests per client and hour, in the outbox's shared rate window
+CLIENT_LIMIT = (5, 3600)  # requests per client and hour, shared by every host
 MAX_ADDRESS = 254  # RFC 5321's path limit; longer input is refused before it is parsed
 ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 §3.2: the body mail clients POST
 EMBEDDED = ("ask", "subscribe", "requested")  # token pages open from mails, never in a frame
@@ -188,7 +188,7 @@ def subscribe() -> Response:
     settings = svc.settings
     _check_post("subscribe")  # stateless: a forged post never costs a slot or a query
     client = client_key(settings.secret_key, request.remote_addr or "")
-    wait = svc.outbox.take_slot(f"job-alert:{client}", *CLIENT_LIMIT)
+    wait = svc.limiter(*CLIENT_LIMIT).hit(f"job-alert:{client}")
     if wait > 0:
         log.info("job alert refused", extra={"reason": "rate_limited"})
         return _too_many(wait)

@@ -30,12 +30,13 @@ from ..applications.attribution import channel_and_tags
 from ..applications.intake import Invalid, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
-from ..applications.store import StoreUnavailable
 from ..applications.upload import Submission, UploadRejected, receive
+from ..db.ratelimit import KeyLimit
 from ..forms.origin import check_origin, own_origins
 from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
+from ..store_errors import StoreUnavailable
 from . import referrals, services
 from .bodies import client, refusal_limit
 from .messages import field_error, file_error, upload_error
@@ -53,7 +54,7 @@ def _refused(reason: str, *, count: bool = True) -> None:
     log.warning("application refused", extra={"reason": reason})
     svc.metrics.rejections.labels(reason).inc()
     if count:
-        svc.outbox.take_slot(*refusal_limit())
+        refusal_limit().hit()
 
 
 def _form(
@@ -99,7 +100,7 @@ def _form(
 def _limit_minutes() -> int:
     """Minutes until this client may send again (0: now), so it is told before filling in."""
     try:
-        wait = services().outbox.rate_wait(*_submit_limit())
+        wait = _submit_limit().test()
     except StoreUnavailable:
         return 0  # the post will say so; the form itself needs no database
     return max(1, round(wait / 60)) if wait > 0 else 0
@@ -126,7 +127,7 @@ def submit(job_id: int) -> Response:
     request.max_content_length = svc.limits.body_bytes + READ_CHUNK
     if settings.read_only:
         abort(404)
-    wait = svc.outbox.rate_wait(*refusal_limit())
+    wait = refusal_limit().test()
     if wait > 0:
         _refused("refusals_rate_limited", count=False)
         return _too_many(wait)
@@ -135,7 +136,7 @@ def submit(job_id: int) -> Response:
     except Forged as exc:
         _refused(exc.reason)
         abort(403)
-    wait = svc.outbox.rate_wait(*_submit_limit())
+    wait = _submit_limit().test()
     if wait > 0:
         _refused("rate_limited", count=False)
         return _too_many(wait)
@@ -193,10 +194,11 @@ def _upload_refused(position: Position, exc: UploadRejected) -> Response:
     return _too_large(position, exc.reason)
 
 
-def _submit_limit() -> tuple[str, int, int]:
-    """CAREERS_SUBMIT_RATE_LIMIT for this client: key, count, seconds."""
-    limit = services().settings.submit_rate_limit
-    return f"submit:{client()}", limit.count, limit.seconds
+def _submit_limit() -> KeyLimit:
+    """CAREERS_SUBMIT_RATE_LIMIT for this client."""
+    svc = services()
+    limit = svc.settings.submit_rate_limit
+    return svc.limiter(limit.count, limit.seconds).of(f"submit:{client()}")
 
 
 def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:

@@ -37,6 +37,7 @@ from werkzeug.wsgi import get_input_stream
 from ..applications.rules import REFUSAL_LIMIT, Limits
 from ..applications.slowbody import FRONT_STALLED, client_socket, stop_reading
 from ..applications.upload import UploadRejected, read_small
+from ..db.ratelimit import KeyLimit
 from ..network import client_key
 from . import services
 
@@ -69,11 +70,11 @@ def client() -> str:
     return client_key(services().settings.secret_key, request.remote_addr or "")
 
 
-def refusal_limit() -> tuple[str, int, int]:
+def refusal_limit() -> KeyLimit:
     """The budget of refused posts for this client (applications/rules.py), one for the
     application form and every other route."""
     count, seconds = REFUSAL_LIMIT
-    return f"refused:{client()}", count, seconds
+    return services().limiter(count, seconds).of(f"refused:{client()}")
 
 
 def has_body(environ: WSGIEnvironment) -> bool:
@@ -97,7 +98,7 @@ def _refused(reason: str, *, count: bool = True) -> None:
     """A reason tag in the log, never personal data; counted against the budget."""
     log.warning("request body refused", extra={"reason": reason, "endpoint": request.endpoint})
     if count:
-        services().outbox.take_slot(*refusal_limit())
+        refusal_limit().hit()
 
 
 def _error(code: int, title: str, text: str) -> Response:
@@ -122,12 +123,12 @@ def read_body() -> Response | None:
         # The refusal is certain, so it is taken from the budget in the same step that looks
         # at it: stalled bodies reach the app in bursts, and a look first would let them all
         # pass before any is counted.
-        wait = svc.outbox.take_slot(*refusal_limit())
+        wait = refusal_limit().hit()
         if wait > 0:
             return _spent(wait)
         _refused("body_stalled", count=False)
         return _too_slow()
-    wait = svc.outbox.rate_wait(*refusal_limit())
+    wait = refusal_limit().test()
     if wait > 0:
         return _spent(wait)
     checks: dict[str, BeforeBody] = current_app.extensions.get(_CHECKS, {})

@@ -8,9 +8,9 @@ import time
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from ..applications.rules import Status
-from ..applications.store import StoreUnavailable
 from ..jobs import pay
 from ..personio.diagnosis import Condition
+from ..store_errors import StoreUnavailable
 from . import services
 
 bp = Blueprint("ops", __name__)

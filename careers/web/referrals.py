@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from ..applications.attribution import channel_and_tags
 from ..applications.form import ExtraField, FormSchema
 from ..applications.intake import CHECKED
-from ..applications.store import StoreUnavailable
+from ..store_errors import StoreUnavailable
 from ..applications.upload import Submission
 from ..forms.email import normalize_email
 from ..forms.text import clean_text
