@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from gunicorn.app.base import BaseApplication
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from careers.cli.serve import gunicorn_options
 
-from careers.cli.serve import gunicorn_options  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -92,7 +91,7 @@ def start(kind: str, port: int, env: dict[str, str], *extra: str) -> subprocess.
     command = [sys.executable, "-m", "bench.baseline", kind, "--port", str(port), *extra]
     proc = subprocess.Popen(
         command,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,  # the access log: written, as by `serve`, then dropped
     )
@@ -108,7 +107,7 @@ def start(kind: str, port: int, env: dict[str, str], *extra: str) -> subprocess.
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline", description=__doc__)
     parser.add_argument("kind", choices=["careers", "bare"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=2)  # `serve`'s default

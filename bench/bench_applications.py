@@ -1,4 +1,4 @@
-"""Application benchmarks: run by hand (`python bench/bench_applications.py`), not in CI.
+"""Application benchmarks: run by hand (`python -m bench.bench_applications`), not in CI.
 
 Prints three figures, each against a baseline or budget measured in the same run:
 1. the server worker's peak RSS while it accepts one application of just under 64 MB of
@@ -27,20 +27,17 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.server import free_port  # noqa: E402
-from bench.sink import WORKERS, start  # noqa: E402
-from careers.applications.delivery import WINDOW_MARGIN, Deliverer  # noqa: E402
-from careers.applications.model import Application, Attachment  # noqa: E402
-from careers.applications.spool import Spool  # noqa: E402
-from careers.applications.sqlite_store import SQLiteOutbox  # noqa: E402
-from careers.applications.store import Outbox  # noqa: E402
-from careers.config import RateLimit  # noqa: E402
-from careers.personio.recruiting import RecruitingClient  # noqa: E402
-from careers.personio.vocabulary import DocumentCategory  # noqa: E402
-from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+from bench.server import free_port
+from bench.sink import WORKERS, start
+from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_window
+from careers.applications.model import Application, Attachment
+from careers.applications.spool import Spool
+from careers.applications.store import Outbox
+from careers.db.database import Database, open_database
+from careers.personio.recruiting import RecruitingClient
+from careers.personio.vocabulary import DocumentCategory
+from careers.ratelimit import RateLimit
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 MB = 1_000_000  # Personio's (and upload.py's) megabyte
@@ -334,7 +331,6 @@ def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
         path, fh = spool.new_file()
         with fh:
             fh.write(pdf)
-        (kept,) = spool.keep([path])
         outbox.add(
             Application(
                 position_id=JOB,
@@ -343,24 +339,22 @@ def queue_backlog(outbox: Outbox, spool: Spool, count: int, pdf: bytes) -> None:
                 last_name=f"Müller {n}",
                 email=f"backlog+{n}@example.com",
                 message="Hallo!",
-                documents=(Attachment(DocumentCategory.CV, "Lebenslauf.pdf", str(kept), len(pdf)),),
+                documents=(Attachment(DocumentCategory.CV, "Lebenslauf.pdf", str(path), len(pdf)),),
             )
-        )
-        if outbox.documents_inline:
-            spool.discard([kept])
+        )  # the outbox takes the file from the spool's incoming/
 
 
-def open_outbox(tmp: Path, database_url: str) -> Outbox:
+def open_outbox(tmp: Path, database_url: str) -> Database:
     """SQLite in `tmp`, or the PostgreSQL at `database_url` (emptied first)."""
     if not database_url:
-        return SQLiteOutbox(tmp / f"backlog-{time.monotonic_ns()}.db")
+        return open_database(
+            f"sqlite:///{tmp / f'backlog-{time.monotonic_ns()}.db'}", spool=Spool(tmp / "spool")
+        )
     import psycopg
-
-    from careers.applications.pg_store import PostgresOutbox
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    return PostgresOutbox.from_url(database_url)
+    return open_database(database_url)
 
 
 def bench_backlog(
@@ -369,7 +363,8 @@ def bench_backlog(
     """After an outage the backlog should drain at Personio's full budget, never beyond it."""
     # Two requests per application (upload, create); never let the backlog run dry.
     backlog = int((window / seconds + 2) * count / 2) + 1
-    outbox = open_outbox(tmp, database_url)
+    database = open_outbox(tmp, database_url)
+    outbox = database.outbox
     spool = Spool(tmp / "spool")
     queue_backlog(outbox, spool, backlog, write_pdf(tmp / "backlog.pdf", 100_000).read_bytes())
     transport = RecordingTransport()
@@ -380,9 +375,8 @@ def bench_backlog(
         client = RecruitingClient(
             server.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN, transport=transport
         )
-        deliverer = Deliverer(
-            outbox, client, spool, RateLimit(count, seconds), stop=stop, on_outcome=outcomes.append
-        )
+        budget = database.limiter(count, budget_window(RateLimit(count, seconds)))
+        deliverer = Deliverer(outbox, client, budget, stop=stop, on_outcome=outcomes.append)
         thread = threading.Thread(target=deliverer.run, kwargs={"idle_wait": 0.05})
         thread.start()
         while not transport.log:
@@ -395,7 +389,7 @@ def bench_backlog(
         logged = [r for r in server.sandbox.requests if r["path"].startswith("/v1/recruiting/")]
         received = len(server.sandbox.received_applications)
         uploads = len(server.sandbox.received_documents)
-    outbox.close()
+    database.close()
     # One delivery thread sends one request at a time, so the sandbox's log (arrival times,
     # what Personio would see) and the transport's (statuses) pair up in order.
     assert len(logged) == len(transport.log), (len(logged), len(transport.log))
@@ -430,7 +424,9 @@ def rate(value: str) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_applications",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--applications", type=int, default=200, help="POSTs per throughput run")
     parser.add_argument("--clients", type=int, default=4, help="client threads for [2]")

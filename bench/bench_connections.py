@@ -1,4 +1,4 @@
-"""Idle and slow connections: run by hand (`python bench/bench_connections.py`), not in CI.
+"""Idle and slow connections: run by hand (`python -m bench.bench_connections`), not in CI.
 
 Page latency (a fresh connection per request, alternating /en/jobs and /healthz) while one
 load holds connections open to 127.0.0.1, for two servers with `careers serve`'s options
@@ -30,12 +30,11 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.bench_slow_clients import wait_ready
+from bench.server import free_port
+from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
-from bench.bench_slow_clients import wait_ready  # noqa: E402
-from bench.server import free_port  # noqa: E402
-from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SECRET = "bench-secret-key-0123456789abcdef"
 PAGES = ("/en/jobs", "/healthz")
@@ -150,13 +149,8 @@ def p99(values: list[float]) -> float:
 def start(worker: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "serve_with.py"), worker, str(port)],
-        env={
-            **os.environ,
-            **env,
-            "CAREERS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "PYTHONPATH": str(ROOT),
-        },
+        [sys.executable, "-m", "bench.serve_with", worker, str(port)],
+        env={**os.environ, **env, "CAREERS_PUBLIC_URL": f"http://127.0.0.1:{port}"},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -218,6 +212,8 @@ def run_all(workers: list[str], rounds: int, n: int, loads: list[int] | None = N
             # Job alerts on, so their route reads its form (no mail is sent: no worker runs).
             "CAREERS_SMTP_URL": "smtp://127.0.0.1:2525",
             "CAREERS_MAIL_FROM": "Bench <jobs@example.com>",
+            # Required once a site takes applications or alerts; the benchmark never shows it.
+            "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
         }
         for load in [LOADS[i] for i in loads] if loads else LOADS:
             for worker in workers:
@@ -236,7 +232,9 @@ def run_all(workers: list[str], rounds: int, n: int, loads: list[int] | None = N
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_connections",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30, help="page requests per round")

@@ -1,4 +1,4 @@
-"""Figure 3 of the job benchmarks on its own: `python bench/bench_feed.py`, not in CI.
+"""Figure 3 of the job benchmarks on its own: `python -m bench.bench_feed`, not in CI.
 
 Parse + sanitise a generated feed (5,000 positions by default) against a bare lxml parse of
 the same bytes with the same hardened parser, in alternating rounds; the ratio is the median
@@ -20,18 +20,15 @@ from pathlib import Path
 
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from careers.personio.feed import FragmentCache, parse_feed
+from careers.safexml import hardened_parser
+from careers.sandbox.feedxml import render_feed
+from careers.sandbox.synthetic import synthetic_positions
 
-from careers.personio.feed import FragmentCache, parse_feed  # noqa: E402
-from careers.safexml import hardened_parser  # noqa: E402
-from careers.sandbox.feedxml import render_feed  # noqa: E402
-from careers.sandbox.sample_data import synthetic_positions  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the (large) parent across exec.
 _PEAK = """
-import sys
-sys.path.insert(0, {root!r})
 from lxml import etree
 from careers.personio.feed import parse_feed
 from careers.safexml import hardened_parser as _parser
@@ -47,9 +44,12 @@ print(hwm() - before)
 
 
 def peak_kib(path: str, call: str) -> int:
-    """Peak RSS growth of one parse in a fresh process (libxml2's memory included)."""
-    code = _PEAK.format(root=str(ROOT), path=path, call=call)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    """Peak RSS growth of one parse in a fresh process (libxml2's memory included); run from
+    the repository root, so it imports the careers beside this file, as its parent does."""
+    code = _PEAK.format(path=path, call=call)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return int(out.stdout.strip())
 
 
@@ -111,7 +111,9 @@ def bench_parse(n: int, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_feed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--positions", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=9)

@@ -1,7 +1,7 @@
-"""Backlog delivery with three hosts: run by hand (`python bench/bench_hosts.py`), not in CI.
+"""Backlog delivery with three hosts: run by hand (`python -m bench.bench_hosts`), not in CI.
 
 Three `careers worker` processes share one PostgreSQL outbox and one rate limit (the store's
-`take_slot`, on the database's clock) and drain a backlog to the sandbox's Recruiting API,
+careers/db/ratelimit.py, on the database's clock) and drain a backlog to the sandbox's Recruiting API,
 whose sliding window is set to the same budget (CAREERS_PERSONIO_RATE_LIMIT = the sandbox's).
 Measured from the first request the sandbox admits, against that budget:
 - requests admitted per whole window from the first request, and their share of the budget;
@@ -38,19 +38,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from bench.bench_applications import JOB, write_pdf
+from careers.applications.delivery import WINDOW_MARGIN
+from careers.applications.model import Application, Attachment
+from careers.db.database import open_database
+from careers.personio.vocabulary import DocumentCategory
+from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import conninfo_to_dict  # noqa: E402
-
-from bench.bench_applications import JOB, write_pdf  # noqa: E402
-from careers.applications.delivery import WINDOW_MARGIN  # noqa: E402
-from careers.applications.model import Application, Attachment  # noqa: E402
-from careers.applications.pg_store import PostgresOutbox  # noqa: E402
-from careers.personio.vocabulary import DocumentCategory  # noqa: E402
-from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "CAREERS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres?connect_timeout=3"
@@ -115,7 +114,8 @@ def queue_backlog(url: str, tmp: Path, count: int) -> set[str]:
     """`count` accepted applications with one small real PDF each, stored as the form would
     (sealed, bytes in the database); the documents' sha256 values."""
     digests = set()
-    outbox = PostgresOutbox.from_url(url)
+    database = open_database(url)
+    outbox = database.outbox
     try:
         for n in range(count):
             # Sizes differ by a byte, so every CV is a different file.
@@ -137,7 +137,7 @@ def queue_backlog(url: str, tmp: Path, count: int) -> set[str]:
             )
             pdf.unlink()
     finally:
-        outbox.close()
+        database.close()
     return digests
 
 
@@ -275,11 +275,11 @@ def run(quick: bool, window: int = 0, applications: int = 0) -> dict[str, Any]:
             received = list(recruiting.received_applications)
             documents = list(recruiting.received_documents.values())
             requests = [r for r in server.sandbox.requests if r["path"].startswith("/v1/")]
-        outbox = PostgresOutbox.from_url(url)
+        database = open_database(url)
         try:
-            counts = outbox.counts()
+            counts = database.outbox.counts()
         finally:
-            outbox.close()
+            database.close()
         slots = slots_taken(url)
         by_host = outcomes_by_host(tmp, "delivered")
         retries = sum(outcomes_by_host(tmp, "retry"))
@@ -327,7 +327,7 @@ def report(f: dict[str, Any]) -> None:
         f"[hosts] {f['hosts']} `careers worker` processes on this machine (own data dir each, "
         f"one CAREERS_DATABASE_URL; plain processes, not namespaced), CAREERS_PERSONIO_RATE_LIMIT"
         f" = sandbox limit = {f['rate']}; {f['applications']} applications (1 PDF each) queued "
-        f"through PostgresOutbox.add in {f['queue_s']:.1f} s; first request "
+        f"through Outbox.add in {f['queue_s']:.1f} s; first request "
         f"{f['first_request_after_s']:.1f} s after the workers were started"
     )
     print(
@@ -371,7 +371,9 @@ def report(f: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_hosts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--quick", action="store_true", help=f"{COUNT}/{SCALED_WINDOW} s, about 30 s"

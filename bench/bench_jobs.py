@@ -1,4 +1,4 @@
-"""Job-browsing benchmarks: run by hand (`python bench/bench_jobs.py`), not in CI.
+"""Job-browsing benchmarks: run by hand (`python -m bench.bench_jobs`), not in CI.
 
 Prints three ratios, each against a baseline measured in the same run on the same machine:
 1. warm list page requests/s vs. a bare WSGI app answering the same response from memory,
@@ -24,12 +24,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench import baseline, bench_feed  # noqa: E402
-from bench.server import free_port  # noqa: E402
-from careers.sandbox.server import SandboxServer  # noqa: E402
+from bench import baseline, bench_feed
+from bench.server import free_port
+from careers.sandbox.server import SandboxServer
 
 
 def throughput(url: str, seconds: float, clients: int = 4) -> float:
@@ -198,7 +195,9 @@ def bench_pages(samples: int, rounds: int = 5) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_jobs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--seconds", type=float, default=3.0, help="per throughput run")
     parser.add_argument("--samples", type=int, default=300, help="requests per latency run")

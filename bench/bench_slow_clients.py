@@ -1,4 +1,4 @@
-"""Slow clients: run by hand (`python bench/bench_slow_clients.py`), not in CI.
+"""Slow clients: run by hand (`python -m bench.bench_slow_clients`), not in CI.
 
 50 connections trickle application bodies at 100 bytes a second (reconnecting whenever they
 are cut), while a client measures page and /healthz latency. Printed side by side, measured
@@ -39,13 +39,12 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.server import free_port
+from careers.applications.rules import SERVE_THREADS, UPLOAD_SLOTS
+from careers.cli.front import WORKER_CONNECTIONS
+from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer
 
-from bench.server import free_port  # noqa: E402
-from careers.applications.rules import SERVE_THREADS, UPLOAD_SLOTS  # noqa: E402
-from careers.cli.front import WORKER_CONNECTIONS  # noqa: E402
-from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN, SandboxServer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 JOB = 1842958  # Embedded Systems Engineer (sample data)
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -100,7 +99,7 @@ def start(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         command += ["--port", str(port), "--workers", "2", "--no-worker"]
     proc = subprocess.Popen(
         command,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -365,7 +364,9 @@ def fair(kind: str, env: dict[str, str], clients: int, rate: int, tries: int) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.bench_slow_clients",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--clients", type=int, default=50, help="trickling connections")
     parser.add_argument("--seconds", type=float, default=40.0, help="how long they trickle")

@@ -1,6 +1,6 @@
 """Every performance goal of docs/benchmarks.md in one run and one table (issue 13).
 
-    .venv/bin/python bench/run.py [--quick] [--only P1,P3] [--postgres URL]
+    .venv/bin/python -m bench.run [--quick] [--only P1,P3] [--postgres URL]
 
 Each figure is a ratio against a baseline measured in the same run on the same machine,
 under the same server configuration as `careers serve` (gunicorn gthread with
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 @dataclass
@@ -104,9 +103,10 @@ def figure(name: str) -> Callable[[Callable[[argparse.Namespace], list[Row]]], C
 
 
 def _script(args: list[str]) -> str:
-    """Run one of the bench scripts, echo what it prints, and return it."""
+    """Run one of the bench modules (`python -m bench.NAME ARGS` from the repository root),
+    echo what it prints, and return it."""
     out = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False
     )
     print(out.stdout, end="", flush=True)
     if out.returncode != 0:
@@ -124,7 +124,7 @@ def _number(pattern: str, text: str) -> float:
 @figure("P1")
 def warm_list(args: argparse.Namespace) -> list[Row]:
     rounds, seconds = ("5", "2") if args.quick else ("9", "3")
-    text = _script(["bench/bench_jobs.py", "--only", "1", "--rounds", rounds, "--seconds", seconds])
+    text = _script(["bench.bench_jobs", "--only", "1", "--rounds", rounds, "--seconds", seconds])
     ratio = _number(r"ratio ([\d.]+)x \(rounds", text)
     low, high = re.search(r"rounds ([\d.]+)-([\d.]+)x", text).groups()  # type: ignore[union-attr]
     cpu = _number(r"us, ratio ([\d.]+)x", text)
@@ -142,7 +142,7 @@ def warm_list(args: argparse.Namespace) -> list[Row]:
 @figure("P2")
 def hanging_feed(args: argparse.Namespace) -> list[Row]:
     samples = "200" if args.quick else "300"
-    text = _script(["bench/bench_jobs.py", "--only", "2", "--samples", samples])
+    text = _script(["bench.bench_jobs", "--only", "2", "--samples", samples])
     ratio = _number(r"p99 ratio ([\d.]+)x", text)
     return [
         Row(
@@ -157,7 +157,7 @@ def hanging_feed(args: argparse.Namespace) -> list[Row]:
 
 @figure("P3")
 def accepting(args: argparse.Namespace) -> list[Row]:
-    command = ["bench/bench_applications.py", "--skip", "3", "--postgres", _fresh_db(args)]
+    command = ["bench.bench_applications", "--skip", "3", "--postgres", _fresh_db(args)]
     if args.quick:
         command.append("--quick")
     text = _script(command)
@@ -220,7 +220,7 @@ _CLEANUP: list[Callable[[], None]] = []
 @figure("P4")
 def feed_parse(args: argparse.Namespace) -> list[Row]:
     rounds = "5" if args.quick else "9"
-    text = _script(["bench/bench_feed.py", "--rounds", rounds])
+    text = _script(["bench.bench_feed", "--rounds", rounds])
     ratio = _number(r"ratio ([\d.]+)x \(target", text)
     bare_peak = _number(r"bare lxml parse \d+ ms \(peak \+(\d+) MB", text)
     full_peak = _number(r"parse \+ sanitise \d+ ms \(peak \+(\d+) MB", text)
@@ -307,7 +307,9 @@ def connections(args: argparse.Namespace) -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller runs")
     parser.add_argument("--only", default="", help="comma list of figures, e.g. P1,P3")

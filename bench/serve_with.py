@@ -1,16 +1,13 @@
 """`careers serve --host 127.0.0.1 --port PORT --no-worker` with another gunicorn worker class,
-for bench/bench_connections.py: `python bench/serve_with.py gthread|front PORT`."""
+for bench/bench_connections.py: `python -m bench.serve_with gthread|front PORT`."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from careers.cli import serve  # noqa: E402
-from careers.cli.common import settings_or_exit  # noqa: E402
-from careers.logs import configure_logging  # noqa: E402
+from careers.cli import serve
+from careers.cli.common import settings_or_exit
+from careers.logs import configure_logging
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import httpx
 from gunicorn.app.base import BaseApplication
 
 ROOT = Path(__file__).resolve().parents[1]
+
 CHUNK = 64 * 1024  # what the upload receiver reads at a time (careers/applications/rules.py)
 WORKERS = 2  # `careers serve`'s default
 
@@ -52,7 +53,6 @@ class _Serve(BaseApplication):  # gunicorn ships no type hints: BaseApplication 
 
 def serve(target: str, port: int, workers: int = WORKERS) -> None:
     """Run `target` ("module:attribute") on 127.0.0.1:`port` until terminated."""
-    sys.path.insert(0, str(ROOT))
     from careers.cli.serve import gunicorn_options
 
     _Serve(target, gunicorn_options("127.0.0.1", port, workers)).run()
@@ -66,7 +66,7 @@ def start(
     command = [sys.executable, "-m", "bench.sink", target, str(port), str(workers)]
     proc = subprocess.Popen(
         command,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from .config import Settings, load_settings
+from .paths import asset_dir
 
 if TYPE_CHECKING:
     from .services import Services
 
-__all__ = ["create_app"]
-
-_PACKAGE = Path(__file__).resolve().parent
-
-
-def asset_dir(name: str) -> Path:
-    """Templates or static files: inside the package in a wheel; at the repository root in
-    a source checkout."""
-    inside = _PACKAGE / name
-    return inside if inside.is_dir() else _PACKAGE.parent / name
-
-
-# The site's catalogues, one per language: pages (web/i18n.py) and mails (mail/compose.py).
-TRANSLATIONS = _PACKAGE / "translations"
+__all__ = ["asset_dir", "create_app"]
 
 
 def create_app(
@@ -34,6 +21,9 @@ def create_app(
 ) -> Flask:
     """Build the app from validated settings (or a dict of CAREERS_* values in tests), or
     around services the caller built and keeps using (the delivery thread of `serve`)."""
+    # Imported here, not above: every `import careers.<anything>` runs this file first, and
+    # a sandbox or a CLI command should not pay a second for the web stack. Nothing imports
+    # this package back (tests/test_layout.py), so this hides no cycle.
     from .services import build_services
     from .web import register
     from .web.bodies import SMALL_BODY_BYTES

@@ -23,8 +23,11 @@ from urllib.parse import urlsplit
 from . import branding
 from . import config_parsers as parse
 from .applications.form import FormFileError, FormSchema, load_form
+from .applications.pay_history import pay_history_problem
+from .jobs.pay import PayRule, pay_rule
 from .network import LOOPBACK, Network, parse_trusted_proxies
 from .personio.vocabulary import EXTENSIONS
+from .ratelimit import RateLimit
 
 PREFIX = "CAREERS_"
 T = TypeVar("T")
@@ -36,25 +39,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """ "N/S": at most `count` events per `seconds`."""
-
-    count: int
-    seconds: int
-
-    def __str__(self) -> str:
-        return f"{self.count}/{self.seconds}"
-
-
-def _rate(value: str) -> RateLimit:
-    """The parser of both rate settings, beside the type it makes (config_parsers has the rest)."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
-    if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
-        raise ValueError("must look like COUNT/SECONDS, e.g. 20/60")
-    return RateLimit(int(match[1]), int(match[2]))
 
 
 # -- the declarations --------------------------------------------------------------------------
@@ -115,11 +99,16 @@ class Settings:
 
     personio_subdomain: str = setting(parse.subdomain, "")  # or the feed URL: one is required
     personio_feed_url: str = setting(parse.url, "")  # derived from the subdomain
+    # Where the account's career site is: <subdomain>.<domain> (docs/personio.md, "Hosts").
+    personio_domain: str = setting(parse.personio_domain, "jobs.personio.de")
     personio_api_url: str = setting(parse.url, "https://api.personio.de")
     # Without both Recruiting API credentials the site is read-only (see `read_only`).
     personio_company_id: str = setting(parse.company_id, "")
     personio_recruiting_token: str = setting(parse.token, "", secret=True)
-    personio_rate_limit: RateLimit = setting(_rate, RateLimit(20, 60))
+    # An OAuth 2.0 client for API v2 (docs/personio.md §2.4); with both, v2 is used, not v1.
+    personio_client_id: str = setting(parse.token, "", secret=True)
+    personio_client_secret: str = setting(parse.token, "", secret=True)
+    personio_rate_limit: RateLimit = setting(parse.rate, RateLimit(20, 60))
     languages: tuple[str, ...] = setting(parse.languages, ("en", "de"))
     timezone: str = setting(parse.timezone, "Europe/Berlin")
     logo_file: Path | None = setting(branding.logo_file, None)
@@ -128,7 +117,7 @@ class Settings:
     feed_ttl: int = setting(parse.positive_int, 300)
     data_dir: Path = setting(Path, Path("./instance"))
     database_url: str = setting(parse.database_url, "", secret=True)  # derived: SQLite in data_dir
-    # Start-up applies pending schema migrations (careers/applications/migrations.py);
+    # Start-up applies pending schema migrations (careers/db/migrate.py);
     # off for operators who run `careers db upgrade` as a job of their own.
     migrate_on_start: bool = setting(parse.boolean, True)
     secret_key: str = setting(parse.secret_key, "", secret=True)  # required; random in the demo
@@ -143,9 +132,18 @@ class Settings:
     default_country: str = setting(parse.country, "")
     remote_countries: tuple[str, ...] = setting(parse.comma_list, ())
     channels: Mapping[str, int] = setting(parse.channels, MappingProxyType({}))
+    # On by default: the EU Pay Transparency Directive applies since June 2026 (docs/operations.md#pay-transparency).
+    pay_transparency: PayRule = setting(pay_rule, PayRule.EU)
+    # Open applications (docs/referrals.md): a published position kept off the board.
+    open_application_job: int | None = setting(parse.position_id, None)
+    # Referrals (docs/referrals.md): the channel "refer someone" links carry, and where the
+    # referrer's name goes: a tag `referred_by:<name>` (Personio creates it), a custom
+    # applicant attribute (`custom_attribute_<n>`), or nowhere (`off`: not asked).
+    referral_channel: int | None = setting(parse.channel_id, None)
+    referrer_field: str = setting(parse.referrer_field, "tag")
     allowed_extensions: tuple[str, ...] = setting(parse.extensions, EXTENSIONS)
     min_fill_seconds: int = setting(parse.non_negative_int, 3)
-    submit_rate_limit: RateLimit = setting(_rate, RateLimit(5, 600))
+    submit_rate_limit: RateLimit = setting(parse.rate, RateLimit(5, 600))
     # Proxies whose X-Forwarded-* headers are believed (network.py, web/proxy.py).
     trusted_proxies: tuple[Network, ...] = setting(parse_trusted_proxies, LOOPBACK)
     # Mail (docs/mail.md): off without CAREERS_SMTP_URL.
@@ -176,9 +174,15 @@ class Settings:
         return self.languages[0]
 
     @property
+    def personio_api_version(self) -> int:
+        """2 with an OAuth client (v1's key is then not used), else 1 (docs/operations.md)."""
+        return 2 if self.personio_client_id and self.personio_client_secret else 1
+
+    @property
     def read_only(self) -> bool:
         """Without Recruiting API credentials, applications go to Personio's own page (docs/operations.md)."""
-        return not (self.personio_company_id and self.personio_recruiting_token)
+        v1 = self.personio_company_id and self.personio_recruiting_token
+        return not (v1 or self.personio_api_version == 2)
 
     @property
     def company_named_after_host(self) -> bool:
@@ -194,7 +198,7 @@ class Settings:
     def personio_site_url(self) -> str:
         """Base of Personio's hosted career site, for 'apply on Personio' links."""
         if self.personio_subdomain:
-            return f"https://{self.personio_subdomain}.jobs.personio.de"
+            return f"https://{self.personio_subdomain}.{self.personio_domain}"
         parts = urlsplit(self.personio_feed_url)
         return f"{parts.scheme}://{parts.netloc}"
 
@@ -253,14 +257,18 @@ def _feed_named(v: Values, demo: bool) -> Iterator[str]:
 
 
 def _credentials_paired(v: Values, demo: bool) -> Iterator[str]:
-    """Applications need both Recruiting API credentials; one alone is a mistake."""
-    pair = ("personio_company_id", "personio_recruiting_token")
-    for given, missing in (pair, pair[::-1]):
-        if v[given] and v.missing(missing):
-            yield (
-                f"{PREFIX}{missing.upper()}: required together with the other Recruiting API"
-                " credential (set both, or neither for read-only mode)"
-            )
+    """Applications need both Recruiting API credentials (v1's key or v2's OAuth client);
+    one alone is a mistake."""
+    for pair in (
+        ("personio_company_id", "personio_recruiting_token"),
+        ("personio_client_id", "personio_client_secret"),
+    ):
+        for given, missing in (pair, pair[::-1]):
+            if v[given] and v.missing(missing):
+                yield (
+                    f"{PREFIX}{missing.upper()}: required together with {PREFIX}{given.upper()}"
+                    " (set both, or neither)"
+                )
 
 
 def _secret_given(v: Values, demo: bool) -> Iterator[str]:
@@ -292,6 +300,8 @@ def _privacy_policy_named(v: Values, demo: bool) -> Iterator[str]:
     collects = []
     if v["personio_company_id"] and v["personio_recruiting_token"]:
         collects.append(f"applications ({PREFIX}PERSONIO_COMPANY_ID and _RECRUITING_TOKEN)")
+    elif v["personio_client_id"] and v["personio_client_secret"]:
+        collects.append(f"applications ({PREFIX}PERSONIO_CLIENT_ID and _CLIENT_SECRET)")
     if v["smtp_url"]:
         collects.append(f"job alerts ({PREFIX}SMTP_URL)")
     if collects:
@@ -316,9 +326,21 @@ def _form(v: Values) -> tuple[FormSchema, list[str]]:
     if v["form_file"] is None or not v["languages"]:
         return FormSchema(), []
     try:
-        return load_form(v["form_file"], v["languages"]), []
+        form = load_form(v["form_file"], v["languages"])
     except (FormFileError, OSError, UnicodeDecodeError) as exc:
         return FormSchema(), [f"{PREFIX}FORM_FILE: {exc}"]
+    asks_pay = pay_history_problem(form) if v["pay_transparency"] not in (None, PayRule.OFF) else ""
+    return form, [f"{PREFIX}FORM_FILE: {asks_pay}"] if asks_pay else []
+
+
+def _referrer_field_free(v: Values, form: FormSchema) -> Iterator[str]:
+    """The referrer's attribute is asked by careers itself (web/referrals.py): the form
+    file asking it too would send one attribute twice."""
+    if any(extra.id == v["referrer_field"] for extra in form.fields):
+        yield (
+            f"{PREFIX}REFERRER_FIELD: {v['referrer_field']} is also a field of"
+            f" {PREFIX}FORM_FILE; choose another attribute or drop that field"
+        )
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -327,13 +349,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
     for rule in RULES:
         problems.extend(rule(v, demo))
     form, form_problems = _form(v)
+    form_problems.extend(_referrer_field_free(v, form))
     if problems := problems + form_problems:
         raise ConfigError(problems)
 
     # What an unset setting stands for when others name it.
     sub, feed = v["personio_subdomain"], v["personio_feed_url"]
     v["privacy_url"] = v["privacy_url"] or _privacy_default(v)
-    v["personio_feed_url"] = feed or f"https://{sub}.jobs.personio.de/xml"
+    v["personio_feed_url"] = feed or f"https://{sub}.{v['personio_domain']}/xml"
     v["company_name"] = v["company_name"] or _account_name(sub, feed)
     v["database_url"] = _database_default(v)
     v["secret_key"] = v["secret_key"] or secrets.token_urlsafe(32)  # the demo's (_secret_given)
@@ -379,8 +402,8 @@ def _privacy_default(v: Values) -> str:
     """The account's privacy policy on Personio's career site, when the feed is Personio's
     (docs/personio.md §1); "" when nothing names one."""
     sub, feed = v["personio_subdomain"], v["personio_feed_url"]
-    if sub:
-        return f"https://{sub}.jobs.personio.de/privacy-policy"
+    if sub and v["personio_domain"]:
+        return f"https://{sub}.{v['personio_domain']}/privacy-policy"
     if feed and personio_account(feed):
         return f"https://{urlsplit(feed).hostname}/privacy-policy"
     return ""

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from babel.dates import get_timezone
 
 from .personio.vocabulary import EXTENSIONS, FEED_LANGUAGES
+from .ratelimit import RateLimit
 
 
 def one_word(value: str) -> str:
@@ -33,8 +34,26 @@ def url(value: str) -> str:
 
 
 def subdomain(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", value):
-        raise ValueError("must be the account name only, e.g. 'acme' for acme.jobs.personio.de")
+    """Personio's hostnames: 3-40 letters, digits and dashes (docs/personio.md, "Hosts").
+    DNS names are case-insensitive and Personio shows them in lower case."""
+    value = value.lower()
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])", value):
+        raise ValueError(
+            "must be the account name only (3-40 letters, digits and dashes, no dash first"
+            " or last), e.g. 'acme' for acme.jobs.personio.de"
+        )
+    return value
+
+
+# The two hosts of Personio's career sites (docs/personio.md, "Hosts"); the feed, the job
+# pages and the privacy policy live on <account>.<domain>.
+PERSONIO_DOMAINS = ("jobs.personio.de", "jobs.personio.com")
+
+
+def personio_domain(value: str) -> str:
+    value = value.lower().strip(".")
+    if value not in PERSONIO_DOMAINS:
+        raise ValueError(f"must be one of {', '.join(PERSONIO_DOMAINS)}")
     return value
 
 
@@ -55,6 +74,33 @@ def non_negative_int(value: str) -> int:
     if (number := whole_number(value)) < 0:
         raise ValueError("must not be negative")
     return number
+
+
+def position_id(value: str) -> int:
+    """A Personio position id: the number in its job page's URL (docs/personio.md §1.3)."""
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) < 2**31:
+        raise ValueError("must be the numeric id of a Personio position, e.g. 2140231")
+    return int(value)
+
+
+def channel_id(value: str) -> int:
+    """A Personio recruiting channel id (Settings > Recruiting > Channels)."""
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) < 2**31:
+        raise ValueError(
+            "must be the numeric id of a recruiting channel in Personio, e.g. 2004"
+            " (Settings > Recruiting > Channels)"
+        )
+    return int(value)
+
+
+def referrer_field(value: str) -> str:
+    """Where a referrer's name goes: a tag, a custom applicant attribute, or nowhere."""
+    lowered = value.lower()
+    if lowered in {"tag", "off"}:
+        return lowered
+    if not re.fullmatch(r"custom_attribute_[0-9]{1,12}", lowered):
+        raise ValueError("must be tag, off or a custom attribute id such as custom_attribute_1234")
+    return lowered
 
 
 def company_id(value: str) -> str:
@@ -128,6 +174,14 @@ def extensions(value: str) -> tuple[str, ...]:
     if bad or not exts:
         raise ValueError(f"may only contain {','.join(EXTENSIONS)} (not {','.join(bad)})")
     return exts
+
+
+def rate(value: str) -> RateLimit:
+    """Both rate settings: `COUNT/SECONDS`, each above zero."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or int(match[1]) <= 0 or int(match[2]) <= 0:
+        raise ValueError("must look like COUNT/SECONDS, e.g. 20/60")
+    return RateLimit(int(match[1]), int(match[2]))
 
 
 def channels(value: str) -> dict[str, int]:

@@ -88,7 +88,7 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-class GunicornLogger(glogging.Logger):  # gunicorn ships no type hints: Logger is Any
+class GunicornLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's logger (`logger_class` of `careers serve`) with every access-log value
     escaped and receipt ids cut, and its error log formatted like ours."""
 

@@ -2,12 +2,14 @@
 per-client limit counts as one client.
 
 Plain Python, no Flask: the setting is parsed in config.py, the forwarded chain is walked
-in web/proxy.py, limits are keyed in applications/guard.py, and `careers serve` hands the
+in web/proxy.py, per-client limits are keyed here (`client_key`), and `careers serve` hands the
 same list to gunicorn (docs/deployment.md "Behind a load balancer").
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -96,6 +98,13 @@ def client_subject(address: str) -> str:
         network = ipaddress.IPv6Network((int(parsed) >> host_bits << host_bits, IPV6_CLIENT_PREFIX))
         return str(network)
     return str(parsed)
+
+
+def client_key(secret_key: str, address: str) -> str:
+    """A per-client rate-limit key that is not the IP address itself (no personal data stored):
+    an IPv6 client is its /64, since one household can pick any address in it."""
+    subject = client_subject(address)
+    return hmac.new(secret_key.encode(), subject.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def gunicorn_allow_list(networks: Iterable[Network]) -> str:

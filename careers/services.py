@@ -13,18 +13,22 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 
+import httpx
 import psycopg
 
-from .applications import migrations, sqlite_store
-from .applications.delivery import Deliverer, DeliveryHealth
-from .applications.guard import Attribution, FormGuard, Receipts
-from .applications.migrations import Migration
+from .applications.attribution import Attribution
+from .applications.delivery import Deliverer, DeliveryHealth, budget_window
+from .applications.receipts import Receipts
 from .applications.rules import LIMITS, UPLOAD_SLOTS, Limits
 from .applications.slowbody import UploadGate
 from .applications.spool import Spool
-from .applications.sqlite_store import SQLiteOutbox
-from .applications.store import Outbox, SchemaMismatch, StoreUnavailable
+from .applications.store import Outbox
 from .config import ConfigError, Settings, StorageSettings
+from .db import database
+from .db.database import Database, open_database
+from .db.migrate import Migration
+from .db.ratelimit import RateLimiter
+from .forms.tokens import FormGuard
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore
@@ -32,27 +36,37 @@ from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
 from .personio.recruiting import RecruitingClient
+from .personio.tokens import ClientCredentials
+from .store_errors import SchemaMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Storage:
-    """The outbox, the mail store beside it and the upload spool of one data directory (or
-    database)."""
+    """The database (outbox, mail store, feed copies, rate limits) and the upload spool of
+    one data directory. Uploads stream into the spool (upload.receive); the outbox takes them
+    from there and owns their documents until they are delivered or purged."""
 
-    outbox: Outbox
+    database: Database
     spool: Spool
-    mail: MailStore
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.database.outbox
+
+    @property
+    def mail(self) -> MailStore:
+        return self.database.mail
 
     def close(self) -> None:
-        """Close this thread's database connections (others close with their threads)."""
-        self.mail.close()
-        self.outbox.close()
+        """Close this thread's database connections (others close with their threads) and
+        PostgreSQL's pool."""
+        self.database.close()
 
 
 def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage:
-    """Open the data directory's stores; an unusable directory is a configuration error.
+    """Open the data directory and the database; an unusable one is a configuration error.
     `starting`: a process that serves or works is starting, so pending migrations are
     applied first (`migrate_at_start`); without it, a schema behind is refused."""
     try:
@@ -67,40 +81,34 @@ def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage
         raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
     if starting:
         migrate_at_start(storage)
-    outbox = _open_outbox(storage)
-    return Storage(outbox, Spool(spool), _open_mail(outbox))
-
-
-def _open_outbox(storage: StorageSettings) -> Outbox:
-    """SQLite in the data directory, or the PostgreSQL every host shares."""
+    uploads = Spool(spool)
     try:
-        if storage.postgres:
-            from .applications.pg_store import PostgresOutbox
-
-            return PostgresOutbox.from_url(storage.database_url)
-        return SQLiteOutbox.from_url(storage.database_url)
-    except SchemaMismatch as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
-    except StoreUnavailable as exc:
-        raise ConfigError(
-            [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
-        ) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"]) from None
+        return Storage(open_database(storage.database_url, spool=uploads), uploads)
+    except STORE_ERRORS as exc:
+        raise _config_error(exc, storage, "cannot use") from None
 
 
-def _open_mail(outbox: Outbox) -> MailStore:
-    """The mail queue and job-alert subscriptions live in the outbox's database (their
-    tables are part of its schema), so one backup and one `careers db upgrade` cover both."""
-    if isinstance(outbox, SQLiteOutbox):
-        from .mail.sqlite_mail import SQLiteMailStore
+# What opening, upgrading or reading the database may raise at start-up.
+STORE_ERRORS = (SchemaMismatch, StoreUnavailable, psycopg.ProgrammingError, OSError, sqlite3.Error)
 
-        return SQLiteMailStore(outbox.path)
-    from .applications.pg_store import PostgresOutbox
-    from .mail.pg_mail import PostgresMailStore
 
-    assert isinstance(outbox, PostgresOutbox)
-    return PostgresMailStore(outbox.pool)
+def _config_error(exc: Exception, storage: StorageSettings, doing: str) -> ConfigError:
+    """A store error at start-up as one line naming the setting to look at."""
+    if isinstance(exc, SchemaMismatch):
+        return ConfigError([f"CAREERS_DATABASE_URL: {exc}"])
+    if isinstance(exc, StoreUnavailable):
+        return ConfigError([f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"])
+    if isinstance(exc, psycopg.ProgrammingError):
+        # Not libpq's words: they may quote the URL, password included.
+        return ConfigError(
+            [
+                "CAREERS_DATABASE_URL: not a URL libpq can read (check the port and that"
+                " special characters in the password are %-encoded)"
+            ]
+        )
+    if doing == "cannot use":
+        return ConfigError([f"CAREERS_DATA_DIR: cannot use {storage.data_dir}: {exc}"])
+    return ConfigError([f"CAREERS_DATABASE_URL: {doing}: {exc}"])
 
 
 def _one_line(exc: Exception) -> str:
@@ -113,8 +121,8 @@ def migrate_at_start(storage: StorageSettings) -> None:
     """The start-up rule, in one place: with CAREERS_MIGRATE_ON_START (the default) apply
     pending forward migrations under the schema lock, so a restart after an upgrade of
     careers never stops at an old schema; a few milliseconds when the schema is current.
-    Off, nothing changes here and the stores refuse a schema behind. A schema ahead is
-    refused either way (careers/applications/migrations.py)."""
+    Off, nothing changes here and opening the database refuses a schema behind. A schema
+    ahead is refused either way (careers/db/migrate.py)."""
     if not storage.migrate_on_start:
         return
     version, applied = upgrade_storage(storage)
@@ -131,19 +139,9 @@ def upgrade_storage(storage: StorageSettings) -> tuple[int, list[Migration]]:
     """Start-up and `careers db upgrade`: carry the schema forward under the schema lock;
     (version now, steps applied)."""
     try:
-        if storage.postgres:
-            from .applications import pg_store
-
-            return pg_store.upgrade_url(storage.database_url)
-        return sqlite_store.upgrade_file(storage.sqlite_path)
-    except SchemaMismatch as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
-    except StoreUnavailable as exc:
-        raise ConfigError(
-            [f"CAREERS_DATABASE_URL: cannot reach the database: {_one_line(exc)}"]
-        ) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: cannot upgrade: {exc}"]) from None
+        return database.upgrade(storage.database_url)
+    except STORE_ERRORS as exc:
+        raise _config_error(exc, storage, "cannot upgrade") from None
 
 
 def schema_versions(storage: StorageSettings) -> tuple[int, int]:
@@ -152,34 +150,11 @@ def schema_versions(storage: StorageSettings) -> tuple[int, int]:
     it at the latest version). Raises StoreUnavailable when PostgreSQL cannot be reached,
     ConfigError when the database cannot be read or holds tables careers did not make."""
     try:
-        if storage.postgres:
-            from .applications import pg_store
-
-            with pg_store.connect_once(storage.database_url) as conn:
-                return pg_store.schema_version(conn), migrations.latest(pg_store.MIGRATIONS)
-        latest = migrations.latest(sqlite_store.MIGRATIONS)
-        path = storage.sqlite_path
-        if not path.exists():
-            return 0, latest
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            return sqlite_store.schema_version(db), latest
-        finally:
-            db.close()
-    except SchemaMismatch as exc:
-        raise ConfigError([f"CAREERS_DATABASE_URL: {exc}"]) from None
-    except psycopg.ProgrammingError:
-        # Not libpq's words: they may quote the URL, password included.
-        raise ConfigError(
-            [
-                "CAREERS_DATABASE_URL: not a URL libpq can read (check the port and that"
-                " special characters in the password are %-encoded)"
-            ]
-        ) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError(
-            [f"CAREERS_DATABASE_URL: cannot read the schema version: {exc}"]
-        ) from None
+        return database.schema_version(storage.database_url)
+    except StoreUnavailable:
+        raise  # `careers check` says so in its own words
+    except STORE_ERRORS as exc:
+        raise _config_error(exc, storage, "cannot read the schema version") from None
 
 
 @dataclass
@@ -210,22 +185,23 @@ class Services:
     def mail(self) -> MailStore:
         return self.storage.mail
 
+    def limiter(self, limit: int, window: float) -> RateLimiter:
+        """`limit` hits per `window` seconds per key, shared by every process and host."""
+        return self.storage.database.limiter(limit, window)
+
     def deliverer(
         self, stop: threading.Event | None = None, *, mailer: MailWorker | None = None
     ) -> Deliverer:
         """A delivery worker with its own Recruiting API client, counting into our metrics;
         with `mailer`, a parked application is announced to the operators at once."""
         settings = self.settings
-        client = RecruitingClient(
-            settings.personio_api_url,
-            settings.personio_company_id,
-            settings.personio_recruiting_token,
-        )
+        client = recruiting_client(settings)
         return Deliverer(
             self.outbox,
             client,
-            self.spool,
-            settings.personio_rate_limit,
+            self.limiter(
+                settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
+            ),
             stop=stop,
             on_outcome=self.metrics.delivered,
             on_parked=mailer.parked if mailer and self.settings.alerts_enabled else None,
@@ -271,15 +247,12 @@ class Services:
         self.storage.close()
 
 
-def _feed_store(settings: Settings, outbox: Outbox) -> FeedStore:
+def _feed_store(settings: Settings, storage: Storage) -> FeedStore:
     """The last good feed on disk; with PostgreSQL also in the database for every host."""
-    if not settings.storage.postgres:
+    copies = storage.database.feed_copies
+    if copies is None:
         return FeedStore(settings.data_dir)
-    from .applications.pg_store import PostgresOutbox
-    from .jobs.feed_copies import PostgresFeedCopies
-
-    assert isinstance(outbox, PostgresOutbox)
-    return SharedFeedStore(settings.data_dir, PostgresFeedCopies(outbox.pool))
+    return SharedFeedStore(settings.data_dir, copies)
 
 
 def build_services(settings: Settings, *, starting: bool = True) -> Services:
@@ -290,10 +263,11 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     client = FeedClient(settings.personio_feed_url)
     catalogue = Catalogue(
         client,
-        _feed_store(settings, storage.outbox),
+        _feed_store(settings, storage),
         settings.languages,
         settings.feed_ttl,
         on_fetch=metrics.feed_fetched,
+        unlisted=frozenset(filter(None, [settings.open_application_job])),
     )
     services = Services(
         settings=settings,
@@ -307,3 +281,31 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     )
     services.upload_gate.on_change = metrics.uploads_reading.set
     return services
+
+
+def recruiting_client(
+    settings: Settings, *, timeout: httpx.Timeout | None = None
+) -> RecruitingClient:
+    """The Recruiting API client the settings ask for: v2 with an OAuth client's token when
+    CAREERS_PERSONIO_CLIENT_ID and _SECRET are set (v1's key is then not used), else v1 with
+    the key. The token is this process's own (personio/tokens.py) until the storage layer
+    keeps one for the whole deployment."""
+    if settings.personio_api_version == 2:
+        tokens = ClientCredentials(
+            settings.personio_api_url,
+            settings.personio_client_id,
+            settings.personio_client_secret,
+        )
+        return RecruitingClient(
+            settings.personio_api_url,
+            settings.personio_company_id,
+            tokens,
+            version=2,
+            timeout=timeout,
+        )
+    return RecruitingClient(
+        settings.personio_api_url,
+        settings.personio_company_id,
+        settings.personio_recruiting_token,
+        timeout=timeout,
+    )

@@ -10,10 +10,12 @@ from io import BytesIO
 from pathlib import Path
 
 from careers.applications.delivery import Deliverer
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
+from careers.db.database import open_database
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
+
+from . import filegen
+from .filegen_office import make_docx
 
 JOB = 1842958  # Embedded Systems Engineer, Hamburg (sample data)
 FORM = """\
@@ -161,18 +163,16 @@ def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[
 def deliverer_of(app, clock: Clock) -> Iterator[Deliverer]:
     """A deliverer of the app's outbox to its Personio, on `clock`."""
     settings = app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    database = open_database(settings.database_url, clock=clock)
     try:
         with RecruitingClient(
             settings.personio_api_url,
             settings.personio_company_id,
             settings.personio_recruiting_token,
         ) as client:
-            yield Deliverer(
-                outbox, client, app.extensions["careers"].spool, RateLimit(100, 60), clock=clock
-            )
+            yield Deliverer(database.outbox, client, database.limiter(100, 60), clock=clock)
     finally:
-        outbox.close()
+        database.close()
 
 
 def deliver_all(app) -> list[str]:
@@ -211,3 +211,19 @@ def every_language_env(sandbox, tmp_path: Path) -> dict[str, str]:
         "stylesheet_file": str(css),
         "imprint_url": "https://nordlicht.example/imprint",
     }
+
+
+def submit(app, tmp_path, *, email="juergen.mueller@example.com", with_files=True) -> str:
+    """Apply through the real form; returns the receipt URL."""
+    client = app.test_client()
+    folder = tmp_path / f"upload-{email}"
+    folder.mkdir(exist_ok=True)
+    files = []
+    if with_files:
+        files = [
+            ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf Jürgen.pdf"),
+            ("cover-letter", make_docx(folder / "letter.docx"), "Anschreiben.docx"),
+        ]
+    response = send(client, valid_fields(open_form(client), email=email), files)
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"]

@@ -1,12 +1,16 @@
-"""Real-browser helpers: Debian's chromium driven by Playwright, and the app on a live port."""
+"""Real-browser helpers: Debian's chromium driven by Playwright, the app on a live port, and
+what the browser suites measure pages with (axe-core, bytes and hosts per page)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -25,6 +29,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+BUDGET = 60 * 1024  # bytes per page, HTML + CSS + JS + images, before any compression
 
 
 def require_chromium() -> None:
@@ -36,9 +42,10 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def live_server(app: Flask) -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_server(app: Flask, port: int = 0) -> Iterator[str]:
+    """Serve the app on a loopback port (a free one unless given) in a thread; yield its
+    base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
@@ -60,3 +67,57 @@ def fill_application(page, cv_path, *, email: str = "juergen@example.com") -> No
     page.fill("#field-message", "Zeile 1\nZeile 2")
     page.set_input_files("#file-cv", str(cv_path))
     page.check("#field-consent")
+
+
+def audit(page, label: str) -> None:
+    """Run axe on the page as it is now; fail with every violation spelled out."""
+    page.add_script_tag(path=str(axe_script()))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        WCAG,
+    )
+    violations = [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+    assert violations == [], f"{label}: {json.dumps(violations, indent=1)}"
+
+
+def new_page(browser, *, javascript=True, width=1280):
+    # bypass_csp lets the test inject axe; the pages themselves run under their real CSP.
+    context = browser.new_context(
+        bypass_csp=True, java_script_enabled=javascript, viewport={"width": width, "height": 900}
+    )
+    return context, context.new_page()
+
+
+def axe_script() -> Path:
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).with_name("axe.min.js")
+
+
+class Recorder:
+    """Every request a page makes, and the bytes of every answer."""
+
+    def __init__(self, page) -> None:
+        self.hosts: set[str] = set()
+        self.bytes = 0
+        self.urls: list[str] = []
+        page.on("request", lambda request: self.hosts.add(urlsplit(request.url).netloc))
+        page.on("response", self._response)
+
+    def _response(self, response) -> None:
+        self.urls.append(response.url)
+        try:
+            self.bytes += len(response.body())
+        except Exception:  # redirects have no body
+            pass
+
+    def reset(self) -> None:
+        self.hosts, self.bytes, self.urls = set(), 0, []

@@ -1,4 +1,6 @@
-"""Shared fixtures: the Personio sandbox as a real loopback server, and apps pointed at it."""
+"""Shared fixtures: the Personio sandbox as a real loopback server, apps pointed at it, a
+browser, PostgreSQL databases and the mail flow. Only fixtures and hooks live here; code
+that tests import lives in helper modules (tests/apps.py, applying.py, mailing.py, …)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,17 @@ from flask import Flask
 
 from careers import create_app
 from careers.cli import main
+from careers.sandbox.mailcatcher import MailCatcher
 from careers.sandbox.recruiting import DEFAULT_ATTRIBUTES, DEFAULT_RATE_LIMIT
 from careers.sandbox.sample_data import sample_feeds
 from careers.sandbox.server import Sandbox, SandboxServer
 
-SECRET = "test-secret-key-0123456789abcdef"
-FIXTURES = Path(__file__).parent / "fixtures"
+from .applying import Clock, apply_env
+from .apps import SECRET
+from .mailing import OPS, SENDER, SITE, Harness
+
+# The two-database harness of the contract suites: its fixtures for every test module.
+pytest_plugins = ("tests.databases",)
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +124,20 @@ def runner() -> CareersRunner:
     return CareersRunner()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses Chromium must say so (`pytest.mark.browser`), or the fast tier
+    (`-m "not browser and not system"`) would start a browser after all."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser")
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that use the `browser` fixture need the `browser` marker: " + ", ".join(unmarked)
+        )
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's chromium driven by Playwright, shared by every browser test."""
@@ -129,11 +150,6 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
-
-
-def catalogue_of(app: Flask):
-    """The app's catalogue (tests reach services the way views do)."""
-    return app.extensions["careers"].catalogue
 
 
 # -- PostgreSQL (tests/pg.py): skipped without a server, failed without one under CI=true ----
@@ -167,3 +183,37 @@ def fresh_pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     require_postgres(request.node)
     with fresh_database() as url:
         yield url
+
+
+# -- Mail (tests/mailing.py): a real SMTP server on loopback, and the site's stores on a clock --
+
+
+@pytest.fixture
+def catcher() -> Iterator[MailCatcher]:
+    with MailCatcher() as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def mail_app(make_app, sandbox_server, tmp_path, catcher):
+    """An app that takes applications and sends mail to `catcher`; operators' alerts go to OPS."""
+    return make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        smtp_url=catcher.smtp_url,
+        mail_from=SENDER,
+        public_url=SITE,
+        alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
+    )
+
+
+@pytest.fixture
+def harness(mail_app, clock) -> Iterator[Harness]:
+    made = Harness(mail_app, clock)
+    yield made
+    made.close()

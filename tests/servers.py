@@ -10,6 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
+from . import filegen
+from .applying import JOB, encode, token_of, valid_fields
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,7 +48,6 @@ def read_status(sock: socket.socket) -> int:
 
 def wait_healthy(base: str, proc: subprocess.Popen, seconds: float = 30.0) -> None:
     """Until `base`/healthz answers 200; fails the test if the process ends first."""
-    import httpx
     import pytest
 
     def healthy() -> bool:
@@ -84,3 +88,26 @@ def start_slow_app(
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base, proc)
     return proc, base
+
+
+def form_body(base: str, tmp_path: Path, size: int = 400_000) -> tuple[bytes, str]:
+    """A browser-encoded application to `base` with a CV of about `size` bytes; the body
+    and its content type."""
+    page = httpx.get(f"{base}/en/jobs/{JOB}/apply", timeout=10).text
+    padded = filegen.make_pdf(tmp_path / "cv.pdf", text="Experience " * (size // 11))
+    fields = {"form_token": token_of(page)} | valid_fields(token_of(page))
+    return encode(fields, [("cv", padded, "cv.pdf", "application/pdf")])
+
+
+def open_post(base: str, body: bytes, content_type: str, client: str = "") -> socket.socket:
+    """A post whose head is sent; `client` is its address in X-Forwarded-For, which the app
+    believes from loopback (so one test can be many clients)."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    forwarded = f"X-Forwarded-For: {client}\r\n" if client else ""
+    head = (
+        f"POST /en/jobs/{JOB}/apply HTTP/1.1\r\nHost: {host}:{port}\r\n{forwarded}"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    sock.sendall(head.encode())
+    return sock

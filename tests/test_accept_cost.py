@@ -10,7 +10,8 @@ import time
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from careers.applications.sealing import KeyStore, new_key, seal_into, unseal
+from careers.applications.sealing import new_key, seal_into, unseal
+from careers.db.keys import KeyStore
 
 
 def test_seal_into_unseals_like_seal_and_reuses_its_buffer():
@@ -91,14 +92,15 @@ def test_documents_of_any_size_come_back_from_postgres(pg_url, tmp_path, size):
     import os
 
     from careers.applications.model import Application, Attachment
-    from careers.applications.pg_store import PostgresOutbox
+    from careers.db.database import open_database
     from careers.personio.vocabulary import DocumentCategory
 
     data = os.urandom(size)
     other = os.urandom(3000)
     (tmp_path / "a").write_bytes(data)
     (tmp_path / "b").write_bytes(other)
-    outbox = PostgresOutbox.from_url(pg_url)
+    database = open_database(pg_url)
+    outbox = database.outbox
     try:
         outbox.add(
             Application(
@@ -123,4 +125,4 @@ def test_documents_of_any_size_come_back_from_postgres(pg_url, tmp_path, size):
                 read.append(fh.read())
         assert read == [data, other]
     finally:
-        outbox.close()
+        database.close()

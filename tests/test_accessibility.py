@@ -3,23 +3,15 @@ stylesheet configured, zero WCAG 2.2 AA violations."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from . import filegen
 from .applying import JOB, LANGUAGES, apply_env, deliver_all, every_language_env
-from .browser import fill_application, live_server
+from .browser import audit, fill_application, live_server, new_page
 
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+pytestmark = pytest.mark.browser
+
 UNTRANSLATED = 1843366
-
-
-def axe_script() -> Path:
-    import axe_playwright_python
-
-    return Path(axe_playwright_python.__file__).with_name("axe.min.js")
 
 
 @pytest.fixture
@@ -30,33 +22,6 @@ def site(make_app, sandbox, sandbox_server, tmp_path):
     )
     with live_server(app) as base:
         yield base, app
-
-
-def audit(page, label: str) -> None:
-    """Run axe on the page as it is now; fail with every violation spelled out."""
-    page.add_script_tag(path=str(axe_script()))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG,
-    )
-    violations = [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "nodes": [n["target"] for n in v["nodes"]][:5],
-        }
-        for v in result["violations"]
-    ]
-    assert violations == [], f"{label}: {json.dumps(violations, indent=1)}"
-
-
-def new_page(browser, *, javascript=True, width=1280):
-    # bypass_csp lets the test inject axe; the pages themselves run under their real CSP.
-    context = browser.new_context(
-        bypass_csp=True, java_script_enabled=javascript, viewport={"width": width, "height": 900}
-    )
-    return context, context.new_page()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -196,3 +161,31 @@ def test_gone_page(browser, site, sandbox, lang):
     assert "410" in page.content()
     audit(page, f"{lang} 410")
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr"])
+def test_sharing_referral_and_open_application(
+    browser, make_app, sandbox, sandbox_server, tmp_path, lang
+):
+    """Share links (their copy buttons shown by share.js), the referral question and the
+    open application with its job-alert tick (docs/referrals.md)."""
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        **every_language_env(sandbox, tmp_path),
+        open_application_job="1843801",
+        referral_channel="2004",
+        smtp_url="smtp://127.0.0.1:2525",
+        mail_from="jobs@nordlicht.example",
+        public_url="http://localhost",
+    )
+    with live_server(app) as base:
+        context, page = new_page(browser)
+        for path, label in [
+            (f"/{lang}/jobs/{JOB}", "detail with share links"),
+            (f"/{lang}/jobs?q=zzzzqqq", "empty search with open application"),
+            (f"/{lang}/jobs/{JOB}/apply?_pc=2004", "referred form"),
+            (f"/{lang}/jobs/1843801/apply", "open-application form"),
+        ]:
+            page.goto(base + path)
+            audit(page, f"{lang} {label}")
+        context.close()

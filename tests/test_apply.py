@@ -5,6 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
+from careers.forms import tokens
+
 from . import filegen
 from .applying import FORM, JOB, apply_env, multipart_kwargs, open_form, send, valid_fields
 from .filegen_office import make_docx, make_odt
@@ -321,10 +323,8 @@ def test_a_token_is_bound_to_its_position_and_language(app, client, sandbox, fil
 
 
 def test_an_expired_token_asks_to_send_again(app, client, sandbox, files, monkeypatch):
-    import careers.applications.guard as guard
-
     token = open_form(client)
-    monkeypatch.setattr(guard, "TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(tokens, "TOKEN_MAX_AGE", -1)
     path = filegen.make_pdf(files / "cv.pdf")
     response = send(client, valid_fields(token), [("cv", path, "cv.pdf")])
     assert response.status_code == 422

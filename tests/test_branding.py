@@ -13,7 +13,7 @@ from careers.config import ConfigError, load_settings
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import free_port
 
 PNG = (
@@ -223,6 +223,7 @@ def test_the_receipt_shows_times_in_the_configured_zone(apply_app, sandbox, tmp_
     assert "MEZ" in german
 
 
+@pytest.mark.system
 def test_the_demo_takes_the_visitors_name_languages_origins_and_sandbox_port(tmp_path):
     import os
     import time

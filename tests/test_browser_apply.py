@@ -8,6 +8,8 @@ from . import filegen
 from .applying import JOB, apply_env
 from .browser import fill_application, live_server
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def site(make_app, sandbox_server, tmp_path):

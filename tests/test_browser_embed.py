@@ -24,6 +24,8 @@ from . import filegen
 from .applying import JOB, apply_env, deliver_all
 from .browser import CHROMIUM, CHROMIUM_ARGS, live_server, require_chromium
 
+pytestmark = pytest.mark.browser
+
 ENGINEERING = {p.id: p.name for p in sample_feeds()["en"] if p.department == "Engineering"}
 STUDENTS = {
     p.id: p.name for p in sample_feeds()["de"] if p.employment_type in {"intern", "working_student"}

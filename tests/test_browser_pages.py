@@ -8,6 +8,8 @@ import pytest
 
 from .browser import live_server
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def site(app):

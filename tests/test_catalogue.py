@@ -10,7 +10,7 @@ import pytest
 
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 
-from .conftest import FIXTURES, catalogue_of
+from .apps import FIXTURES, catalogue_of
 
 # Whole boards shaped like real accounts' feeds (fictional companies, our own texts).
 REFERENCE = FIXTURES / "feeds" / "accounts"
@@ -195,9 +195,15 @@ def test_hostile_descriptions_are_served_sanitised(app, client, sandbox):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     tree = lxml.html.fromstring(html)
-    # No element that runs or frames anything; JSON-LD is data (checked in test_seo.py).
-    assert not tree.xpath(
-        "//script[not(@type='application/ld+json')] | //iframe | //svg | //form | //style | //object | //embed"
+    # No element that runs or frames anything; JSON-LD is data (checked in test_seo.py), and
+    # the one script file is the share links' own, outside the description.
+    ours = tree.xpath("//section[@class='share']/following-sibling::script[1]")
+    assert len(ours) == 1 and ours[0].get("src").startswith("/static/share.js?v=")
+    assert (
+        tree.xpath(
+            "//script[not(@type='application/ld+json')] | //iframe | //svg | //form | //style | //object | //embed"
+        )
+        == ours
     )
     assert not tree.xpath("//@*[starts-with(name(), 'on')]")  # no event handler attributes
     assert not tree.xpath("//@style")
@@ -222,14 +228,14 @@ def test_a_real_account_feed_renders_completely(client, sandbox):
         assert 'class="job__section"' in html
     detail = client.get("/en/jobs/3301417", follow_redirects=True).get_data(as_text=True)
     assert "Fatigue-testing every new frame geometry" in detail
-    assert "from £52,000 per year" in detail  # <max></max> is empty
+    assert "from £52,000 gross a year" in detail  # <max></max> is empty
     assert "Wrenfield Cycles Ltd." in detail
     assert "Bristol, Manchester" in detail  # main office, then <additionalOffices>
     ranged = client.get("/en/jobs/3301416", follow_redirects=True).get_data(as_text=True)
-    assert "£38,000 – £45,000 per year" in ranged
+    assert "£38,000 – £45,000 gross a year" in ranged
     assert "Manchester, Bristol, Leeds" in ranged
     monthly = client.get("/en/jobs/3301411", follow_redirects=True).get_data(as_text=True)
-    assert "from €4,200 per month" in monthly
+    assert "from €4,200 gross a month" in monthly
     # An additional office is a location filter value like any main office.
     leeds = client.get("/en/jobs?office=Leeds").get_data(as_text=True)
     assert "1 job found" in leeds and "Service Workshop Lead" in leeds

@@ -4,29 +4,25 @@ included) from one that cannot (exit 1) and a broken installation (exit 2)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from careers.applications import migrations, pg_store, sqlite_store
 from careers.cli.check import feed_misconfigured
 from careers.config import load_settings
-from careers.jobs.store import FeedStore, StoredFeed
+from careers.db import migrate
 from careers.personio.feed import FeedError
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.services import build_services
 
-from .conftest import SECRET
+from .apps import SECRET, deployment_env, store_copy
 from .servers import ROOT, free_port
 
 APPLICATIONS = "/v1/recruiting/applications"
@@ -52,29 +48,11 @@ ctypes.CDLL = _NoMagic
 @pytest.fixture
 def env(sandbox, sandbox_server, tmp_path: Path) -> dict[str, str]:
     """A deployment with Recruiting API credentials, all pointed at the sandbox."""
-    return {
-        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
-        "CAREERS_PERSONIO_API_URL": sandbox_server.url,
-        "CAREERS_PERSONIO_COMPANY_ID": SANDBOX_COMPANY_ID,
-        "CAREERS_PERSONIO_RECRUITING_TOKEN": SANDBOX_TOKEN,
-        "CAREERS_SECRET_KEY": SECRET,
-        "CAREERS_DATA_DIR": str(tmp_path / "data"),
-        # The sample board's offices called just "Remote" need a country for Google.
-        "CAREERS_DEFAULT_COUNTRY": "DE",
-        "CAREERS_COMPANY_NAME": "Nordlicht Robotics",
-        "CAREERS_PRIVACY_URL": f"{sandbox_server.url}/privacy-policy",
-    }
+    return deployment_env(sandbox_server.url, tmp_path)
 
 
 def probes(sandbox) -> list[dict]:
     return [r for r in sandbox.requests if r["path"] == APPLICATIONS]
-
-
-def store_copy(sandbox_server, data_dir: Path, language: str, age: float) -> None:
-    """A last good copy of the sandbox's feed, as `serve` leaves it, confirmed `age` s ago."""
-    body = httpx.get(f"{sandbox_server.url}/xml", params={"language": language}).content
-    version = hashlib.sha256(body).hexdigest()[:20]
-    FeedStore(data_dir).save(StoredFeed(language, body, "", "", time.time() - age, version))
 
 
 # -- the Recruiting API key ------------------------------------------------------------------
@@ -84,8 +62,8 @@ def test_good_credentials_are_ok_and_nothing_is_created(runner, sandbox, env):
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
     assert (
-        f"recruiting API: credentials ok: the key is accepted (company {SANDBOX_COMPANY_ID})"
-        in (result.output)
+        "recruiting API: credentials ok, delivery uses API v1: the key is accepted"
+        f" (company {SANDBOX_COMPANY_ID})" in (result.output)
     )
     assert "careers check: ok" in result.output
     assert sandbox.received_applications == [] and sandbox.received_documents == {}
@@ -168,7 +146,7 @@ def test_an_unreachable_feed_with_a_last_good_copy_is_a_warning(
 ):
     data_dir = Path(env["CAREERS_DATA_DIR"])
     for language in ("en", "de"):
-        store_copy(sandbox_server, data_dir, language, age=3 * 3600 + 60)
+        store_copy(sandbox_server.url, data_dir, language, age=3 * 3600 + 60)
     sandbox.inject("feed", "status", status=503)
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
@@ -180,7 +158,7 @@ def test_an_unreachable_feed_with_a_last_good_copy_is_a_warning(
 
 
 def test_a_dead_feed_host_with_a_copy_is_a_warning(runner, sandbox_server, env):
-    store_copy(sandbox_server, Path(env["CAREERS_DATA_DIR"]), "en", age=90)
+    store_copy(sandbox_server.url, Path(env["CAREERS_DATA_DIR"]), "en", age=90)
     env["CAREERS_PERSONIO_FEED_URL"] = f"http://127.0.0.1:{free_port()}/xml"
     result = runner.invoke(["check"], env={**env, "CAREERS_LANGUAGES": "en"})
     assert result.exit_code == 0, result.output
@@ -211,7 +189,7 @@ def test_with_postgresql_a_copy_another_host_stored_counts(runner, sandbox, env,
 
 
 def test_an_unreachable_feed_without_a_copy_fails(runner, sandbox, sandbox_server, env):
-    store_copy(sandbox_server, Path(env["CAREERS_DATA_DIR"]), "en", age=60)
+    store_copy(sandbox_server.url, Path(env["CAREERS_DATA_DIR"]), "en", age=60)
     sandbox.inject("feed", "drop")  # the connection closes without an answer
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 1, result.output
@@ -223,13 +201,13 @@ def test_an_unreachable_feed_without_a_copy_fails(runner, sandbox, sandbox_serve
 
 def test_a_wrong_feed_address_fails_even_with_a_copy(runner, sandbox, sandbox_server, env):
     """A copy does not excuse a 404: the address changed, and would stay wrong."""
-    store_copy(sandbox_server, Path(env["CAREERS_DATA_DIR"]), "en", age=60)
+    store_copy(sandbox_server.url, Path(env["CAREERS_DATA_DIR"]), "en", age=60)
     sandbox.inject("feed", "status", status=404, language="en")
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 1, result.output
     assert (
-        "feed en: FAILED (http_status) misconfigured: HTTP 404: no feed at this address: check"
-        " CAREERS_PERSONIO_SUBDOMAIN"
+        "feed en: FAILED (unknown_account) Personio knows no account or feed at 127.0.0.1"
+        " (HTTP 404): check CAREERS_PERSONIO_FEED_URL"
     ) in result.output
     assert "feed de: 15 positions" in result.output
 
@@ -301,6 +279,7 @@ def run_without_libmagic(
     )
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("command", [["serve", "--port", "0"], ["demo", "--port", "0"]])
 def test_without_libmagic_a_command_says_so_in_one_line(tmp_path, env, command):
     result = run_without_libmagic(tmp_path, env, *command)
@@ -308,6 +287,7 @@ def test_without_libmagic_a_command_says_so_in_one_line(tmp_path, env, command):
     assert "Traceback" not in result.stdout
 
 
+@pytest.mark.system
 def test_without_libmagic_check_reports_a_failed_check(tmp_path, env):
     result = run_without_libmagic(tmp_path, env, "check")
     assert result.returncode == 2, result.stdout + result.stderr
@@ -404,7 +384,7 @@ def test_the_sqlite_database_is_named_with_its_schema_version(runner, sandbox, e
     assert first.exit_code == 0, first.output
     assert f"database: SQLite {path}, empty: schema version" in first.output
     again = runner.invoke(["check"], env=env)  # the first check's start created it
-    latest = migrations.latest(sqlite_store.MIGRATIONS)
+    latest = migrate.latest(migrate.steps("sqlite"))
     assert f"database: SQLite {path}, schema version {latest} (current)" in again.output
 
 
@@ -417,7 +397,7 @@ def test_the_postgresql_database_is_named_without_its_password(runner, sandbox, 
     assert runner.invoke(["db", "upgrade"], env=env).exit_code == 0
     result = runner.invoke(["check"], env=env)
     assert result.exit_code == 0, result.output
-    latest = migrations.latest(pg_store.MIGRATIONS)
+    latest = migrate.latest(migrate.steps("postgresql"))
     assert (
         f"database: PostgreSQL {host}:{port}/{params['dbname']}, schema version {latest} (current)"
         in result.output
@@ -465,7 +445,7 @@ def test_a_schema_this_release_cannot_use_fails(runner, sandbox, env, version, s
     # Behind is migrated by the next start unless that is turned off (test_migrate_on_start).
     result = runner.invoke(["check"], env={**env, "CAREERS_MIGRATE_ON_START": "false"})
     assert result.exit_code == 2, result.output  # serve would refuse it: run a command first
-    latest = migrations.latest(sqlite_store.MIGRATIONS)
+    latest = migrate.latest(migrate.steps("sqlite"))
     assert (
         f"database: FAILED SQLite {data_dir / 'careers.db'}, " + says.format(latest=latest)
         in result.output
@@ -524,3 +504,21 @@ def test_a_comment_after_a_value_is_a_warning(runner, sandbox, env):
     assert (
         "variables: WARNING CAREERS_COMPANY_NAME holds what looks like a comment"
     ) in result.output
+
+
+def test_open_application_job_is_checked_against_the_feed(runner, sandbox, env):
+    del env["CAREERS_DEFAULT_COUNTRY"]
+    env["CAREERS_OPEN_APPLICATION_JOB"] = "1843801"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "open applications: position 1843801, kept off the board" in result.output
+    # Off the board on purpose: no JobPosting warning about it (1843560 still gets one).
+    assert "WARNING position 1843801 (" not in result.output
+    assert "WARNING position 1843560 (" in result.output
+    env["CAREERS_OPEN_APPLICATION_JOB"] = "999999"
+    result = runner.invoke(["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "open applications: WARNING position 999999 (CAREERS_OPEN_APPLICATION_JOB) is not in"
+        " the feed" in result.output
+    )

@@ -13,12 +13,12 @@ from careers.config import (
     SECRETS,
     VARIABLES,
     ConfigError,
-    RateLimit,
     Settings,
     load_settings,
     load_storage_settings,
 )
 from careers.envfile import parse_env
+from careers.ratelimit import RateLimit
 
 BASE = {"CAREERS_PERSONIO_SUBDOMAIN": "acme", "CAREERS_SECRET_KEY": "s" * 32}
 
@@ -49,9 +49,44 @@ def test_feed_url_overrides_subdomain_and_sets_the_site_url():
 
 
 @pytest.mark.parametrize(
+    "account", ["acm", "acme-robotics", "a1-b2-c3", "x" * 40, "ACME-Robotics", "4know"]
+)
+def test_subdomain_takes_personios_current_hostnames(account):
+    """3-40 letters, digits and dashes (docs/personio.md, "Hosts"), shown in lower case."""
+    s = load_settings({**BASE, "CAREERS_PERSONIO_SUBDOMAIN": account})
+    assert s.personio_subdomain == account.lower()
+    assert s.personio_feed_url == f"https://{account.lower()}.jobs.personio.de/xml"
+
+
+@pytest.mark.parametrize("account", ["ac", "x" * 41, "-acme", "acme-", "ac_me", "acmé"])
+def test_subdomain_refuses_what_no_personio_hostname_is(account):
+    with pytest.raises(ConfigError) as err:
+        load_settings({**BASE, "CAREERS_PERSONIO_SUBDOMAIN": account})
+    assert err.value.problems == [
+        "CAREERS_PERSONIO_SUBDOMAIN: must be the account name only (3-40 letters, digits and"
+        " dashes, no dash first or last), e.g. 'acme' for acme.jobs.personio.de"
+    ]
+
+
+def test_the_com_domain_names_the_feed_the_privacy_policy_and_the_apply_links():
+    s = load_settings({**BASE, "CAREERS_PERSONIO_DOMAIN": "jobs.personio.com"})
+    assert s.personio_feed_url == "https://acme.jobs.personio.com/xml"
+    assert s.privacy_url == "https://acme.jobs.personio.com/privacy-policy"
+    assert s.personio_site_url == "https://acme.jobs.personio.com"
+    # A feed URL of its own wins over both, as before.
+    own = load_settings(
+        {**BASE, "CAREERS_PERSONIO_DOMAIN": "jobs.personio.com",
+         "CAREERS_PERSONIO_FEED_URL": "https://acme.jobs.personio.de/xml"}
+    )  # fmt: skip
+    assert own.personio_feed_url == "https://acme.jobs.personio.de/xml"
+
+
+@pytest.mark.parametrize(
     ("name", "value", "message"),
     [
         ("CAREERS_PERSONIO_SUBDOMAIN", "acme.jobs.personio.de", "account name only"),
+        ("CAREERS_PERSONIO_DOMAIN", "personio.com", "jobs.personio.de, jobs.personio.com"),
+        ("CAREERS_PERSONIO_DOMAIN", "acme.jobs.personio.com", "must be one of"),
         ("CAREERS_PERSONIO_FEED_URL", "ftp://x/xml", "http(s) URL"),
         ("CAREERS_PERSONIO_COMPANY_ID", "acme", "numeric company id"),
         ("CAREERS_PERSONIO_RATE_LIMIT", "20 per minute", "COUNT/SECONDS"),
@@ -104,6 +139,26 @@ def test_credentials_come_in_pairs():
         {**BASE, "CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"}
     )
     assert not s.read_only
+
+
+V2 = {"CAREERS_PERSONIO_CLIENT_ID": "papi-client-1", "CAREERS_PERSONIO_CLIENT_SECRET": "s3cr3t-x"}
+V1 = {"CAREERS_PERSONIO_COMPANY_ID": "123", "CAREERS_PERSONIO_RECRUITING_TOKEN": "tok"}
+
+
+def test_an_oauth_client_takes_applications_through_v2_and_wins_over_the_v1_key():
+    assert load_settings({**BASE, **V2}).personio_api_version == 2
+    assert not load_settings({**BASE, **V2}).read_only
+    both = load_settings({**BASE, **V1, **V2})
+    assert both.personio_api_version == 2 and not both.read_only
+    assert load_settings({**BASE, **V1}).personio_api_version == 1
+
+
+@pytest.mark.parametrize("given", sorted(V2))
+def test_the_oauth_client_needs_its_id_and_secret(given):
+    other = next(name for name in V2 if name != given)
+    with pytest.raises(ConfigError) as err:
+        load_settings({**BASE, given: V2[given]})
+    assert err.value.problems == [f"{other}: required together with {given} (set both, or neither)"]
 
 
 def test_demo_makes_a_random_secret_but_production_requires_one():
@@ -252,6 +307,8 @@ def test_every_field_but_the_form_is_a_declared_setting():
 
 SECRET_VALUES = {
     "PERSONIO_RECRUITING_TOKEN": "tok-SECRET-123",
+    "PERSONIO_CLIENT_ID": "client-SECRET-1",
+    "PERSONIO_CLIENT_SECRET": "cs-SECRET-123",
     "SECRET_KEY": "k-SECRET-0123456789",
     "METRICS_TOKEN": "m-SECRET-0123456789",
     "DATABASE_URL": "postgresql://careers:pw-SECRET@db.acme.internal/careers",

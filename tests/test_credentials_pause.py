@@ -13,20 +13,15 @@ from careers.applications.delivery import (
     Deliverer,
     DeliveryHealth,
 )
-from careers.config import RateLimit
 from careers.personio.recruiting import RecruitingClient
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from . import test_mail_flow as flow
 from .applying import open_form, run_until_idle, send, valid_fields
-from .test_mail_flow import HOUR, OPS, Harness
+from .mailing import HOUR, OPS, Harness
 
 EMAILS = ("ada@example.org", "grace@example.org", "edsger@example.org")
 REJECTED = "Personio rejected the API credentials"
-
-# The mail flow's fixtures: its app with mail, SMTP catcher, test clock and worker harness.
-catcher, clock, harness, mail_app = flow.catcher, flow.clock, flow.harness, flow.mail_app
 
 
 def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> Deliverer:
@@ -35,8 +30,7 @@ def _deliverer(harness: Harness, sandbox_url: str, health: DeliveryHealth) -> De
     return Deliverer(
         harness.outbox,
         client,
-        harness.services.spool,
-        RateLimit(1000, 60),
+        harness.database.limiter(1000, 60),
         clock=harness.clock,
         on_paused=harness.worker.credentials_rejected,
         health=health,

@@ -18,9 +18,11 @@ from careers import create_app
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually
 from .tcpproxy import Relay
+
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture

@@ -15,16 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from careers.applications.delivery import Deliverer
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.config import RateLimit
+from careers.applications.delivery import Deliverer, budget_window
+from careers.db.database import open_database
 from careers.personio.recruiting import RecruitingClient
+from careers.ratelimit import RateLimit
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, valid_fields
-from .conftest import SECRET
-from .filegen_office import make_docx
+from .applying import JOB, Clock, apply_env, open_form, run_until_idle, send, submit, valid_fields
+from .apps import SECRET
 
 
 @pytest.fixture
@@ -44,39 +43,21 @@ def deliverer_for(app, sandbox_server, clock):
 
     def make(url: str | None = None, timeout: float = 10.0) -> Deliverer:
         settings = app.extensions["careers"].settings
-        outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+        database = open_database(settings.database_url, clock=clock)
         client = RecruitingClient(
             url or sandbox_server.url,
             SANDBOX_COMPANY_ID,
             SANDBOX_TOKEN,
             timeout=httpx.Timeout(timeout),
         )
-        deliverer = Deliverer(
-            outbox, client, app.extensions["careers"].spool, RateLimit(1000, 60), clock=clock
-        )
-        made.append((deliverer, outbox, client))
+        deliverer = Deliverer(database.outbox, client, database.limiter(1000, 60), clock=clock)
+        made.append((deliverer, database, client))
         return deliverer
 
     yield make
-    for _, outbox, client in made:
+    for _, database, client in made:
         client.close()
-        outbox.close()
-
-
-def submit(app, tmp_path, *, email="juergen.mueller@example.com", with_files=True) -> str:
-    """Apply through the real form; returns the receipt URL."""
-    client = app.test_client()
-    folder = tmp_path / f"upload-{email}"
-    folder.mkdir(exist_ok=True)
-    files = []
-    if with_files:
-        files = [
-            ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf Jürgen.pdf"),
-            ("cover-letter", make_docx(folder / "letter.docx"), "Anschreiben.docx"),
-        ]
-    response = send(client, valid_fields(open_form(client), email=email), files)
-    assert response.status_code == 303, response.status_code
-    return response.headers["Location"]
+        database.close()
 
 
 def row(app) -> sqlite3.Row:
@@ -274,15 +255,15 @@ def test_requests_are_paced_under_the_shared_rate_limit(app, tmp_path, start_san
     personio = start_sandbox(rate_limit=(4, 1.0), clock=clock)
     stop = InstantStop(clock)
     settings = app.extensions["careers"].settings
-    outbox = SQLiteOutbox.from_url(settings.database_url, clock=clock)
+    database = open_database(settings.database_url, clock=clock)
     client = RecruitingClient(personio.url, SANDBOX_COMPANY_ID, SANDBOX_TOKEN)
     try:
-        spool = app.extensions["careers"].spool
-        deliverer = Deliverer(outbox, client, spool, RateLimit(4, 1), clock=clock, stop=stop)
+        budget = database.limiter(4, budget_window(RateLimit(4, 1)))
+        deliverer = Deliverer(database.outbox, client, budget, clock=clock, stop=stop)
         outcomes = [deliverer.deliver_next() for _ in range(3)]
     finally:
         client.close()
-        outbox.close()
+        database.close()
     assert outcomes == ["delivered"] * 3  # not one 429 from the sandbox
     assert len(personio.sandbox.received_applications) == 3
     # 9 requests at 4 per window (1 s plus our 0.5 s margin) need two waits of a window each.
@@ -318,6 +299,7 @@ def _wait(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.system
 def test_a_worker_killed_mid_delivery_resumes_without_a_duplicate(
     app, sandbox, tmp_path, sandbox_server
 ):

@@ -22,15 +22,15 @@ import httpx
 import pytest
 import yaml
 
-from careers.applications.pg_store import PostgresOutbox
 from careers.cli import main
 from careers.cli.serve import gunicorn_options
 from careers.config import load_storage_settings, unknown_variables
+from careers.db.database import open_database
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
 from .applying import JOB, encode, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .pg import as_url
 from .servers import ROOT, eventually, free_port
 
@@ -350,6 +350,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
+@pytest.mark.system
 def test_web_and_worker_from_compose_postgres_deliver_an_application(
     sandbox, sandbox_server, fresh_pg_url, tmp_path
 ):
@@ -429,14 +430,15 @@ def test_web_and_worker_from_compose_postgres_deliver_an_application(
         procs["worker"] = start(
             services["worker"]["command"], environment_of("worker"), tmp_path / "worker.log"
         )
-        outbox = PostgresOutbox.from_url(fresh_pg_url)
+        database = open_database(fresh_pg_url)
+        outbox = database.outbox
         try:
             assert eventually(lambda: outbox.counts() == {"delivered": 1}, 90, every=0.5), (
                 outbox.counts(),
                 (tmp_path / "worker.log").read_text(errors="replace")[-3000:],
             )
         finally:
-            outbox.close()
+            database.close()
         (received,) = sandbox.received_applications
         assert received["body"]["email"] == fields["email"]
         assert procs["worker"].poll() is None

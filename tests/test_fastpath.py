@@ -11,7 +11,7 @@ from flask import Flask
 from careers.sandbox.sample_data import synthetic_positions
 from careers.web.fastpath import FastPath
 
-from .conftest import catalogue_of
+from .apps import BEHIND_TLS, catalogue_of
 
 # A page-cache miss renders, the first hit is Flask's (and copied), later hits are replayed.
 URLS = [
@@ -25,7 +25,6 @@ URLS = [
     "/embed/en/jobs",
     "/embed/de/jobs?office=Berlin",
 ]
-BEHIND_TLS = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
 
 
 def fast_path(app: Flask) -> FastPath:

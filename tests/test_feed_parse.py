@@ -156,6 +156,29 @@ def test_sanitiser_keeps_the_editor_formatting():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
+        ("<p>We build robots.</p><p>#LI-DNI</p>", "<p>We build robots.</p>"),
+        ("<p>Hybrid in Berlin. #LI-Hybrid #LI-XY1</p>", "<p>Hybrid in Berlin.</p>"),
+        ("<ul><li>Remote</li><li>#LI-Remote</li></ul>", "<ul><li>Remote</li></ul>"),
+        ("Apply now!<br>#li-onsite", "Apply now!"),
+        ("<p>Text<br><br>#LI-DNI</p><p>more</p>", "<p>Text</p><p>more</p>"),
+        ("<p><strong>#LI-Hybrid</strong></p>", ""),
+        # Not LinkedIn's tags: a word that merely starts so, C#, a link's fragment.
+        ("<p>C# and #LIFE, #LI- and email#LI-X</p>", "<p>C# and #LIFE, #LI- and email#LI-X</p>"),
+        (
+            '<p><a href="https://x.example/#LI-DNI">link</a></p>',
+            '<p><a href="https://x.example/#LI-DNI" rel="noopener noreferrer">link</a></p>',
+        ),
+    ],
+)
+def test_sanitiser_drops_linkedins_hashtags(raw, expected):
+    """Recruiters paste #LI-… tags for LinkedIn into Personio texts (docs/personio.md §1.5)."""
+    assert sanitize_html(raw) == expected
+    assert sanitize_many([raw, raw], workers=1) == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
         (
             "2016-05-31T12:14:07+0200",
             datetime(2016, 5, 31, 12, 14, 7, tzinfo=timezone(timedelta(hours=2))),
@@ -311,6 +334,7 @@ GOLDEN = {
     "accounts/two-positions.xml": "f33bc2ca5fe44e56",
     "accounts/wrenfield-faulty.xml": "3b51fca192968193",
     "accounts/wrenfield-full.xml": "8c1c775e267f7b15",
+    "pay-rules.xml": "98db3888372f6265",
     "odd": "78cf7c8149dc130c",
 }
 

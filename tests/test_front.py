@@ -23,9 +23,16 @@ from careers.cli.front import BODY_SECONDS, HEAD_MAX, HEAD_SECONDS, RESERVED_FDS
 from careers.cli.heads import chunked_end, plan_body
 
 from .applying import JOB, apply_env
-from .conftest import SECRET
-from .servers import eventually, free_port, read_status, start_slow_app, wait_healthy
-from .test_slow_clients import _form_body, _open_post
+from .apps import SECRET
+from .servers import (
+    eventually,
+    form_body,
+    free_port,
+    open_post,
+    read_status,
+    start_slow_app,
+    wait_healthy,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("/en/jobs", f"/en/jobs/{JOB}-embedded-systems-engineer-m-f-d", "/healthz")
@@ -148,6 +155,7 @@ def _answer_or_close(sock: socket.socket, seconds: float) -> bytes:
 # --- the three loads ---------------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_pages_answer_under_1000_idle_connections(serve):
     _raise_own_nofile(1200)
     before = _settled(serve)
@@ -160,6 +168,7 @@ def test_pages_answer_under_1000_idle_connections(serve):
             sock.close()
 
 
+@pytest.mark.system
 def test_pages_answer_under_200_slowloris_connections_and_heads_are_cut(serve):
     before = _settled(serve)
     slow = [_connect(serve.base) for _ in range(200)]
@@ -195,6 +204,7 @@ def test_pages_answer_under_200_slowloris_connections_and_heads_are_cut(serve):
             sock.close()
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("path", "source"), [("/en/job-alerts", "127.0.0.2"), ("/en/jobs", "127.0.0.3")]
 )
@@ -282,6 +292,7 @@ GET = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 FORGED = 403
 
 
+@pytest.mark.system
 def test_pipelined_and_kept_alive_requests_are_answered_in_order(serve):
     with _connect(serve.base) as sock:
         responses = Responses(sock)
@@ -297,6 +308,7 @@ def test_pipelined_and_kept_alive_requests_are_answered_in_order(serve):
         assert responses.next()[0] == 200
 
 
+@pytest.mark.system
 def test_small_bodies_in_pieces_keep_the_connection_in_step(serve):
     with _connect(serve.base) as sock:
         responses = Responses(sock)
@@ -325,6 +337,7 @@ def test_small_bodies_in_pieces_keep_the_connection_in_step(serve):
         assert finals == [FORGED, 200]
 
 
+@pytest.mark.system
 def test_a_head_too_large_is_refused_with_431(serve):
     with _connect(serve.base) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -340,6 +353,7 @@ def _workers(serve: Serve) -> set[str]:
     return set(Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split())
 
 
+@pytest.mark.system
 def test_a_content_length_of_thousands_of_digits_is_refused_and_the_worker_lives(serve):
     """int() refuses more than 4,300 digits with a ValueError: raised in the event loop, it
     ended the worker process and every request in it."""
@@ -393,6 +407,7 @@ def _refusals(base: str, n: int) -> list[socket.socket]:
     return out
 
 
+@pytest.mark.system
 def test_lingering_sockets_count_against_the_connection_budget(sandbox_server, tmp_path):
     """A burst of refusals: the sockets closing in the loop count with the open ones, so the
     worker holds no more than its open-file limit allows, and lives."""
@@ -422,6 +437,7 @@ def test_lingering_sockets_count_against_the_connection_budget(sandbox_server, t
         proc.wait(timeout=30)
 
 
+@pytest.mark.system
 def test_a_worker_out_of_descriptors_pauses_accepting_and_lives(sandbox_server, tmp_path):
     """The app holds all but a few descriptors: accept() fails with EMFILE, which used to
     end the worker; it now stops accepting for a moment and frees what lingers."""
@@ -446,9 +462,10 @@ def test_a_worker_out_of_descriptors_pauses_accepting_and_lives(sandbox_server, 
         proc.wait(timeout=30)
 
 
+@pytest.mark.system
 def test_an_upload_at_a_decent_rate_gets_through(serve, tmp_path):
-    body, content_type = _form_body(serve.base, tmp_path, size=1_500_000)
-    sock = _open_post(serve.base, body, content_type)
+    body, content_type = form_body(serve.base, tmp_path, size=1_500_000)
+    sock = open_post(serve.base, body, content_type)
     started = time.monotonic()
     for start in range(0, len(body), 32768):  # ~650 kB/s
         sock.sendall(body[start : start + 32768])

@@ -36,7 +36,7 @@ from careers.sandbox.sample_data import sample_feeds
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually, read_status, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -527,6 +527,7 @@ class TestMultipart:
         assert_unharmed(app, sandbox, client)
 
     # Bodies only a real server carries: chunked transfer coding, decoded by gunicorn.
+    @pytest.mark.system
     def test_a_chunked_forged_post_is_403(self, gunicorn, served, sandbox, tmp_path):
         body = _big_form(gunicorn, tmp_path, token="forged")
         with gunicorn.connect() as sock:
@@ -537,6 +538,7 @@ class TestMultipart:
             assert read_status(sock) == 403
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
+    @pytest.mark.system
     def test_a_chunked_body_with_a_broken_chunk_size_is_400(
         self, gunicorn, served, sandbox, tmp_path
     ):
@@ -550,6 +552,7 @@ class TestMultipart:
             assert read_status(sock) == 400
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
+    @pytest.mark.system
     def test_a_chunked_file_over_20MB_is_413(self, gunicorn, served, sandbox, tmp_path):
         big = bytes(21_000_000)
         body = multipart(*form_parts(gunicorn.token()), upload("cv", CV, big))
@@ -935,6 +938,7 @@ class TestHeaders:
         assert_unharmed(app, sandbox, client)
 
     # What gunicorn itself refuses, before the app sees a byte.
+    @pytest.mark.system
     def test_a_request_line_over_4094_bytes_is_414(self, gunicorn, served, sandbox):
         with gunicorn.connect() as sock:
             sock.sendall(
@@ -943,12 +947,14 @@ class TestHeaders:
             assert read_status(sock) == 414
         assert_unharmed(gunicorn.app, sandbox, served)
 
+    @pytest.mark.system
     def test_a_header_over_8190_bytes_is_431(self, gunicorn, served, sandbox):
         with gunicorn.connect() as sock:
             sock.sendall(gunicorn.head("Cookie: " + "c" * 9000 + "\r\nContent-Length: 0\r\n"))
             assert read_status(sock) == 431
         assert_unharmed(gunicorn.app, sandbox, served)
 
+    @pytest.mark.system
     def test_a_raw_cr_in_the_request_line_is_400(self, gunicorn, served, sandbox):
         with gunicorn.connect() as sock:
             sock.sendall(gunicorn.head("Content-Length: 0\r\n", path=f"/en/jobs/{JOB}/apply\rX: y"))
@@ -960,6 +966,7 @@ class TestHeaders:
 
 
 class TestSlowClients:
+    @pytest.mark.system
     @pytest.mark.parametrize(
         "sent",
         [lambda body: b"", lambda body: body[:300], lambda body: body[: len(body) // 2]],
@@ -977,6 +984,7 @@ class TestSlowClients:
             assert time.monotonic() - started < 10
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
+    @pytest.mark.system
     def test_a_chunked_body_that_stalls_is_408(self, gunicorn, served, sandbox, tmp_path):
         body = _chunked(_big_form(gunicorn, tmp_path))
         with gunicorn.connect() as sock:
@@ -987,6 +995,7 @@ class TestSlowClients:
             assert read_status(sock) == 408
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
+    @pytest.mark.system
     def test_a_crawling_body_is_408(self, gunicorn, served, sandbox, tmp_path):
         body = _big_form(gunicorn, tmp_path)
         with gunicorn.connect() as sock:
@@ -1011,6 +1020,7 @@ class TestSlowClients:
             assert status == 408
         assert_unharmed(gunicorn.app, sandbox, served, settle=5)
 
+    @pytest.mark.system
     def test_a_forged_post_that_then_stalls_is_403_at_once(
         self, gunicorn, served, sandbox, tmp_path
     ):

@@ -23,15 +23,15 @@ import pytest
 
 from careers.applications.rules import REFUSAL_LIMIT
 from careers.cli.front import BODY_SECONDS
-from careers.mail import links
+from careers.mail import alert_links
 from careers.web.bodies import SMALL_BODY_BYTES
 
 from .applying import apply_env
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually, free_port, read_status, start_slow_app
 
 BOUNDARY = "hostileboundary"
-UNKNOWN = f"123.{'0' * links.SIGNATURE_CHARS}"  # well formed, names no subscription
+UNKNOWN = f"123.{'0' * alert_links.SIGNATURE_CHARS}"  # well formed, names no subscription
 
 
 class Server:
@@ -81,7 +81,7 @@ class Server:
         assert answer.status_code == 303
         with sqlite3.connect(self.data_dir / "careers.db") as db:
             sub_id, salt = db.execute("SELECT id, salt FROM subscriptions").fetchone()
-        return links.subscription_token(SECRET, sub_id, salt)
+        return alert_links.subscription_token(SECRET, sub_id, salt)
 
 
 @pytest.fixture
@@ -180,6 +180,7 @@ def _chunked(total: int, piece: int = 64 * 1024) -> Iterator[bytes]:
 MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
@@ -199,6 +200,7 @@ def test_an_announced_big_body_is_refused_before_it_is_read(start_server, path, 
     assert server.temp_bytes() == 0
 
 
+@pytest.mark.system
 def test_an_unknown_unsubscribe_link_is_404_before_its_multipart_body(start_server):
     """The 600 MB case: a well-formed link naming no subscription, a chunked multipart
     body; before, werkzeug spooled it all to disk and then answered 403."""
@@ -214,6 +216,7 @@ def test_an_unknown_unsubscribe_link_is_404_before_its_multipart_body(start_serv
     assert watch.largest <= SMALL_BODY_BYTES
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("route", ["subscribe", "unsubscribe", "confirm"])
 def test_a_chunked_body_is_cut_at_the_limit(start_server, route):
     """No length announced: read up to the limit, then 413; nothing on disk beyond it."""
@@ -229,6 +232,7 @@ def test_a_chunked_body_is_cut_at_the_limit(start_server, route):
     assert httpx.get(f"{server.base}/en/jobs", timeout=10).status_code == 200
 
 
+@pytest.mark.system
 def test_a_body_that_stalls_is_cut_with_408(start_server):
     server = start_server(TEST_STALL_SECONDS="1.5")
     form = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": "500"}
@@ -249,6 +253,7 @@ def _answer(sock: socket.socket) -> bytes:
     return data
 
 
+@pytest.mark.system
 def test_bodies_stalled_before_the_app_spend_the_refusal_budget(start_server):
     """Small bodies are read by the worker's loop (careers/cli/front.py); one that stalls
     there is answered by the app, on any route: its 408 page, counted, and once the budget is
@@ -274,6 +279,7 @@ def test_bodies_stalled_before_the_app_spend_the_refusal_budget(start_server):
         assert read_status(sock) == 429
 
 
+@pytest.mark.system
 def test_refusals_spend_the_budget_the_application_form_shares(start_server):
     """Ten refused bodies, then 429 before the next is read, here and on the form."""
     server = start_server()
@@ -288,6 +294,7 @@ def test_refusals_spend_the_budget_the_application_form_shares(start_server):
         assert read_status(sock) == 429
 
 
+@pytest.mark.system
 def test_pages_answer_while_70_slow_bodies_hold_alert_routes(start_server):
     """The bodies wait in the worker's loop, not in threads: pages keep answering within 2 s,
     and at their deadline the app answers them: 408, counted, then 429 once this client's

@@ -9,6 +9,7 @@ The raw bytes are searched, as an attacker with a copy of the disk would.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from pathlib import Path
 
@@ -16,7 +17,6 @@ import psycopg
 import pytest
 
 from careers.applications.sealing import SEALED_NAME, open_name, seal_name, show_name
-from careers.applications.sqlite_store import SQLiteOutbox
 
 from . import filegen
 from .applying import apply_env, open_form, send, valid_fields
@@ -139,9 +139,10 @@ def test_names_stored_before_sealing_still_read_and_deliver(
     app = make_app(**apply_env(sandbox_server.url, tmp_path))
     _apply(app, tmp_path, "Old")
     outbox = app.extensions["careers"].outbox
-    assert isinstance(outbox, SQLiteOutbox)
-    with outbox._write() as db:  # what the previous release stored
+    db = sqlite3.connect(app.extensions["careers"].settings.storage.sqlite_path)
+    with db:  # what the previous release stored
         db.execute("UPDATE documents SET filename = 'Lebenslauf_Alt.pdf'")
+    db.close()
     assert outbox.summaries("pending")[0].document_names == ("cv: Lebenslauf_Alt.pdf",)
     _deliver(app)
     received = _received(sandbox)

@@ -18,12 +18,8 @@ from careers.jobs import search
 from careers.mail.store import MAX_FILTER_VALUES
 
 from . import filegen
-from . import test_mail_flow as flow
 from .applying import deliverer_of, open_form, send, valid_fields
-from .test_mail_flow import OPS, Harness, link, press_button, subscribe
-
-# The mail flow's fixtures: its app with mail, SMTP catcher, test clock and worker harness.
-catcher, clock, harness, mail_app = flow.catcher, flow.clock, flow.harness, flow.mail_app
+from .mailing import OPS, Harness, link, press_button, subscribe
 
 PHISH = "Your account is locked: sign in at https://evil.example/login"
 VICTIM = "victim@example.org"
@@ -59,6 +55,7 @@ def test_made_up_values_beside_real_ones_are_dropped(harness, catcher, mail_app)
     assert "locked" not in confirmation.message.as_string()
 
 
+@pytest.mark.system
 def test_nine_hundred_values_make_no_mail(harness, catcher, mail_app):
     """The 734 kB mail: 900 made-up offices. Too large a body now (413); shorter ones are
     refused as made up; even real values are capped."""

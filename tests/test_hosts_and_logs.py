@@ -26,8 +26,8 @@ from careers.logs import GunicornLogger, KeyValueFormatter, clean
 
 from . import filegen
 from .applying import JOB, apply_env, open_form, send, valid_fields
-from .conftest import SECRET
-from .test_cli import free_port
+from .apps import SECRET
+from .servers import free_port
 
 PUBLIC = "https://jobs.nordlicht.example"
 EVIL = "evil.example"
@@ -435,6 +435,7 @@ def wait_for(path: Path, needle: bytes, timeout: float = 10) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.system
 def test_serve_writes_one_escaped_access_line_per_request(start_serve):
     served = start_serve("logs", public_url=PUBLIC)
     forged = (
@@ -464,6 +465,7 @@ def test_serve_writes_one_escaped_access_line_per_request(start_serve):
     assert b"secretsecret" not in output
 
 
+@pytest.mark.system
 def test_two_serves_on_one_machine_keep_their_own_control_socket(start_serve, tmp_path):
     home = tmp_path / "home"
     home.mkdir()

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from careers.applications.rules import Status
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.store import MailKind
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions, synthetic_positions
 
@@ -36,7 +36,9 @@ from .applying import (
     token_of,
     valid_fields,
 )
-from .conftest import SECRET, catalogue_of
+from .apps import SECRET, catalogue_of
+
+pytestmark = pytest.mark.system
 
 VNU_CACHE = Path(os.environ.get("CAREERS_VNU_DIR", Path.home() / ".cache" / "careers-vnu"))
 VNU_JAR = VNU_CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -288,7 +290,7 @@ def job_alerts(app: Flask, pages: Recorder) -> None:
     queued = store.claim_mail("test")
     assert queued is not None and queued.kind is MailKind.CONFIRM
     sub = store.subscription(queued.subscription_id)
-    token = links.subscription_token(SECRET, sub.id, sub.salt)
+    token = alert_links.subscription_token(SECRET, sub.id, sub.salt)
     confirm = pages.get(client, "alerts-confirm", f"/en/job-alerts/{token}/confirm")
     button = token_of(confirm)
     confirmed = client.post(f"/en/job-alerts/{token}/confirm", data={"form_token": button})
@@ -305,6 +307,9 @@ def job_alerts(app: Flask, pages: Recorder) -> None:
     pages.keep("alerts-429", subscribe("anna.berg@example.com"), 429)
 
 
+OPEN_APPLICATION = 1843801  # "Open Application" on the sample board
+
+
 def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
     """Every page but the form's configurations: all seven languages, mail on, a logo."""
     pages = Recorder()
@@ -317,6 +322,9 @@ def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
         "mail_from": "jobs@nordlicht.example",
         "public_url": "http://localhost",
         "imprint_url": "https://nordlicht.example/imprint",
+        # Share and refer links on every job page, the open-application box on every list.
+        "open_application_job": str(OPEN_APPLICATION),
+        "referral_channel": "2004",
     }
     app = make_app(tmp_path / "site" / "data", **env)
     client = app.test_client()
@@ -324,10 +332,14 @@ def site_pages(make_app, sandbox, sandbox_server, tmp_path: Path) -> Pages:
         pages.get(client, f"{lang}/jobs", f"/{lang}/jobs")
         pages.get(client, f"{lang}/detail", f"/{lang}/jobs/{JOB}")
         pages.get(client, f"{lang}/apply", f"/{lang}/jobs/{JOB}/apply")
+        # Who referred you (a referral link), and the open application's job-alert tick.
+        pages.get(client, f"{lang}/apply-referred", f"/{lang}/jobs/{JOB}/apply?_pc=2004")
+        pages.get(client, f"{lang}/open-application", f"/{lang}/jobs/{OPEN_APPLICATION}/apply")
     for path in (
         "/de/jobs?department=Engineering&office=Berlin&office=Hamburg",
         "/en/jobs?q=nothing-matches-this",
         "/en/jobs?q=%22%3E%3Cb%3Eengineer&employment_type=intern&sort=title",
+        "/en/jobs?min_salary=50000&sort=salary",
         "/embed/en/jobs",
         "/embed/de/jobs?department=Engineering",
         f"/embed/en/jobs/{JOB}",

@@ -179,6 +179,7 @@ def forwarded(base: str, receipt: str) -> bool:
     return "has been forwarded" in httpx.get(f"{base}{receipt}", timeout=10).text
 
 
+@pytest.mark.system
 def test_demo_answers_from_the_host(containers):
     """`docker run -p … IMAGE demo`: the site and its sandbox's pages answer outside."""
     site, sandbox_page = free_port(), free_port()
@@ -194,6 +195,7 @@ def test_demo_answers_from_the_host(containers):
     assert "career site at http://127.0.0.1:5000/" in logs(name)
 
 
+@pytest.mark.system
 def test_serve_delivers_an_application_to_the_sandbox_as_non_root(
     containers, sandbox, sandbox_server, tmp_path
 ):
@@ -213,6 +215,7 @@ def test_serve_delivers_an_application_to_the_sandbox_as_non_root(
     assert docker("exec", name, "stat", "-c", "%a %u", "/data").stdout.split() == ["700", UID]
 
 
+@pytest.mark.system
 def test_docker_stop_keeps_accepted_applications_and_data_survive_a_restart(
     containers, sandbox, sandbox_server, tmp_path
 ):
@@ -243,6 +246,7 @@ def test_docker_stop_keeps_accepted_applications_and_data_survive_a_restart(
     assert forwarded(base, receipt)
 
 
+@pytest.mark.system
 def test_health_status_becomes_healthy(containers):
     """The image's own probe on /healthz; only the interval is shortened for the test."""
     name = containers.run(
@@ -263,6 +267,7 @@ def test_health_status_becomes_healthy(containers):
     )
 
 
+@pytest.mark.system
 def test_check_exits_as_documented(image, sandbox, sandbox_server):
     """2: a configuration error; 1: the site could not serve (a feed that is down and no copy
     of it); 0: it can serve."""
@@ -300,6 +305,7 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@pytest.mark.system
 def test_the_image_carries_a_cyclonedx_sbom_of_its_python_packages(image, containers, tmp_path):
     """Valid CycloneDX JSON naming careers and every locked runtime dependency at its pin."""
     from cyclonedx.schema import OutputFormat, SchemaVersion

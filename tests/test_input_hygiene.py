@@ -11,11 +11,12 @@ import pytest
 
 from careers.applications.files import clean_filename
 from careers.applications.form import ExtraField, FormSchema
-from careers.applications.intake import Invalid, clean_text, intake, normalize_email
+from careers.applications.intake import Invalid, intake
 from careers.applications.model import Application
 from careers.applications.rules import FieldProblem
-from careers.applications.text import strip_invisible
 from careers.applications.upload import Submission
+from careers.forms.email import normalize_email
+from careers.forms.text import clean_text, strip_invisible
 
 from . import filegen
 from .applying import apply_env, open_form, send, valid_fields

@@ -31,6 +31,16 @@ ASSETS = (
     "static/careers.css",
     "static/embed.js",
     "translations/de/LC_MESSAGES/messages.mo",
+    # The storage layer's statements and schema are files of the package, read at run time.
+    "db/queries/portable.sql",
+    "db/queries/sqlite.sql",
+    "db/queries/postgresql.sql",
+    "db/schema/sqlite/001_applications.sql",
+    "db/schema/sqlite/003_mail.sql",
+    "db/schema/postgresql/003_mail.sql",
+    # The sandbox's board, which `careers demo` serves.
+    "sandbox/board/shared.toml",
+    "sandbox/board/jobs/1842907-senior-robotics-software-engineer-motion.toml",
 )
 
 
@@ -58,6 +68,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return sdist, wheel
 
 
+@pytest.mark.system
 def test_sdist_holds_the_sources_and_nothing_private(built):
     sdist, _ = built
     assert sdist.name == f"{DIST}-{VERSION}.tar.gz"
@@ -71,6 +82,7 @@ def test_sdist_holds_the_sources_and_nothing_private(built):
         assert not any(n == private or n.startswith(private + "/") for n in names), private
 
 
+@pytest.mark.system
 def test_wheel_is_self_contained(built):
     _, wheel = built
     assert wheel.name == f"{DIST}-{VERSION}-py3-none-any.whl"
@@ -87,6 +99,7 @@ def test_wheel_is_self_contained(built):
     assert "careers = careers.cli:main" in entry_points
 
 
+@pytest.mark.system
 def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
     _, wheel = built
     venv = tmp_path / "venv"
@@ -122,6 +135,23 @@ def test_wheel_installs_into_a_clean_venv_and_runs(built, tmp_path):
     package, templates = (Path(line) for line in where.stdout.splitlines())
     assert package.is_relative_to(venv) and templates.is_relative_to(venv), where
     assert (templates / "base.html").is_file()
+    board = run(
+        str(venv / "bin" / "python"),
+        "-c",
+        "from careers.sandbox.sample_data import sample_feeds; "
+        "print(*(len(jobs) for jobs in sample_feeds().values()))",
+    )
+    assert board.stdout == "15 15\n", board
+    # The schema and the named statements come from the installed package: a new database
+    # is made at the latest version and answers.
+    opened = run(
+        str(venv / "bin" / "python"),
+        "-c",
+        "from careers.db.database import open_database, schema_version;"
+        f" url = 'sqlite:///{tmp_path / 'data' / 'careers.db'}';"
+        " d = open_database(url); print(d.outbox.counts(), schema_version(url)); d.close()",
+    )
+    assert opened.stdout == "{} (3, 3)\n", opened
 
 
 def test_every_install_line_in_the_docs_names_the_published_distribution():

@@ -19,24 +19,21 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.alerts import AlertKind, mail_key, webhook_key
 from careers.mail.store import Filters, MailKind, MailStore, Subscription
 from careers.web.alerts import interval_text
 
 from . import filegen
 from .applying import apply_env, open_form, send, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
+from .browser import BUDGET, Recorder, audit, new_page
+from .mailing import SITE, mail_env, token_in
 from .servers import free_port
 
-PUBLIC = "http://careers.test"
+PUBLIC = SITE  # the public URL mail_env() configures
 ADDRESS = "anna.berg@example.com"
 CLIENT = {"REMOTE_ADDR": "203.0.113.7"}
-
-
-def mail_env(smtp_url: str = "smtp://127.0.0.1:2525") -> dict[str, str]:
-    """Mail configured; nothing is sent unless a test runs the mail worker."""
-    return {"smtp_url": smtp_url, "mail_from": "jobs@nordlicht.example", "public_url": PUBLIC}
 
 
 @pytest.fixture
@@ -63,10 +60,6 @@ def hidden(page: str) -> list[tuple[str, str]]:
     assert form, "no job-alert form"
     pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[0])
     return [(name, unescape(value)) for name, value in pairs if name != "form_token"]
-
-
-def token_in(page: str) -> str:
-    return unescape(re.search(r'name="form_token" value="([^"]+)"', page)[1])
 
 
 def ask(client, lang: str = "en", *, prefix: str = "", email: str = ADDRESS, **fields):
@@ -100,7 +93,7 @@ def only_subscription(app) -> Subscription:
 
 
 def token_of(sub: Subscription) -> str:
-    return links.subscription_token(SECRET, sub.id, sub.salt)
+    return alert_links.subscription_token(SECRET, sub.id, sub.salt)
 
 
 # -- the form on the list --------------------------------------------------------------------
@@ -434,6 +427,7 @@ def pg_app(make_app, pg_url) -> Iterator[tuple]:
         relay.close()
 
 
+@pytest.mark.system
 def test_a_database_outage_answers_503_and_changes_nothing(pg_app):
     """Every alert page says to come back, the one-click POST too (mail clients retry it),
     and nothing is half done."""
@@ -561,11 +555,9 @@ def serving(app, port: int) -> Iterator[None]:
         thread.join(timeout=5)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_alert_pages_pass_axe_and_stay_light(browser, make_app, sandbox, tmp_path, lang):
-    from .test_accessibility import audit, new_page
-    from .test_weight import BUDGET, Recorder
-
     port = free_port()
     base = f"http://127.0.0.1:{port}"  # the public URL: posts must come from its origin
     app = make_app(**{**mail_env(), "public_url": base}, privacy_url="https://x.example/p")

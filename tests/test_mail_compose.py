@@ -17,7 +17,7 @@ import lxml.html
 import pytest
 
 from careers.config import Settings, load_settings
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.alerts import AlertKind
 from careers.mail.compose import (
     SIGNATURE_HEADER,
@@ -28,7 +28,7 @@ from careers.mail.compose import (
 from careers.mail.store import Filters, Subscription
 from careers.personio.model import Position
 
-from .conftest import SECRET
+from .apps import SECRET
 
 SITE = "https://jobs.nordlicht.example"
 TOKEN = "7.0123456789abcdef0123456789abcdef"
@@ -121,7 +121,7 @@ def test_confirmation_names_the_filters_links_the_button_page_and_says_what_happ
     composer: Composer,
 ) -> None:
     text, html = parts(composer.confirmation(subscription(), TOKEN))
-    confirm = links.confirm_url(SITE, "en", TOKEN)
+    confirm = alert_links.confirm_url(SITE, "en", TOKEN)
     assert confirm in text_urls(text)
     assert confirm in hrefs(html)
     searched = "Search: Your search words (shown when you confirm)"
@@ -149,7 +149,7 @@ def test_digest_lists_the_jobs_with_tracked_links_and_the_filtered_list(
     assert message["Subject"] == "2 new jobs at Nordlicht Robotics"
     text, html = parts(message)
     for position in JOBS:
-        url = links.job_url(SITE, "en", position.id, position.name)
+        url = alert_links.job_url(SITE, "en", position.id, position.name)
         assert url in hrefs(html)
         assert url in text_urls(text)
         assert parse_qs(urlsplit(url).query)["utm_source"] == ["job-alert"]
@@ -174,7 +174,7 @@ def test_a_digest_of_one_job_says_so(composer: Composer) -> None:
 
 def test_digest_offers_one_click_unsubscribe_in_headers_and_body(composer: Composer) -> None:
     message = composer.digest(subscription(), TOKEN, JOBS)
-    unsubscribe = links.unsubscribe_url(SITE, "en", TOKEN)
+    unsubscribe = alert_links.unsubscribe_url(SITE, "en", TOKEN)
     assert message["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Id"] == "Nordlicht Robotics job alerts <job-alerts.nordlicht.example>"
@@ -220,7 +220,7 @@ def test_german_subscription_gets_german_words_dates_and_links(composer: Compose
     assert "Abteilung: Engineering" in text  # the site's catalogue, already translated
     assert "Festanstellung · Vollzeit" in text
     assert lxml.html.fromstring(html).get("lang") == "de"
-    assert links.unsubscribe_url(SITE, "de", TOKEN) in message["List-Unsubscribe"]
+    assert alert_links.unsubscribe_url(SITE, "de", TOKEN) in message["List-Unsubscribe"]
     assert all(urlsplit(u).path.startswith("/de/") for u in hrefs(html))
 
 

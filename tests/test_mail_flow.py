@@ -15,136 +15,22 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import lxml.html
 import pytest
 
-from careers.applications.pg_store import PostgresOutbox
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.mail.pg_mail import PostgresMailStore
-from careers.mail.sqlite_mail import SQLiteMailStore
-from careers.mail.worker import MailWorker
-from careers.sandbox.mailcatcher import CaughtMail, MailCatcher
+from careers.sandbox.mailcatcher import CaughtMail
 from careers.sandbox.sample_data import sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
-from .applying import Clock, apply_env, deliverer_of, open_form, send, valid_fields
-from .conftest import SECRET
+from .applying import apply_env, deliverer_of, open_form, send, valid_fields
+from .apps import SECRET
+from .mailing import HOUR, OPS, SENDER, SITE, Harness, link, press_button, subscribe
 from .pg import as_url
 from .servers import eventually
 
-SITE = "http://careers.test"
-SENDER = "Nordlicht Careers <jobs@nordlicht.example>"
-OPS = "ops@nordlicht.example"
 LENA = "lena.schmidt@example.org"
-HOUR = 3600.0
-
-
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    with MailCatcher() as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def mail_app(make_app, sandbox_server, tmp_path, catcher):
-    return make_app(
-        **apply_env(sandbox_server.url, tmp_path),
-        smtp_url=catcher.smtp_url,
-        mail_from=SENDER,
-        public_url=SITE,
-        alert_email=OPS,
-    )
-
-
-class Harness:
-    """The app's stores on the test clock, and a mail worker over them."""
-
-    def __init__(self, app, clock: Clock) -> None:
-        self.app, self.clock = app, clock
-        self.services = app.extensions["careers"]
-        settings = self.services.settings
-        if settings.storage.postgres:
-            self.outbox = PostgresOutbox.from_url(settings.database_url, clock=clock)
-            self.mail = PostgresMailStore(self.outbox.pool, clock=clock)
-        else:
-            db = Path(settings.database_url.removeprefix("sqlite:///"))
-            self.mail = SQLiteMailStore(db, clock=clock)
-            self.outbox = SQLiteOutbox(db, clock=clock)
-        self.worker = MailWorker(
-            settings, self.mail, self.outbox, self.services.catalogue, clock=clock
-        )
-
-    def drain(self) -> list[str]:
-        """One round of turns (housekeeping, monitors, digest), then every due mail."""
-        first = self.worker.step()
-        outcomes = [first] if first else []
-        while (outcome := self.worker.send_next()) is not None:
-            outcomes.append(outcome)
-        return outcomes
-
-    def later(self, seconds: float) -> list[str]:
-        self.clock.advance(seconds)
-        if isinstance(self.outbox, PostgresOutbox):
-            # Turns run on the database's clock (hosts' clocks differ), which a test cannot
-            # move: move the turns back instead, as if that clock had gone on.
-            with self.outbox.pool.connection() as conn:
-                conn.execute("UPDATE turns SET next_at = next_at - %s", (seconds,))
-        return self.drain()
-
-    def close(self) -> None:
-        self.mail.close()
-        self.outbox.close()
-
-
-@pytest.fixture
-def harness(mail_app, clock) -> Iterator[Harness]:
-    made = Harness(mail_app, clock)
-    yield made
-    made.close()
-
-
-def subscribe(client, address: str, query: str = "department=Engineering", lang: str = "en"):
-    """Fill in the list page's job-alert form as a browser would."""
-    page = client.get(f"/{lang}/jobs?{query}")
-    assert page.status_code == 200
-    form = lxml.html.fromstring(page.get_data(as_text=True)).xpath(
-        '//form[contains(@class, "job-alert")]'
-    )[0]
-    fields = [(i.name, i.value or "") for i in form.inputs if i.name and i.get("type") != "submit"]
-    fields = [(name, address if name == "email" else value) for name, value in fields]
-    return client.post(urlsplit(form.action).path, data=_multi(fields))
-
-
-def _multi(pairs):
-    from werkzeug.datastructures import MultiDict
-
-    return MultiDict(pairs)
-
-
-def press_button(client, url: str, **extra: str):
-    """Open a page from a mail and press its only form's button."""
-    path = urlsplit(url).path
-    page = client.get(path)
-    assert page.status_code == 200, page.status_code
-    form = lxml.html.fromstring(page.get_data(as_text=True)).xpath("//main//form")[0]
-    data = {i.name: i.value or "" for i in form.inputs if i.name}
-    data.update(extra)
-    return client.post(urlsplit(form.action).path if form.action else path, data=data)
-
-
-def link(mail: CaughtMail, pattern: str) -> str:
-    found = re.search(rf"{re.escape(SITE)}/[^\s\"<>]*{pattern}[^\s\"<>]*", mail.text)
-    assert found, mail.text
-    return found[0]
 
 
 def new_job(position_id: int, name: str, department: str, lang: str = "en"):
@@ -191,6 +77,7 @@ def test_the_same_job_alert_on_postgresql(
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
     )
     harness = Harness(app, clock)
     try:
@@ -364,7 +251,11 @@ def webhook() -> Iterator[type[_Hook]]:
 def test_the_webhook_is_signed_and_retried(
     make_app, sandbox, sandbox_server, tmp_path, clock, webhook
 ):
-    app = make_app(**apply_env(sandbox_server.url, tmp_path), alert_webhook_url=webhook.url)
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        alert_webhook_url=webhook.url,
+        pay_transparency="off",
+    )
     harness = Harness(app, clock)
     try:
         _parked_application(app, sandbox, tmp_path, clock)
@@ -401,6 +292,7 @@ def test_a_backlog_older_than_the_threshold_is_reported_once(
     assert harness.later(HOUR) == []
 
 
+@pytest.mark.system
 def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_minute(
     mail_app, sandbox, sandbox_server, catcher, tmp_path
 ):
@@ -428,6 +320,7 @@ def test_careers_worker_tells_the_operators_of_a_parked_application_within_a_min
         CAREERS_MAIL_FROM=SENDER,
         CAREERS_PUBLIC_URL=SITE,
         CAREERS_ALERT_EMAIL=OPS,
+        CAREERS_PAY_TRANSPARENCY="off",
         CAREERS_PRIVACY_URL=settings.privacy_url,
     )
     worker = subprocess.Popen(
@@ -456,6 +349,7 @@ def test_a_feed_failing_longer_than_the_threshold_is_reported_once_per_outage(
         mail_from=SENDER,
         public_url=SITE,
         alert_email=OPS,
+        pay_transparency="off",  # the sample board lacks pay: tests/test_pay.py
         feed_ttl="1",
         alert_feed_after="1",
     )

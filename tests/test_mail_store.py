@@ -10,25 +10,22 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from careers.applications import pg_store, sqlite_store
-from careers.applications.pg_store import PostgresOutbox
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.applications.store import SchemaMismatch
-from careers.mail.links import address_hash
-from careers.mail.pg_mail import PostgresMailStore
-from careers.mail.sqlite_mail import SQLiteMailStore
+from careers.db import database, migrate
+from careers.db.database import open_database
+from careers.db.postgresql import OUR_TABLES
+from careers.mail.alert_links import address_hash
 from careers.mail.store import Filters, MailKind, SubscribeOutcome
+from careers.store_errors import SchemaMismatch
 
-from .applying import Clock
-from .conftest import SECRET
+from .apps import SECRET
+from .databases import Backend
 from .servers import eventually
 
 QUEUED, SUPPRESSED = SubscribeOutcome.QUEUED, SubscribeOutcome.SUPPRESSED
@@ -38,112 +35,12 @@ ADDRESS = "grace.subscriber.4417@example.com"
 HOUR, DAY = 3600.0, 86400.0
 
 
-# -- the two stores ------------------------------------------------------------------------
-
-
-class Backend:
-    """One mail store under test (beside its outbox), plus what the protocol does not show."""
-
-    name = ""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.opened: list[Any] = []
-        self.store = self.new()
-
-    def new(self) -> Any:
-        """Another store on the same database: another process, or another host."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        for opened in reversed(self.opened):
-            opened.close()
-
-    def thread_done(self, store: Any) -> None:
-        """A worker thread ends: SQLite connections are per thread."""
-
-    def key_count(self) -> int:
-        raise NotImplementedError
-
-    def drop_key(self, salt: str) -> None:
-        raise NotImplementedError
-
-    def rows(self, table: str) -> int:
-        raise NotImplementedError
-
-
-class SQLiteBackend(Backend):
-    name = "sqlite"
-
-    def __init__(self, clock: Clock, path: Path) -> None:
-        self.path = path
-        super().__init__(clock)
-
-    def new(self) -> SQLiteMailStore:
-        outbox = SQLiteOutbox(self.path, clock=self.clock)  # makes the schema; opens first
-        store = SQLiteMailStore(self.path, clock=self.clock)
-        self.opened += [outbox, store]
-        return store
-
-    def thread_done(self, store: Any) -> None:
-        store.close()
-
-    def key_count(self) -> int:
-        return len(self.store.keys.ids())
-
-    def drop_key(self, salt: str) -> None:
-        self.store.keys.delete([salt])
-
-    def rows(self, table: str) -> int:
-        db = sqlite3.connect(self.path)
-        try:
-            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-        finally:
-            db.close()
-
-
-class PostgresBackend(Backend):
-    name = "postgres"
-
-    def __init__(self, clock: Clock, url: str) -> None:
-        self.url = url
-        super().__init__(clock)
-
-    def new(self) -> PostgresMailStore:
-        outbox = PostgresOutbox(self.url, clock=self.clock)  # a pool of its own: another host
-        store = PostgresMailStore(outbox.pool, clock=self.clock)
-        self.opened += [outbox, store]
-        return store
-
-    def query(self, query: Any, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            cursor = conn.execute(query, args)
-            return cursor.fetchall() if cursor.description else []
-
-    def key_count(self) -> int:
-        return int(self.query("SELECT count(*) FROM subscription_keys")[0][0])
-
-    def drop_key(self, salt: str) -> None:
-        self.query("DELETE FROM subscription_keys WHERE salt = %s", (salt,))
-
-    def rows(self, table: str) -> int:
-        return int(self.query(f"SELECT count(*) FROM {table}")[0][0])
+# -- the two databases (tests/databases.py) -----------------------------------------------
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Backend]:
-    made: Backend
-    if request.param == "sqlite":
-        made = SQLiteBackend(clock, tmp_path / "data" / "careers.db")
-    else:
-        made = PostgresBackend(clock, request.getfixturevalue("pg_url"))
-    yield made
-    made.close()
+def store_kind() -> str:
+    return "mail"
 
 
 @pytest.fixture
@@ -529,13 +426,13 @@ def _holding(root: Path, needles: list[bytes]) -> list[str]:
 
 
 def test_after_unsubscribing_the_address_is_found_nowhere_under_the_data_directory(tmp_path, clock):
-    backend = SQLiteBackend(clock, tmp_path / "data" / "careers.db")
+    backend = Backend("sqlite", clock, f"sqlite:///{tmp_path / 'data' / 'careers.db'}", "mail")
     try:
         store = backend.store
         ask(store)
         sub = only_subscription(store)
         store.confirm(sub.id)
-        key = store.keys.get(sub.salt)
+        key = backend.key(sub.salt)
         data_dir = tmp_path / "data"
         assert _holding(data_dir, [ADDRESS.encode()]) == []  # sealed at rest
         assert _holding(data_dir, [key]) == ["careers-mail-keys.db: " + repr(key)]
@@ -546,7 +443,7 @@ def test_after_unsubscribing_the_address_is_found_nowhere_under_the_data_directo
 
 
 def test_after_unsubscribing_postgres_keeps_no_key(pg_url, clock):
-    backend = PostgresBackend(clock, pg_url)
+    backend = Backend("postgres", clock, pg_url, "mail")
     try:
         store = backend.store
         ask(store)
@@ -568,12 +465,12 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     db = sqlite3.connect(data_dir / "careers.db")
-    for step in sqlite_store.MIGRATIONS[:2]:
+    for step in migrate.steps("sqlite")[:2]:
         db.executescript(step.sql)
     db.execute("PRAGMA user_version = 2")
     db.close()
     with pytest.raises(SchemaMismatch, match="version 2, this release needs 3"):
-        SQLiteOutbox(data_dir / "careers.db")
+        open_database(f"sqlite:///{data_dir / 'careers.db'}")
 
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
@@ -581,7 +478,7 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
         "applied 3: mail queue, job-alert subscriptions, first-seen positions, shared turns",
         "schema at version 3",
     ]
-    backend = SQLiteBackend(clock, data_dir / "careers.db")
+    backend = Backend("sqlite", clock, f"sqlite:///{data_dir / 'careers.db'}", "mail")
     try:
         assert ask(backend.store) == QUEUED
         assert backend.store.take_turn("digest", 60)
@@ -592,10 +489,10 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
 def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
     fresh_pg_url, tmp_path, runner, clock
 ):
-    previous = pg_store.MIGRATIONS[:1]
-    assert pg_store.upgrade_url(fresh_pg_url, previous) == (1, previous)
+    previous = migrate.steps("postgresql")[:1]
+    assert database.upgrade(fresh_pg_url, previous) == (1, list(previous))
     with pytest.raises(SchemaMismatch, match="version 1, this release needs 3"):
-        PostgresOutbox(fresh_pg_url)
+        open_database(fresh_pg_url)
 
     params = conninfo_to_dict(fresh_pg_url)
     url = (
@@ -606,11 +503,9 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
     result = runner.invoke(["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
     assert "applied 3: mail queue" in result.output and "schema at version 3" in result.output
-    backend = PostgresBackend(clock, fresh_pg_url)
+    backend = Backend("postgres", clock, fresh_pg_url, "mail")
     try:
         assert ask(backend.store) == QUEUED
-        assert set(pg_store.OUR_TABLES) <= {
-            r[0] for r in backend.query("SELECT tablename FROM pg_tables")
-        }
+        assert set(OUR_TABLES) <= {r[0] for r in backend.query("SELECT tablename FROM pg_tables")}
     finally:
         backend.close()

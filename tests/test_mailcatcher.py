@@ -16,14 +16,14 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from careers.config import load_settings
-from careers.mail import links
+from careers.mail import alert_links
 from careers.mail.compose import Composer
 from careers.mail.smtp import MailPermanent, SmtpTransport
 from careers.mail.store import Filters, Subscription
 from careers.personio.model import Position
 from careers.sandbox.server import SandboxServer
 
-from .conftest import SECRET
+from .apps import SECRET
 
 TOKEN = "7.0123456789abcdef0123456789abcdef"
 SENDER = "jobs@nordlicht.example"
@@ -108,10 +108,13 @@ def test_the_mail_page_lists_a_caught_mail(server: SandboxServer, tmp_path: Path
     [article] = tree.iter("article")
     assert article.findtext("h2") == "1 new job at Nordlicht Robotics"
     assert "anna@example.org" in article.text_content()
-    unsubscribe = links.unsubscribe_url("https://jobs.nordlicht.example", "en", TOKEN)
+    unsubscribe = alert_links.unsubscribe_url("https://jobs.nordlicht.example", "en", TOKEN)
     assert f"<{unsubscribe}>" in article.text_content()  # the header, shown
     text_links = [a.get("href") for a in article.iter("a") if a.getparent().tag == "pre"]
-    assert links.job_url("https://jobs.nordlicht.example", "en", 101, "Rust Engineer") in text_links
+    assert (
+        alert_links.job_url("https://jobs.nordlicht.example", "en", 101, "Rust Engineer")
+        in text_links
+    )
     assert unsubscribe in text_links
     assert article.xpath(".//form[@method='post']/button")
 

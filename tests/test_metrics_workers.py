@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import SECRET
+from .apps import SECRET
 from .servers import eventually, free_port, wait_healthy
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -72,6 +72,7 @@ def two_workers(sandbox, sandbox_server, tmp_path) -> Iterator[tuple[subprocess.
         proc.wait(timeout=30)
 
 
+@pytest.mark.system
 def test_counters_never_decrease_across_two_workers_and_a_killed_one(two_workers):
     proc, base = two_workers
     seen: Samples = {}

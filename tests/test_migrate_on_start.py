@@ -21,13 +21,14 @@ import psycopg
 import pytest
 
 from careers import create_app
-from careers.applications import pg_store
-from careers.applications.pg_store import LOCK_CLASS, MIGRATIONS, SCHEMA_LOCK
 from careers.config import ConfigError
+from careers.db import database
+from careers.db.migrate import steps
+from careers.db.postgresql import LOCK_CLASS, SCHEMA_LOCK, schema_version
 
 from .pg import as_url
 from .servers import ROOT, eventually, free_port, wait_healthy
-from .test_migrations import env_for, first_release_database
+from .upgrading import env_for, first_release_database
 
 APPLIED = re.compile(r"schema migration applied .*\bversion=(\d+)")
 STARTED = "delivery worker started"
@@ -145,14 +146,14 @@ def sqlite_version(data_dir: Path) -> int:
 
 def pg_version(url: str) -> int:
     with psycopg.connect(url) as conn:
-        return pg_store.schema_version(conn)
+        return schema_version(conn)
 
 
 def pg_previous_release(url: str, tmp_path: Path, sandbox_server) -> dict[str, str]:
     """A PostgreSQL database as the release before mail left it (version 1); the settings
     of hosts that use it."""
-    previous = MIGRATIONS[:1]
-    assert pg_store.upgrade_url(url, previous) == (1, previous)
+    previous = steps("postgresql")[:1]
+    assert database.upgrade(url, previous) == (1, list(previous))
     data_dir = tmp_path / "data"
     return env_for(sandbox_server, tmp_path, data_dir) | {"CAREERS_DATABASE_URL": as_url(url)}
 
@@ -160,6 +161,7 @@ def pg_previous_release(url: str, tmp_path: Path, sandbox_server) -> dict[str, s
 # -- three hosts at once ---------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     sandbox, sandbox_server, tmp_path
 ):
@@ -176,6 +178,7 @@ def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     assert body["email"] == "grace.hopper@example.com"
 
 
+@pytest.mark.system
 def test_three_workers_starting_together_migrate_a_postgres_database_once(
     fresh_pg_url, sandbox_server, tmp_path
 ):
@@ -189,6 +192,7 @@ def test_three_workers_starting_together_migrate_a_postgres_database_once(
 # -- a restart no longer loops ---------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
     sandbox, sandbox_server, tmp_path
 ):
@@ -212,6 +216,7 @@ def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
 # -- CAREERS_MIGRATE_ON_START=false ----------------------------------------------------------
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("off", ["false", "0", "no", "off"])
 def test_with_migrating_off_a_worker_refuses_an_old_sqlite_schema_in_one_line(
     off, sandbox_server, tmp_path
@@ -225,6 +230,7 @@ def test_with_migrating_off_a_worker_refuses_an_old_sqlite_schema_in_one_line(
     assert sqlite_version(data_dir) == 0  # untouched: still the first release's
 
 
+@pytest.mark.system
 def test_with_migrating_off_a_worker_refuses_an_old_postgres_schema_in_one_line(
     fresh_pg_url, sandbox_server, tmp_path, runner
 ):

@@ -1,100 +1,29 @@
-"""Schema migrations: a database made by the first release carries its pending application
-forward through `careers db upgrade` (start-up does the same by default:
-test_migrate_on_start.py); with migrating at start off, a schema behind is refused in one
-line, and a schema ahead is refused always."""
+"""Schema migrations: a database of every earlier schema version (the first release's
+included) carries its pending application forward through `careers db upgrade` and delivers
+it (start-up does the same by default: test_migrate_on_start.py); with migrating at start
+off, a schema behind is refused in one line, and a schema ahead is refused always."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-import time
-from pathlib import Path
 
 import pytest
 
 from careers import create_app
+from careers.applications.model import Application, Attachment
 from careers.config import ConfigError
+from careers.db import database, migrate
+from careers.db.database import open_database
+from careers.mail.alert_links import address_hash
+from careers.mail.store import Filters
+from careers.personio.vocabulary import DocumentCategory
 
 from . import filegen
-from .applying import JOB, apply_env, deliver_all
-from .conftest import SECRET
-
-# The outbox schema exactly as the first release (before numbered migrations) created it.
-FIRST_RELEASE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS applications (
-    id INTEGER PRIMARY KEY,
-    public_id TEXT NOT NULL UNIQUE,
-    position_id INTEGER NOT NULL,
-    language TEXT NOT NULL,
-    status TEXT NOT NULL,
-    payload TEXT,                      -- personal data; NULL once delivered
-    attempts INTEGER NOT NULL DEFAULT 0,
-    create_attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL,
-    lease_owner TEXT,
-    lease_until REAL,
-    last_reason TEXT,
-    last_detail TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    delivered_at REAL
-);
-CREATE INDEX IF NOT EXISTS applications_due ON applications (status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
-    category TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    uuid TEXT
-);
-CREATE INDEX IF NOT EXISTS documents_application ON documents (application_id);
-CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
-"""
-
-
-def first_release_database(data_dir: Path) -> bytes:
-    """A data directory as the first release left it: one pending application with a
-    spooled CV, its payload in plain JSON. Returns the CV's bytes."""
-    stored = data_dir / "spool" / "stored"
-    stored.mkdir(parents=True)
-    cv = filegen.make_pdf(stored / "0f3a9c", text="Grace Hopper, COBOL")
-    db = sqlite3.connect(data_dir / "careers.db")
-    db.executescript(FIRST_RELEASE_SCHEMA)
-    now = time.time()
-    payload = {
-        "first_name": "Grace",
-        "last_name": "Hopper",
-        "email": "grace.hopper@example.com",
-        "message": "Compilers.",
-        "attributes": [{"id": "phone", "value": "+49 30 1234567"}],
-        "tags": ["utm_source:legacy"],
-    }
-    cursor = db.execute(
-        "INSERT INTO applications (public_id, position_id, language, status, payload,"
-        " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ("legacy-receipt-0001", JOB, "en", "pending", json.dumps(payload), now, now, now),
-    )
-    db.execute(
-        "INSERT INTO documents (application_id, category, filename, path, size)"
-        " VALUES (?, 'cv', 'Hopper CV.pdf', ?, ?)",
-        (cursor.lastrowid, str(cv), cv.stat().st_size),
-    )
-    db.commit()
-    db.close()
-    return cv.read_bytes()
-
-
-def env_for(sandbox_server, tmp_path: Path, data_dir: Path) -> dict[str, str]:
-    env = {f"CAREERS_{k.upper()}": v for k, v in apply_env(sandbox_server.url, tmp_path).items()}
-    return env | {
-        "CAREERS_PERSONIO_FEED_URL": f"{sandbox_server.url}/xml",
-        "CAREERS_SECRET_KEY": SECRET,
-        "CAREERS_DATA_DIR": str(data_dir),
-    }
+from .applying import JOB, deliver_all
+from .apps import SECRET
+from .pg import as_url
+from .upgrading import env_for, first_release_database
 
 
 def test_a_first_release_database_is_carried_forward_with_its_pending_application(
@@ -170,3 +99,78 @@ def test_a_database_url_libpq_cannot_read_never_shows_its_password(runner, tmp_p
     assert "CAREERS_DATABASE_URL: not a URL libpq can read" in result.output
     assert "Sup3r" not in result.output
     assert isinstance(result.exception, SystemExit)  # a refusal, not a traceback
+
+
+# Every schema version a release shipped below this release's, per dialect (the first
+# release's unnumbered SQLite schema is the test above).
+EARLIER = [("sqlite", 1), ("sqlite", 2), ("postgresql", 1)]
+
+
+@pytest.mark.parametrize(("dialect", "version"), EARLIER)
+def test_a_database_of_every_earlier_version_upgrades_and_delivers(
+    dialect, version, request, sandbox, sandbox_server, tmp_path, runner
+):
+    data_dir = tmp_path / "data"
+    env = env_for(sandbox_server, tmp_path, data_dir) | {"CAREERS_MIGRATE_ON_START": "false"}
+    url = f"sqlite:///{data_dir / 'careers.db'}"
+    if dialect == "postgresql":
+        url = as_url(request.getfixturevalue("fresh_pg_url"))
+        env["CAREERS_DATABASE_URL"] = url
+    earlier = tuple(step for step in migrate.steps(dialect) if step.version <= version)
+    assert earlier[-1].version == version
+    stored = data_dir / "spool" / "stored"
+    stored.mkdir(parents=True)
+    cv = filegen.make_pdf(stored / "7c1e0b", text="Katherine Johnson, orbits")
+    data = cv.read_bytes()  # the file goes once delivered
+    made = open_database(url, steps=earlier)  # as the release of that version made it
+    try:
+        made.outbox.add(
+            Application(
+                position_id=JOB,
+                language="en",
+                first_name="Katherine",
+                last_name="Johnson",
+                email="katherine.johnson@example.com",
+                documents=(Attachment(DocumentCategory.CV, "Johnson CV.pdf", str(cv), len(data)),),
+            )
+        )
+    finally:
+        made.close()
+    latest = migrate.latest(migrate.steps(dialect))
+    assert database.schema_version(url) == (version, latest)
+    with pytest.raises(ConfigError, match=f"version {version}, this release needs {latest}"):
+        create_app(env)
+
+    upgraded = runner.invoke(["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    applied = [step for step in migrate.steps(dialect) if step.version > version]
+    assert upgraded.output.splitlines() == [
+        *(f"applied {step.version}: {step.description}" for step in applied),
+        f"schema at version {latest}",
+    ]
+
+    app = create_app(env)
+    services = app.extensions["careers"]
+    try:
+        [pending] = services.outbox.summaries()
+        assert pending.document_names == ("cv: Johnson CV.pdf",)
+        assert deliver_all(app) == ["delivered"]
+        # The tables the upgrade added work: a job alert is asked for and read back.
+        address = "katherine.johnson@example.com"
+        services.mail.request_subscription(
+            address,
+            address_hash(SECRET, address),
+            Filters(),
+            "en",
+            resend_after=3600,
+            per_address_per_day=3,
+        )
+        [subscription] = [s for s in map(services.mail.subscription, range(1, 5)) if s]
+        assert subscription.address == address
+    finally:
+        services.close()
+    [received] = sandbox.received_applications
+    body = received["body"] if "body" in received else received
+    assert body["email"] == "katherine.johnson@example.com"
+    [document] = sandbox.received_documents.values()
+    assert document.sha256 == hashlib.sha256(data).hexdigest()

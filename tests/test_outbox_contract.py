@@ -1,9 +1,10 @@
 """The outbox contract (careers/applications/store.py), run against SQLite and PostgreSQL.
 
-Every test named without a store runs on both: what the deliverer and the web layer may rely
-on, whichever database is behind the outbox. Times come from a test clock (both stores take
-`clock=`), except PostgreSQL's rate windows, which run on the database's own clock: those
-tests use short real windows, or none at all.
+Every test named without a store runs on both (tests/databases.py): what the deliverer and
+the web layer may rely on, whichever database is behind the outbox; the shared rate limiter
+(careers/db/ratelimit.py) too. Times come from a test clock (both databases take `clock=`),
+except PostgreSQL's rate windows, which run on the database's own clock: those tests use
+short real windows, or none at all.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import sqlite3
 import subprocess
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +24,23 @@ import httpx
 import psycopg
 import pytest
 
-from careers.applications import pg_store, sqlite_store
-from careers.applications.migrations import Migration
 from careers.applications.model import Application, Attachment, Attribute
-from careers.applications.pg_store import CHUNK_BYTES, MIGRATIONS, PostgresOutbox
 from careers.applications.rules import Status
 from careers.applications.spool import Spool
-from careers.applications.sqlite_store import SQLiteOutbox
-from careers.applications.store import (
-    AlreadySubmitted,
-    NonceReused,
-    SchemaMismatch,
-    StoreUnavailable,
-)
+from careers.applications.store import AlreadySubmitted, NonceReused
+from careers.db import database, migrate
+from careers.db.chunks import CHUNK_BYTES
+from careers.db.database import open_database
+from careers.db.migrate import Migration
+from careers.db.postgresql import OUR_TABLES, schema_version
 from careers.personio.vocabulary import DocumentCategory
+from careers.store_errors import SchemaMismatch, StoreUnavailable
 
 from . import pg
 from .applying import Clock
+from .databases import Backend
+
+MIGRATIONS = migrate.steps("postgresql")
 
 ME = os.getpid()  # a live pid: SQLite's orphan takeover must not mistake our owners for dead
 A = f"host-a:{ME}:aaaa"
@@ -48,155 +48,12 @@ B = f"host-b:{ME}:bbbb"
 LEASE = 45.0
 
 
-# -- the two stores ------------------------------------------------------------------------
-
-
-class Backend:
-    """One store under test, plus what the protocol does not show (rows, keys, versions)."""
-
-    name = ""
-    inline = False
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.opened: list[Any] = []
-        self.outbox = self.new()
-
-    def new(self, clock: Callable[[], float] | None = None) -> Any:
-        """Another store on the same database: another process, or another host."""
-        outbox = self._open(clock or self.clock)
-        self.opened.append(outbox)
-        return outbox
-
-    def _open(self, clock: Callable[[], float]) -> Any:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        for outbox in self.opened:
-            outbox.close()
-
-    def thread_done(self, outbox: Any) -> None:
-        """A worker thread ends: SQLite connections are per thread."""
-
-    def pass_time(self, seconds: float) -> None:
-        """Let a rate window move on (on the clock that store's windows run on)."""
-        raise NotImplementedError
-
-    short_window = 0.0  # a rate window worth waiting out in a test
-    latest = 0  # the schema version this release makes
-
-    def payload(self, app_id: int) -> bytes | None:
-        raise NotImplementedError
-
-    def key_ids(self) -> set[str]:
-        raise NotImplementedError
-
-    def drop_key(self, public_id: str) -> None:
-        raise NotImplementedError
-
-    def set_version(self, version: int) -> None:
-        raise NotImplementedError
-
-
-class SQLiteBackend(Backend):
-    name = "sqlite"
-    short_window = 10.0
-    latest = sqlite_store.MIGRATIONS[-1].version
-
-    def __init__(self, clock: Clock, path: Path) -> None:
-        self.path = path
-        super().__init__(clock)
-
-    def _open(self, clock: Callable[[], float]) -> SQLiteOutbox:
-        return SQLiteOutbox(self.path, clock=clock)
-
-    def thread_done(self, outbox: Any) -> None:
-        outbox.close()
-
-    def pass_time(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-
-    def _query(self, query: str, args: tuple[Any, ...] = ()) -> list[Any]:
-        db = sqlite3.connect(self.path)
-        try:
-            with db:
-                return db.execute(query, args).fetchall()
-        finally:
-            db.close()
-
-    def payload(self, app_id: int) -> bytes | None:
-        return self._query("SELECT payload FROM applications WHERE id = ?", (app_id,))[0][0]
-
-    def key_ids(self) -> set[str]:
-        return set(self.outbox.keys.ids())
-
-    def drop_key(self, public_id: str) -> None:
-        self.outbox.keys.delete([public_id])
-
-    def set_version(self, version: int) -> None:
-        self._query(f"PRAGMA user_version = {int(version)}")
-
-
-class PostgresBackend(Backend):
-    name = "postgres"
-    inline = True
-    short_window = 2.0
-    latest = MIGRATIONS[-1].version
-
-    def __init__(self, clock: Clock, url: str) -> None:
-        self.url = url
-        super().__init__(clock)
-
-    def _open(self, clock: Callable[[], float]) -> PostgresOutbox:
-        return PostgresOutbox(self.url, clock=clock)
-
-    def pass_time(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-    def query(self, query: Any, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            cursor = conn.execute(query, args)
-            return cursor.fetchall() if cursor.description else []
-
-    def payload(self, app_id: int) -> bytes | None:
-        return self.query("SELECT payload FROM applications WHERE id = %s", (app_id,))[0][0]
-
-    def key_ids(self) -> set[str]:
-        return {row[0] for row in self.query("SELECT public_id FROM application_keys")}
-
-    def drop_key(self, public_id: str) -> None:
-        self.query("DELETE FROM application_keys WHERE public_id = %s", (public_id,))
-
-    def set_version(self, version: int) -> None:
-        self.query("UPDATE schema_version SET version = %s", (version,))
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Backend]:
-    made: Backend
-    if request.param == "sqlite":
-        made = SQLiteBackend(clock, tmp_path / "data" / "careers.db")
-    else:
-        made = PostgresBackend(clock, request.getfixturevalue("pg_url"))
-    yield made
-    made.close()
+# -- the two databases (tests/databases.py) -----------------------------------------------
 
 
 @pytest.fixture
 def outbox(backend: Backend) -> Any:
     return backend.outbox
-
-
-@pytest.fixture
-def pg_backend(pg_url: str, clock: Clock) -> Iterator[PostgresBackend]:
-    made = PostgresBackend(clock, pg_url)
-    yield made
-    made.close()
 
 
 @pytest.fixture
@@ -206,7 +63,9 @@ def spool(tmp_path: Path) -> Spool:
 
 @pytest.fixture
 def make(spool: Spool) -> Callable[..., Application]:
-    """An application with documents written into the spool (name → bytes)."""
+    """An application with documents written into the spool (name → bytes); under `stored/`,
+    where SQLite keeps them, so the paths its rows hold are the ones written here (`add`
+    leaves a file already there in place; `incoming/` is tested on its own below)."""
     counter = iter(range(1_000_000))
 
     def build(
@@ -241,6 +100,29 @@ def make(spool: Spool) -> Callable[..., Application]:
     return build
 
 
+def uploaded(spool: Spool, files: dict[str, bytes], email: str = "anna@example.com") -> Application:
+    """An application as the form hands it over: its files just streamed into `incoming/`."""
+    attachments = []
+    for i, (filename, data) in enumerate(files.items()):
+        path, handle = spool.new_file()
+        with handle:
+            handle.write(data)
+        category = DocumentCategory.CV if i == 0 else DocumentCategory.COVER_LETTER
+        attachments.append(Attachment(category, filename, str(path), len(data)))
+    return Application(
+        position_id=1842958,
+        language="en",
+        first_name="Anna",
+        last_name="Berg",
+        email=email,
+        documents=tuple(attachments),
+    )
+
+
+def files_in(directory: Path) -> set[Path]:
+    return set(directory.iterdir())
+
+
 def due_again(outbox: Any, app_id: int, clock: Clock) -> None:
     outbox.retry_later(app_id, clock(), "test")
 
@@ -272,9 +154,9 @@ def in_threads(count: int, work: Callable[[int], Any], done: Callable[[], None])
 
 def test_each_store_says_how_long_a_lease_lasts_and_where_documents_live(backend):
     if backend.name == "postgres":
-        assert (backend.outbox.lease_seconds, backend.outbox.documents_inline) == (45.0, True)
+        assert backend.outbox.lease_seconds == 45.0
     else:
-        assert (backend.outbox.lease_seconds, backend.outbox.documents_inline) == (300.0, False)
+        assert backend.outbox.lease_seconds == 300.0
 
 
 # -- accepting and claiming ----------------------------------------------------------------
@@ -423,12 +305,7 @@ def test_delivery_keeps_only_the_receipt(outbox, backend, make, spool, outcome):
     application = make()
     public_id = outbox.add(application)
     job = outbox.claim(A, LEASE)
-    paths = outbox.mark_delivered(job.id, outcome)
-    if backend.inline:
-        assert paths == []
-    else:
-        assert sorted(paths) == sorted(a.path for a in application.documents)
-    spool.discard(paths)  # what the deliverer does with them
+    assert outbox.mark_delivered(job.id, outcome) is None  # its documents went with it
 
     receipt = outbox.summary(public_id)
     assert receipt.status == outcome
@@ -440,7 +317,7 @@ def test_delivery_keeps_only_the_receipt(outbox, backend, make, spool, outcome):
     for document in job.documents:
         with pytest.raises(FileNotFoundError):
             outbox.open_document(document)
-    assert outbox.referenced_paths() == set()
+    assert backend.document_traces() == 0
     assert outbox.claim(A, LEASE) is None
     assert outbox.counts() == {outcome: 1}
 
@@ -554,11 +431,21 @@ def test_the_oldest_pending_application_is_the_one_waiting_longest(outbox, make,
     assert outbox.oldest_pending() is None
 
 
-def test_referenced_paths_are_the_spool_files_still_needed(outbox, backend, make):
-    application = make()
-    outbox.add(application)
-    expected = set() if backend.inline else {a.path for a in application.documents}
-    assert outbox.referenced_paths() == expected
+def test_sweep_removes_only_spool_files_no_application_needs(outbox, backend, spool):
+    kept = outbox.add(uploaded(spool, {"cv.pdf": b"%PDF kept"}))
+    stale = [spool.incoming / "crashed-request", spool.stored / "crash-after-commit"]
+    for path in stale:
+        path.write_bytes(b"left behind")
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    fresh = spool.incoming / "request-still-running"
+    fresh.write_bytes(b"arriving")
+
+    assert outbox.sweep() == 2
+    assert not any(path.exists() for path in stale) and fresh.exists()
+    (document,) = outbox.claim(A, LEASE).documents  # what the application needs stays
+    with outbox.open_document(document) as stream:
+        assert stream.read() == b"%PDF kept"
+    assert outbox.summary(kept).documents == 1
 
 
 # -- retention -----------------------------------------------------------------------------
@@ -577,15 +464,15 @@ def test_purge_deletes_old_parked_applications_and_old_receipts(outbox, backend,
     recent = outbox.summary(recent_parked_id)
     outbox.park(recent.id, "errors.y")
 
-    paths = outbox.purge(parked_before=t0 + 50, receipts_before=t0 + 50)
+    deleted = outbox.purge(parked_before=t0 + 50, receipts_before=t0 + 50)
 
-    assert sorted(paths) == ([] if backend.inline else sorted(a.path for a in old_parked.documents))
+    assert deleted == len(old_parked.documents)
     assert outbox.summary(old_parked_id) is None
     assert outbox.summary(delivered_id) is None
     assert outbox.summary(pending_id).status == "pending"  # pending is never purged
     assert outbox.summary(recent_parked_id).status == "parked"
     assert backend.key_ids() == {pending_id, recent_parked_id}
-    assert outbox.purge(parked_before=t0, receipts_before=t0) == []
+    assert outbox.purge(parked_before=t0, receipts_before=t0) == 0
 
 
 def test_purge_forgets_form_nonces_after_two_days(outbox, make, clock):
@@ -681,6 +568,74 @@ def test_a_document_stream_is_a_multipart_upload_of_known_length(outbox, make):
     assert data in body
 
 
+def test_add_takes_the_files_out_of_incoming(outbox, backend, spool):
+    application = uploaded(spool, {"cv.pdf": b"%PDF cv", "letter.pdf": b"%PDF letter"})
+    outbox.add(application)
+    assert files_in(spool.incoming) == set()  # the outbox owns them now
+    if backend.inline:
+        assert files_in(spool.stored) == set()  # copied into the database
+    else:
+        assert {p.name for p in files_in(spool.stored)} == {
+            Path(a.path).name for a in application.documents
+        }
+    job = outbox.claim(A, LEASE)
+    read = []
+    for document in job.documents:
+        with outbox.open_document(document) as stream:
+            read.append(stream.read())
+    assert read == [b"%PDF cv", b"%PDF letter"]
+
+
+def test_a_refused_add_leaves_the_files_where_they_were(outbox, backend, spool):
+    first = outbox.add(uploaded(spool, {"cv.pdf": b"first"}), nonce="form-1", fingerprint="a")
+    owned = files_in(spool.stored)
+    for files, fingerprint, error in [
+        ({"cv.pdf": b"same"}, "a", AlreadySubmitted),
+        ({"cv.pdf": b"other", "l.pdf": b"x"}, "b", NonceReused),
+    ]:
+        refused = uploaded(spool, files)
+        with pytest.raises(error):
+            outbox.add(refused, nonce="form-1", fingerprint=fingerprint)
+        assert {Path(a.path) for a in refused.documents} == files_in(spool.incoming)
+        Spool.discard(a.path for a in refused.documents)  # the caller's part
+    assert files_in(spool.stored) == owned
+    assert outbox.counts() == {"pending": 1} and backend.key_ids() == {first}
+
+
+def test_an_add_that_fails_half_way_gives_every_file_back(outbox, backend, spool):
+    application = uploaded(spool, {"cv.pdf": b"%PDF cv", "letter.pdf": b"%PDF letter"})
+    vanished = Path(application.documents[1].path)
+    vanished.unlink()  # the second file cannot be read: the first was taken already
+    with pytest.raises(FileNotFoundError):
+        outbox.add(application)
+    assert files_in(spool.incoming) == {Path(application.documents[0].path)}
+    assert files_in(spool.stored) == set()
+    assert outbox.counts() == {} and backend.key_ids() == set()
+    assert backend.document_traces() == 1  # only the file handed back, for the caller
+
+
+def test_delivery_and_purge_leave_no_document_behind(outbox, backend, spool, clock):
+    delivered = outbox.add(uploaded(spool, {"cv.pdf": b"a" * 70_000, "l.pdf": b"b"}))
+    parked = outbox.add(uploaded(spool, {"cv.pdf": b"c" * 70_000}, email="b@example.com"))
+    assert backend.document_traces() > 0
+    outbox.mark_delivered(outbox.claim(A, LEASE).id)
+    assert outbox.summary(delivered).documents == 0
+    outbox.park(outbox.claim(A, LEASE).id, "errors.x")
+    assert backend.document_traces() > 0  # a parked application keeps its documents
+    clock.advance(10)
+    assert outbox.purge(parked_before=clock(), receipts_before=0) == 1
+    assert outbox.summary(parked) is None
+    assert backend.document_traces() == 0
+
+
+def test_a_store_without_a_spool_has_nothing_to_sweep(pg_url):
+    db = open_database(pg_url)
+    try:
+        assert db.outbox.sweep() == 0
+    finally:
+        db.close()
+
+
 def test_documents_are_read_and_written_a_chunk_at_a_time(pg_backend, make):
     outbox = pg_backend.outbox
     data = os.urandom(12 * CHUNK_BYTES + 123)
@@ -702,7 +657,7 @@ def test_documents_are_read_and_written_a_chunk_at_a_time(pg_backend, make):
     # A few chunks at a time (read, sealed, the driver's copy), never the 12 MiB document.
     assert added_peak < 5 * CHUNK_BYTES, added_peak
     assert read_peak < 5 * CHUNK_BYTES, read_peak
-    assert Path(application.documents[0].path).read_bytes() == data  # the caller deletes it
+    assert not Path(application.documents[0].path).exists()  # the outbox took it
 
 
 def test_an_empty_document_is_an_empty_stream(pg_backend, make):
@@ -724,65 +679,71 @@ def test_add_is_all_or_nothing(pg_backend, make):
     pg_backend.outbox.check_submission("form", "f")  # the nonce was not used up
 
 
-# -- shared rate limits --------------------------------------------------------------------
+# -- shared rate limits (careers/db/ratelimit.py) -------------------------------------------
 
 
-def test_take_slot_never_exceeds_the_limit(outbox):
-    assert outbox.rate_wait("personio", 3, 60) == 0
+@pytest.fixture
+def limits(backend: Backend) -> Any:
+    """The database object that hands out rate limiters."""
+    return backend.database
+
+
+def test_a_limiter_never_exceeds_its_limit(limits):
+    assert limits.limiter(3, 60).test("personio") == 0
     for _ in range(5):
-        assert outbox.rate_wait("personio", 3, 60) == 0  # looking takes nothing
-    assert [outbox.take_slot("personio", 3, 60) for _ in range(3)] == [0, 0, 0]
-    refused = [outbox.take_slot("personio", 3, 60) for _ in range(5)]
+        assert limits.limiter(3, 60).test("personio") == 0  # looking takes nothing
+    assert [limits.limiter(3, 60).hit("personio") for _ in range(3)] == [0, 0, 0]
+    refused = [limits.limiter(3, 60).hit("personio") for _ in range(5)]
     assert all(0 < wait <= 60 for wait in refused), refused
-    assert 0 < outbox.rate_wait("personio", 3, 60) <= 60
-    assert outbox.take_slot("other-key", 3, 60) == 0  # every key has its own window
+    assert 0 < limits.limiter(3, 60).test("personio") <= 60
+    assert limits.limiter(3, 60).hit("other-key") == 0  # every key has its own window
 
 
-def test_the_wait_is_until_the_oldest_slot_leaves_the_window(outbox, backend):
+def test_the_wait_is_until_the_oldest_slot_leaves_the_window(limits, backend):
     window = backend.short_window
-    assert outbox.take_slot("k", 3, window) == 0
+    assert limits.limiter(3, window).hit("k") == 0
     backend.pass_time(window * 0.4)
-    assert [outbox.take_slot("k", 3, window) for _ in range(2)] == [0, 0]
-    wait = outbox.take_slot("k", 3, window)
+    assert [limits.limiter(3, window).hit("k") for _ in range(2)] == [0, 0]
+    wait = limits.limiter(3, window).hit("k")
     assert 0 < wait <= window * 0.6 + 0.001
     for _ in range(5):
-        assert outbox.take_slot("k", 3, window) > 0  # refusals take no room
-    backend.pass_time(outbox.rate_wait("k", 3, window) + 0.01)
-    assert outbox.take_slot("k", 3, window) == 0  # the oldest left: room for one
-    assert outbox.take_slot("k", 3, window) > 0  # and only one
+        assert limits.limiter(3, window).hit("k") > 0  # refusals take no room
+    backend.pass_time(limits.limiter(3, window).test("k") + 0.01)
+    assert limits.limiter(3, window).hit("k") == 0  # the oldest left: room for one
+    assert limits.limiter(3, window).hit("k") > 0  # and only one
 
 
-def test_thirty_threads_against_five_slots_get_exactly_five(outbox, backend):
+def test_thirty_threads_against_five_slots_get_exactly_five(limits, backend):
     results = in_threads(
-        30, lambda i: outbox.take_slot("burst", 5, 60), lambda: backend.thread_done(outbox)
+        30, lambda i: limits.limiter(5, 60).hit("burst"), lambda: backend.thread_done(limits)
     )
     assert sorted(r == 0 for r in results).count(True) == 5, results
     assert all(isinstance(r, float) and r >= 0 for r in results), results
 
 
 def test_two_hosts_share_one_window(backend):
-    hosts = [backend.outbox, backend.new()]
+    hosts = [backend.database, backend.open()]
 
     def work(i: int) -> float:
-        return hosts[i % 2].take_slot("burst", 5, 60)
+        return hosts[i % 2].limiter(5, 60).hit("burst")
 
     results = in_threads(30, work, lambda: [backend.thread_done(h) for h in hosts])
     assert [r == 0 for r in results].count(True) == 5, results
-    assert hosts[0].rate_wait("burst", 5, 60) > 0 and hosts[1].rate_wait("burst", 5, 60) > 0
+    assert hosts[0].limiter(5, 60).test("burst") > 0 and hosts[1].limiter(5, 60).test("burst") > 0
 
 
 def test_hosts_with_skewed_clocks_share_one_window_on_postgres(pg_backend):
-    ahead = pg_backend.new(clock=lambda: time.time() + 1000)
-    behind = pg_backend.new(clock=lambda: time.time() - 1000)
-    assert ahead.take_slot("k", 2, 60) == 0
-    assert behind.take_slot("k", 2, 60) == 0
-    assert 59 < ahead.take_slot("k", 2, 60) <= 60
-    assert 59 < behind.take_slot("k", 2, 60) <= 60
+    ahead = pg_backend.open(clock=lambda: time.time() + 1000)
+    behind = pg_backend.open(clock=lambda: time.time() - 1000)
+    assert ahead.limiter(2, 60).hit("k") == 0
+    assert behind.limiter(2, 60).hit("k") == 0
+    assert 59 < ahead.limiter(2, 60).hit("k") <= 60
+    assert 59 < behind.limiter(2, 60).hit("k") <= 60
 
 
 def test_purge_drops_rate_counters_older_than_a_day_on_postgres(pg_backend):
     outbox = pg_backend.outbox
-    outbox.take_slot("fresh", 5, 60)
+    pg_backend.limiter(5, 60).hit("fresh")
     pg_backend.query(
         "INSERT INTO rate_log (key, at) VALUES ('stale', extract(epoch FROM now()) - 90000)"
     )
@@ -806,6 +767,7 @@ def test_postgres_never_judges_a_lease_by_process_id(pg_backend, make):
 # -- erasure (PostgreSQL) ------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_after_delivery_a_dump_holds_neither_the_candidate_nor_the_documents(pg_backend, make):
     pg_dump = pg.pg_dump_path()
     email = "erasure.candidate@example.com"
@@ -851,54 +813,49 @@ def test_a_database_from_a_newer_release_is_refused(backend):
 
 
 def test_an_empty_postgres_database_gets_the_latest_schema(fresh_pg_url):
-    outbox = PostgresOutbox(fresh_pg_url)
-    try:
-        assert outbox.schema_version() == MIGRATIONS[-1].version
-    finally:
-        outbox.close()
+    db = open_database(fresh_pg_url)
+    db.close()
     with psycopg.connect(fresh_pg_url) as conn:
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
-        assert set(pg_store.OUR_TABLES) <= tables
-        assert pg_store.schema_version(conn) == MIGRATIONS[-1].version
-    PostgresOutbox(fresh_pg_url).close()  # and opens again as it is
+        assert set(OUR_TABLES) <= tables
+        assert schema_version(conn) == MIGRATIONS[-1].version
+    open_database(fresh_pg_url).close()  # and opens again as it is
 
 
 def test_hosts_starting_at_once_create_the_schema_once(fresh_pg_url):
-    def work(i: int) -> PostgresOutbox:
-        return PostgresOutbox(fresh_pg_url)
+    def work(i: int) -> Any:
+        return open_database(fresh_pg_url)
 
     results = in_threads(4, work, lambda: None)
     for result in results:
-        if isinstance(result, PostgresOutbox):
+        if hasattr(result, "close"):
             result.close()
-    assert all(isinstance(r, PostgresOutbox) for r in results), results
+    assert all(hasattr(r, "outbox") for r in results), results
 
 
 def test_an_older_schema_is_refused_until_upgraded(fresh_pg_url):
     latest = MIGRATIONS[-1].version
-    assert pg_store.upgrade_url(fresh_pg_url) == (latest, MIGRATIONS)  # empty: created
+    assert database.upgrade(fresh_pg_url) == (latest, list(MIGRATIONS))  # empty: created
     step = Migration(latest + 1, "a new table", "CREATE TABLE later_feature (id integer)")
-
-    class NextRelease(PostgresOutbox):
-        steps = [*MIGRATIONS, step]
+    next_release = (*MIGRATIONS, step)
 
     with pytest.raises(SchemaMismatch, match="careers db upgrade"):
-        NextRelease(fresh_pg_url)
-    PostgresOutbox(fresh_pg_url).close()  # this release still opens it
-    assert pg_store.upgrade_url(fresh_pg_url, NextRelease.steps) == (step.version, [step])
-    assert pg_store.upgrade_url(fresh_pg_url, NextRelease.steps) == (step.version, [])
-    NextRelease(fresh_pg_url).close()
+        open_database(fresh_pg_url, steps=next_release)
+    open_database(fresh_pg_url).close()  # this release still opens it
+    assert database.upgrade(fresh_pg_url, next_release) == (step.version, [step])
+    assert database.upgrade(fresh_pg_url, next_release) == (step.version, [])
+    open_database(fresh_pg_url, steps=next_release).close()
     with pytest.raises(SchemaMismatch, match="newer"):
-        PostgresOutbox(fresh_pg_url)
+        open_database(fresh_pg_url)
     with pytest.raises(SchemaMismatch, match="newer"):
-        pg_store.upgrade_url(fresh_pg_url)
+        database.upgrade(fresh_pg_url)
 
 
 def test_tables_careers_did_not_make_are_refused(fresh_pg_url):
     with psycopg.connect(fresh_pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE applications (id integer)")
     with pytest.raises(SchemaMismatch, match="schema_version"):
-        PostgresOutbox(fresh_pg_url)
+        open_database(fresh_pg_url)
 
 
 # -- an unreachable database ---------------------------------------------------------------
@@ -907,14 +864,16 @@ def test_tables_careers_did_not_make_are_refused(fresh_pg_url):
 def test_a_closed_port_is_store_unavailable():
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
-        PostgresOutbox("postgresql://postgres@127.0.0.1:1/x")
+        open_database("postgresql://postgres@127.0.0.1:1/x")
     with pytest.raises(StoreUnavailable):
-        pg_store.upgrade_url("postgresql://postgres@127.0.0.1:1/x")
+        database.upgrade("postgresql://postgres@127.0.0.1:1/x")
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.system
 def test_an_outage_is_store_unavailable_and_passes(pg_url):
-    outbox = PostgresOutbox(pg_url, connect_timeout=1)
+    db = open_database(pg_url, connect_timeout=1)
+    outbox = db.outbox
     try:
         assert outbox.check_writable() is None
         pg.set_connections_allowed(pg_url, False)
@@ -922,7 +881,7 @@ def test_an_outage_is_store_unavailable_and_passes(pg_url):
             with pytest.raises(StoreUnavailable):
                 outbox.counts()
             with pytest.raises(StoreUnavailable):
-                outbox.take_slot("k", 5, 60)
+                db.limiter(5, 60).hit("k")
             assert "not writable" in outbox.check_writable()
         finally:
             pg.set_connections_allowed(pg_url, True)
@@ -937,7 +896,7 @@ def test_an_outage_is_store_unavailable_and_passes(pg_url):
                 time.sleep(0.2)
         assert outbox.check_writable() is None
     finally:
-        outbox.close()
+        db.close()
 
 
 def test_check_writable_when_all_is_well(outbox):
@@ -945,11 +904,11 @@ def test_check_writable_when_all_is_well(outbox):
 
 
 def test_a_closed_postgres_store_is_unavailable(pg_url):
-    outbox = PostgresOutbox(pg_url)
-    outbox.close()
+    db = open_database(pg_url)
+    db.close()
     with pytest.raises(StoreUnavailable):
-        outbox.counts()
-    assert outbox.check_writable() is not None
+        db.outbox.counts()
+    assert db.outbox.check_writable() is not None
 
 
 def test_a_finished_application_keeps_its_first_outcome(outbox, make):

@@ -162,7 +162,7 @@ def test_public_url_is_used_for_absolute_links(make_app, sandbox):
 
 def test_detail_shows_salary_offices_and_german_labels(client, sandbox):
     english = client.get("/en/jobs/1842907", follow_redirects=True).get_data(as_text=True)
-    assert "€75,000 – €95,000 per year" in english
+    assert "€75,000 – €95,000 gross a year" in english
     assert "Munich, Remote (Germany)" in english
     german = client.get("/de/jobs/1842907", follow_redirects=True)
     text = german.get_data(as_text=True)

@@ -21,17 +21,16 @@ import httpx
 import pytest
 from gunicorn.config import Config
 
-from careers.applications.guard import client_key
 from careers.cli import serve
 from careers.config import ConfigError, load_settings
-from careers.network import LOOPBACK, client_subject, parse_trusted_proxies
+from careers.network import LOOPBACK, client_key, client_subject, parse_trusted_proxies
 from careers.web.proxy import TrustedProxyFix, client_address
 
 from . import filegen
 from .applying import JOB, apply_env, encode, open_form, send, token_of, valid_fields
-from .conftest import SECRET
+from .apps import SECRET
+from .mailing import mail_env, token_in
 from .servers import eventually, free_port, wait_healthy
-from .test_job_alerts_web import mail_env, token_in
 
 LB = "10.0.0.5"  # the load balancer, in the trusted 10.0.0.0/24
 NGINX = "10.0.1.7"  # a proxy behind it, trusted on its own
@@ -402,6 +401,7 @@ def _access_line(stdout: Path, needle: str) -> str:
     return lines()[0]
 
 
+@pytest.mark.system
 def test_serve_believes_its_proxy_on_loopback(start_serve, sandbox_server, tmp_path, pdf):
     base, stdout = start_serve("default", **apply_env(sandbox_server.url, tmp_path))
     # The scheme (gunicorn and the app agree) and the client in the access log.
@@ -426,6 +426,7 @@ def test_serve_believes_its_proxy_on_loopback(start_serve, sandbox_server, tmp_p
     assert apply("2001:db8:1:2::a", "c0@example.com") == 303
 
 
+@pytest.mark.system
 def test_serve_ignores_loopback_when_only_the_load_balancer_is_trusted(start_serve):
     base, stdout = start_serve("listed", trusted_proxies="10.0.0.0/24")
     response = _behind_tls(base)

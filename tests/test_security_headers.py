@@ -12,9 +12,8 @@ import sys
 import httpx
 import pytest
 
-from .conftest import SECRET
+from .apps import BEHIND_TLS, SECRET
 from .servers import free_port, wait_healthy
-from .test_fastpath import BEHIND_TLS
 
 # path → Cross-Origin-Resource-Policy: other sites load /embed.js and frame /embed/ pages.
 EXPECTED = {
@@ -51,6 +50,7 @@ def test_error_pages_carry_them_too(client, sandbox):
     assert missing.headers["X-Permitted-Cross-Domain-Policies"] == "none"
 
 
+@pytest.mark.system
 def test_careers_serve_does_not_announce_gunicorn(sandbox, sandbox_server, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREERS_")}

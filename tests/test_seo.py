@@ -11,14 +11,14 @@ import lxml.html
 import pytest
 from markupsafe import escape
 
-from careers.jobs.links import slugify
+from careers.jobs.slugs import slugify
 from careers.personio.feed import FeedError, parse_feed
 from careers.sandbox.sample_data import UNTRANSLATED_ID, sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.web.seo import json_ld_script
 
 from .applying import LANGUAGES, every_language_env
-from .conftest import FIXTURES, catalogue_of
+from .apps import FIXTURES, catalogue_of
 
 EN = {p.id: p for p in sample_positions("en")}
 DE = {p.id: p for p in sample_positions("de")}
@@ -283,7 +283,7 @@ def test_remote_countries_setting_completes_remote_only_postings(make_app, sandb
 
 def test_salary_as_the_feed_gives_it(client, sandbox):
     vienna = json_ld_of(client.get("/en/jobs/1843054", follow_redirects=True))["baseSalary"]
-    # Only a minimum: "from €4,200 per month" on the page, an open range here.
+    # Only a minimum: "from €4,200 gross a month" on the page, an open range here.
     assert vienna == {
         "@type": "MonetaryAmount",
         "currency": "EUR",
@@ -354,11 +354,15 @@ def test_hostile_feed_text_stays_inside_the_json(app, sandbox):
     response = client.get("/en/jobs/902", follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    # One script element in the whole page, and it is the data block.
-    assert html.lower().count("<script") == 1 and html.lower().count("</script") == 1
+    # Two script elements in the whole page: the data block, and our share links' empty
+    # element that loads /static/share.js (docs/referrals.md). No feed text made a third.
+    share_js = '<script src="/static/share.js?v='
+    assert html.lower().count("<script") == 2 and html.lower().count("</script") == 2
+    assert html.count(share_js) == 1
     scripts = page_of(response).xpath("//script")
-    assert [s.get("type") for s in scripts] == ["application/ld+json"]
+    assert [s.get("type") for s in scripts] == ["application/ld+json", None]
     assert scripts[0].get("src") is None
+    assert scripts[1].get("src").startswith("/static/share.js?v=") and not scripts[1].text
     raw = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert not set(raw) & {"<", ">", "&", "\u2028", "\u2029"}
     data = json.loads(raw)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import select
-import socket
 import subprocess
 import threading
 import time
@@ -17,10 +16,9 @@ import pytest
 
 from careers.applications.slowbody import Slot, UploadGate, Watched
 
-from . import filegen
-from .applying import JOB, apply_env, encode, token_of, valid_fields
-from .conftest import SECRET
-from .servers import eventually, read_status, start_slow_app
+from .applying import JOB, apply_env
+from .apps import SECRET
+from .servers import eventually, form_body, open_post, read_status, start_slow_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,36 +49,16 @@ def start_gunicorn(sandbox, sandbox_server, tmp_path) -> Iterator:
         proc.wait(timeout=10)
 
 
-def _form_body(base: str, tmp_path: Path, size: int = 400_000) -> tuple[bytes, str]:
-    page = httpx.get(f"{base}/en/jobs/{JOB}/apply", timeout=10).text
-    padded = filegen.make_pdf(tmp_path / "cv.pdf", text="Experience " * (size // 11))
-    fields = {"form_token": token_of(page)} | valid_fields(token_of(page))
-    return encode(fields, [("cv", padded, "cv.pdf", "application/pdf")])
-
-
-def _open_post(base: str, body: bytes, content_type: str, client: str = "") -> socket.socket:
-    """A post whose head is sent; `client` is its address in X-Forwarded-For, which the app
-    believes from loopback (so one test can be many clients)."""
-    host, port = base.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=30)
-    forwarded = f"X-Forwarded-For: {client}\r\n" if client else ""
-    head = (
-        f"POST /en/jobs/{JOB}/apply HTTP/1.1\r\nHost: {host}:{port}\r\n{forwarded}"
-        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    sock.sendall(head.encode())
-    return sock
-
-
 def _spool_empty(data_dir: Path) -> bool:
     spool = data_dir / "spool"
     return not any(spool.glob("*/*"))
 
 
+@pytest.mark.system
 def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_STALL_SECONDS="1.5")
-    body, content_type = _form_body(base, tmp_path)
-    sock = _open_post(base, body, content_type)
+    body, content_type = form_body(base, tmp_path)
+    sock = open_post(base, body, content_type)
     sock.sendall(body[: len(body) // 2])  # half the CV, then nothing
     started = time.monotonic()
     assert read_status(sock) == 408
@@ -89,10 +67,11 @@ def test_a_body_that_stalls_is_cut_with_408_and_its_file_removed(start_gunicorn,
     assert eventually(lambda: _spool_empty(data_dir))
 
 
+@pytest.mark.system
 def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_MIN_RATE="20000", TEST_RATE_GRACE="1")
-    body, content_type = _form_body(base, tmp_path)
-    sock = _open_post(base, body, content_type)
+    body, content_type = form_body(base, tmp_path)
+    sock = open_post(base, body, content_type)
     sock.settimeout(0.05)
     status = 0
     for start in range(0, len(body), 100):  # 100 bytes every 50 ms: 2 kB/s
@@ -113,10 +92,11 @@ def test_a_body_that_crawls_is_cut_with_408(start_gunicorn, tmp_path):
     assert eventually(lambda: _spool_empty(data_dir))
 
 
+@pytest.mark.system
 def test_a_candidate_above_the_floor_gets_through(start_gunicorn, tmp_path):
     base, data_dir = start_gunicorn(TEST_MIN_RATE="20000", TEST_RATE_GRACE="1")
-    body, content_type = _form_body(base, tmp_path, size=300_000)
-    sock = _open_post(base, body, content_type)
+    body, content_type = form_body(base, tmp_path, size=300_000)
+    sock = open_post(base, body, content_type)
     for start in range(0, len(body), 8192):  # ~160 kB/s, a slow mobile uplink
         sock.sendall(body[start : start + 8192])
         time.sleep(0.05)
@@ -125,13 +105,14 @@ def test_a_candidate_above_the_floor_gets_through(start_gunicorn, tmp_path):
     sock.close()
 
 
+@pytest.mark.system
 def test_uploads_cannot_take_every_thread(start_gunicorn, tmp_path):
     # No slot is taken over for a faster upload here (the fair pace is 0): this is the bound.
     base, _ = start_gunicorn(threads=8, TEST_UPLOAD_SLOTS="5", TEST_FAIR_RATE="0")
-    body, content_type = _form_body(base, tmp_path)
+    body, content_type = form_body(base, tmp_path)
     held = []
     for n in range(5):
-        sock = _open_post(base, body, content_type, f"198.51.100.{n + 1}")
+        sock = open_post(base, body, content_type, f"198.51.100.{n + 1}")
         sock.sendall(body[:1000])  # and then trickle nothing more: each holds a thread
         held.append(sock)
     try:
@@ -153,7 +134,7 @@ def _reading(base: str) -> float:
 
 
 def _busy_answer(base: str, body: bytes, content_type: str, client: str = "") -> int:
-    sock = _open_post(base, body, content_type, client)
+    sock = open_post(base, body, content_type, client)
     try:
         sock.sendall(body[:1000])
         sock.settimeout(2)
@@ -179,7 +160,7 @@ class Trickler(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        with _open_post(self.base, self.body, self.content_type, self.client) as sock:
+        with open_post(self.base, self.body, self.content_type, self.client) as sock:
             for start in range(0, len(self.body), 600):
                 if self.stop.is_set():
                     return
@@ -196,12 +177,13 @@ class Trickler(threading.Thread):
                 self.status = -1
 
 
+@pytest.mark.system
 def test_a_candidate_takes_the_slot_of_an_upload_trickling_below_the_fair_pace(
     start_gunicorn, tmp_path
 ):
     base, _ = start_gunicorn(threads=8, TEST_UPLOAD_SLOTS="5", TEST_FAIR_GRACE="1")
-    body, content_type = _form_body(base, tmp_path)
-    cv, cv_type = _form_body(base, tmp_path, size=300_000)
+    body, content_type = form_body(base, tmp_path)
+    cv, cv_type = form_body(base, tmp_path, size=300_000)
     tricklers = [Trickler(base, body, content_type, f"198.51.100.{n + 1}") for n in range(5)]
     for trickler in tricklers:
         trickler.start()
@@ -209,7 +191,7 @@ def test_a_candidate_takes_the_slot_of_an_upload_trickling_below_the_fair_pace(
     def candidate() -> int:
         """A candidate on a real uplink: the whole body at once; 503 until a trickle has been
         read long enough (the grace) to be judged, as a candidate would try again."""
-        with _open_post(base, cv, cv_type, "203.0.113.7") as sock:
+        with open_post(base, cv, cv_type, "203.0.113.7") as sock:
             try:
                 sock.sendall(cv)
             except OSError:
@@ -229,20 +211,21 @@ def test_a_candidate_takes_the_slot_of_an_upload_trickling_below_the_fair_pace(
             trickler.join(timeout=15)
 
 
+@pytest.mark.system
 def test_one_client_holds_no_more_than_its_share_of_the_upload_slots(start_gunicorn, tmp_path):
     base, _ = start_gunicorn(threads=12, TEST_UPLOAD_SLOTS="8")
-    body, content_type = _form_body(base, tmp_path)
+    body, content_type = form_body(base, tmp_path)
     held = []
     try:
         for _ in range(4):
-            sock = _open_post(base, body, content_type, "198.51.100.1")
+            sock = open_post(base, body, content_type, "198.51.100.1")
             sock.sendall(body[:1000])
             held.append(sock)
         assert eventually(lambda: _reading(base) == 4.0)
         # Slots are free, but not for this client's fifth upload ...
         assert _busy_answer(base, body, content_type, "198.51.100.1") == 503
         # ... while another client's upload is read and accepted.
-        with _open_post(base, body, content_type, "198.51.100.2") as sock:
+        with open_post(base, body, content_type, "198.51.100.2") as sock:
             sock.sendall(body)
             assert read_status(sock) == 303
     finally:

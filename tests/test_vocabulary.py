@@ -6,8 +6,8 @@ import pytest
 
 from careers.applications.rules import LIMITS
 from careers.jobs.search import CODE_ORDER, FACETS, parse_query
-from careers.web.links import LIST_PARAMS
 from careers.web.present import CODE_LABELS, FACET_NAMES
+from careers.web.site_links import LIST_PARAMS
 
 
 def test_every_facet_has_a_name_and_travels_in_list_links():

@@ -5,12 +5,16 @@ Personio's job links carry a channel parameter `_pc` (docs/personio.md §1.6), c
 name is looked up in CAREERS_CHANNELS (`linkedin=2001,stepstone=2002`), and so is
 `utm_source` when there is no `_pc`. Everything we know also becomes tags, which Personio
 creates when they do not exist yet (§2.3), so nothing is lost when no channel id is known.
+The values travel from the landing page to the form signed (`Attribution`), so only values we
+saw come back.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+from itsdangerous import BadSignature, URLSafeSerializer
 
 _TAG_VALUE = re.compile(r"[^\w .:/@+-]+")
 
@@ -38,3 +42,25 @@ def channel_and_tags(
         if values.get(name, "").strip():
             tags.append(_tag(name, values[name].strip()))
     return channel, tags
+
+
+class Attribution:
+    """Signs the landing URL's attribution for the form, so only values we saw come back."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._signer = URLSafeSerializer(secret_key, salt="careers.attribution")
+
+    def sign(self, values: dict[str, str]) -> str:
+        return self._signer.dumps(values) if values else ""
+
+    def read(self, token: str) -> dict[str, str]:
+        """The signed values, or nothing: a bad token costs the attribution, not the application."""
+        if not token or len(token) > 2000:
+            return {}
+        try:
+            values = self._signer.loads(token)
+        except BadSignature:
+            return {}
+        if not isinstance(values, dict):
+            return {}
+        return {str(k): str(v) for k, v in values.items() if isinstance(v, str)}

@@ -231,7 +231,7 @@ class _Compound:
         if byte_order != 0xFFFE or (major, shift) not in {(3, 9), (4, 12)} or mini_shift != 6:
             raise ContainerError("bad compound file header")
         self.fh = fh
-        self.sector = 1 << shift
+        self.sector: int = 1 << shift
         self.per_sector = self.sector // 4
         self.first_dir, _, self.mini_cutoff, self.first_mini_fat = struct.unpack_from(
             "<IIII", header, 48
@@ -239,7 +239,7 @@ class _Compound:
         if self.mini_cutoff != 4096:  # fixed by MS-CFB 2.2; anything else is no Office file
             raise ContainerError("bad mini stream cut-off")
         self.first_difat, self.difat_count = struct.unpack_from("<II", header, 68)
-        self.header_difat = struct.unpack_from("<109I", header, 76)
+        self.header_difat: tuple[int, ...] = struct.unpack_from("<109I", header, 76)
         # The header occupies the first sector's place; a chain longer than the file loops.
         self.sectors = (size + self.sector - 1) // self.sector - 1
         self.root = OleEntry("Root Entry", 5, _OLE_END, 0)

@@ -10,8 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
-from ..config import RateLimit
 from ..personio.recruiting import (
     CredentialsRejected,
     DuplicateApplicant,
@@ -21,10 +21,14 @@ from ..personio.recruiting import (
     TransientError,
 )
 from ..personio.vocabulary import ErrorCode
+from ..ratelimit import RateLimit
+from ..store_errors import StoreUnavailable
 from .rules import DAY, PARKED_RETENTION_DAYS, RECEIPT_RETENTION_DAYS, Status
-from .spool import Spool
-from .store import Job, Outbox, StoreUnavailable
+from .store import Claim, Outbox
 from .wire import personio_body, personio_filename
+
+if TYPE_CHECKING:
+    from ..ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,19 @@ def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> floa
     return max(delay, retry_after or 0.0)
 
 
+class Budget(Protocol):
+    """The deployment's shared budget of Recruiting API requests (careers/db/ratelimit.py's
+    RateLimiter over CAREERS_PERSONIO_RATE_LIMIT, its window widened by WINDOW_MARGIN)."""
+
+    def hit(self, key: str) -> float:
+        """Take a slot: 0 when taken, else seconds until one is free."""
+
+
+def budget_window(rate: RateLimit) -> float:
+    """The window a delivery budget counts in: Personio's, with our margin."""
+    return rate.seconds + WINDOW_MARGIN
+
+
 class Deliverer:
     """Claims one application at a time and takes it through upload → create → receipt."""
 
@@ -70,8 +87,7 @@ class Deliverer:
         self,
         outbox: Outbox,
         client: RecruitingClient,
-        spool: Spool,
-        rate: RateLimit,
+        budget: Budget,
         *,
         clock: Callable[[], float] = time.time,
         stop: threading.Event | None = None,
@@ -81,7 +97,7 @@ class Deliverer:
         health: DeliveryHealth | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.outbox, self.client, self.spool, self.rate = outbox, client, spool, rate
+        self.outbox, self.client, self.budget = outbox, client, budget
         self.clock = clock
         self.stop = stop or threading.Event()
         self.on_outcome = on_outcome or (lambda outcome: None)
@@ -136,25 +152,24 @@ class Deliverer:
         self.on_outcome(outcome)
         return outcome
 
-    def _keep_lease(self, job: Job) -> None:
+    def _keep_lease(self, job: Claim) -> None:
         if not self.outbox.extend_lease(job.id, self.owner, self.outbox.lease_seconds):
             raise _LeaseLost()  # another worker has it now: stop touching it
 
-    def _pace(self, job: Job) -> None:
-        """Wait for a slot under the deployment-wide rate limit (shared through the store),
+    def _pace(self, job: Claim) -> None:
+        """Wait for a slot under the deployment-wide rate limit (shared through the database),
         then return at once: the request must follow its slot as closely as it can, since
         Personio counts arrivals and a late one crowds the next window. So the lease is
         made sure of before (by the caller, and here after every wait), not after."""
-        window = self.rate.seconds + WINDOW_MARGIN
         while True:
-            wait = self.outbox.take_slot(RATE_KEY, self.rate.count, window)
+            wait = self.budget.hit(RATE_KEY)
             if wait <= 0:
                 return
             if self.stop.wait(min(wait, 5.0)):
                 raise _Stopped()
             self._keep_lease(job)
 
-    def _deliver(self, job: Job) -> str:
+    def _deliver(self, job: Claim) -> str:
         uuids = {d.id: d.uuid for d in job.documents if d.uuid}
         try:
             for document in job.documents:
@@ -208,7 +223,7 @@ class Deliverer:
             return self._park(job, "document_missing", "a spooled document is missing on disk")
         return self._delivered(job, "delivered")
 
-    def _park(self, job: Job, reason: str, detail: str) -> str:
+    def _park(self, job: Claim, reason: str, detail: str) -> str:
         self.outbox.park(job.id, reason, detail)
         try:
             self.on_parked(job.id)
@@ -220,7 +235,7 @@ class Deliverer:
         log.info("delivery resumed", extra={"reason": "resumed"})
         self._paused_until, self._pause, self.health.problem = None, 0.0, None
 
-    def _paused(self, job: Job, exc: CredentialsRejected) -> str:
+    def _paused(self, job: Claim, exc: CredentialsRejected) -> str:
         """Nothing is wrong with the application: it goes back to the queue, due now (a
         deliverer of another process that claims it learns to pause too), and this one waits
         before it tries the next, longer each time the credentials are still refused."""
@@ -243,14 +258,13 @@ class Deliverer:
                 log.exception("paused hook failed", extra={"reason": CREDENTIALS_REJECTED})
         return "paused"
 
-    def _later(self, job: Job, exc: RecruitingError, retry_after: float | None) -> str:
+    def _later(self, job: Claim, exc: RecruitingError, retry_after: float | None) -> str:
         at = self.clock() + backoff(job.attempts, retry_after, self.rng)
         self.outbox.retry_later(job.id, at, exc.reason, exc.operator_detail)
         return "retry"
 
-    def _delivered(self, job: Job, outcome: str, status: Status = Status.DELIVERED) -> str:
-        paths = self.outbox.mark_delivered(job.id, status)
-        self.spool.discard(paths)
+    def _delivered(self, job: Claim, outcome: str, status: Status = Status.DELIVERED) -> str:
+        self.outbox.mark_delivered(job.id, status)  # its documents go with it
         return outcome
 
     def housekeeping(self) -> None:
@@ -259,17 +273,13 @@ class Deliverer:
         if now < self._next_housekeeping:
             return
         self._next_housekeeping = now + 600
-        purge(self.outbox, self.spool, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
+        purge(self.outbox, now - PARKED_RETENTION, now - RECEIPT_RETENTION)
 
 
-def purge(
-    outbox: Outbox, spool: Spool, parked_before: float, receipts_before: float
-) -> tuple[int, int]:
-    """Delete old parked applications and receipts with their files, then orphaned files.
-    Returns (documents deleted, orphaned files removed)."""
-    paths = outbox.purge(parked_before, receipts_before)
-    spool.discard(paths)
-    return len(paths), spool.sweep(outbox.referenced_paths())
+def purge(outbox: Outbox, parked_before: float, receipts_before: float) -> tuple[int, int]:
+    """Delete old parked applications and receipts with their documents, then orphaned
+    spool files. Returns (documents deleted, orphaned files removed)."""
+    return outbox.purge(parked_before, receipts_before), outbox.sweep()
 
 
 class Heartbeat:

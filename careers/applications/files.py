@@ -24,10 +24,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO
 
+from ..forms.text import strip_invisible
 from .biff import has_macro_sheets, is_flat_biff
 from .containers import ContainerError, has_macros, has_ole_stream, is_odf, is_ooxml, is_zip
 from .rules import LIMITS, FileProblem
-from .text import strip_invisible
 
 LIBMAGIC_MISSING = (
     "libmagic is missing: install Debian's libmagic1 (apt-get install libmagic1) "

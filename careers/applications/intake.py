@@ -9,24 +9,21 @@ required documents), and out comes `Invalid` (what to show the candidate again) 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
-
+from ..forms.email import normalize_email
+from ..forms.text import clean_text
 from ..personio.vocabulary import MAX_STRING, DocumentCategory, SystemAttribute
 from .files import check_file, clean_filename
 from .form import GENDERS, SYSTEM_FIELDS, FormSchema
 from .model import Application, Attachment, Attribute
 from .rules import MAX_CUSTOM, MAX_TEXT, FieldProblem, FileProblem
-from .text import BIDI_CONTROLS, strip_invisible
 from .upload import Submission
 
 PHONE = re.compile(r"[0-9+()./\- ]{3,60}")
 NUMBER = re.compile(r"-?\d+([.,]\d+)?")
 CHECKED = {"yes", "on", "true", "1"}
-_MAX_LOCAL_PART = 64
 
 
 @dataclass(frozen=True)
@@ -114,64 +111,6 @@ def _iso_date(text: str) -> date | None:
         return date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
     except ValueError:
         return None
-
-
-def clean_text(value: str, *, multiline: bool = False) -> str:
-    """A form value as we keep it: NFC, no invisible characters, whitespace folded.
-
-    Bidi controls, zero-width and other format characters and control characters go
-    (`careers/applications/text.py`, the rule file names follow too). One line: every run of
-    whitespace becomes one space. Multiline (the message): each line break (CR LF, CR, NEL,
-    U+2028 …) becomes a line feed, tabs stay, and only the ends are trimmed.
-    """
-    text = strip_invisible(value)
-    if not multiline:
-        return " ".join(text.split())
-    lines = (
-        "".join(c for c in line if c == "\t" or unicodedata.category(c) != "Cc")
-        for line in text.splitlines()
-    )
-    return "\n".join(lines).strip()
-
-
-def normalize_email(value: str) -> str | None:
-    """The address as we store it, or None when we do not take it (`FieldProblem.EMAIL`).
-
-    Checked by email-validator on its syntax alone: no DNS lookup, ever. Refused besides what
-    RFC 5321/5322 refuse (a local part over 64 characters, "_" in a domain, a missing dot):
-    bracketed IP addresses, quoted local parts, display names ("Anna <a@x.de>"), special-use
-    domains (.test, .local, .invalid …), non-ASCII before the @, and any bidi control — the
-    address would not read as what it is, and stripping it would store an address other than
-    the one the candidate saw. Zero-width characters are stripped first (`clean_text`): they
-    change nothing one can see, and copying an address from a web page or chat brings them.
-
-    Non-ASCII local parts ("jürgen@…") need SMTPUTF8 from every mail server on the way and a
-    Personio that takes them, which it does not document; browsers' type="email" inputs
-    refuse them too. Refused here, the candidate can give another address at once; refused by
-    Personio, the application would be parked without the candidate knowing. Internationalised
-    domains are taken and stored as IDNA ("a@müller.de" → "a@xn--mller-kva.de"), which every
-    mail system and validator accepts and which is what browsers send anyway. The stored form
-    is the library's normalisation in ASCII (`ascii_email`; `normalized` would turn the IDNA
-    back into Unicode): the domain in lower case, the local part as typed.
-    """
-    if BIDI_CONTROLS.intersection(value):
-        return None
-    try:
-        checked = validate_email(
-            clean_text(value),
-            check_deliverability=False,
-            allow_smtputf8=False,
-            allow_quoted_local=False,
-            allow_domain_literal=False,
-            allow_empty_local=False,
-        )  # display names ("Anna <a@x.de>") are refused by default
-    except EmailNotValidError:
-        return None
-    # RFC 5321's 64 octets; email-validator 2.3 stopped checking it unless told `strict=True`,
-    # which 2.1 and 2.2 do not know. Personio's own check is not documented: stay within RFCs.
-    if len(checked.local_part) > _MAX_LOCAL_PART:
-        return None
-    return checked.ascii_email
 
 
 def _raw(fields: dict[str, list[str]], name: str) -> str:

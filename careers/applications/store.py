@@ -1,8 +1,9 @@
 """The outbox interface: what delivery needs from a store, whatever database is behind it.
 
-SQLite (`sqlite_store.py`) is the default; a PostgreSQL store implements the same protocol
-(claiming with `SELECT … FOR UPDATE SKIP LOCKED`, slots with an advisory lock) when several
-hosts share one outbox.
+One implementation, careers/db/outbox.py, runs on SQLite (the default) or on the PostgreSQL
+several hosts share (claiming with `SELECT … FOR UPDATE SKIP LOCKED`); tests/
+test_outbox_contract.py holds both to this contract. Store errors (SchemaMismatch,
+StoreUnavailable) live in careers/store_errors.py, rate limits in careers/db/ratelimit.py.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Job:
+class Claim:
     """A claimed application, ready for delivery."""
 
     id: int
@@ -109,34 +110,40 @@ class Summary:
         )
 
 
-class SchemaMismatch(Exception):
-    """The database's schema is not the one this release expects: one line for the operator."""
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be reached right now (it may come back by itself)."""
-
-
 class Outbox(Protocol):
     """Durable store of applications on their way to Personio.
 
     `lease_seconds` is how long a claim lasts without a heartbeat: a worker that dies keeps
-    an application that long at most. `documents_inline` is True when document bytes live in
-    the store itself (PostgreSQL: every host can deliver every document), False when they
-    stay in this host's spool and the store keeps their paths (SQLite).
+    an application that long at most.
+
+    The outbox owns the documents of the applications it holds, from `add` to
+    `mark_delivered` or `purge`; nobody else moves or deletes them. Where their bytes live
+    is the store's own business: SQLite keeps the files in its spool's `stored/` and their
+    paths in its rows (this host delivers them); PostgreSQL copies the bytes into sealed
+    chunks in the database (every host can deliver every document) and keeps no file.
+    Either way `open_document` gives the bytes back, and the caller never sees a path it
+    has to act on.
     """
 
     lease_seconds: float
-    documents_inline: bool
 
     def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
         """Commit an application and its documents atomically; return its public id.
+
+        Each of `application.documents` names a complete file in the spool's `incoming/`
+        (`Spool.new_file`), written by the caller. On success the outbox owns them: SQLite
+        has flushed them to disk and moved them under `stored/` before the row commits;
+        PostgreSQL has copied them into its chunks in the same transaction and deleted the
+        incoming files after the commit. On any failure (an exception, including
+        AlreadySubmitted, NonceReused and StoreUnavailable) nothing is committed and every
+        file is back under the path the document names, for the caller to discard.
+
         A `nonce` seen before raises AlreadySubmitted (same `fingerprint`) or NonceReused."""
 
     def check_submission(self, nonce: str, fingerprint: str) -> None:
         """Raise AlreadySubmitted or NonceReused when this form's nonce was used before."""
 
-    def claim(self, owner: str, lease_seconds: float) -> Job | None:
+    def claim(self, owner: str, lease_seconds: float) -> Claim | None:
         """Lease the next due pending application, or None."""
 
     def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
@@ -158,9 +165,12 @@ class Outbox(Protocol):
     def note_create_attempt(self, app_id: int) -> None:
         """Committed before the create request: a later duplicate answer then means done."""
 
-    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> list[str]:
+    def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> None:
         """Personio has it (`outcome` delivered, or already applied): keep only the receipt,
-        shred the personal data; return the document paths to delete."""
+        shred the personal data and delete the documents (their files or chunks) too.
+
+        The rows go in one transaction; files are deleted after it commits, so a crash in
+        between leaves only orphans for `sweep`, never a row naming a missing file."""
 
     def retry_later(self, app_id: int, at: float, reason: str, detail: str = "") -> None:
         """Release the lease and schedule another attempt."""
@@ -183,17 +193,18 @@ class Outbox(Protocol):
     def oldest_pending(self) -> Summary | None:
         """The pending application waiting longest (the backlog alert), or None."""
 
-    def purge(self, parked_before: float, receipts_before: float) -> list[str]:
-        """Delete old parked applications and old receipts; return document paths to delete."""
+    def purge(self, parked_before: float, receipts_before: float) -> int:
+        """Delete parked applications last changed before `parked_before` and receipts
+        (delivered, already applied) before `receipts_before`, with their documents (files
+        deleted after the commit, as in `mark_delivered`); pending ones are never purged.
+        Returns how many documents were deleted."""
 
-    def referenced_paths(self) -> set[str]:
-        """Every document path still needed (for cleaning orphaned spool files)."""
-
-    def take_slot(self, key: str, limit: int, window: float) -> float:
-        """Reserve a request slot under a shared rate limit: 0 when taken, else seconds to wait."""
-
-    def rate_wait(self, key: str, limit: int, window: float) -> float:
-        """Like take_slot, without taking one: 0 when a slot is free."""
+    def sweep(self, older_than: float = 3600) -> int:
+        """Delete this host's spool files that no application needs: leftovers of requests
+        that crashed before `add` (in `incoming/`) and stored files no row names any more (a
+        crash between a commit and its file deletion). Files younger than `older_than`
+        seconds may belong to a request still running and stay. A store without a spool
+        (a process that takes no uploads) has nothing to sweep. Returns how many went."""
 
     def check_writable(self) -> str | None:
         """None when the store accepts writes, else why not."""

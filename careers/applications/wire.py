@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from .store import Job
+from .store import Claim
 
 # Personio's upload endpoint lists `jpg` and `tif` only (docs/personio.md §2.2): a JPEG or
 # TIFF the candidate named `.jpeg` / `.tiff` goes there under the listed spelling, same bytes.
@@ -26,7 +26,7 @@ def personio_filename(filename: str) -> str:
     return filename if listed is None else filename[: -len(path.suffix)] + listed
 
 
-def personio_body(job: Job, uuids: dict[int, str], today: date) -> dict[str, Any]:
+def personio_body(job: Claim, uuids: dict[int, str], today: date) -> dict[str, Any]:
     """The JSON body of `POST /v1/recruiting/applications` for a claimed application."""
     application = job.application
     body: dict[str, Any] = {

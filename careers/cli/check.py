@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,21 +24,24 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from ..applications.delivery import RATE_KEY, WINDOW_MARGIN
-from ..applications.store import Outbox, StoreUnavailable
+from ..applications.delivery import RATE_KEY, budget_window
 from ..config import (
     ConfigError,
-    RateLimit,
     Settings,
     StorageSettings,
     load_settings,
     unknown_variables,
 )
+from ..db.ratelimit import RateLimiter
+from ..jobs import pay
+from ..jobs.pay import PayRule
 from ..jobs.store import FeedStore
+from ..personio.diagnosis import Condition, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, parse_feed
 from ..personio.model import Position
-from ..personio.recruiting import RecruitingClient
-from ..services import schema_versions
+from ..ratelimit import RateLimit
+from ..services import recruiting_client, schema_versions
+from ..store_errors import StoreUnavailable
 from ..web.seo import job_posting, missing_properties
 from .common import exit_with, libmagic_problem, services_or_exit, warn_unknown_variables
 
@@ -118,7 +122,9 @@ def command() -> None:
     report = Report()
     click.echo(f"configuration ok; feed {settings.personio_feed_url}")
     mode = (
-        "read-only (apply on Personio)" if settings.read_only else "applications via Recruiting API"
+        "read-only (apply on Personio)"
+        if settings.read_only
+        else f"applications via Recruiting API v{settings.personio_api_version}"
     )
     click.echo(f"mode: {mode}")
     _check_variables(report)
@@ -127,7 +133,10 @@ def command() -> None:
     if _check_database(settings, report):
         services = services_or_exit(settings)  # also proves the data directory usable
         try:
-            _check_recruiting(settings, services.outbox, report)
+            budget = services.limiter(
+                settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
+            )
+            _check_recruiting(settings, budget, report)
             _check_feeds(settings, services.catalogue.store, report)
         finally:
             services.close()
@@ -240,32 +249,38 @@ def _check_libmagic(report: Report) -> None:
 # -- the Recruiting API key --------------------------------------------------------------------
 
 
-def _check_recruiting(settings: Settings, outbox: Outbox | None, report: Report) -> None:
+def _check_recruiting(settings: Settings, budget: RateLimiter | None, report: Report) -> None:
     """Ask Personio about the key (RecruitingClient.check_credentials), paced like delivery;
-    without the database (`outbox` None) the pace cannot be kept, so it is not asked."""
+    without the database (`budget` None) the pace cannot be kept, so it is not asked."""
     if settings.read_only:
         report.ok(
             "recruiting API: credentials not configured: candidates apply on Personio's own"
-            " page (set CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN to"
-            " take applications here)"
+            " page (set CAREERS_PERSONIO_CLIENT_ID and CAREERS_PERSONIO_CLIENT_SECRET for API"
+            " v2, or CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN for v1,"
+            " to take applications here)"
         )
         return
-    if outbox is None:
-        busy: str | None = "the outbox database cannot be used yet to pace the request"
+    version = settings.personio_api_version
+    if version == 2:
+        busy: str | None = None  # a token request costs none of the recruiting budget
+    elif budget is None:
+        busy = "the outbox database cannot be used yet to pace the request"
     else:
-        busy = _take_budget_slot(outbox, settings.personio_rate_limit)
+        busy = _take_budget_slot(budget, settings.personio_rate_limit)
     if busy:
         report.warn(f"recruiting API: WARNING credentials not checked: {busy}")
         return
-    with RecruitingClient(
-        settings.personio_api_url,
-        settings.personio_company_id,
-        settings.personio_recruiting_token,
-        timeout=PROBE_TIMEOUT,
-    ) as client:
+    with recruiting_client(settings, timeout=PROBE_TIMEOUT) as client:
         result = client.check_credentials()
     if result.outcome == "ok":
-        report.ok(f"recruiting API: credentials ok: {result.detail}")
+        unused = (
+            " (CAREERS_PERSONIO_RECRUITING_TOKEN is set but not used)"
+            if version == 2 and settings.personio_recruiting_token
+            else ""
+        )
+        report.ok(
+            f"recruiting API: credentials ok, delivery uses API v{version}: {result.detail}{unused}"
+        )
     elif result.outcome == "rejected":
         report.fail(f"recruiting API: FAILED credentials rejected: {result.detail}")
     else:
@@ -275,14 +290,13 @@ def _check_recruiting(settings: Settings, outbox: Outbox | None, report: Report)
         )
 
 
-def _take_budget_slot(outbox: Outbox, rate: RateLimit) -> str | None:
+def _take_budget_slot(budget: RateLimiter, rate: RateLimit) -> str | None:
     """One slot of the deployment's shared Personio budget, as every delivery request takes
     (applications/delivery.py), so a check beside running workers cannot push them into
     429s; None once taken, else why not."""
-    window = rate.seconds + WINDOW_MARGIN
     deadline = time.monotonic() + BUDGET_WAIT
     try:
-        while (wait := outbox.take_slot(RATE_KEY, rate.count, window)) > 0:
+        while (wait := budget.hit(RATE_KEY)) > 0:
             if time.monotonic() + wait > deadline:
                 return f"the deployment's Personio budget ({rate}) is in use; try again shortly"
             time.sleep(wait)
@@ -307,13 +321,18 @@ def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
                 _feed_failed(lang, exc, settings.personio_feed_url, store, report)
                 continue
             with_text = sum(1 for p in positions if p.descriptions)
-            report.ok(
-                f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
-            )
+            if not positions:
+                report.warn(f"feed {lang}: WARNING {empty_board(lang).message}")
+            else:
+                report.ok(
+                    f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
+                )
             boards[lang] = positions
     finally:
         client.close()
     _check_postings(settings, boards, report)
+    _check_pay(settings, boards, report)
+    _check_open_application(settings, boards, report)
 
 
 def _check_postings(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
@@ -328,6 +347,8 @@ def _check_postings(settings: Settings, boards: dict[str, list[Position]], repor
                     " published; give it one in Personio"
                 )
                 continue
+            if position.id == settings.open_application_job:
+                continue  # off the board, no JobPosting by design (docs/referrals.md)
             if not position.descriptions and position.id in texts:
                 # The page borrows another language's text, and so does its JobPosting.
                 position = replace(position, descriptions=texts[position.id])
@@ -337,6 +358,49 @@ def _check_postings(settings: Settings, boards: dict[str, list[Position]], repor
                     f"feed {lang}: WARNING position {position.id} ({position.name}) gets no"
                     f" JobPosting data for Google: no {', '.join(missing)}" + _posting_hint(missing)
                 )
+
+
+def _check_pay(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
+    """Name every open job whose ad breaks CAREERS_PAY_TRANSPARENCY (careers/jobs/pay.py)."""
+    rule = settings.pay_transparency
+    if rule is PayRule.OFF:
+        report.ok("pay transparency: off (CAREERS_PAY_TRANSPARENCY), nothing checked")
+        return
+    if not boards:
+        return
+    # The open-application job is no ad for a post: it states no pay on purpose.
+    listed = ([p for p in b if p.id != settings.open_application_job] for b in boards.values())
+    found = pay.findings(listed, rule)
+    for finding in found:
+        report.warn(f"pay transparency ({rule}): WARNING {finding.line()}; fill it in Personio")
+    if not found:
+        report.ok(f"pay transparency ({rule}): every open job states its pay")
+
+
+def _check_open_application(
+    settings: Settings, boards: dict[str, list[Position]], report: Report
+) -> None:
+    """CAREERS_OPEN_APPLICATION_JOB must name a position the feed publishes: otherwise the
+    list offers no open application, and Personio would refuse the applications anyway."""
+    job_id = settings.open_application_job
+    if job_id is None or not boards:
+        return
+    missing = [
+        lang for lang, positions in boards.items() if job_id not in {p.id for p in positions}
+    ]
+    if len(missing) == len(boards):
+        report.warn(
+            f"open applications: WARNING position {job_id} (CAREERS_OPEN_APPLICATION_JOB) is"
+            " not in the feed, so the list offers no open application; publish it in Personio"
+            " or correct the id"
+        )
+    elif missing:
+        report.warn(
+            f"open applications: WARNING position {job_id} is not in the {', '.join(missing)}"
+            " feed; it is offered there in another language's text"
+        )
+    else:
+        report.ok(f"open applications: position {job_id}, kept off the board")
 
 
 def _posting_hint(missing: list[str]) -> str:
@@ -349,11 +413,18 @@ def _posting_hint(missing: list[str]) -> str:
 
 
 def _feed_failed(lang: str, exc: FeedError, url: str, store: FeedStore, report: Report) -> None:
-    wrong = feed_misconfigured(exc, url)
+    found = diagnose(exc, url, datetime.now(UTC))
+    if found.misconfigured:
+        # An unknown account, a feed switched off, a moved feed, an address with no feed.
+        report.fail(f"feed {lang}: FAILED ({found.condition}) {found.message}")
+        return
+    wrong = feed_misconfigured(exc, url)  # what is left: a host name that does not exist
     if wrong is not None:
         report.fail(f"feed {lang}: FAILED ({exc.reason}) misconfigured: {wrong}")
         return
     what = f"unreachable ({exc.reason}: {exc.detail})" if exc.detail else "unreachable"
+    if found.condition is Condition.MAINTENANCE:
+        what = found.message
     copy = last_good_copy(store, lang)
     if copy is None:
         report.fail(f"feed {lang}: FAILED {what}, and there is no last good copy to serve")

@@ -103,6 +103,10 @@ def command(port: int, host: str, sandbox_port: int) -> None:
         "CAREERS_PRIVACY_URL": f"{sandbox.url}/privacy-policy",
         "CAREERS_REMOTE_COUNTRIES": "Germany,Austria",
         "CAREERS_CHANNELS": "linkedin=2001,stepstone=2002,indeed=2003",
+        # The sample board's "Open Application" job and the sandbox's referral channel
+        # (docs/referrals.md).
+        "CAREERS_OPEN_APPLICATION_JOB": "1843801",
+        "CAREERS_REFERRAL_CHANNEL": "2004",
         "CAREERS_SMTP_URL": sandbox.mail.smtp_url,
         "CAREERS_MAIL_FROM": "Nordlicht Robotics Careers <jobs@nordlicht-robotics.example>",
         "CAREERS_ALERT_EMAIL": "recruiting-ops@nordlicht-robotics.example",

@@ -96,7 +96,7 @@ class _Lingering:
     done: bool = False
 
 
-class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker is Any
+class FrontWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
     """gthread with an asynchronous front for heads and small bodies (see the module doc)."""
 
     wsgi: Any  # the app, set by gunicorn's load_wsgi
@@ -152,7 +152,8 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
 
     def accept(self, listener: socket.socket) -> None:
         if not self.front:
-            return super().accept(listener)
+            super().accept(listener)
+            return
         for _ in range(ACCEPT_BATCH):
             if self.nr_conns >= self.worker_connections:
                 return  # the run loop stops accepting until connections end
@@ -387,7 +388,8 @@ class FrontWorker(ThreadWorker):  # gunicorn ships no type hints: ThreadWorker i
 
     def finish_request(self, conn: TConn, fs: Any) -> None:
         if not self.front:
-            return super().finish_request(conn, fs)
+            super().finish_request(conn, fs)
+            return
         self._stalled.discard(conn.sock)
         try:
             result = fs.result() if not fs.cancelled() else False

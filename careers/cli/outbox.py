@@ -122,6 +122,6 @@ def purge(parked_days: int, receipt_days: int) -> None:
     storage = storage_or_exit()
     now = time.time()
     deleted, removed = purge_outbox(
-        storage.outbox, storage.spool, now - parked_days * DAY, now - receipt_days * DAY
+        storage.outbox, now - parked_days * DAY, now - receipt_days * DAY
     )
     click.echo(f"purged; {deleted} documents deleted, {removed} orphaned files removed")

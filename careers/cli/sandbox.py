@@ -20,11 +20,18 @@ import click
     show_default=True,
     help="Port of the mail catcher (0: any free port).",
 )
-def command(port: int, host: str, smtp_port: int) -> None:
+@click.option(
+    "--token-lifetime",
+    default=86400.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds a v2 token from /v2/auth/token stays valid (short, to try expiry).",
+)
+def command(port: int, host: str, smtp_port: int, token_lifetime: float) -> None:
     """Run the built-in Personio sandbox alone (feed and Recruiting API, with faults) and a
     mail catcher whose mail is shown on /_sandbox/mail."""
     from ..sandbox import serve
 
     logging.basicConfig(level=logging.INFO)
     click.echo(f"Personio sandbox at http://{host}:{port}/xml?language=en")
-    serve(host, port, smtp_port)
+    serve(host, port, smtp_port, token_lifetime=token_lifetime)

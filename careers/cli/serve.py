@@ -18,7 +18,7 @@ from .common import settings_or_exit
 from .front import WORKER_CONNECTIONS, FrontWorker
 
 
-class _Gunicorn(BaseApplication):  # gunicorn ships no type hints: BaseApplication is Any
+class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
     """Embeds gunicorn so `careers serve` needs no separate config file."""
 
     def __init__(self, settings: Settings, options: dict[str, Any], *, deliver: bool) -> None:

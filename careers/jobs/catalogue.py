@@ -8,10 +8,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
+from ..personio.diagnosis import Diagnosis, diagnose, empty_board
 from ..personio.feed import FeedClient, FeedError, FragmentCache, parse_feed
 from ..personio.model import Position
 from .search import search_text
+from .similar import Memory
 from .store import FeedStore, StoredFeed
 
 log = logging.getLogger(__name__)
@@ -25,12 +28,18 @@ class Snapshot:
     """One language's board as pages see it, with fallback texts already merged in."""
 
     language: str
-    positions: tuple[Position, ...]
+    positions: tuple[Position, ...]  # the board: what lists, feeds, sitemap and API show
+    # Every open position, also those kept off the board (Catalogue.unlisted): their pages
+    # and forms work.
     by_id: dict[int, Position]
     # id -> language the description texts are in, when not `language` (docs/operations.md#how-the-feed-is-handled fallback).
     text_language: dict[int, str]
     haystack: dict[int, str]
     version: str
+    # Up to three related open positions per open job, and per job that has left the feed
+    # (careers/jobs/similar.py), computed with the view: a page only looks them up.
+    similar: dict[int, tuple[Position, ...]] = field(default_factory=dict)
+    similar_closed: dict[int, tuple[Position, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,6 +48,9 @@ class FetchStatus:
 
     last_attempt: float = 0.0
     consecutive_failures: int = 0
+    # What the last fetch said beyond "ok": a failure's condition (an unknown account, a
+    # moved feed, maintenance …) or an empty board; None when all is well.
+    diagnosis: Diagnosis | None = None
 
 
 @dataclass
@@ -62,6 +74,7 @@ class Catalogue:
         *,
         clock: Callable[[], float] = time.time,
         on_fetch: Callable[[str, str], None] | None = None,
+        unlisted: frozenset[int] = frozenset(),
     ) -> None:
         self.client = client
         self.store = store
@@ -69,6 +82,9 @@ class Catalogue:
         self.ttl = ttl
         self.clock = clock
         self.on_fetch = on_fetch or (lambda language, outcome: None)
+        # Open positions kept off the board (the open-application one, docs/referrals.md):
+        # left out of every view's `positions` below, the one place that hides them.
+        self.unlisted = unlisted
         self._lock = threading.Lock()
         self._langs = {lang: _Language() for lang in languages}
         self._views: dict[str, Snapshot] = {}
@@ -76,6 +92,7 @@ class Catalogue:
         # Search text per position, reused while the position is unchanged: rebuilding the
         # views after one language changes must not re-strip every other description.
         self._search_text: dict[tuple[str, int], tuple[Position, str]] = {}
+        self._related = Memory()  # similar jobs, and what is known of closed positions
         self._seen: dict[int, dict[str, str]] = store.load_seen()
         for lang in languages:
             stored = store.load(lang)
@@ -206,22 +223,30 @@ class Catalogue:
             self._accept(stored, persist=True)
             return self._record(language, "ok")
         except FeedError as exc:
-            return self._record(language, exc.reason, error=str(exc))
+            return self._record(language, exc.reason, error=exc)
 
     def refresh_all(self) -> dict[str, str]:
         """Refresh every language in the foreground (used by `careers check` and tests)."""
         return {lang: self.refresh(lang) for lang in self.languages}
 
-    def _record(self, language: str, outcome: str, error: str = "") -> str:
-        status = self._langs[language].status
-        if error:
+    def _record(self, language: str, outcome: str, error: FeedError | None = None) -> str:
+        state = self._langs[language]
+        status = state.status
+        if error is not None:
             status.consecutive_failures += 1
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            status.diagnosis = diagnose(error, self.client.feed_url, now)
             log.warning(
                 "feed refresh failed; serving last good copy",
-                extra={"reason": outcome, "language": language},
+                extra={
+                    "reason": outcome,
+                    "language": language,
+                    "condition": str(status.diagnosis.condition),
+                },
             )
         else:
             status.consecutive_failures = 0
+            status.diagnosis = None if state.positions else empty_board(language)
         self.on_fetch(language, outcome)
         return outcome
 
@@ -238,14 +263,17 @@ class Catalogue:
             self.store.save(stored)
         with self._lock:
             state = self._langs[stored.language]
+            self._related.note_gone(stored.language, state.positions, positions)
             state.raw, state.positions = stored, positions
             changed = self._remember(stored.language, positions)
             self._generation += 1
             generation = self._generation
             boards = {lang: (s.raw, s.positions) for lang, s in self._langs.items() if s.raw}
+            # A copy: other refreshes change it while this build reads it.
+            seen = {k: dict(v) for k, v in self._seen.items()}
         # Build outside the lock: requests take it to start refreshes and must not wait on
         # a rebuild. Only the build from the newest boards is installed.
-        views, texts = self._build_views(boards)
+        views, texts = self._build_views(boards, seen)
         with self._lock:
             if generation == self._generation:
                 self._views, self._search_text = views, texts
@@ -266,7 +294,9 @@ class Catalogue:
         return changed
 
     def _build_views(
-        self, boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]]
+        self,
+        boards: dict[str, tuple[StoredFeed, tuple[Position, ...]]],
+        seen: dict[int, dict[str, str]],
     ) -> tuple[dict[str, Snapshot], dict[tuple[str, int], tuple[Position, str]]]:
         """Every language's view (one language's texts can fill another's gaps), and the
         search texts of exactly the positions they hold."""
@@ -290,17 +320,26 @@ class Catalogue:
                         text_language[position.id] = donor[0]
                         position = _with_texts(position, donor[1])
                 merged.append(position)
+            listed = [p for p in merged if p.id not in self.unlisted]
+            # The open-application job is neither suggested nor taken for a closed one.
+            similar, similar_closed = self._related.lists(
+                lang, listed, {k: v for k, v in seen.items() if k not in self.unlisted}
+            )
             views[lang] = Snapshot(
                 language=lang,
-                positions=tuple(merged),
+                positions=tuple(listed),
                 by_id={p.id: p for p in merged},
                 text_language=text_language,
-                haystack={p.id: self._text_of(lang, p, texts) for p in merged},
+                haystack={p.id: self._text_of(lang, p, texts) for p in listed},
                 version=combined,
+                similar=similar,
+                similar_closed=similar_closed,
             )
         return views, texts
 
-    def _text_of(self, language: str, position: Position, texts: dict) -> str:
+    def _text_of(
+        self, language: str, position: Position, texts: dict[tuple[str, int], tuple[Position, str]]
+    ) -> str:
         """search_text(position), taken from the last build while the position is the same."""
         known = self._search_text.get((language, position.id))
         if known is None or known[0] != position:

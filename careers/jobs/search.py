@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from ..personio.model import Position
 from ..personio.vocabulary import EmploymentType, Experience, Schedule, Seniority
+from .pay import yearly
 
 # URL parameter -> the position's values for it. OR within a facet, AND across facets.
 FACETS: dict[str, Callable[[Position], tuple[str, ...]]] = {
@@ -31,8 +32,12 @@ CODE_ORDER: dict[str, tuple[str, ...]] = {
     "experience": tuple(Experience),
 }
 
-SORTS = ("newest", "title")
+SORTS = ("newest", "title", "salary")
 MAX_QUERY = 200  # characters of `q` we search for
+# `min_salary`: a yearly amount (whole units of the job's own currency; amounts are never
+# converted between currencies). 0 keeps the jobs that state pay in a known time unit.
+MAX_SALARY = 100_000_000
+_AMOUNT = re.compile(r"\d{1,9}|\d{1,3}(?:[.,' \u00a0\u202f]\d{3}){1,2}")
 _TAGS = re.compile(r"<[^>]+>")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -106,6 +111,7 @@ class Query:
     q: str = ""
     sort: str = "newest"
     page: int = 1
+    min_salary: int | None = None
 
 
 def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
@@ -118,12 +124,22 @@ def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
 
     sort = first("sort")
     page = first("page")
+    salary = first("min_salary").strip()
     return Query(
         filters=clean_filters(args),
         q=first("q").strip()[:MAX_QUERY],
         sort=sort if sort in SORTS else SORTS[0],
         page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        min_salary=_amount(salary),
     )
+
+
+def _amount(text: str) -> int | None:
+    """A whole amount as people type it: 50000, 50,000, 50.000 or 50 000; else None."""
+    if not _AMOUNT.fullmatch(text):
+        return None
+    amount = int(re.sub(r"\D", "", text))
+    return amount if amount < MAX_SALARY else None
 
 
 def _matches(position: Position, filters: Mapping[str, tuple[str, ...]], skip: str = "") -> bool:
@@ -151,10 +167,14 @@ def run(
     filters: Mapping[str, tuple[str, ...]],
     q: str = "",
     sort: str = "newest",
+    min_salary: int | None = None,
 ) -> Result:
     """Filter, count facet values the way shoppers expect, and sort."""
     words = fold(q).split()
     pool = [p for p in positions if all(w in haystack.get(p.id, "") for w in words)]
+    if min_salary is not None:
+        # Like `q`, not a facet: every facet's counts are within the pay asked for.
+        pool = [p for p in pool if (yearly(p.salary) or -1) >= min_salary]
 
     facets: dict[str, tuple[FacetValue, ...]] = {}
     for name, values_of in FACETS.items():
@@ -176,6 +196,10 @@ def run(
     hits = [p for p in pool if _matches(p, filters)]
     if sort == "title":
         hits.sort(key=lambda p: (fold(p.name), p.id))
+    elif sort == "salary":
+        # Best paid first (per year, by the top of the range); jobs without pay last, newest first.
+        hits.sort(key=lambda p: (p.created_at or _EPOCH, p.id), reverse=True)
+        hits.sort(key=lambda p: -(yearly(p.salary) or -1))
     else:
         hits.sort(key=lambda p: (p.created_at or _EPOCH, p.id), reverse=True)
     return Result(positions=tuple(hits), facets=facets, total=len(hits))

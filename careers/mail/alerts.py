@@ -14,14 +14,20 @@ class AlertKind(StrEnum):
     FEED_DOWN = "feed_down"  # the feed has failed for longer than CAREERS_ALERT_FEED_AFTER
     BACKLOG = "backlog_stuck"  # the oldest pending delivery is older than ..._BACKLOG_AFTER
     CREDENTIALS = "credentials_rejected"  # Personio answers 401/403: delivery is paused
+    FEED_EMPTY = "feed_empty"  # the feed answers, but the board holds no position
+    PAY = "pay_transparency"  # open jobs break CAREERS_PAY_TRANSPARENCY: once a day
 
 
 # Params per kind (all JSON values, none personal):
 # PARKED:    receipt, application_id, position_id, position_title, reason, detail (Personio's
 #            reason codes and field names only: RecruitingError.operator_detail), at
-# FEED_DOWN: languages (list), failing_since, last_error, copy_age (seconds or None), at
+# FEED_DOWN: languages (list), failing_since, condition and last_error (what the failure
+#            means: careers/personio/diagnosis.py), copy_age (seconds or None), at
+# FEED_EMPTY: language, detail, at
 # BACKLOG:   pending, oldest_receipt, oldest_age (seconds), last_reason, command, at
 # CREDENTIALS: detail (Personio's answer), pending, last_delivered, at
+# PAY:       rule, day (UTC date, the subject: one mail a day across hosts), jobs (list of
+#            {id, title, problems}), at
 
 
 def mail_key(kind: AlertKind, subject: str) -> str:

@@ -31,12 +31,12 @@ from babel.dates import format_date, format_timedelta, get_timezone
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .. import TRANSLATIONS, asset_dir
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS, MAX_QUERY
+from ..paths import TRANSLATIONS, asset_dir
 from ..personio.model import Position
-from . import links
+from . import alert_links
 from .alerts import AlertKind
 from .store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
 
@@ -97,7 +97,7 @@ class Composer:
         lang = self._language(sub.language)
         _ = lang.translations.gettext
         context = {
-            "confirm_url": links.confirm_url(self._site, sub.language, token),
+            "confirm_url": alert_links.confirm_url(self._site, sub.language, token),
             "filters": self._filter_words(lang, sub.filters, confirmed=False),
             "hours": UNCONFIRMED_HOURS,
         }
@@ -109,12 +109,12 @@ class Composer:
         """The new matching jobs, a link to all of them, and one-click unsubscribe."""
         lang = self._language(sub.language)
         ngettext = lang.translations.ngettext
-        unsubscribe = links.unsubscribe_url(self._site, sub.language, token)
-        query = urlencode([*_filter_params(sub.filters), *links.UTM.items()])
+        unsubscribe = alert_links.unsubscribe_url(self._site, sub.language, token)
+        query = urlencode([*_filter_params(sub.filters), *alert_links.UTM.items()])
         context = {
             "jobs": [self._job(lang, p) for p in positions],
             "filters": self._filter_words(lang, sub.filters, confirmed=True),
-            "list_url": links.list_url(self._site, sub.language, query),
+            "list_url": alert_links.list_url(self._site, sub.language, query),
             "unsubscribe_url": unsubscribe,
             "subscribed_on": self._date(lang, sub.confirmed_at or sub.created_at),
         }
@@ -261,7 +261,7 @@ class Composer:
         created = position.created_at
         return {
             "title": position.name or _("Untitled position"),
-            "url": links.job_url(self._site, lang.code, position.id, position.name),
+            "url": alert_links.job_url(self._site, lang.code, position.id, position.name),
             "facts": facts,
             "posted": self._date(lang, created.timestamp()) if created else "",
         }
@@ -324,6 +324,30 @@ def _age(seconds: Any) -> str:
     return format_timedelta(timedelta(seconds=seconds), threshold=2, locale=OPERATOR_LANGUAGE)
 
 
+# The feed alert's headline and summary per condition (careers/personio/diagnosis.py).
+FEED_CONDITIONS = {
+    "unknown_account": (
+        "Personio knows no such account",
+        "The feed's address answers 404: the account name (CAREERS_PERSONIO_SUBDOMAIN) is"
+        " wrong, or the account was renamed or closed.",
+    ),
+    "feed_off": (
+        "the Personio XML feed is switched off",
+        "The account answers with a web page instead of its XML feed: the feed is switched off"
+        " in Personio, or not part of the account's plan.",
+    ),
+    "moved": (
+        "the Personio job feed has moved",
+        "Personio redirects the feed to a new address, and careers does not follow redirects:"
+        " point the settings at the new address (see the last error).",
+    ),
+    "not_a_feed": (
+        "the feed address serves no Personio feed",
+        "The address answers, but not with Personio's XML feed: check the feed settings.",
+    ),
+}
+
+
 def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], str]) -> Report:
     """The facts of one alert from its params (careers/mail/alerts.py); none is personal."""
     if kind is AlertKind.PARKED:
@@ -352,14 +376,33 @@ def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], st
             if age is not None
             else "nothing: there is no good copy yet, the job list is empty"
         )
+        headline, summary = FEED_CONDITIONS.get(
+            str(params.get("condition") or ""),
+            (
+                "the Personio job feed is failing",
+                "careers cannot fetch the job feed from Personio.",
+            ),
+        )
         return Report(
-            headline="the Personio job feed is failing",
-            summary="careers cannot fetch the job feed from Personio.",
+            headline=headline,
+            summary=summary,
             facts=(
                 ("Languages", ", ".join(map(str, params.get("languages") or ())) or "?"),
                 ("Failing since", when(params.get("failing_since"))),
                 ("Last error", str(params.get("last_error") or "not recorded")),
                 ("Visitors see", serving),
+            ),
+            commands=("careers check",),
+        )
+    if kind is AlertKind.FEED_EMPTY:
+        return Report(
+            headline="the Personio job board is empty",
+            summary="The feed answers, but it holds no position: the site shows no jobs in"
+            " this language. Nothing is broken if no job is published in Personio right now.",
+            facts=(
+                ("Language", str(params.get("language") or "?")),
+                ("What it means", str(params.get("detail") or "")),
+                ("Seen at", when(params.get("at"))),
             ),
             commands=("careers check",),
         )
@@ -383,12 +426,32 @@ def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], st
             " Nothing is parked: applications wait in the outbox and are delivered by"
             " themselves once the credentials work again (careers tries again every few"
             " minutes). Check CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN"
-            " (a rotated key?).",
+            " (a rotated key?), or with API v2 CAREERS_PERSONIO_CLIENT_ID and"
+            " CAREERS_PERSONIO_CLIENT_SECRET.",
             facts=(
                 ("Personio's answer", str(params.get("detail") or "none given")),
                 ("Waiting", str(params.get("pending", "?"))),
                 ("Last delivered", str(params.get("last_delivered") or "none yet")),
                 ("Paused at", when(params.get("at"))),
+            ),
+            commands=("careers check",),
+        )
+    if kind is AlertKind.PAY:
+        jobs = [job for job in params.get("jobs") or () if isinstance(job, Mapping)]
+        rule = str(params.get("rule") or "?")
+        law = "the Austrian rule" if rule == "at" else "the EU Pay Transparency Directive"
+        return Report(
+            headline=f"{len(jobs)} open job ad(s) break the pay-transparency rule ({rule})",
+            summary=f"Under CAREERS_PAY_TRANSPARENCY={rule} ({law}) every job ad states its pay"
+            " per time unit" + (", with the minimum" if rule == "at" else "") + ". These open"
+            " jobs do not: fill in the salary section of each in Personio. This mail comes at"
+            " most once a day while any job breaks the rule.",
+            facts=tuple(
+                (
+                    f"{job.get('id', '?')} – {job.get('title') or '(untitled)'}",
+                    ", ".join(map(str, job.get("problems") or ())),
+                )
+                for job in jobs
             ),
             commands=("careers check",),
         )

@@ -231,7 +231,7 @@ class _Client(smtplib.SMTP):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         """Like smtplib.SMTP_SSL for smtps://, so one class serves both schemes."""
-        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
         if self.sock_is_tls and self._tls_context is not None:
             return self._tls_context.wrap_socket(sock, server_hostname=host)
         return sock

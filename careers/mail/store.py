@@ -1,8 +1,8 @@
 """What the mail worker and the job-alert pages need from a store, whatever the database.
 
-Two implementations share one contract (tests/test_mail_store.py): `sqlite_mail.py` beside
-the SQLite outbox, `pg_mail.py` on the PostgreSQL every host shares. Their tables are part of
-the outbox schema (migration 3 of each store), so `careers db upgrade` carries them.
+One implementation on either database (careers/db/mail.py, tests/test_mail_store.py); its
+tables are part of the database's schema (migration 3 of each dialect), so `careers db
+upgrade` carries them.
 
 Privacy (docs/mail.md): a subscription holds its address sealed with a key of its own
 (sealing.py) plus a keyed hash of it for the per-address limits; its filters, language and
@@ -27,6 +27,14 @@ class MailKind(StrEnum):
     DIGEST = "digest"  # new matching jobs (to a subscription)
     ALERT = "alert"  # operator alert by mail (to CAREERS_ALERT_EMAIL)
     WEBHOOK = "webhook"  # operator alert as a signed JSON POST (to CAREERS_ALERT_WEBHOOK_URL)
+
+
+class MailStatus(StrEnum):
+    """Where a queued mail is: waiting (or being sent), sent, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class SubscribeOutcome(StrEnum):

@@ -33,12 +33,15 @@ from typing import Any
 import httpx
 
 from ..applications.rules import Status
-from ..applications.store import Outbox, StoreUnavailable, Summary
+from ..applications.store import Outbox, Summary
 from ..config import Settings
-from ..jobs import search
+from ..jobs import pay, search
 from ..jobs.catalogue import Catalogue
+from ..jobs.pay import PayRule
+from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
-from . import links
+from ..store_errors import StoreUnavailable
+from . import alert_links
 from .alerts import AlertKind, mail_key, webhook_key
 from .compose import (
     SIGNATURE_HEADER,
@@ -204,7 +207,7 @@ class MailWorker:
             self._send(message, self.settings.alert_emails)
             return
         subscription = self._subscription(item)
-        token = links.subscription_token(
+        token = alert_links.subscription_token(
             self.settings.secret_key, subscription.id, subscription.salt
         )
         assert subscription.address is not None
@@ -336,6 +339,7 @@ class MailWorker:
                 continue
             self._alert(AlertKind.PARKED, summary.public_id, self._parked(summary))
         self._watch_feed(now)
+        self._watch_pay(now)
         oldest = self.outbox.oldest_pending()
         if oldest is not None and now - oldest.created_at > self.settings.alert_backlog_after:
             pending = self.outbox.counts().get(Status.PENDING, 0)
@@ -392,9 +396,14 @@ class MailWorker:
         down: list[str] = []
         confirmed: list[float] = []  # when the copies of the failing languages were confirmed
         copy_missing = False
+        found = None  # what the first failing language's last answer meant
         for language in self.settings.languages:
-            if self.catalogue.status(language).consecutive_failures == 0:
+            status = self.catalogue.status(language)
+            if status.consecutive_failures == 0:
+                self._watch_board(language, status.diagnosis)
                 continue
+            if status.diagnosis is not None and status.diagnosis.expected:
+                continue  # Personio's weekly maintenance: failures are expected, no alert
             age = self.catalogue.age(language)
             at = self.catalogue.confirmed_at(language)
             if age is None or at is None:
@@ -403,6 +412,8 @@ class MailWorker:
             elif age > self.settings.alert_feed_after:
                 down.append(language)
                 confirmed.append(at)
+            if down and down[-1] == language and found is None:
+                found = status.diagnosis
         if not down:
             return
         # One alert per outage: its subject is when the oldest copy served was confirmed,
@@ -417,8 +428,48 @@ class MailWorker:
                 "copy_age": None
                 if copy_missing or since is None
                 else round(self.catalogue.clock() - since),
+                "condition": str(found.condition) if found else "",
+                "last_error": found.message if found else "",
                 "at": _iso(now),
             },
+        )
+
+    def _watch_board(self, language: str, found: Diagnosis | None) -> None:
+        """A board that answers but holds no position is told once per empty copy (its
+        version), so a board that stays empty is not announced again and again."""
+        if found is None or found.condition is not Condition.EMPTY:
+            return
+        view = self.catalogue.snapshot(language, wait=0)
+        if view is None:
+            return
+        self._alert(
+            AlertKind.FEED_EMPTY,
+            f"{language}:{view.version}",
+            {"language": language, "detail": found.message, "at": _iso(self.clock())},
+        )
+
+    def _watch_pay(self, now: float) -> None:
+        """Once a day (the UTC date is the alert's subject, so every host and process queues
+        the same key and one mail goes out), the open jobs breaking the pay rule."""
+        rule = self.settings.pay_transparency
+        if rule is PayRule.OFF:
+            return
+        boards = [
+            view.positions
+            for lang in self.settings.languages
+            if (view := self.catalogue.snapshot(lang, wait=0)) is not None
+        ]
+        found = pay.findings(boards, rule)
+        if not found:
+            return
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        keys = [mail_key(AlertKind.PAY, day)] if self.settings.alert_emails else []
+        keys += [webhook_key(AlertKind.PAY, day)] if self.settings.alert_webhook_url else []
+        if len(self.mail.known_keys(keys)) == len(keys):
+            return  # today's is queued on every channel: the store would refuse a second
+        jobs = [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found]
+        self._alert(
+            AlertKind.PAY, day, {"rule": str(rule), "day": day, "jobs": jobs, "at": _iso(now)}
         )
 
     def _alert(self, kind: AlertKind, subject: str, params: dict[str, Any]) -> None:

@@ -21,15 +21,22 @@ log = logging.getLogger(__name__)
 # leaves room for very large boards while bounding what a hostile upstream can make us hold.
 MAX_FEED_BYTES = 32 * 1024 * 1024
 ROOT_TAG = "workzag-jobs"
+MAX_LOCATION = 300  # characters of a redirect's target kept (it names where the feed moved)
 
 
 class FeedError(Exception):
-    """The feed could not be used; `reason` is a short tag for logs and metrics."""
+    """The feed could not be used; `reason` is a short tag for logs and metrics. `status`
+    and `location` keep what the answer said, for telling Personio's conditions apart
+    (careers/personio/diagnosis.py)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(
+        self, reason: str, detail: str = "", *, status: int | None = None, location: str = ""
+    ) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.status = status
+        self.location = location
 
 
 class FragmentCache:
@@ -327,10 +334,15 @@ class FeedClient:
             ) as response:
                 if response.status_code == 304:
                     return FetchResult(body=None, etag=etag, last_modified=last_modified)
+                status = response.status_code
                 if response.is_redirect:
-                    raise FeedError("redirect", f"HTTP {response.status_code}")
-                if response.status_code != 200:
-                    raise FeedError("http_status", f"HTTP {response.status_code}")
+                    # Not followed, but where it points says whether the feed moved (§1.1).
+                    location = _target(response)
+                    raise FeedError(
+                        "redirect", f"HTTP {status} to {location}", status=status, location=location
+                    )
+                if status != 200:
+                    raise FeedError("http_status", f"HTTP {status}", status=status)
                 body = self._read_capped(response)
                 return FetchResult(
                     body=body,
@@ -357,3 +369,12 @@ class FeedClient:
     def close(self) -> None:
         """Release pooled connections."""
         self._client.close()
+
+
+def _target(response: httpx.Response) -> str:
+    """Where a redirect points, absolute; bounded, as it comes from the other side and is
+    shown to operators; "" when it is no URL at all."""
+    try:
+        return str(response.url.join(response.headers["Location"]))[:MAX_LOCATION]
+    except (httpx.InvalidURL, ValueError):
+        return ""

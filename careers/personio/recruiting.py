@@ -1,106 +1,68 @@
-"""Client for Personio's Recruiting API v1: upload documents, then create the application.
+"""Client for Personio's Recruiting API, v1 or v2: upload documents, then create the application.
 
+v1 and v2 take the same bodies and answer the same way; only the path and the bearer token
+differ (docs/personio.md §2.4). The token comes from a `TokenProvider`: the Recruiting API key
+for v1 (`StaticToken`), an OAuth 2.0 client-credentials token for v2 (careers/personio/tokens.py).
 Failures come back as exceptions that tell the delivery worker what to do: `TransientError`
 (retry later, honouring `retry_after`), `PermanentError` (park with Personio's reasons) and
-`DuplicateApplicant` (after a retry: Personio already has it). See docs/personio.md §2.2–§3.
-`check_credentials` asks Personio whether it knows the key, without creating anything.
+`DuplicateApplicant` (after a retry: Personio already has it); which error is which is one
+table, `OUTCOMES` (errors.py). See docs/personio.md §2.2–§3. `check_credentials` asks
+Personio whether it knows the credentials, without creating anything.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, NamedTuple
+from typing import Any, BinaryIO, Literal, Protocol
 
 import httpx
 
-from .vocabulary import ErrorCode
+# The errors are part of this client's interface: callers import them from here.
+from .errors import (
+    DUPLICATE_REASONS,
+    OUTCOMES,
+    CredentialsRejected,
+    DuplicateApplicant,
+    ErrorBody,
+    PermanentError,
+    RecruitingError,
+    TransientError,
+    error_for,
+    parse_error_body,
+    parse_retry_after,
+)
 
-DOCUMENTS_PATH = "/v1/recruiting/applications/documents"
-APPLICATIONS_PATH = "/v1/recruiting/applications"
+__all__ = [
+    "APPLICATIONS_PATH",
+    "DOCUMENTS_PATH",
+    "DUPLICATE_REASONS",
+    "OUTCOMES",
+    "CredentialCheck",
+    "CredentialsRejected",
+    "DuplicateApplicant",
+    "ErrorBody",
+    "PermanentError",
+    "RecruitingClient",
+    "RecruitingError",
+    "StaticToken",
+    "TokenProvider",
+    "TransientError",
+    "UploadedDocument",
+    "error_for",
+    "parse_error_body",
+    "parse_retry_after",
+]
+
+# The two endpoints per API version; v2 accepts and answers the v1 bodies (§2.4).
+PATHS: dict[int, tuple[str, str]] = {
+    1: ("/v1/recruiting/applications/documents", "/v1/recruiting/applications"),
+    2: ("/v2/recruiting/applications/documents", "/v2/recruiting/applications"),
+}
+DOCUMENTS_PATH, APPLICATIONS_PATH = PATHS[1]
 APP_ID = "careers"  # X-Personio-App-ID, which Personio "strongly recommends" (§2.3)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
-# Both codes mean "this email already applied to this position" (§2.3 table; renamed 2023).
-DUPLICATE_REASONS = frozenset({ErrorCode.APPLICANT_ALREADY_EXISTS, ErrorCode.APPLICANT_EXISTS})
-MAX_DETAIL = 500  # characters of Personio's text kept for logs
-_CODE = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+")  # errors.file-too-big, feature.x.disabled
-_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}")  # email, files[1].original_filename
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-
-
-class RecruitingError(Exception):
-    """A recruiting call failed; `reason` is a short tag for logs and metrics."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        status: int | None = None,
-        detail: str = "",
-        reasons: list[str] | None = None,
-    ) -> None:
-        self.reason, self.status, self.detail = reason, status, detail
-        self.reasons = list(reasons or [])
-        super().__init__(self._message())
-
-    @property
-    def operator_detail(self) -> str:
-        """What the outbox keeps and operators are shown (`careers outbox`, alerts): Personio's
-        reason codes and the field names they came with ("email: errors.…"), never its free
-        text, which may quote what the candidate typed or name anything at all. Our own note
-        on an error without an HTTP answer (the exception class) is kept."""
-        if self.status is None:
-            return self.detail
-        kept = []
-        for part in self.detail.split("; "):
-            field, _, code = part.rpartition(": ")
-            if code in self.reasons and _FIELD.fullmatch(field):
-                kept.append(part)
-        named = {part.rpartition(": ")[2] for part in kept}
-        kept += [code for code in self.reasons if code not in named]
-        return "; ".join(kept)
-
-    def _message(self) -> str:
-        """Tag, status and Personio's text; never request data, so never the token."""
-        status = f" (HTTP {self.status})" if self.status is not None else ""
-        return f"{self.reason}{status}" + (f": {self.detail}" if self.detail else "")
-
-
-class TransientError(RecruitingError):
-    """May succeed later: connection trouble, timeouts, 429 and 5xx."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        status: int | None = None,
-        detail: str = "",
-        reasons: list[str] | None = None,
-        retry_after: float | None = None,
-        maybe_delivered: bool = True,
-    ) -> None:
-        self.retry_after = retry_after
-        # False only when the request certainly never reached Personio (no connection made).
-        self.maybe_delivered = maybe_delivered
-        super().__init__(reason, status=status, detail=detail, reasons=reasons)
-
-
-class PermanentError(RecruitingError):
-    """Will fail the same way every time: validation, credentials, disabled feature."""
-
-
-class CredentialsRejected(PermanentError):
-    """401 or 403: Personio refuses the key or the account (§2.2, §4.2), whatever the
-    application says; every other one would fail the same way until an operator acts."""
-
-
-class DuplicateApplicant(PermanentError):
-    """Personio already has an application of this email for this position."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +89,37 @@ class CredentialCheck:
         return self.outcome == "ok"
 
 
-class ErrorBody(NamedTuple):
-    """What an error body told us: reason codes (for code) and text (for people)."""
+class TokenProvider(Protocol):
+    """Where a client's bearer token comes from: the seam between the HTTP client and
+    whoever keeps the token (this process, or the database for every host)."""
 
-    reasons: list[str]
-    detail: str
+    renewable: bool  # False: a 401 is final (v1's key); True: fetch a new token once
+
+    def token(self) -> str:
+        """A token valid now; raises CredentialsRejected or TransientError (never sent)."""
+        ...
+
+    def invalidate(self, token: str) -> None:
+        """Personio answered 401 to `token`: never hand it out again."""
+        ...
+
+
+class StaticToken:
+    """v1's Recruiting API key: the same token always; a 401 means the key is wrong."""
+
+    renewable = False
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticToken(***)"
+
+    def token(self) -> str:
+        return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Nothing to renew: the operator must fix the key (delivery pauses)."""
 
 
 class RecruitingClient:
@@ -141,32 +129,41 @@ class RecruitingClient:
         self,
         api_url: str,
         company_id: str,
-        token: str,
+        token: str | TokenProvider,
         *,
+        version: Literal[1, 2] = 1,
         timeout: httpx.Timeout | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.company_id = company_id
-        # The token lives only in the client's headers (httpx masks it in their repr).
+        self.version = version
+        self._documents_path, self._applications_path = PATHS[version]
+        self._tokens = StaticToken(token) if isinstance(token, str) else token
+        headers = {"Accept": "application/json", "X-Personio-App-ID": APP_ID}
+        if company_id:  # v1 needs it; v2's token names the company, the header is harmless
+            headers["X-Company-ID"] = company_id
+        # The token is added per request (it may be renewed) and is never kept in a header
+        # of the client; httpx masks Authorization in the repr of a request's headers.
         self._http = httpx.Client(
             base_url=self.api_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "X-Company-ID": company_id,
-                "Accept": "application/json",
-                "X-Personio-App-ID": APP_ID,
-            },
+            headers=headers,
             timeout=timeout or DEFAULT_TIMEOUT,
             transport=transport,
         )
 
     def __repr__(self) -> str:
-        return f"RecruitingClient(api_url={self.api_url!r}, company_id={self.company_id!r})"
+        return (
+            f"RecruitingClient(api_url={self.api_url!r}, company_id={self.company_id!r},"
+            f" version={self.version})"
+        )
 
     def close(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections, the token provider's too (each client owns its own)."""
         self._http.close()
+        close_tokens = getattr(self._tokens, "close", None)
+        if close_tokens is not None:
+            close_tokens()
 
     def __enter__(self) -> RecruitingClient:
         return self
@@ -180,8 +177,15 @@ class RecruitingClient:
         if isinstance(source, Path):
             with source.open("rb") as stream:
                 return self.upload_document(stream, filename)
-        # httpx reads file objects in chunks as it sends
-        response = self._send("POST", DOCUMENTS_PATH, files={"file": (filename, source)})
+        # httpx reads file objects in chunks as it sends; a resend after a renewed token
+        # starts the file again from where it started.
+        start = source.tell()
+        response = self._send(
+            "POST",
+            self._documents_path,
+            rewind=lambda: source.seek(start),
+            files={"file": (filename, source)},
+        )
         try:
             data = response.json()
             return UploadedDocument(
@@ -199,9 +203,31 @@ class RecruitingClient:
 
     def create_application(self, body: dict[str, Any]) -> None:
         """Submit the application JSON; any 2xx (Personio sends 201) means created (§2.3)."""
-        self._send("POST", APPLICATIONS_PATH, json=body)
+        self._send("POST", self._applications_path, json=body)
 
     def check_credentials(self) -> CredentialCheck:
+        """Ask Personio whether it knows the credentials, creating nothing: v2 asks for a
+        token, v1 sends the probe below."""
+        if self.version == 2:
+            return self._check_client_credentials()
+        return self._check_key()
+
+    def _check_client_credentials(self) -> CredentialCheck:
+        """v2: Personio issues a token for the client id and secret, or refuses them."""
+        try:
+            self._tokens.token()
+        except TransientError as exc:
+            return CredentialCheck("unreachable", str(exc))
+        except PermanentError as exc:
+            return CredentialCheck(
+                "rejected",
+                f"Personio refused the OAuth client ({exc.reason}, HTTP {exc.status}): use the"
+                " client id and secret of a custom integration with the scope"
+                " personio:recruiting:write",
+            )
+        return CredentialCheck("ok", "Personio issued a token to the OAuth client (API v2)")
+
+    def _check_key(self) -> CredentialCheck:
         """Ask Personio whether it knows the token and company id, creating nothing.
 
         The probe is a create-application request with the empty JSON object `{}`. Personio
@@ -214,7 +240,7 @@ class RecruitingClient:
         recruiting. It costs one request of the company's budget of 20 per minute (§3).
         """
         try:
-            self._send("POST", APPLICATIONS_PATH, json={})
+            self._send("POST", self._applications_path, json={})
         except TransientError as exc:  # no connection, a timeout, 429 or 5xx: no verdict
             return CredentialCheck("unreachable", str(exc))
         except PermanentError as exc:
@@ -235,10 +261,30 @@ class RecruitingClient:
             "rejected", "an empty application was accepted: is CAREERS_PERSONIO_API_URL right?"
         )
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request; transport failures and non-2xx answers become RecruitingErrors."""
+    def _send(
+        self, method: str, path: str, rewind: Callable[[], object] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, sent a second time only when a renewable token was refused (a 401
+        means Personio processed nothing); failures become RecruitingErrors."""
+        token = self._tokens.token()
+        response = self._request(method, path, token, **kwargs)
+        if response.status_code == 401 and self._tokens.renewable:
+            # Expired early or revoked: a fresh token once; a second 401 is the credentials.
+            response.close()
+            self._tokens.invalidate(token)
+            token = self._tokens.token()
+            if rewind is not None:
+                rewind()
+            response = self._request(method, path, token, **kwargs)
+        if response.is_success:
+            return response
+        raise error_for(response.status_code, response.content, response.headers)
+
+    def _request(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        """The HTTP exchange; transport failures become RecruitingErrors."""
+        headers = {"Authorization": f"Bearer {token}"}
         try:
-            response = self._http.request(method, path, **kwargs)
+            return self._http.request(method, path, headers=headers, **kwargs)
         # httpx messages carry no headers, so quoting them cannot leak the token.
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection was made (or none was free): the request never left us.
@@ -252,109 +298,9 @@ class RecruitingClient:
             raise TransientError("connection_lost", detail=_describe(exc)) from exc
         except httpx.TransportError as exc:  # unsupported protocol and the like: configuration
             raise PermanentError("transport", detail=_describe(exc)) from exc
-        if response.is_success:
-            return response
-        raise error_for(response.status_code, response.content, response.headers)
-
-
-def error_for(status: int, content: bytes, headers: httpx.Headers) -> RecruitingError:
-    """The exception for a non-2xx answer, classified by status and Personio's reasons."""
-    parsed = parse_error_body(content)
-    if status in (408, 425, 429) or status >= 500:
-        return TransientError(
-            "rate_limited" if status == 429 else f"http_{status}",
-            status=status,
-            detail=parsed.detail,
-            reasons=parsed.reasons,
-            retry_after=parse_retry_after(headers.get("Retry-After")),
-        )
-    duplicate = next((r for r in parsed.reasons if r in DUPLICATE_REASONS), None)
-    if duplicate:
-        return DuplicateApplicant(
-            duplicate, status=status, detail=parsed.detail, reasons=parsed.reasons
-        )
-    if status == 401:  # token and/or company id not recognised (§2.0, §4.2)
-        reason = "unauthorized"
-    else:
-        reason = parsed.reasons[0] if parsed.reasons else f"http_{status}"
-    # 403: the token does not match the company id, or the account lacks the feature.
-    kind = CredentialsRejected if status in (401, 403) else PermanentError
-    return kind(reason, status=status, detail=parsed.detail, reasons=parsed.reasons)
-
-
-def parse_error_body(content: bytes | str) -> ErrorBody:
-    """Reasons and text from any error body Personio is known to send (§2.3, §4.13)."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    text = text.strip()
-    try:
-        data = json.loads(text) if text else None
-    except ValueError:
-        title = _TITLE.search(text)
-        plain = title.group(1) if title else ("" if text.startswith("<") else text)
-        return ErrorBody([], _clip(" ".join(plain.split())))
-    reasons: list[str] = []
-    details: list[str] = []
-
-    def note(value: Any, *, maybe_code: bool, field: Any = None) -> None:
-        """File a string as a reason code or as text (codes look like `errors.x.y`)."""
-        if not isinstance(value, str) or not value.strip():
-            return
-        value = value.strip()
-        if maybe_code and _CODE.fullmatch(value):
-            reasons.append(value)
-            value = f"{field}: {value}" if isinstance(field, str) and field else ""
-        if value:
-            details.append(value)
-
-    items = data.get("errors") if isinstance(data, dict) else data
-    for item in items if isinstance(items, list) else ():
-        if not isinstance(item, dict):
-            note(item, maybe_code=True)
-            continue
-        # {"field", "errors": [{"reason"}]} or {"id", "status", "title", "detail"} (§2.3)
-        nested = item.get("errors")
-        for sub in nested if isinstance(nested, list) else ():
-            sub_reason = sub.get("reason") if isinstance(sub, dict) else sub
-            note(sub_reason, maybe_code=True, field=item.get("field"))
-        note(item.get("reason"), maybe_code=True, field=item.get("field"))
-        note(item.get("detail") or item.get("title"), maybe_code=False)
-    if isinstance(data, dict):
-        # {"error": {"reason"}} (§4.5), {"success": false, "error": {"message"}} (§4.3),
-        # legacy {"data": {"message"}} and a bare {"message"} from gateways (§4.13).
-        error = data.get("error")
-        note(error, maybe_code=True)  # a bare string
-        for holder in (error, data.get("data"), data):
-            if isinstance(holder, dict):
-                note(holder.get("reason"), maybe_code=True)
-                note(holder.get("message"), maybe_code=True)
-    elif isinstance(data, str):
-        note(data, maybe_code=True)
-    return ErrorBody(list(dict.fromkeys(reasons)), _clip("; ".join(dict.fromkeys(details))))
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
-    if not value or not value.strip():
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _describe(exc: Exception) -> str:
     """The exception's class only: a local protocol error's message can quote our own
     request headers, token included, and this text is stored and shown to operators."""
     return type(exc).__name__
-
-
-def _clip(text: str) -> str:
-    """Bound text we keep from the other side."""
-    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"

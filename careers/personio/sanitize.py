@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import nh3
@@ -31,9 +32,33 @@ PARALLEL_MIN_CHARS = 256 * 1024
 _CHUNK = 128  # fragments per task: few enough tasks to keep the pool's overhead negligible
 
 
+# Tags recruiters paste into Personio job texts for LinkedIn's job wrapping (`#LI-DNI`,
+# `#LI-Hybrid`, `#LI-Remote`, recruiter initials such as `#LI-XY1`; docs/personio.md §1.5):
+# noise on a career site. Only as a word of the text, never inside a link (`…/#LI-x`).
+_LINKEDIN_TAG = re.compile(r"(?<![^\s>(])#LI-[A-Za-z0-9][A-Za-z0-9_]*(?![\w-])", re.IGNORECASE)
+# What such a tag leaves behind: a space before a break or a closing tag, breaks ending a
+# paragraph, and elements with nothing in them any more.
+_TRAILING_SPACE = re.compile(r"[ \t\xa0]+(?=<br>|</|$)")
+_TRAILING_BREAKS = re.compile(r"(?:\s*<br>)+\s*(?=</(?:p|li|h3|h4|blockquote)>|$)")
+_EMPTY_ELEMENT = re.compile(r"<(p|li|strong|b|em|i|u|h3|h4|blockquote|ul|ol)>\s*</\1>")
+
+
 def sanitize_html(fragment: str) -> str:
     """Reduce an upstream HTML fragment to the allowlist; the result is safe to render as is."""
-    return _CLEANER.clean(fragment).strip()
+    return _without_linkedin_tags(_CLEANER.clean(fragment).strip())
+
+
+def _without_linkedin_tags(html: str) -> str:
+    """The cleaned HTML without LinkedIn's hashtags; untouched when it has none."""
+    if "#" not in html:
+        return html
+    stripped = _LINKEDIN_TAG.sub("", html)
+    if stripped == html:
+        return html
+    stripped = _TRAILING_BREAKS.sub("", _TRAILING_SPACE.sub("", stripped))
+    while (emptied := _EMPTY_ELEMENT.sub("", stripped)) != stripped:
+        stripped = emptied
+    return stripped.strip()
 
 
 def sanitize_many(fragments: list[str], workers: int | None = None) -> list[str]:
@@ -50,7 +75,7 @@ def sanitize_many(fragments: list[str], workers: int | None = None) -> list[str]
 def _clean_chunk(fragments: list[str]) -> list[str]:
     """One task: a plain loop, so the GIL is only held between two fragments."""
     clean = _CLEANER.clean
-    return [clean(fragment).strip() for fragment in fragments]
+    return [_without_linkedin_tags(clean(fragment).strip()) for fragment in fragments]
 
 
 def _cpus() -> int:

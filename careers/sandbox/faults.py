@@ -20,14 +20,16 @@ XML_TYPE = "text/xml; charset=utf-8"  # what the live feed sends (docs/personio.
 
 # Fault targets by path prefix; a request under a prefix can be faulted even if it would 404.
 # A request belongs to the longest matching prefix, so the documents endpoint is "documents",
-# not "applications"; GROUPS let one fault address several targets.
+# not "applications"; GROUPS let one fault address several targets. The v2 endpoints are the
+# same targets as their v1 twins (target_of), so a fault tests both versions alike.
 TARGETS = {
     "feed": "/xml",
     "documents": "/v1/recruiting/applications/documents",
     "applications": "/v1/recruiting/applications",
+    "token": "/v2/auth/token",
 }
 GROUPS = {"recruiting": frozenset({"documents", "applications"})}
-RECRUITING_TARGETS = frozenset({"documents", "applications", "recruiting"})
+RECRUITING_TARGETS = frozenset({"documents", "applications", "recruiting", "token"})
 # Each fault kind and the parameters it accepts (anything else is a typo and is refused).
 FAULT_PARAMS: dict[str, frozenset[str]] = {
     "status": frozenset({"status", "body", "content_type", "retry_after"}),
@@ -40,9 +42,18 @@ FAULT_PARAMS: dict[str, frozenset[str]] = {
     "body": frozenset({"body", "content_type", "status"}),
     "drop": frozenset(),
     "drop_after": frozenset(),
+    # Personio's own feed conditions, as careers/personio/diagnosis.py tells them apart.
+    "unknown_account": frozenset(),
+    "feed_off": frozenset(),
+    "moved": frozenset({"to", "status"}),
+    "maintenance": frozenset({"retry_after"}),
 }
 # Kinds that only make sense for one side: feed documents, or "processed, answer lost".
-FEED_ONLY_KINDS = frozenset({"html", "malformed", "empty"})
+FEED_ONLY_KINDS = frozenset(
+    {"html", "malformed", "empty", "unknown_account", "feed_off", "moved", "maintenance"}
+)
+# Where "moved" sends the feed unless told: the sandbox's account on Personio's .com host.
+MOVED_TO = "https://sandbox.jobs.personio.com"
 RECRUITING_ONLY_KINDS = frozenset({"drop_after"})
 HANG_SECONDS = 30.0
 MAX_HANG_SECONDS = 300.0
@@ -52,6 +63,20 @@ _HOMEPAGE = """<!DOCTYPE html>
 </head><body><header><nav><a href="/">Personio</a> <a href="/pricing">Pricing</a></nav></header>
 <main><h1>One HR platform for hiring, onboarding and payroll</h1>
 <p>Bring every people process into one place.</p><a href="/demo">Book a demo</a></main>
+</body></html>
+"""
+# An account's career page, which Personio shows when the XML feed is switched off (§1.1).
+_CAREER_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Jobs at Sandbox GmbH</title></head>
+<body><main><h1>Open positions</h1><p>Join our team.</p></main></body></html>
+"""
+_NOT_FOUND = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Page not found | Personio</title></head>
+<body><h1>Page not found</h1><p>The page you are looking for does not exist.</p></body></html>
+"""
+_MAINTENANCE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Scheduled maintenance | Personio</title>
+</head><body><h1>We'll be back soon</h1><p>Personio is undergoing scheduled maintenance.</p>
 </body></html>
 """
 
@@ -83,6 +108,8 @@ class Fault:
 
 def target_of(path: str) -> str | None:
     """The most specific target whose prefix covers a request path."""
+    if path.startswith("/v2/recruiting/"):
+        path = "/v1/recruiting/" + path.removeprefix("/v2/recruiting/")
     matches = [
         name for name, prefix in TARGETS.items() if path == prefix or path.startswith(prefix + "/")
     ]
@@ -224,6 +251,20 @@ def apply_fault(
             )
         case "drop":
             drop_connection(request)
+        case "unknown_account":
+            return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
+        case "feed_off":
+            return Response(_CAREER_PAGE, content_type="text/html; charset=utf-8")
+        case "moved":
+            query = request.query_string.decode("ascii", "replace")
+            target = (
+                params.get("to", MOVED_TO).rstrip("/") + "/xml" + (f"?{query}" if query else "")
+            )
+            return redirect(target, code=params.get("status", 301))
+        case "maintenance":
+            response = Response(_MAINTENANCE, status=503, content_type="text/html; charset=utf-8")
+            response.headers["Retry-After"] = str(params.get("retry_after", 3600))
+            return response
     raise AssertionError(f"unhandled fault kind {fault.kind}")  # make_fault() prevents this
 
 

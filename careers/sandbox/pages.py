@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from .channels import DEFAULT_CHANNELS
+
 
 class _Document(Protocol):
     """What the page needs of a stored upload (recruiting.ReceivedDocument)."""
@@ -98,6 +100,8 @@ def _application(
         ("Email", escape(str(body.get("email", "")))),
         ("Position", f"{escape(str(job_id))} – {escape(title or '(not in the feed)')}"),
         ("Received", escape(_when(record["time"])) + f" · request {escape(record['id'])}"),
+        # Which Recruiting API it came through: v1 with the key, v2 with an OAuth token.
+        ("API", escape(str(record.get("api", "v1")))),
     ]
     if body.get("message"):
         rows.append(("Message", f'<div class="message">{escape(body["message"])}</div>'))
@@ -116,7 +120,10 @@ def _application(
         ("phase", "Phase"),
     ):
         if body.get(key) is not None:
-            rows.append((label, escape(str(body[key]))))
+            shown = str(body[key])
+            if key == "recruiting_channel_id" and body[key] in DEFAULT_CHANNELS:
+                shown += f" ({DEFAULT_CHANNELS[body[key]]})"  # "2004 (Employee referral)"
+            rows.append((label, escape(shown)))
     if body.get("files"):
         rows.append(
             ("Files", "<ul>" + "".join(_file(f, documents) for f in body["files"]) + "</ul>")

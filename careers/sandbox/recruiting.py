@@ -1,7 +1,9 @@
-"""The sandbox's Recruiting API v1: documents, applications, Personio's checks and rate limit.
+"""The sandbox's Recruiting API: documents, applications, Personio's checks and rate limit.
 
 Mounted by `Sandbox` (sandbox.py), which owns routing, faults and the request log; this module
-owns what Personio would store and how it answers (docs/personio.md §2.2, §2.3, §3).
+owns what Personio would store and how it answers (docs/personio.md §2.2, §2.3, §3). The v2
+endpoints are the same handlers behind an OAuth token (oauth.py), one store and one budget
+for both versions, as at Personio (§2.6).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from werkzeug.wrappers import Request, Response
 
 from careers.personio.model import Position
 from careers.sandbox import checks
+from careers.sandbox.channels import DEFAULT_CHANNELS
+from careers.sandbox.oauth import TokenIssuer
 from careers.sandbox.pages import applications_response, download_response
 
 SANDBOX_COMPANY_ID = "100000"
@@ -47,9 +51,6 @@ DEFAULT_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "custom_attribute_1003": {"type": "date", "label": "Privacy consent given on"},
     "custom_attribute_1004": {"type": "number", "label": "Notice period (weeks)"},
 }
-# Recruiting channels as created in Personio (Settings > Recruiting > Channels); an
-# application naming another id is refused with channel-not-found (§2.3).
-DEFAULT_CHANNELS: dict[int, str] = {2001: "LinkedIn", 2002: "StepStone", 2003: "Indeed"}
 # Personio's documented company budget: 20 requests per 60 s over both endpoints (§3).
 DEFAULT_RATE_LIMIT = (20, 60.0)
 # §2.2 says "20 MB" without saying which; we read it as MiB, the larger of the two.
@@ -78,6 +79,9 @@ class ReceivedDocument:
     mimetype: str  # what we answered ("detected"; the sandbox guesses from the name)
     extension: str
     time: float
+    # The names of every form field and file part the request carried ("file" alone, §2.2):
+    # tests check them against Personio's published request schema.
+    parts: tuple[str, ...] = ()
 
     def read_bytes(self) -> bytes:
         """The stored file (tests only: uploads can be 20 MB)."""
@@ -123,7 +127,9 @@ class RecruitingApi:
         attributes: dict[str, dict[str, Any]] | None = None,
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
+        issuer: TokenIssuer | None = None,
     ) -> None:
+        self.issuer = issuer or TokenIssuer(clock=clock)
         # When each admitted recruiting request arrived, and how many were refused with 429:
         # tests judge a deployment's pacing by them.
         self.admitted: list[float] = []
@@ -150,6 +156,13 @@ class RecruitingApi:
                 methods=["POST"],
             ),
             Rule("/v1/recruiting/applications", endpoint=self.on_applications, methods=["POST"]),
+            Rule("/v2/auth/token", endpoint=self.issuer.on_token, methods=["POST"]),
+            Rule(
+                "/v2/recruiting/applications/documents",
+                endpoint=self.on_documents,
+                methods=["POST"],
+            ),
+            Rule("/v2/recruiting/applications", endpoint=self.on_applications, methods=["POST"]),
             Rule("/_sandbox/applications", endpoint=self.on_page, methods=["GET", "DELETE"]),
             Rule("/_sandbox/applications.json", endpoint=self.on_json, methods=["GET"]),
             Rule("/_sandbox/documents/<uuid>", endpoint=self.on_download, methods=["GET"]),
@@ -213,12 +226,17 @@ class RecruitingApi:
     def _gate(self, request: Request) -> Response | None:
         """Credentials first, then the company's rate budget; a refusal reads the body away."""
         denied = None
-        bearer = request.headers.get("Authorization", "").encode()
-        known = hmac.compare_digest(bearer, f"Bearer {self._token}".encode())
-        if not known or request.headers.get("X-Company-ID") != self.company_id:
-            # §2.3: 401 = token and/or company id not recognised; the body is not documented.
-            denied = problem(401, "The access token and/or company id are not recognised.")
+        if request.path.startswith("/v2/"):
+            # v2: an OAuth token this sandbox issued and that has not expired; the token
+            # names the company, X-Company-ID is not needed (§2.6).
+            denied = self.issuer.refuse(request)
         else:
+            bearer = request.headers.get("Authorization", "").encode()
+            known = hmac.compare_digest(bearer, f"Bearer {self._token}".encode())
+            if not known or request.headers.get("X-Company-ID") != self.company_id:
+                # §2.3: 401 = token and/or company id not recognised; body not documented.
+                denied = problem(401, "The access token and/or company id are not recognised.")
+        if denied is None:
             with self._lock:
                 window = self._window
                 wait = window.admit(self.company_id) if window else None
@@ -279,6 +297,7 @@ class RecruitingApi:
             mimetype,
             extension,
             time.time(),
+            tuple([*request.form, *request.files]),
         )
         with self._lock:
             self._documents[document_id] = document
@@ -328,7 +347,12 @@ class RecruitingApi:
             ):
                 # Status not documented (§2.3, UNCERTAIN); 400 like the other validation codes.
                 return field_errors({"email": ["errors.applicant-already-exists"]})
-            record = {"id": str(uuid.uuid4()), "time": time.time(), "body": body}
+            record = {
+                "id": str(uuid.uuid4()),
+                "time": time.time(),
+                "body": body,
+                "api": "v2" if request.path.startswith("/v2/") else "v1",
+            }
             self._applications.append(record)
         # The 201 body is undocumented (§2.3, UNCERTAIN); clients must not rely on it.
         response = _json({"success": True}, status=201)

@@ -41,6 +41,13 @@ from careers.sandbox.faults import (
     target_of,
 )
 from careers.sandbox.feedxml import render_feed
+from careers.sandbox.oauth import (
+    DEFAULT_LIFETIME,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    TokenIssuer,
+    as_problem_json,
+)
 from careers.sandbox.pages import mail_html_response, mail_response
 from careers.sandbox.recruiting import (
     DEFAULT_RATE_LIMIT,
@@ -55,6 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAULT_PARAMS",
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
     "SANDBOX_COMPANY_ID",
     "SANDBOX_TOKEN",
     "TARGETS",
@@ -115,6 +124,9 @@ class Sandbox:
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
         mail: MailCatcher | None = None,
+        client_id: str = SANDBOX_CLIENT_ID,
+        client_secret: str = SANDBOX_CLIENT_SECRET,
+        token_lifetime: float = DEFAULT_LIFETIME,
     ) -> None:
         self._lock = threading.RLock()
         self.mail = mail  # the inbox shown on /_sandbox/mail, if any
@@ -133,6 +145,13 @@ class Sandbox:
             attributes=attributes,
             rate_limit=rate_limit,
             clock=clock,
+            # v2's OAuth client; tests shorten the tokens' life or move `clock` on.
+            issuer=TokenIssuer(
+                client_id=client_id,
+                client_secret=client_secret,
+                lifetime=token_lifetime,
+                clock=clock,
+            ),
         )
         self._url_map = Map(
             [
@@ -305,6 +324,8 @@ class Sandbox:
                 response = handler(request, **values)
         except HTTPException as exc:
             response = exc.get_response(environ)
+        if request.path.startswith("/v2/"):
+            response = as_problem_json(response)  # v2 answers errors as problem+json (§2.4)
         if fault is not None and fault.kind == "drop_after":
             drop_connection(request)  # processed (and maybe stored), but the answer is lost
         return response(environ, start_response)
@@ -390,7 +411,8 @@ class Sandbox:
         body = (
             f"<h1>Personio sandbox</h1><p>XML job feeds:</p><ul>{items}</ul>"
             "<p>Recruiting API v1 under /v1/recruiting/ (company id "
-            f"{html.escape(self.recruiting.company_id)}): "
+            f"{html.escape(self.recruiting.company_id)}) and v2 under /v2/recruiting/ (token"
+            f" from /v2/auth/token for client {html.escape(self.recruiting.issuer.client_id)}): "
             '<a href="/_sandbox/applications">received applications</a></p>'
         )
         with self._lock:
@@ -583,19 +605,25 @@ class SandboxServer:
         self.stop()
 
 
-def serve(host: str, port: int, smtp_port: int | None = None) -> None:
+def serve(
+    host: str, port: int, smtp_port: int | None = None, *, token_lifetime: float = DEFAULT_LIFETIME
+) -> None:
     """Run the sandbox in the foreground until Ctrl+C (the `careers sandbox` command), with
-    a mail catcher on `smtp_port` unless it is None."""
+    a mail catcher on `smtp_port` unless it is None; v2 tokens live `token_lifetime` s."""
     from careers.sandbox.mailcatcher import MailCatcher
 
     catcher = MailCatcher(host, smtp_port).start() if smtp_port is not None else None
-    sandbox = Sandbox(mail=catcher)
+    sandbox = Sandbox(mail=catcher, token_lifetime=token_lifetime)
     server = make_server(host, port, sandbox, threaded=True)
     base = f"http://{host}:{server.port}"
     print(f"Personio sandbox on {base}/ - feeds at {base}/xml?language=de and ?language=en")
     print(
         f"Recruiting API v1 at {base}/v1/recruiting/ (sandbox credentials: company id "
         f"{SANDBOX_COMPANY_ID}, token {SANDBOX_TOKEN}); received: {base}/_sandbox/applications"
+    )
+    print(
+        f"Recruiting API v2 at {base}/v2/recruiting/ (OAuth client {SANDBOX_CLIENT_ID},"
+        f" secret {SANDBOX_CLIENT_SECRET}, tokens from {base}/v2/auth/token)"
     )
     if catcher is not None:
         print(f"Mail server: CAREERS_SMTP_URL={catcher.smtp_url} - caught: {base}/_sandbox/mail")

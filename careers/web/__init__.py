@@ -10,7 +10,8 @@ from .cache import PageCache
 
 def services() -> Services:
     """The current app's services (the seam tests use to reach the catalogue)."""
-    return current_app.extensions["careers"]
+    svc: Services = current_app.extensions["careers"]
+    return svc
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -26,16 +27,17 @@ def register(app: Flask, svc: Services) -> None:
         embed,
         errors,
         i18n,
-        links,
         ops,
         pages,
+        referrals,
         security,
         seo,
+        site_links,
     )
 
     pages.register_language_converter(app, svc.settings.languages)
     i18n.init_app(app)
-    links.init_app(app)
+    site_links.init_app(app)
     assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -47,4 +49,5 @@ def register(app: Flask, svc: Services) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(seo.bp)
+    referrals.init_app(app)  # share links, referrals, open applications (template helpers)
     alerts.init_app(app)  # job alerts (pages 404 without a mail server)

@@ -1,9 +1,9 @@
 """Job alerts for candidates: ask on the list, confirm with a button, leave with one click.
 
 Everything here works without cookies and without JavaScript, so also inside the widget's
-frame: like the application form (applications/guard.py) every form carries a signed token
-naming what it is for and in which language, a honeypot, and posts must come from our own
-origin. Links in mails name their subscription with a signature (mail/links.py). Their pages
+frame: like the application form, every form carries a signed token naming what it is for
+and in which language and a honeypot, and posts must come from our own origin (forms/).
+Links in mails name their subscription with a signature (mail/alert_links.py). Their pages
 change nothing on GET, since mail scanners open every link; only a button's POST acts, and
 the RFC 8058 one-click POST that mail clients send to the List-Unsubscribe address.
 
@@ -31,71 +31,40 @@ from flask import (
 )
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
-from ..applications.guard import (
-    HONEYPOT_FIELD,
-    TOKEN_FIELD,
-    Forged,
-    check_origin,
-    client_key,
-    own_origins,
-)
-from ..applications.intake import normalize_email
-from ..applications.store import StoreUnavailable
+from ..forms.email import normalize_email
+from ..forms.origin import check_origin, own_origins
+from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, Forged, FormTokens
 from ..jobs import search
-from ..mail import links
+from ..mail import alert_links
 from ..mail.store import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters, Subscription
+from ..network import client_key
+from ..store_errors import StoreUnavailable
 from . import services
 from .bodies import before_body
 from .errors import FeedUnavailable
-from .links import site_url
 from .present import FACET_NAMES, label
 from .security import EMBED_PREFIX
+from .site_links import site_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("alerts", __name__)
 
 RESEND_AFTER = 6 * 3600  # asking again for the same alert within hours sends no second mail
 PER_ADDRESS_PER_DAY = 3  # confirmation mails to one address a day, whatever its filters
-CLIENT_LIMIT = (5, 3600)  # requests per client and hour, in the outbox's shared rate window
+CLIENT_LIMIT = (5, 3600)  # requests per client and hour, shared by every host
 MAX_ADDRESS = 254  # RFC 5321's path limit; longer input is refused before it is parsed
 ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 §3.2: the body mail clients POST
 EMBEDDED = ("ask", "subscribe", "requested")  # token pages open from mails, never in a frame
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 
 
-class FormTokens:
-    """Tokens for the alert forms, bound to a purpose and a language.
-
-    They carry no time: the list page that holds the subscribe form is cached for as long
-    as the board is unchanged (web/cache.py), so an age limit would refuse honest visitors.
-    What a token proves is that the post came from a form we rendered for this purpose and
-    language; cross-site posts are stopped by the origin check, mail bombing by the limits.
-    """
-
-    def __init__(self, secret_key: str) -> None:
-        self._signer = URLSafeSerializer(secret_key, salt="careers.job-alert-form")
-
-    def issue(self, purpose: str, language: str) -> str:
-        return self._signer.dumps([purpose, language])
-
-    def check(self, token: str, purpose: str, language: str) -> None:
-        """Raise Forged unless the token is ours, for this purpose and language."""
-        if not token or len(token) > 200:
-            raise Forged("token_missing")
-        try:
-            value = self._signer.loads(token)
-        except BadSignature:
-            raise Forged("token_invalid") from None
-        if value != [purpose, language]:
-            raise Forged("token_other_form")
-
-
 def init_app(app: Flask) -> None:
+    # The list page that holds the subscribe form is cached while the board is unchanged,
+    # so these tokens carry no age (forms/tokens.py).
     app.extensions["careers.alert_forms"] = FormTokens(
-        app.extensions["careers"].settings.secret_key
+        app.extensions["careers"].settings.secret_key, salt="careers.job-alert-form"
     )
     app.register_blueprint(bp)
     # A link that names no subscription is answered before its body is read (web/bodies.py).
@@ -133,7 +102,7 @@ def alert_token(purpose: str) -> str:
 
 @bp.app_context_processor
 def form_fields() -> dict[str, str]:
-    """The hidden fields' names, the application form's (applications/guard.py)."""
+    """The hidden fields' names, the application form's (forms/tokens.py)."""
     return {"alert_token_field": TOKEN_FIELD, "alert_honeypot": HONEYPOT_FIELD}
 
 
@@ -219,7 +188,7 @@ def subscribe() -> Response:
     settings = svc.settings
     _check_post("subscribe")  # stateless: a forged post never costs a slot or a query
     client = client_key(settings.secret_key, request.remote_addr or "")
-    wait = svc.outbox.take_slot(f"job-alert:{client}", *CLIENT_LIMIT)
+    wait = svc.limiter(*CLIENT_LIMIT).hit(f"job-alert:{client}")
     if wait > 0:
         log.info("job alert refused", extra={"reason": "rate_limited"})
         return _too_many(wait)
@@ -243,7 +212,7 @@ def subscribe() -> Response:
         return _ask(filters, email=typed[:MAX_ADDRESS], error=message, status=422)
     outcome = svc.mail.request_subscription(
         address,
-        links.address_hash(settings.secret_key, address),
+        alert_links.address_hash(settings.secret_key, address),
         kept,
         g.lang,
         resend_after=RESEND_AFTER,
@@ -251,6 +220,22 @@ def subscribe() -> Response:
     )
     log.info("job alert requested", extra={"outcome": str(outcome)})
     return redirect(alert_url("requested"), code=303)
+
+
+def request_alert(address: str) -> None:
+    """Queue the confirmation of an alert for every new job in this language, as the list's
+    form would (same limits, same double opt-in): the open-application form's checkbox
+    (web/referrals.py). The address was checked by the application's intake."""
+    svc = services()
+    outcome = svc.mail.request_subscription(
+        address,
+        alert_links.address_hash(svc.settings.secret_key, address),
+        Filters(),
+        g.lang,
+        resend_after=RESEND_AFTER,
+        per_address_per_day=PER_ADDRESS_PER_DAY,
+    )
+    log.info("job alert requested", extra={"outcome": str(outcome), "via": "open_application"})
 
 
 @bp.get("/<lang:lang>/job-alerts/requested")
@@ -284,10 +269,10 @@ def _too_many(wait: float) -> Response:
 
 def _subscription(token: str) -> Subscription | None:
     """The subscription a link names, if it exists and the link was made for it."""
-    sub_id = links.token_id(token)
+    sub_id = alert_links.token_id(token)
     found = services().mail.subscription(sub_id) if sub_id is not None else None
     secret = services().settings.secret_key
-    if found is None or not links.token_matches(secret, token, found.id, found.salt):
+    if found is None or not alert_links.token_matches(secret, token, found.id, found.salt):
         return None
     return found
 

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..jobs import search
+from ..jobs.pay import yearly
 from ..personio.model import Position
 from . import services
 from .pages import current_snapshot, job_url, open_position
-from .present import label
+from .present import label, salary_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -25,9 +26,11 @@ def _language() -> str:
     return lang
 
 
-def position_json(position: Position, lang: str, text_lang: str, *, full: bool) -> dict:
+def position_json(
+    position: Position, lang: str, text_lang: str, *, full: bool
+) -> dict[str, object]:
     """A position as JSON; coded values carry their translated label."""
-    data = {
+    data: dict[str, object] = {
         "id": position.id,
         "name": position.name,
         "url": job_url(position, lang, external=True),
@@ -58,6 +61,8 @@ def position_json(position: Position, lang: str, text_lang: str, *, full: bool) 
             "currency": salary.currency_code or None,
             "currency_symbol": salary.currency_symbol or None,
             "period": salary.type or None,
+            "text": salary_text(salary) or None,
+            "yearly": yearly(salary),
         }
         if salary
         else None
@@ -67,7 +72,7 @@ def position_json(position: Position, lang: str, text_lang: str, *, full: bool) 
     return data
 
 
-def _cached_json(payload: dict, version: str) -> BaseResponse:
+def _cached_json(payload: dict[str, object], version: str) -> BaseResponse:
     """JSON with an ETag derived from the board version and the query; 304 when unchanged."""
     tag = hashlib.sha256(f"{version}|{request.full_path}".encode()).hexdigest()[:24]
     response = jsonify(payload)
@@ -84,7 +89,12 @@ def jobs() -> BaseResponse:
     snapshot = current_snapshot()
     query = search.parse_query(request.args.to_dict(flat=False))
     result = search.run(
-        snapshot.positions, snapshot.haystack, filters=query.filters, q=query.q, sort=query.sort
+        snapshot.positions,
+        snapshot.haystack,
+        filters=query.filters,
+        q=query.q,
+        sort=query.sort,
+        min_salary=query.min_salary,
     )
     payload = {
         "language": lang,
@@ -113,6 +123,8 @@ def jobs() -> BaseResponse:
 def job(job_id: int) -> BaseResponse:
     """One position with its descriptions; 410 once it has left the feed, 404 if never seen."""
     lang = _language()
+    if job_id in services().catalogue.unlisted:
+        abort(404)  # off the board (the open-application position): not a job to list
     position, text_lang = open_position(job_id)
     return _cached_json(
         {"job": position_json(position, lang, text_lang, full=True)}, current_snapshot().version

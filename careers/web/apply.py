@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import assert_never
 
 from flask import (
     Blueprint,
@@ -18,30 +17,31 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from ..applications.attribution import channel_and_tags
-from ..applications.guard import (
-    HONEYPOT_FIELD,
-    TOKEN_FIELD,
-    EarlyCheck,
-    Expired,
-    Forged,
-    Spam,
-    check_origin,
-    own_origins,
+from ..applications.accept import (
+    Accepted,
+    Desk,
+    FormReused,
+    NotValid,
+    RateLimited,
+    SentBefore,
+    accept,
 )
-from ..applications.intake import Invalid, form_values, intake
-from ..applications.model import Application
+from ..applications.attribution import channel_and_tags
+from ..applications.intake import Invalid, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
-from ..applications.store import AlreadySubmitted, NonceReused, StoreUnavailable
 from ..applications.upload import Submission, UploadRejected, receive
+from ..db.ratelimit import KeyLimit
+from ..forms.origin import check_origin, own_origins
+from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
-from . import services
+from ..store_errors import StoreUnavailable
+from . import referrals, services
 from .bodies import client, refusal_limit
-from .links import attribution_args, site_url
 from .messages import field_error, file_error, upload_error
 from .pages import apply_url, open_position
+from .site_links import attribution_args, site_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
@@ -54,7 +54,7 @@ def _refused(reason: str, *, count: bool = True) -> None:
     log.warning("application refused", extra={"reason": reason})
     svc.metrics.rejections.labels(reason).inc()
     if count:
-        svc.outbox.take_slot(*refusal_limit())
+        refusal_limit().hit()
 
 
 def _form(
@@ -100,7 +100,7 @@ def _form(
 def _limit_minutes() -> int:
     """Minutes until this client may send again (0: now), so it is told before filling in."""
     try:
-        wait = services().outbox.rate_wait(*_submit_limit())
+        wait = _submit_limit().test()
     except StoreUnavailable:
         return 0  # the post will say so; the form itself needs no database
     return max(1, round(wait / 60)) if wait > 0 else 0
@@ -127,7 +127,7 @@ def submit(job_id: int) -> Response:
     request.max_content_length = svc.limits.body_bytes + READ_CHUNK
     if settings.read_only:
         abort(404)
-    wait = svc.outbox.rate_wait(*refusal_limit())
+    wait = refusal_limit().test()
     if wait > 0:
         _refused("refusals_rate_limited", count=False)
         return _too_many(wait)
@@ -136,7 +136,7 @@ def submit(job_id: int) -> Response:
     except Forged as exc:
         _refused(exc.reason)
         abort(403)
-    wait = svc.outbox.rate_wait(*_submit_limit())
+    wait = _submit_limit().test()
     if wait > 0:
         _refused("rate_limited", count=False)
         return _too_many(wait)
@@ -194,14 +194,15 @@ def _upload_refused(position: Position, exc: UploadRejected) -> Response:
     return _too_large(position, exc.reason)
 
 
-def _submit_limit() -> tuple[str, int, int]:
-    """CAREERS_SUBMIT_RATE_LIMIT for this client: key, count, seconds."""
-    limit = services().settings.submit_rate_limit
-    return f"submit:{client()}", limit.count, limit.seconds
+def _submit_limit() -> KeyLimit:
+    """CAREERS_SUBMIT_RATE_LIMIT for this client."""
+    svc = services()
+    limit = svc.settings.submit_rate_limit
+    return svc.limiter(limit.count, limit.seconds).of(f"submit:{client()}")
 
 
 def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Response:
-    """Intake after the token; a valid application is stored before the 303."""
+    """The form token's verdict, then the accept use case; its outcome becomes the answer."""
     svc = services()
     settings = svc.settings
     attribution = submission.value("attribution")  # signed on GET, handed on as it came
@@ -219,47 +220,46 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         _refused("spam")
         return _send_again(position, submission, "retry")
 
-    channel, tags = channel_and_tags(svc.attribution.read(attribution), settings.channels)
-    outcome = intake(
+    landing = svc.attribution.read(attribution)
+    channel, found_tags = channel_and_tags(landing, settings.channels)
+    form, tags = settings.form, tuple(found_tags)
+    if referrals.asks_referrer(landing):
+        form, tags = referrals.with_referrer(submission, form, tags)
+    desk = Desk(form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox, svc.spool)
+    outcome = accept(
+        desk,
         submission,
-        settings.form,
-        position_id=position.id,
-        language=g.lang,
-        allowed_extensions=settings.allowed_extensions,
+        ticket,
+        rate=_submit_limit(),
         today=datetime.now(UTC).date(),
         channel_id=channel,
-        tags=tuple(tags),
+        tags=tags,
     )
-    if isinstance(outcome, Invalid):
-        return _invalid(position, outcome, attribution, len(submission.files))
-
-    fingerprint = svc.guard.fingerprint(outcome)
-    try:
-        # A form sent again (a second click, a browser retrying a lost answer) is found by
-        # its nonce before it costs a rate-limit slot; the store checks again atomically.
-        svc.outbox.check_submission(ticket.nonce, fingerprint)
-        wait = svc.outbox.take_slot(*_submit_limit())
-        if wait > 0:
+    match outcome:
+        case Accepted(public_id=public_id, documents=documents):
+            log.info("application accepted", extra={"documents": documents})
+            referrals.after_accepted(position, submission)
+        case SentBefore(public_id=public_id):
+            log.info("application sent again", extra={"reason": "resubmitted"})
+        case FormReused(public_id=public_id):
+            _refused("token_reused")
+            return _already_sent(position, public_id)
+        case NotValid(invalid=invalid):
+            referrals.keep(submission, invalid.values)
+            return _invalid(position, invalid, attribution, len(submission.files))
+        case RateLimited(wait=wait):
             return _too_many(wait)
-        public_id = _store(outcome, ticket.nonce, fingerprint)
-    except AlreadySubmitted as done:
-        log.info("application sent again", extra={"reason": "resubmitted"})
-        public_id = done.public_id
-    except NonceReused as used:
-        _refused("token_reused")
-        return _already_sent(position, used.public_id)
-    else:
-        if not svc.outbox.documents_inline:
-            submission.files.clear()  # the outbox owns them now
-        log.info("application accepted", extra={"documents": len(outcome.documents)})
+        case _:
+            assert_never(outcome)
     return redirect(site_url("receipt", receipt=svc.receipts.make(public_id)), code=303)
 
 
 def _send_again(position: Position, submission: Submission, notice: str) -> Response:
     """422: the form again with what was typed, to be sent once more (expired, too fast)."""
+    values = form_values(submission.fields, services().settings.form, position.id)
     return _form(
         position,
-        values=form_values(submission.fields, services().settings.form, position.id),
+        values=referrals.keep(submission, values),
         status=422,
         notice=notice,
         attribution=submission.value("attribution"),
@@ -274,27 +274,6 @@ def _already_sent(position: Position, public_id: str) -> Response:
     response = make_response(body, 409)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _store(application: Application, nonce: str, fingerprint: str) -> str:
-    """Move the files under the spool's `stored/` and commit the application; on any
-    failure leave nothing behind. A store that keeps document bytes itself (PostgreSQL)
-    copies them in the same transaction; the spool files then go with the request."""
-    svc = services()
-    if svc.outbox.documents_inline:
-        return svc.outbox.add(application, nonce=nonce, fingerprint=fingerprint)
-    kept: list[Path] = []
-    try:
-        kept = svc.spool.keep([Path(d.path) for d in application.documents])
-        documents = tuple(
-            replace(d, path=str(path)) for d, path in zip(application.documents, kept, strict=True)
-        )
-        return svc.outbox.add(
-            replace(application, documents=documents), nonce=nonce, fingerprint=fingerprint
-        )
-    except BaseException:
-        svc.spool.discard(kept)
-        raise
 
 
 def _invalid(position: Position, invalid: Invalid, attribution: str, attached: int) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, abort, current_app, request, url_for
 
@@ -25,7 +26,7 @@ def _version(filename: str) -> str:
     return cache[filename]
 
 
-def add_version(endpoint: str, values: dict) -> None:
+def add_version(endpoint: str, values: dict[str, Any]) -> None:
     """url_for('static', filename=…) gains ?v=<hash>."""
     if endpoint == "static" and "filename" in values and "v" not in values:
         version = _version(values["filename"])

@@ -27,18 +27,22 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
-from ..applications.guard import client_key
 from ..applications.rules import REFUSAL_LIMIT, Limits
 from ..applications.slowbody import FRONT_STALLED, client_socket, stop_reading
 from ..applications.upload import UploadRejected, read_small
+from ..db.ratelimit import KeyLimit
+from ..network import client_key
 from . import services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +70,14 @@ def client() -> str:
     return client_key(services().settings.secret_key, request.remote_addr or "")
 
 
-def refusal_limit() -> tuple[str, int, int]:
+def refusal_limit() -> KeyLimit:
     """The budget of refused posts for this client (applications/rules.py), one for the
     application form and every other route."""
     count, seconds = REFUSAL_LIMIT
-    return f"refused:{client()}", count, seconds
+    return services().limiter(count, seconds).of(f"refused:{client()}")
 
 
-def has_body(environ: dict) -> bool:
+def has_body(environ: WSGIEnvironment) -> bool:
     """A request that announces a body: chunked, or a length that is not zero."""
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return True
@@ -94,7 +98,7 @@ def _refused(reason: str, *, count: bool = True) -> None:
     """A reason tag in the log, never personal data; counted against the budget."""
     log.warning("request body refused", extra={"reason": reason, "endpoint": request.endpoint})
     if count:
-        services().outbox.take_slot(*refusal_limit())
+        refusal_limit().hit()
 
 
 def _error(code: int, title: str, text: str) -> Response:
@@ -119,15 +123,16 @@ def read_body() -> Response | None:
         # The refusal is certain, so it is taken from the budget in the same step that looks
         # at it: stalled bodies reach the app in bursts, and a look first would let them all
         # pass before any is counted.
-        wait = svc.outbox.take_slot(*refusal_limit())
+        wait = refusal_limit().hit()
         if wait > 0:
             return _spent(wait)
         _refused("body_stalled", count=False)
         return _too_slow()
-    wait = svc.outbox.rate_wait(*refusal_limit())
+    wait = refusal_limit().test()
     if wait > 0:
         return _spent(wait)
-    check = current_app.extensions.get(_CHECKS, {}).get(request.endpoint or "")
+    checks: dict[str, BeforeBody] = current_app.extensions.get(_CHECKS, {})
+    check = checks.get(request.endpoint or "")
     if check is not None:
         answer = check(**(request.view_args or {}))
         if answer is not None:
@@ -168,7 +173,7 @@ def read_body() -> Response | None:
     return None
 
 
-def _input(environ: dict) -> IO[bytes]:
+def _input(environ: WSGIEnvironment) -> IO[bytes]:
     """The body as the server hands it over: dechunked (`wsgi.input_terminated`) or bounded
     by its Content-Length, never read past it."""
     return get_input_stream(environ, safe_fallback=False)

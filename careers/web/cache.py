@@ -16,12 +16,15 @@ from werkzeug.wrappers import Response as BaseResponse
 # The environ key under which a page served from the cache is marked for the fast path.
 WARM = "careers.warm_page"
 
+# What a page is cached under: board version, language, host URL and full path with query.
+PageKey = tuple[str, str, str, str]
+
 
 @dataclass(frozen=True)
 class Warm:
     """A page-cache hit: the key Flask looked up, the body it found, the endpoint it ran."""
 
-    key: tuple
+    key: PageKey
     body: bytes
     endpoint: str
 
@@ -31,17 +34,17 @@ class PageCache:
 
     def __init__(self, maxsize: int = 512) -> None:
         self.maxsize = maxsize
-        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._entries: OrderedDict[PageKey, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: PageKey) -> bytes | None:
         with self._lock:
             body = self._entries.get(key)
             if body is not None:
                 self._entries.move_to_end(key)
             return body
 
-    def put(self, key: tuple, body: bytes) -> None:
+    def put(self, key: PageKey, body: bytes) -> None:
         with self._lock:
             self._entries[key] = body
             self._entries.move_to_end(key)
@@ -63,7 +66,7 @@ def cached_page(
     def decorate(view: Callable[..., BaseResponse | str]) -> Callable[..., BaseResponse]:
         @wraps(view)
         def wrapper(**kwargs: Any) -> BaseResponse:
-            key = (version(), g.lang, request.host_url, request.full_path)
+            key: PageKey = (version(), g.lang, request.host_url, request.full_path)
             cache: PageCache = current_app.extensions["careers.pages"]
             body = cache.get(key)
             if body is None:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import apply, pages
 from .i18n import preferred_language
-from .links import list_args
+from .site_links import list_args
 
 bp = Blueprint("embed", __name__)
 

@@ -8,6 +8,7 @@ from flask import Flask, Response, g, jsonify, make_response, render_template, r
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..personio.model import Position
 from .i18n import preferred_language
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,10 @@ class Gone(HTTPException):
     code = 410
     description = "This position is no longer open."
 
-    def __init__(self, title: str = "") -> None:
+    def __init__(self, title: str = "", similar: tuple[Position, ...] = ()) -> None:
         super().__init__()
         self.title = title
+        self.similar = similar  # open jobs like it: somewhere to go instead of a dead end
 
 
 def wants_json() -> bool:
@@ -74,7 +76,12 @@ def handle_http(exc: HTTPException) -> Response:
         if "lang" not in g:
             g.lang = preferred_language()
         page = render_template(
-            "error.html", code=code, title=title, text=text, gone_title=getattr(exc, "title", "")
+            "error.html",
+            code=code,
+            title=title,
+            text=text,
+            gone_title=getattr(exc, "title", ""),
+            similar=getattr(exc, "similar", ()),
         )
         response = make_response(page)
     response.status_code = code

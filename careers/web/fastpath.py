@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from ..services import Services
 
 Headers = list[tuple[str, str]]
+# Where a request goes: scheme, Host, server name and port, script name, path and query.
+Where = tuple[str | None, ...]
 
 # Requests that change what make_conditional does beyond 200/304: always Flask's.
 _TO_FLASK = ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_MATCH")
@@ -78,7 +80,7 @@ class FastPath:
         self.metrics = services.metrics
         self.pages = pages
         self.maxsize = maxsize
-        self._replays: dict[tuple, Replay] = {}
+        self._replays: dict[Where, Replay] = {}
         self._lock = threading.Lock()
         self._date_second = -1
         self._date = ""
@@ -90,7 +92,7 @@ class FastPath:
             # server's keep-alive drain.
             return self.app(environ, start_response)
         started = time.perf_counter()
-        where = (
+        where: Where = (
             environ["wsgi.url_scheme"],
             environ.get("HTTP_HOST"),
             environ.get("SERVER_NAME"),
@@ -136,7 +138,7 @@ class FastPath:
         return self._date
 
     def _through_flask(
-        self, where: tuple, environ: WSGIEnvironment, start_response: StartResponse
+        self, where: Where, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         """Flask answers; a page-cache hit's 200 (or 304) is kept for the next request."""
         sent: list[tuple[str, Headers]] = []
@@ -168,7 +170,7 @@ class FastPath:
             self._keep(where, Replay(warm, etag, status, list(headers), _date_index(headers)))
         return [sent_body]
 
-    def _keep(self, where: tuple, replay: Replay) -> None:
+    def _keep(self, where: Where, replay: Replay) -> None:
         with self._lock:
             self._replays.pop(where, None)
             self._replays[where] = replay

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
 
-from .. import TRANSLATIONS
+from ..paths import TRANSLATIONS
 from . import services
 
 
 def ui_language() -> str:
     """The language of the current page, or the visitor's preferred configured one."""
-    lang = g.get("lang")
+    lang: str | None = g.get("lang")
     if lang:
         return lang
     return preferred_language()
@@ -23,13 +25,13 @@ def preferred_language() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
-def pull_lang(endpoint: str | None, values: dict | None) -> None:
+def pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Pages live under a configured language (`<lang:lang>`), kept in `g.lang`."""
     if values is not None and "lang" in values:
         g.lang = values.pop("lang")
 
 
-def add_lang(endpoint: str, values: dict) -> None:
+def add_lang(endpoint: str, values: dict[str, Any]) -> None:
     """url_for() stays in the current language unless told otherwise."""
     if (
         "lang" not in values

@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..applications.rules import LIMITS, FieldProblem, FileProblem, UploadProblem
 
+# Asked by careers itself of a candidate who came by a referral link (web/referrals.py).
+REFERRER_LABEL = _l("Who referred you?")
 FIELD_LABELS = {
     "first_name": _l("First name"),
     "last_name": _l("Last name"),
@@ -40,7 +42,7 @@ GENDER_LABELS = {
 
 def field_error(code: FieldProblem) -> str:
     """The message for a field-level problem found by intake."""
-    messages = {
+    messages: dict[FieldProblem, str] = {
         FieldProblem.REQUIRED: _("Please fill in this field."),
         FieldProblem.REQUIRED_FILE: _("Please attach this document."),
         FieldProblem.EMAIL: _("Please enter an email address like name@example.com."),
@@ -54,13 +56,14 @@ def field_error(code: FieldProblem) -> str:
             "Please agree to the privacy policy so we can process your application."
         ),
     }
-    return messages.get(code, _("Please check this field."))
+    fallback: str = _("Please check this field.")  # flask_babel ships no type hints
+    return messages.get(code, fallback)
 
 
 def file_error(reason: FileProblem, name: str, extension: str) -> str:
     """The message for a refused file, naming it so the candidate knows which one."""
     ext = extension.upper()  # never empty here: files without an allowed extension stop earlier
-    messages = {
+    messages: dict[FileProblem, str] = {
         FileProblem.EXTENSION: _("“%(name)s” is not a file type we accept.", name=name),
         FileProblem.EMPTY: _("“%(name)s” is empty.", name=name),
         FileProblem.TOO_LARGE: _(
@@ -80,13 +83,14 @@ def file_error(reason: FileProblem, name: str, extension: str) -> str:
             name=name,
         ),
     }
-    return messages.get(reason, _("“%(name)s” could not be read.", name=name))
+    fallback: str = _("“%(name)s” could not be read.", name=name)
+    return messages.get(reason, fallback)
 
 
 def upload_error(reason: UploadProblem) -> str:
     """Why a whole submission was too large (the 413 page)."""
     too_much = _("Your files together are larger than %(mb)s MB.", mb=LIMITS.total_mb)
-    messages = {
+    messages: dict[UploadProblem, str] = {
         UploadProblem.FILE_TOO_LARGE: _(
             "One of your files is larger than %(mb)s MB.", mb=LIMITS.file_mb
         ),
@@ -97,4 +101,5 @@ def upload_error(reason: UploadProblem) -> str:
         ),
         UploadProblem.FIELD_TOO_LARGE: _("One of the text fields is far too long."),
     }
-    return messages.get(reason, _("Your application is larger than we can accept."))
+    fallback: str = _("Your application is larger than we can accept.")
+    return messages.get(reason, fallback)

@@ -8,7 +8,9 @@ import time
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from ..applications.rules import Status
-from ..applications.store import StoreUnavailable
+from ..jobs import pay
+from ..personio.diagnosis import Condition
+from ..store_errors import StoreUnavailable
 from . import services
 
 bp = Blueprint("ops", __name__)
@@ -26,19 +28,29 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     """Ready when every language has a fresh enough copy, the data directory is writable and
-    Personio accepts the credentials."""
+    Personio accepts the credentials. What the feed's last answer meant (a moved feed, an
+    empty board, Personio's maintenance: careers/personio/diagnosis.py) is said with the
+    reason, or as a note of a ready site; a copy that ages during the maintenance window
+    keeps the site ready."""
     svc = services()
     catalogue, settings = svc.catalogue, svc.settings
-    problems = []
+    problems: list[str] = []
+    notes: list[str] = []
     limit = max(STALE_TTLS * settings.feed_ttl, 3600)
     for lang in settings.languages:
         age = catalogue.age(lang)
+        found = catalogue.status(lang).diagnosis
+        said = f": {found.message}" if found else ""
         if age is None:
             catalogue.refresh_in_background(lang)
-            problems.append(f"feed {lang}: no copy yet")
+            problems.append(f"feed {lang}: no copy yet{said}")
         elif age > limit:
             catalogue.snapshot(lang, wait=0)
-            problems.append(f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s)")
+            stale = f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s){said}"
+            maintenance = found is not None and found.condition is Condition.MAINTENANCE
+            (notes if maintenance else problems).append(stale)
+        elif found is not None:
+            notes.append(f"feed {lang}: {found.message}")
     for check in (catalogue.store.writable, svc.outbox.check_writable):
         problem = check()
         if problem:
@@ -46,9 +58,28 @@ def readyz() -> tuple[Response, int]:
     # Set by this process's deliverer (careers/applications/delivery.py) while paused.
     if svc.delivery_health.problem:
         problems.append(svc.delivery_health.problem)
+    extra = {"notes": notes} if notes else {}
+    details = {"pay_transparency": _pay_details()}
     if problems:
-        return jsonify(status="unavailable", reasons=problems), 503
-    return jsonify(status="ready"), 200
+        return jsonify(status="unavailable", reasons=problems, details=details, **extra), 503
+    return jsonify(status="ready", details=details, **extra), 200
+
+
+def _pay_details() -> dict[str, object]:
+    """The open jobs breaking CAREERS_PAY_TRANSPARENCY: a detail, never a reason for 503
+    (an ad without pay is the employer's to fix; the site serves it meanwhile)."""
+    svc = services()
+    rule = svc.settings.pay_transparency
+    boards = [
+        view.positions
+        for lang in svc.settings.languages
+        if (view := svc.catalogue.snapshot(lang, wait=0)) is not None
+    ]
+    found = pay.findings(boards, rule)
+    return {
+        "rule": str(rule),
+        "breaking": [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found],
+    }
 
 
 def _bearer_matches(header: str, token: str) -> bool:

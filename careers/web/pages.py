@@ -24,15 +24,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..jobs import search
 from ..jobs.catalogue import Snapshot
-from ..jobs.links import slugify
+from ..jobs.slugs import slugify
 from ..personio.model import Position
 from . import services
 from .cache import cached_page
 from .errors import FeedUnavailable, Gone
 from .i18n import preferred_language
-from .links import attribution_args, list_args, site_url
-from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS
-from .present import FACET_NAMES, facts, label, salary_text
+from .messages import DOCUMENT_LABELS, FIELD_LABELS, GENDER_LABELS, REFERRER_LABEL
+from .present import FACET_NAMES, facts, label, pay_more_note, salary_text
+from .site_links import attribution_args, list_args, site_url
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
@@ -48,13 +48,14 @@ def register_language_converter(app: Flask, languages: tuple[str, ...]) -> None:
 
 
 @bp.app_context_processor
-def template_helpers() -> dict:
+def template_helpers() -> dict[str, object]:
     """Presentation helpers every template may use."""
     return {
         "facet_names": FACET_NAMES,
         "label": label,
         "facts": facts,
         "salary_text": salary_text,
+        "pay_more_note": pay_more_note,
         "job_url": job_url,
         "absolute_url": absolute_url,
         "site_url": site_url,
@@ -95,6 +96,8 @@ def field_label(name: str) -> str:
     custom questions (never `custom_attribute_1002`)."""
     if name in FIELD_LABELS:
         return str(FIELD_LABELS[name])
+    if name == services().settings.referrer_field:
+        return str(REFERRER_LABEL)  # asked by careers itself (web/referrals.py)
     for extra in services().settings.form.fields:
         if extra.id == name:
             return extra.label_for(g.lang)
@@ -144,13 +147,13 @@ def open_position(job_id: int) -> tuple[Position, str]:
     """A position of the current board and its text language; 410 once it has left the
     feed, 404 when it was never published, 503 while there is no board at all."""
     catalogue = services().catalogue
-    current_snapshot()
+    snapshot = current_snapshot()
     found = catalogue.find(g.lang, job_id)
     if found is None:
         title = catalogue.seen_title(job_id, g.lang)
         if title is None:
             abort(404)
-        raise Gone(title)
+        raise Gone(title, similar=snapshot.similar_closed.get(job_id, ()))
     return found
 
 
@@ -199,7 +202,14 @@ def job_list() -> str:
     snapshot = current_snapshot()
     query = search.parse_query(request.args.to_dict(flat=False))
     filters, q, sort = query.filters, query.q, query.sort
-    result = search.run(snapshot.positions, snapshot.haystack, filters=filters, q=q, sort=sort)
+    result = search.run(
+        snapshot.positions,
+        snapshot.haystack,
+        filters=filters,
+        q=q,
+        sort=sort,
+        min_salary=query.min_salary,
+    )
     pages = max(1, -(-result.total // PAGE_SIZE))
     page = min(query.page, pages)
     shown = result.positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -213,7 +223,8 @@ def job_list() -> str:
         page=page,
         pages=pages,
         snapshot=snapshot,
-        active=bool(filters or q),
+        min_salary=query.min_salary,
+        active=bool(filters or q or query.min_salary is not None),
     )
 
 
@@ -232,6 +243,7 @@ def detail(job_id: int, slug: str | None = None) -> BaseResponse | str:
         "jobs/detail.html",
         position=position,
         text_lang=text_lang,
+        similar=current_snapshot().similar.get(job_id, ()),
         alternates=[
             (lang, job_url(found_there[0], lang, external=True))
             for lang in services().settings.languages

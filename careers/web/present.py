@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..jobs import labels
+from ..jobs.pay import PayRule, stated
 from ..personio.model import Position, Salary
 
 FACET_NAMES = {name: _l(text) for name, text in labels.FACET_NAMES.items()}
@@ -18,12 +19,13 @@ CODE_LABELS = {
     for facet, codes in labels.CODE_LABELS.items()
 }
 
+# Personio's amounts are gross (what the employer enters in the job's salary section).
 SALARY_PERIODS = {
-    "yearly": _l("per year"),
-    "monthly": _l("per month"),
-    "weekly": _l("per week"),
-    "daily": _l("per day"),
-    "hourly": _l("per hour"),
+    "yearly": _l("gross a year"),
+    "monthly": _l("gross a month"),
+    "weekly": _l("gross a week"),
+    "daily": _l("gross a day"),
+    "hourly": _l("gross an hour"),
 }
 
 
@@ -45,7 +47,8 @@ def _money(amount: float, code: str, symbol: str) -> str:
 
 
 def salary_text(salary: Salary | None) -> str:
-    """'€60,000 – €75,000 per year', 'from £100,000 per year', or '' when nothing is known."""
+    """'€60,000 – €75,000 gross a year', 'from €4,500 gross a month', or '' when nothing
+    is known."""
     if salary is None:
         return ""
     low = _money(salary.min, salary.currency_code, salary.currency_symbol) if salary.min else ""
@@ -60,6 +63,17 @@ def salary_text(salary: Salary | None) -> str:
     if period is not None:
         return f"{text} {period}"
     return f"{text} ({salary.type})" if salary.type else text
+
+
+def pay_more_note(salary: Salary | None, rule: PayRule) -> str:
+    """Austria (GlBG §9(2)) wants an ad to say whether more than the minimum may be paid:
+    shown with every stated pay under CAREERS_PAY_TRANSPARENCY=at, except a fixed amount
+    (minimum = maximum), which is how a recruiter says "no more than this" in Personio."""
+    if rule is not PayRule.AT or not stated(salary) or salary is None:
+        return ""
+    if salary.min and salary.max and salary.min == salary.max:
+        return ""
+    return str(_l("Willingness to pay more depending on qualifications and experience."))
 
 
 def facts(position: Position) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ import hashlib
 import html
 import json
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import TypeVar
 
@@ -56,6 +57,10 @@ EXPERIENCE_MONTHS = {"1-2": 12, "2-5": 24, "5-7": 60, "7-10": 84, "10-15": 120, 
 # Open Graph wants language_TERRITORY; other feed languages are de_DE, fr_FR, es_ES, …
 OG_LOCALES = {"en": "en_GB", "pt": "pt_PT"}
 
+# A JSON-LD object as built here and checked by `missing_properties`: its values are strings,
+# numbers, booleans, lists and nested objects, so a reader narrows them with isinstance.
+JsonObject = dict[str, object]
+
 # Personio's office is a free-text name; these words in it mean the work is done remotely.
 _REMOTE = re.compile(
     r"remote|home[\s-]?office|anywhere|work(?:ing)?\s+from\s+home|mobiles?\s+arbeit|telecommut",
@@ -93,9 +98,9 @@ def _country_in(office: str) -> tuple[str, str] | None:
 _T = TypeVar("_T")
 
 
-def _one_or_many(values: list[_T]) -> _T | list[_T]:
+def _one_or_many(values: Sequence[_T]) -> _T | list[_T]:
     """JSON-LD style: a single value stands alone, several make a list."""
-    return values[0] if len(values) == 1 else values
+    return values[0] if len(values) == 1 else list(values)
 
 
 def employment_types(position: Position) -> list[str]:
@@ -106,9 +111,12 @@ def employment_types(position: Position) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def base_salary(salary: Salary | None) -> dict | None:
-    """A MonetaryAmount, when the feed has an amount and an ISO currency code."""
+def base_salary(salary: Salary | None) -> JsonObject | None:
+    """A MonetaryAmount, when the feed has an amount, an ISO currency code and a time unit
+    (an amount without one is no salary Google can read: it wants `unitText`)."""
     if salary is None or not re.fullmatch(r"[A-Z]{3}", salary.currency_code):
+        return None
+    if salary.type not in UNITS:
         return None
     low, high = sorted((salary.min, salary.max)) if salary.min and salary.max else (0, 0)
     amounts: dict[str, float]
@@ -122,15 +130,13 @@ def base_salary(salary: Salary | None) -> dict | None:
     else:
         return None
     whole = {k: int(v) if v == int(v) else v for k, v in amounts.items()}  # 4200, not 4200.0
-    value = {"@type": "QuantitativeValue", **whole}
-    if salary.type in UNITS:
-        value["unitText"] = UNITS[salary.type]
+    value = {"@type": "QuantitativeValue", **whole, "unitText": UNITS[salary.type]}
     return {"@type": "MonetaryAmount", "currency": salary.currency_code, "value": value}
 
 
 def _locations(
     position: Position, remote_countries: tuple[str, ...] = (), default_country: str = ""
-) -> dict:
+) -> JsonObject:
     """jobLocation per office; remote "offices" become TELECOMMUTE with the country they name.
     Offices that name no country are in CAREERS_DEFAULT_COUNTRY; applicants of a remote
     office that names none may live in CAREERS_REMOTE_COUNTRIES, else the default country."""
@@ -151,7 +157,7 @@ def _locations(
         places.append({"@type": "Place", "address": address})
     if remote and not countries:
         countries = list(remote_countries) or ([default_country] if default_country else [])
-    data: dict = {}
+    data: JsonObject = {}
     if places:
         data["jobLocation"] = _one_or_many(places)
     # Google delists TELECOMMUTE without applicantLocationRequirements: a hybrid posting whose
@@ -167,9 +173,13 @@ def _locations(
     return data
 
 
-def job_posting(position: Position, *, canonical_url: str, settings: Settings) -> dict:
+def job_posting(position: Position, *, canonical_url: str, settings: Settings) -> JsonObject:
     """schema.org JobPosting for one position, with only what the feed actually says."""
-    data: dict = {"@context": "https://schema.org", "@type": "JobPosting", "title": position.name}
+    data: JsonObject = {
+        "@context": "https://schema.org",
+        "@type": "JobPosting",
+        "title": position.name,
+    }
     description = "".join(
         (f"<h2>{escape(block.name)}</h2>" if block.name else "") + block.html
         for block in position.descriptions
@@ -203,11 +213,11 @@ def job_posting(position: Position, *, canonical_url: str, settings: Settings) -
     return data
 
 
-def _as_list(value: object) -> list:
+def _as_list(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
 
 
-def missing_properties(data: dict) -> list[str]:
+def missing_properties(data: JsonObject) -> list[str]:
     """What Google requires of a JobPosting and `data` lacks; empty when it is valid.
 
     From Google's documented required properties
@@ -244,13 +254,15 @@ def _has_text(value: object) -> bool:
     return bool(text.replace("\xa0", " ").strip())
 
 
-def valid_job_posting(position: Position, *, canonical_url: str, settings: Settings) -> dict | None:
+def valid_job_posting(
+    position: Position, *, canonical_url: str, settings: Settings
+) -> JsonObject | None:
     """The posting when Google would accept it, None when it would not (docs/seo.md)."""
     data = job_posting(position, canonical_url=canonical_url, settings=settings)
     return None if missing_properties(data) else data
 
 
-def json_ld_script(data: dict) -> Markup:
+def json_ld_script(data: JsonObject) -> Markup:
     """A JSON-LD data block; feed text such as `</script>` cannot end it early.
 
     A data block is never executed, so the CSP's `script-src 'self'` does not apply to it.
@@ -260,7 +272,10 @@ def json_ld_script(data: dict) -> Markup:
 
 
 def job_posting_ld(position: Position) -> Markup:
-    """The detail page's JSON-LD (a template helper); none when Google would reject it."""
+    """The detail page's JSON-LD (a template helper); none when Google would reject it,
+    and none for a position kept off the board (the open-application one)."""
+    if position.id in services().catalogue.unlisted:
+        return Markup("")
     posting = valid_job_posting(
         position, canonical_url=job_url(position, external=True), settings=services().settings
     )
@@ -345,7 +360,7 @@ def x_default_href(position: Position, alternates: list[tuple[str, str]]) -> str
 
 
 @bp.app_context_processor
-def seo_helpers() -> dict:
+def seo_helpers() -> dict[str, object]:
     """Template helpers for the <head> of pages."""
     return {
         "job_posting_ld": job_posting_ld,

@@ -1,0 +1,171 @@
+"""Document bytes in PostgreSQL: sealed chunks every host can read.
+
+A spool file is copied into `document_chunks` a MiB at a time (never a whole file in
+memory), each chunk sealed with its application's key and bound to its place (application,
+document, sequence number): once the key is deleted, dead tuples, WAL and backups hold only
+noise, and no chunk can be swapped for another. An empty file is one empty chunk, so no
+chunk at all means the document is gone. Reading back is a seekable stream that holds one
+chunk (and runs one query) at a time, as httpx's multipart upload reads it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..applications.sealing import SEAL_OVERHEAD, seal_into, unseal
+from .postgresql import PostgresConnector, PostgresTx
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
+
+
+def chunk_context(public_id: str, document_id: int, seq: int) -> str:
+    """What binds a sealed chunk to its place: no chunk can be swapped for another."""
+    return f"{public_id}:{document_id}:{seq}"
+
+
+def store(tx: PostgresTx, documents: list[tuple[int, str]], key: bytes, public_id: str) -> None:
+    """Copy these (document id, spool path) files into chunks, in `tx`.
+
+    One binary COPY for all of them: the chunks stream to the server without a round trip
+    each, and each is read and sealed into the same two buffers (psycopg copies a row into
+    its own send buffer before `write_row` returns)."""
+    if not documents:
+        return
+    aead = AESGCM(key)
+    plain = bytearray(CHUNK_BYTES)
+    sealed = bytearray(CHUNK_BYTES + SEAL_OVERHEAD)
+    with tx.conn.cursor().copy(
+        "COPY document_chunks (document_id, seq, data) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["int8", "int4", "bytea"])
+        for document_id, path in documents:
+            with open(path, "rb", buffering=0) as source:
+                seq = 0
+                while True:
+                    size = _fill(source, plain)
+                    if not size and seq > 0:
+                        break
+                    context = chunk_context(public_id, document_id, seq)
+                    chunk = seal_into(aead, memoryview(plain)[:size], context, sealed)
+                    copy.write_row((document_id, seq, chunk))
+                    seq += 1
+                    if size < CHUNK_BYTES:
+                        break
+
+
+def _fill(source: io.RawIOBase, buffer: bytearray) -> int:
+    """Read into `buffer` until it is full or the file ends; how many bytes were read."""
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        got = source.readinto(view[filled:])
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+def open_document(
+    db: PostgresConnector, document_id: int, key: bytes, public_id: str
+) -> io.BufferedReader:
+    """A document's bytes as a seekable stream; FileNotFoundError when they are gone."""
+    with db.reading() as tx:
+        layout = [
+            (row["seq"], row["n"] - SEAL_OVERHEAD) for row in tx.all("chunk_layout", id=document_id)
+        ]
+    if not layout:
+        raise FileNotFoundError(f"document {document_id} is no longer in the outbox")
+
+    def read_chunk(seq: int) -> bytes | None:
+        with db.reading() as tx:
+            row = tx.one_binary("chunk", id=document_id, seq=seq)
+        if row is None:
+            return None
+        return unseal(key, bytes(row["data"]), chunk_context(public_id, document_id, seq))
+
+    return io.BufferedReader(ChunkReader(document_id, layout, read_chunk))
+
+
+class ChunkReader(io.RawIOBase):
+    """A document's bytes, read-only and seekable, one chunk (and one query) at a time."""
+
+    def __init__(
+        self,
+        document_id: int,
+        layout: Sequence[tuple[int, int]],
+        read_chunk: Callable[[int], bytes | None],
+    ) -> None:
+        super().__init__()
+        self._document_id = document_id
+        self._seqs = [seq for seq, _ in layout]
+        self._lengths = [length for _, length in layout]
+        self._starts: list[int] = []
+        total = 0
+        for length in self._lengths:
+            self._starts.append(total)
+            total += length
+        self._size = total
+        self._read_chunk = read_chunk
+        self._pos = 0
+        self._index = -1
+        self._data = b""
+
+    def _open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed document")
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        self._open()
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._open()
+        if whence == io.SEEK_SET:
+            target = offset
+        elif whence == io.SEEK_CUR:
+            target = self._pos + offset
+        elif whence == io.SEEK_END:
+            target = self._size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence})")
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        self._pos = target
+        return target
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        self._open()
+        if self._pos >= self._size:
+            return 0
+        index = bisect.bisect_right(self._starts, self._pos) - 1
+        if index != self._index:
+            self._index, self._data = -1, b""  # one chunk in memory, not two
+            data = self._read_chunk(self._seqs[index])
+            if data is None:
+                raise FileNotFoundError(f"document {self._document_id} is no longer in the outbox")
+            if len(data) != self._lengths[index]:
+                raise OSError(f"document {self._document_id} changed while it was read")
+            self._index, self._data = index, data
+        offset = self._pos - self._starts[index]
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), len(self._data) - offset)
+        view[:count] = memoryview(self._data)[offset : offset + count]
+        self._pos += count
+        return count
+
+    def close(self) -> None:
+        self._data = b""
+        super().close()
