@@ -10,6 +10,8 @@ import pytest
 from .applying import LANGUAGES, every_language_env
 from .browser import live_server
 
+pytestmark = pytest.mark.browser
+
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 

@@ -12,6 +12,8 @@ from . import filegen
 from .applying import JOB, apply_env, deliver_all
 from .browser import fill_application, live_server
 
+pytestmark = pytest.mark.browser
+
 PHONE = {"width": 360, "height": 740}
 RED = "rgb(179, 38, 30)"
 
