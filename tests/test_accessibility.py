@@ -64,6 +64,7 @@ def test_form_states(browser, site, sandbox, tmp_path, lang):
     page.wait_for_selector("#error-summary")
     audit(page, f"{lang} form with errors")
     # Success, then the receipt in each state.
+    assert page.locator(".file-item").count() == 0  # the server kept no file of the refused post
     page.evaluate("document.querySelector('form.apply-form').noValidate = true")
     page.fill("#field-first_name", "Jürgen")
     page.fill("#field-last_name", "Müller")
@@ -71,7 +72,6 @@ def test_form_states(browser, site, sandbox, tmp_path, lang):
     page.fill("#field-phone", "+49 40 123456")
     page.select_option("#field-custom_attribute_1002", "friend")
     page.set_input_files("#file-cv", str(filegen.make_pdf(tmp_path / "cv.pdf")))
-    page.set_input_files("#file-cover-letter", [])
     page.check("#field-consent")
     page.click("button[type=submit]")
     page.wait_for_url("**/applications/**")
@@ -80,6 +80,27 @@ def test_form_states(browser, site, sandbox, tmp_path, lang):
     deliver_all(app)
     page.goto(receipt)
     audit(page, f"{lang} receipt: forwarded")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_upload_states(browser, site, tmp_path, lang):
+    """The drop zones with files listed, one flagged, and the message of a broken upload."""
+    base, _ = site
+    context, page = new_page(browser, width=360)
+    page.goto(f"{base}/{lang}/jobs/{JOB}/apply")
+    big = filegen.make_pdf(tmp_path / "big.pdf")
+    with big.open("ab") as handle:
+        handle.truncate(20_000_001)
+    page.set_input_files("#file-cv", [str(filegen.make_pdf(tmp_path / "cv.pdf")), str(big)])
+    page.wait_for_selector(".file-item--invalid")
+    audit(page, f"{lang} upload: files listed, one too large")
+    page.locator(".file-item--invalid .file-item__remove").click()
+    fill_application(page, filegen.make_pdf(tmp_path / "cv.pdf"))
+    page.route("**/apply", lambda route: route.abort("connectionreset"))
+    page.click("button[type=submit]")
+    page.wait_for_selector("#upload-failed", state="visible")
+    audit(page, f"{lang} upload: connection broken")
     context.close()
 
 
@@ -119,7 +140,7 @@ def test_parked_receipt_and_limits(browser, site, sandbox, tmp_path):
     page.goto(f"{base}/en/jobs/{JOB}/apply")
     fill_application(page, filegen.make_pdf(tmp_path / "cv.pdf"), email="ada9@example.com")
     page.click("button[type=submit]")
-    assert "429" in page.content()
+    page.wait_for_selector("text=429")  # the answer is shown in place of the form
     audit(page, "en 429")
     context.close()
 

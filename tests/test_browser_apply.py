@@ -79,7 +79,7 @@ def test_after_an_error_focus_moves_to_the_summary(browser, site, tmp_path):
         page, filegen.make_html(tmp_path / "cv.pdf")
     )  # passes the browser, not the server
     page.get_by_role("button", name="Send application").click()
-    page.wait_for_load_state()
+    page.wait_for_selector("#error-summary")  # shown in place: the form was sent in the background
     assert page.evaluate("document.activeElement.id") == "error-summary"
     link = page.locator("#error-summary a").first
     assert link.get_attribute("href") == "#file-cv"

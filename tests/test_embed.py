@@ -72,7 +72,7 @@ def test_links_inside_the_widget_stay_inside_it(client, sandbox):
     listing = doc(client.get("/embed/en/jobs?department=Engineering"))
     jobs = [h for h in listing.xpath("//ul[contains(@class,'job-list')]//a/@href")]
     assert jobs and all(h.startswith("/embed/en/jobs/") for h in jobs)
-    assert listing.xpath("//form[contains(@class,'filters')]/@action") == ["/embed/en/jobs"]
+    assert listing.xpath("//form[contains(@class,'filters')]/@action") == ["/embed/en/jobs#results"]
     assert (
         client.get(f"/embed/en/jobs/{JOB}").headers["Location"].startswith(f"/embed/en/jobs/{JOB}-")
     )

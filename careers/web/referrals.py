@@ -27,11 +27,11 @@ from flask_babel import gettext as _
 from ..applications.attribution import channel_and_tags
 from ..applications.form import ExtraField, FormSchema
 from ..applications.intake import CHECKED
-from ..store_errors import StoreUnavailable
 from ..applications.upload import Submission
 from ..forms.email import normalize_email
 from ..forms.text import clean_text
 from ..personio.model import Position
+from ..store_errors import StoreUnavailable
 from . import alerts, services
 from .messages import REFERRER_LABEL
 from .pages import apply_url
