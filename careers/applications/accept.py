@@ -1,7 +1,7 @@
 """Accepting an application: from a received form to a stored one, or the reason it is not.
 
 The web view streams the body in and judges the form token while it arrives (upload.receive,
-guard.EarlyCheck); what follows has nothing of HTTP in it and lives here: intake, the
+forms.tokens.EarlyCheck); what follows has nothing of HTTP in it and lives here: intake, the
 one-form-one-application check, the submission rate slot and the hand-over of the files to
 the outbox. Each way it can end is a type of its own, so the view only maps outcomes to
 statuses and pages (docs/applications.md, "The outbox").
