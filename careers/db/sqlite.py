@@ -55,7 +55,11 @@ def connect(path: Path) -> sqlite3.Connection:
     """A connection as every user of the database needs one."""
     db = sqlite3.connect(path, timeout=TIMEOUT, isolation_level=None)
     db.row_factory = _dict_row
-    db.execute("PRAGMA journal_mode=WAL")
+    # WAL stays set in the file once set. Setting it needs the write lock and SQLite does not
+    # wait for it (no busy handler): a thread's first connection during a burst of writes
+    # would fail with "database is locked", so only a database not in WAL yet is switched.
+    if db.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
+        db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")  # an accepted application survives power loss
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not freed
