@@ -101,6 +101,11 @@ class Catalogue:
 
     # -- reading -------------------------------------------------------------------------
 
+    def boards(self) -> list[tuple[Position, ...]]:
+        """Every language's current board, without waiting for one that has none yet."""
+        views = (self.snapshot(lang, wait=0) for lang in self.languages)
+        return [view.positions for view in views if view is not None]
+
     def snapshot(self, language: str, *, wait: float = COLD_START_WAIT) -> Snapshot | None:
         """The current board; starts a background refresh when stale, waits only when empty."""
         view = self._views.get(language)

@@ -87,6 +87,10 @@ class Finding:
     def line(self) -> str:
         return f"position {self.id} ({self.title}): {', '.join(self.problems)}"
 
+    def to_json(self) -> dict[str, object]:
+        """As `/readyz` details and the operator alert list it."""
+        return {"id": self.id, "title": self.title, "problems": list(self.problems)}
+
 
 def findings(boards: Iterable[Iterable[Position]], rule: PayRule) -> list[Finding]:
     """Every open job (each id once, from the first board that has it with a title) that

@@ -454,12 +454,7 @@ class MailWorker:
         rule = self.settings.pay_transparency
         if rule is PayRule.OFF:
             return
-        boards = [
-            view.positions
-            for lang in self.settings.languages
-            if (view := self.catalogue.snapshot(lang, wait=0)) is not None
-        ]
-        found = pay.findings(boards, rule)
+        found = pay.findings(self.catalogue.boards(), rule)
         if not found:
             return
         day = datetime.fromtimestamp(now, UTC).date().isoformat()
@@ -467,7 +462,7 @@ class MailWorker:
         keys += [webhook_key(AlertKind.PAY, day)] if self.settings.alert_webhook_url else []
         if len(self.mail.known_keys(keys)) == len(keys):
             return  # today's is queued on every channel: the store would refuse a second
-        jobs = [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found]
+        jobs = [finding.to_json() for finding in found]
         self._alert(
             AlertKind.PAY, day, {"rule": str(rule), "day": day, "jobs": jobs, "at": _iso(now)}
         )

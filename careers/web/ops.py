@@ -70,16 +70,8 @@ def _pay_details() -> dict[str, object]:
     (an ad without pay is the employer's to fix; the site serves it meanwhile)."""
     svc = services()
     rule = svc.settings.pay_transparency
-    boards = [
-        view.positions
-        for lang in svc.settings.languages
-        if (view := svc.catalogue.snapshot(lang, wait=0)) is not None
-    ]
-    found = pay.findings(boards, rule)
-    return {
-        "rule": str(rule),
-        "breaking": [{"id": f.id, "title": f.title, "problems": list(f.problems)} for f in found],
-    }
+    found = pay.findings(svc.catalogue.boards(), rule)
+    return {"rule": str(rule), "breaking": [finding.to_json() for finding in found]}
 
 
 def _bearer_matches(header: str, token: str) -> bool:
