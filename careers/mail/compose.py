@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from babel.dates import format_date, format_timedelta, get_timezone
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -246,6 +247,10 @@ class Composer:
                 else _("Your search words (shown when you confirm)")
             )
             words.append((_("Search"), shown))
+        if filters.min_salary is not None:
+            words.append(
+                (_("Minimum pay a year"), format_decimal(filters.min_salary, locale=lang.code))
+            )
         return words
 
     def _job(self, lang: _Language, position: Position) -> dict[str, Any]:
@@ -297,7 +302,10 @@ def _label(lang: _Language, facet: str, value: str) -> str:
 def _filter_params(filters: Filters) -> list[tuple[str, str]]:
     """The list page's query for these filters: one parameter per facet value, then q."""
     pairs = [(facet, v) for facet in FACETS for v in filters.facets.get(facet, ())]
-    return pairs + ([("q", filters.q)] if filters.q else [])
+    pairs += [("q", filters.q)] if filters.q else []
+    return pairs + (
+        [("min_salary", str(filters.min_salary))] if filters.min_salary is not None else []
+    )
 
 
 # -- operator alerts -----------------------------------------------------------------------
