@@ -221,12 +221,12 @@ def test_application_form_in_german(apply_client, german):
         "Unterlagen",
         "Lebenslauf",
         "Anschreiben",
-        "Zeugnisse",
+        "Das Ausfüllen dauert etwa 3 Minuten.",
         "„{name}“ ist größer als 20 MB.",
         "Deine Bewerbung wird gesendet…",
         "Bewerbung absenden",
         "Ich habe die Datenschutzerklärung gelesen und bin damit einverstanden",
-        absent=("About you", "First name", "Send application", "privacy policy"),
+        absent=("About you", "First name", "Send application", "privacy policy", "takes about"),
     )
     assert "Wie hast du von uns erfahren?" in text  # the form file's own German label
     doc = lxml.html.fromstring(response.get_data(as_text=True))
