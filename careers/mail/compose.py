@@ -2,7 +2,8 @@
 
 The mail worker has no Flask app, so templates (templates/mail/, shipped as
 careers/templates/mail in the wheel) are rendered by a Jinja environment of our own per
-language, whose gettext is the site's catalogue for that language (careers/translations):
+language, whose gettext is the site's catalogue for that language (careers/translations),
+in the configured form of address (CAREERS_ADDRESS):
 the mails say what the site says, in the words its translators chose. Candidates' mails
 are translated; operators' alerts are English, like `careers outbox` and the logs they
 point to.
@@ -29,13 +30,13 @@ from urllib.parse import urlencode, urlsplit
 
 from babel.dates import format_date, format_timedelta, get_timezone
 from babel.numbers import format_decimal
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS, MAX_QUERY
-from ..paths import TRANSLATIONS, asset_dir
+from ..paths import asset_dir, catalogue
 from ..personio.model import Position
 from . import alert_links
 from .alerts import AlertKind
@@ -206,7 +207,9 @@ class Composer:
         with self._lock:
             found = self._languages.get(code)
             if found is None:
-                translations = Translations.load(str(TRANSLATIONS), [code])
+                # Candidates' mails speak as the pages do, CAREERS_ADDRESS included; the
+                # operators' alerts are English, which has no forms of address.
+                translations = catalogue(code, informal=self.settings.informal)
                 env = Environment(
                     loader=FileSystemLoader(str(self._templates)),
                     autoescape=select_autoescape(["html"]),
