@@ -20,6 +20,7 @@ import pytest
 
 from careers.db.database import open_database, sqlite_path
 from careers.db.kept import KEPT_SECONDS
+from careers.forms import tokens
 from careers.forms.tokens import KEPT_MAX_AGE, Expired, Forged, KeptTokens
 
 from . import filegen
@@ -188,7 +189,7 @@ def test_remove_leaves_a_kept_file_out_and_a_new_file_joins_them(
     sqlite_site, sandbox, documents, tmp_path
 ):
     base, app = sqlite_site
-    other = filegen.make_txt(tmp_path / "zeugnis.txt")
+    better = filegen.make_txt(tmp_path / "letter.txt", text="Sehr geehrte Damen und Herren")
     with httpx.Client(base_url=base, timeout=30) as http:
         refused = post(
             http,
@@ -203,14 +204,16 @@ def test_remove_leaves_a_kept_file_out_and_a_new_file_joins_them(
         again = post(
             http,
             valid_fields(form["hidden"]["form_token"], kept_files=form["hidden"]["kept_files"]),
-            [("other", other, "zeugnis.txt")] if "other" in form["required"] else [],
+            [("cover-letter", better, "Anschreiben neu.txt")],
             remove=letter,
         )
         assert again.status_code == 303, again.text
     [summary] = app.extensions["careers"].outbox.summaries()
-    assert "cover-letter: letter.docx" not in summary.document_names
-    assert "cv: cv.pdf" in summary.document_names
+    assert summary.document_names == ("cv: cv.pdf", "cover-letter: Anschreiben neu.txt")
     assert kept_rows(app) == 0 and kept_on_disk(app) == []
+    assert deliver_all(app) == ["delivered"]
+    delivered = {d.filename: d.sha256 for d in sandbox.received_documents.values()}
+    assert delivered == {"cv.pdf": sha(documents["cv"]), "Anschreiben neu.txt": sha(better)}
 
 
 def test_kept_files_count_toward_the_limits(sqlite_site, sandbox, tmp_path):
@@ -359,3 +362,27 @@ def test_a_reference_is_bound_to_its_form_and_good_for_an_hour():
     clock.advance(KEPT_MAX_AGE + 1)
     with pytest.raises(Expired):
         tokens.check(reference, "form-token-A", JOB, "en")
+
+
+def test_an_expired_form_keeps_its_files_for_the_new_one(
+    sqlite_site, sandbox, documents, monkeypatch
+):
+    base, app = sqlite_site
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = token_of(http)
+        monkeypatch.setattr(tokens, "TOKEN_MAX_AGE", -1)  # a form left open past its day
+        late = post(http, valid_fields(token), [("cv", documents["cv"], "cv.pdf")])
+        monkeypatch.undo()
+        assert late.status_code == 422
+        form = form_of(late.text)
+        assert "open for a long time" in form["notice"] and "still attached" in form["notice"]
+        assert "attach your documents again" not in form["notice"]
+        assert [k["name"] for k in form["kept"]] == ["cv.pdf"]
+        again = post(
+            http,
+            valid_fields(form["hidden"]["form_token"], kept_files=form["hidden"]["kept_files"]),
+        )
+        assert again.status_code == 303, again.text
+    assert deliver_all(app) == ["delivered"]
+    [delivered] = sandbox.received_documents.values()
+    assert delivered.sha256 == sha(documents["cv"])
