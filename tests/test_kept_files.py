@@ -386,3 +386,20 @@ def test_an_expired_form_keeps_its_files_for_the_new_one(
     assert deliver_all(app) == ["delivered"]
     [delivered] = sandbox.received_documents.values()
     assert delivered.sha256 == sha(documents["cv"])
+
+
+def test_a_resubmission_sent_twice_lands_on_its_receipt(sqlite_site, sandbox, documents):
+    """The second post of the same form (a second click, a browser retrying a lost answer)
+    finds its kept files gone into the outbox: it gets the first receipt, not "deleted"."""
+    base, app = sqlite_site
+    with httpx.Client(base_url=base, timeout=30) as http:
+        refused = post(
+            http, valid_fields(token_of(http), first_name=""), [("cv", documents["cv"], "cv.pdf")]
+        )
+        form = form_of(refused.text)
+        fields = valid_fields(form["hidden"]["form_token"], kept_files=form["hidden"]["kept_files"])
+        first = post(http, fields)
+        second = post(http, fields)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(app.extensions["careers"].outbox.summaries()) == 1

@@ -33,6 +33,7 @@ from ..applications.files import clean_filename
 from ..applications.intake import FileRefusal, Invalid, check_files, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
+from ..applications.store import AlreadySubmitted, NonceReused
 from ..applications.upload import Submission, UploadedFile, UploadRejected, receive
 from ..db.kept import KEPT_SECONDS, Keep, KeptFile, KeptGone
 from ..db.ratelimit import KeyLimit
@@ -270,6 +271,12 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         _refused(exc.reason)
         abort(403)
     except (Expired, KeptGone):
+        stored = _stored_before(ticket.nonce)
+        if stored is not None:
+            # This very form was stored (and its kept files with it): a second click, or a
+            # browser sending again an answer it lost. Its receipt, as for any form sent twice.
+            log.info("application sent again", extra={"reason": "resubmitted"})
+            return redirect(site_url("receipt", receipt=svc.receipts.make(stored)), code=303)
         # The files it named were swept after their hour: say so, keep what came now.
         log.info("kept files gone", extra={"reason": "kept_expired"})
         return _send_again(position, submission, "kept_gone")
@@ -341,6 +348,15 @@ def _send_again(
         attached=len(refusals),
         kept=kept,
     )
+
+
+def _stored_before(nonce: str) -> str | None:
+    """The public id of the application stored from the form of this nonce, if any."""
+    try:
+        services().outbox.check_submission(nonce, "")
+    except (AlreadySubmitted, NonceReused) as done:
+        return done.public_id
+    return None
 
 
 def _restore_kept(position: Position, submission: Submission) -> str | None:
