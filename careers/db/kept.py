@@ -129,26 +129,6 @@ class KeptFiles:
         assert row is not None
         return int(row["id"])
 
-    def files(self, batch: str, key: bytes) -> list[KeptFile]:
-        """The batch's files, names opened; KeptGone when it is no longer kept or does not
-        open with `key`."""
-        with self.db.reading() as tx:
-            rows = tx.all("kept_files_of", batch=batch, since=self.clock() - KEPT_SECONDS)
-        if not rows:
-            raise KeptGone(batch)
-        try:
-            return [
-                KeptFile(
-                    row["seq"],
-                    row["category"],
-                    open_name(key, row["filename"], context(batch)),
-                    row["size"],
-                )
-                for row in rows
-            ]
-        except (InvalidTag, ValueError, KeyError):
-            raise KeptGone(batch) from None
-
     def restore(
         self, batch: str, key: bytes, into: Spool, removed: frozenset[int] = frozenset()
     ) -> list[Restored]:
