@@ -403,3 +403,27 @@ def test_a_resubmission_sent_twice_lands_on_its_receipt(sqlite_site, sandbox, do
     assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert len(app.extensions["careers"].outbox.summaries()) == 1
+
+
+def test_on_postgresql_another_host_takes_the_resubmission(
+    make_app, sandbox_server, sandbox, tmp_path, pg_url, documents
+):
+    """The kept files live in the shared database: a post refused on one host is sent again
+    through another, with a data directory (and spool) of its own."""
+    url = as_url(pg_url)
+    hosts = [
+        make_app(tmp_path / f"host{i}", **apply_env(sandbox_server.url, tmp_path, database_url=url))
+        for i in (1, 2)
+    ]
+    with live_server(hosts[0]) as base, httpx.Client(base_url=base, timeout=30) as http:
+        refused = post(
+            http, valid_fields(token_of(http), first_name=""), [("cv", documents["cv"], "cv.pdf")]
+        )
+    form = form_of(refused.text)
+    with live_server(hosts[1]) as base, httpx.Client(base_url=base, timeout=30) as http:
+        fields = valid_fields(form["hidden"]["form_token"], kept_files=form["hidden"]["kept_files"])
+        assert post(http, fields).status_code == 303
+    assert kept_rows(hosts[0]) == 0
+    assert deliver_all(hosts[1]) == ["delivered"]
+    [delivered] = sandbox.received_documents.values()
+    assert delivered.sha256 == sha(documents["cv"])
