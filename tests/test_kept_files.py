@@ -24,12 +24,24 @@ from careers.forms import tokens
 from careers.forms.tokens import KEPT_MAX_AGE, Expired, Forged, KeptTokens
 
 from . import filegen
-from .applying import JOB, Clock, apply_env, deliver_all, encode, valid_fields
+from .applying import (
+    JOB,
+    LANGUAGES,
+    Clock,
+    apply_env,
+    deliver_all,
+    encode,
+    every_language_env,
+    open_form,
+    send,
+    valid_fields,
+)
 from .browser import live_server
 from .filegen_office import make_docx
 from .pg import as_url
 
 FORM_URL = f"/en/jobs/{JOB}/apply"
+KEPT_NOTE = "Your documents are still attached: you do not need to attach them again."
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -427,3 +439,23 @@ def test_on_postgresql_another_host_takes_the_resubmission(
     assert deliver_all(hosts[1]) == ["delivered"]
     [delivered] = sandbox.received_documents.values()
     assert delivered.sha256 == sha(documents["cv"])
+
+
+def test_kept_files_are_told_in_every_language(
+    make_app, sandbox_server, sandbox, tmp_path, documents
+):
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path), **every_language_env(sandbox, tmp_path)
+    )
+    client = app.test_client()
+    seen = set()
+    for lang in LANGUAGES:
+        fields = valid_fields(open_form(client, lang=lang), first_name="")
+        refused = send(client, fields, [("cv", documents["cv"], "cv.pdf")], lang=lang)
+        assert refused.status_code == 422, lang
+        form = form_of(refused.get_data(as_text=True))
+        assert [k["name"] for k in form["kept"]] == ["cv.pdf"], lang
+        note = form["summary"].strip().splitlines()[-1].strip()
+        assert (note == KEPT_NOTE) == (lang == "en"), (lang, note)
+        seen.add(note)
+    assert len(seen) == len(LANGUAGES)  # each its own words
