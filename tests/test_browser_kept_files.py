@@ -18,6 +18,11 @@ pytestmark = pytest.mark.browser
 # Passes the browser's own check of type=email, refused by the server: a refusal that is
 # not about a file, reached with the browser's validation on.
 NO_DOMAIN = "juergen@localhost"
+# What the browser would say at each file input that stops the form (apply.js sets them).
+INVALID_INPUTS = (
+    "Array.from(document.querySelectorAll('input[type=file]'), i => i.validationMessage)"
+    ".filter(Boolean)"
+)
 
 
 @pytest.fixture
@@ -73,4 +78,33 @@ def test_a_kept_cv_shows_as_attached_and_is_delivered_when_sent_again(
     [delivered] = sandbox.received_documents.values()
     assert delivered.filename == "Lebenslauf.pdf"
     assert delivered.sha256 == hashlib.sha256(cv.read_bytes()).hexdigest()
+    context.close()
+
+
+def test_kept_files_count_toward_the_limits_the_browser_checks(browser, site, tmp_path):
+    """With the CV kept, ten newly chosen letters are one file too many (the form allows
+    ten), said before anything is sent; removing the kept CV makes room."""
+    base, _ = site
+    context, page = new_page(browser)
+    page.goto(f"{base}/en/jobs/{JOB}/apply")
+    fill_application(page, filegen.make_pdf(tmp_path / "cv.pdf"), email=NO_DOMAIN)
+    page.get_by_role("button", name="Send application").click()
+    page.locator(".file-item--kept").wait_for()
+    page.fill("#field-email", "juergen@example.com")
+    letters = [str(filegen.make_txt(tmp_path / f"letter{i}.txt", text=str(i))) for i in range(10)]
+    page.set_input_files("#file-cover-letter", letters)
+    status = page.locator("#file-status")
+    assert "You can attach at most 10 files." in status.inner_text()
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("button", name="Send application").click()
+    assert page.evaluate(INVALID_INPUTS) == ["You can attach at most 10 files."]
+    assert posts == []  # refused in the browser
+    page.locator(".file-item--kept label").click()
+    assert status.inner_text() == ""
+    # Room again; but the CV is required once more, and the browser says so at its input.
+    assert page.evaluate("document.querySelector('#file-cv').validity.valueMissing") is True
+    assert page.evaluate(INVALID_INPUTS) == [
+        page.evaluate("document.querySelector('#file-cv').validationMessage")
+    ]
     context.close()
