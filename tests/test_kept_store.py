@@ -14,6 +14,7 @@ import pytest
 from careers.applications.sealing import new_key
 from careers.applications.spool import Spool
 from careers.db.kept import KEPT_SECONDS, Keep, KeptGone
+from careers.forms.tokens import KEPT_MAX_AGE
 
 from . import filegen
 from .databases import Backend
@@ -82,3 +83,8 @@ def test_unused_kept_files_are_swept_after_an_hour(backend: Backend, spool, cloc
     assert backend.rows("kept_files") == 0
     if not backend.inline:
         assert list(spool.kept.iterdir()) == []
+
+
+def test_a_reference_lives_exactly_as_long_as_its_files():
+    # forms/ (the kernel) cannot import db/: the two hours are one number, checked here.
+    assert KEPT_MAX_AGE == KEPT_SECONDS
