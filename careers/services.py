@@ -26,9 +26,10 @@ from .applications.store import Outbox
 from .config import ConfigError, Settings, StorageSettings
 from .db import database
 from .db.database import Database, open_database
+from .db.kept import KeptFiles
 from .db.migrate import Migration
 from .db.ratelimit import RateLimiter
-from .forms.tokens import FormGuard
+from .forms.tokens import FormGuard, KeptTokens
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore
@@ -72,7 +73,14 @@ def open_storage(storage: StorageSettings, *, starting: bool = False) -> Storage
     try:
         feeds = FeedStore(storage.data_dir).directory
         spool = storage.data_dir / "spool"
-        for directory in (storage.data_dir, feeds, spool, spool / "incoming", spool / "stored"):
+        for directory in (
+            storage.data_dir,
+            feeds,
+            spool,
+            spool / "incoming",
+            spool / "stored",
+            spool / "kept",
+        ):
             directory.mkdir(parents=True, exist_ok=True)
             # Candidates' data lives here: only our own user may look, whatever the umask
             # (SQLite, the spool and the feed copies create their files 0600 inside).
@@ -167,6 +175,7 @@ class Services:
     catalogue: Catalogue
     metrics: Metrics
     guard: FormGuard
+    kept_tokens: KeptTokens
     receipts: Receipts
     attribution: Attribution
     limits: Limits = LIMITS
@@ -180,6 +189,11 @@ class Services:
     @property
     def spool(self) -> Spool:
         return self.storage.spool
+
+    @property
+    def kept(self) -> KeptFiles:
+        """The kept files of refused posts (careers/db/kept.py)."""
+        return self.storage.database.kept
 
     @property
     def mail(self) -> MailStore:
@@ -276,6 +290,7 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
         catalogue=catalogue,
         metrics=metrics,
         guard=FormGuard(settings.secret_key),
+        kept_tokens=KeptTokens(settings.secret_key),
         receipts=Receipts(settings.secret_key),
         attribution=Attribution(settings.secret_key),
     )

@@ -7,6 +7,10 @@
    The form is then sent in the background so a progress bar can show the upload moving;
    the server's answer is shown as it came: the receipt, or the form with its problems.
 
+   Files kept from a refused post (the server lists them above the zone, each with a "Remove"
+   checkbox that works without this script) count toward the same limits; removing one hides
+   it, and a required document input is required again once nothing is attached to it.
+
    The real <input type=file> stays the source of truth (the list is written back into it),
    so the keyboard path, the browser's own validation and a plain post all keep working.
    Without this script the form is an ordinary form and the server checks after the upload. */
@@ -57,7 +61,40 @@
     var status = form.querySelector("#file-status");
     var template = form.querySelector("#file-item");
     var zones = Array.prototype.map.call(form.querySelectorAll("input[type=file]"), function (input) {
-      return { input: input, files: Array.prototype.slice.call(input.files || []) };
+      var keptList = input.closest(".field--file").querySelector(".file-list--kept");
+      var kept = keptList ? Array.prototype.map.call(keptList.querySelectorAll(".file-item--kept"), function (item) {
+        return { item: item, box: item.querySelector("input[type=checkbox]"), size: Number(item.dataset.size) };
+      }) : [];
+      return {
+        input: input, files: Array.prototype.slice.call(input.files || []), kept: kept,
+        required: Boolean(keptList && keptList.hasAttribute("data-required")) || input.required
+      };
+    });
+
+    function keptOf(zone) {
+      return zone.kept.filter(function (entry) { return !entry.box.checked; });
+    }
+
+    /* A required document is satisfied by a kept file as by a chosen one. */
+    function updateRequired(zone) {
+      zone.input.required = zone.required && keptOf(zone).length === 0;
+    }
+
+    zones.forEach(function (zone) {
+      zone.kept.forEach(function (entry) {
+        entry.box.addEventListener("change", function () {
+          entry.item.hidden = entry.box.checked;
+          updateRequired(zone);
+          report();
+          if (entry.box.checked) {
+            // Focus goes to the next kept file's control, else to the drop zone's input.
+            var next = keptOf(zone)[0];
+            (next ? next.box : zone.input).focus();
+          }
+        });
+        entry.item.hidden = entry.box.checked; // a page restored from the history
+      });
+      updateRequired(zone);
     });
 
     function fileProblem(file) {
@@ -72,6 +109,10 @@
     function problems() {
       var found = [], count = 0, total = 0;
       zones.forEach(function (zone) {
+        keptOf(zone).forEach(function (entry) {
+          count += 1;
+          total += entry.size;
+        });
         var own = [];
         zone.files.forEach(function (file) {
           count += 1;

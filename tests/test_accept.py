@@ -1,7 +1,7 @@
 """The accept use case (careers/applications/accept.py) without a request, on both databases.
 
-Each outcome once, and where the files are after it: the outbox's after an acceptance,
-deleted after every refusal (nothing left in the spool's `incoming/` or `stored/`).
+Each outcome once, and where the files are after it: the outbox's after an acceptance, the
+caller's after a refusal (`run` deletes them as the web view does when it keeps none).
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ def desk(outbox: Any, spool: Spool) -> Desk:
         ("pdf", "txt"),
         FormGuard("a test secret of enough length").fingerprint,
         outbox,
-        spool,
     )
 
 
@@ -98,7 +97,11 @@ def run(desk: Desk, submission: Submission, nonce: str = "form-1", rate=PLENTY) 
     """`rate`: (key, count, seconds), a limit in the outbox's database."""
     key, count, seconds = rate
     slots = RateLimiter(desk.outbox.db, count, seconds).of(key)
-    return accept(desk, submission, ticket(nonce), rate=slots, today=TODAY)
+    try:
+        return accept(desk, submission, ticket(nonce), rate=slots, today=TODAY)
+    finally:
+        # The caller owns the files (web/apply.py): what the outbox did not take, it deletes.
+        Spool.discard(f.path for f in submission.files)
 
 
 def test_a_valid_form_is_accepted_and_the_outbox_owns_its_files(desk, spool, outbox, backend, pdf):
@@ -160,6 +163,20 @@ def test_an_invalid_form_says_what_to_fix_and_keeps_no_file(desk, spool, outbox,
     assert isinstance(
         run(desk, received(spool, {"cv": pdf}), rate=("submit:test-client", 1, 3600)), Accepted
     )
+
+
+def test_a_refused_form_leaves_its_files_to_the_caller_and_names_the_accepted(
+    desk, spool, outbox, pdf
+):
+    submission = received(spool, {"cv": pdf, "cover-letter": b"MZ\x90\x00 not a pdf"}, email="")
+    slots = RateLimiter(outbox.db, *PLENTY[1:]).of(PLENTY[0])
+    outcome = accept(desk, submission, ticket(), rate=slots, today=TODAY)
+
+    assert isinstance(outcome, NotValid)
+    assert [f.category for f in outcome.invalid.accepted] == ["cv"]
+    assert all(f.path.exists() for f in submission.files)  # the caller keeps or deletes them
+    submission.discard(spool)
+    assert spool_files(spool) == []
 
 
 def test_a_missing_required_document_is_invalid(desk, spool, outbox):

@@ -346,8 +346,12 @@ def test_spam_is_refused_without_saying_why(make_app, sandbox, sandbox_server, t
     for response in (too_fast, honeypot):
         assert response.status_code == 422
         text = response.get_data(as_text=True)
-        assert "could not accept this submission" in text
         assert "honeypot" not in text and "fast" not in text
+    # Too fast may be a quick human (autofill): asked to check and send again, the CV kept.
+    assert "Please check your details and send your application again." in too_fast.text
+    assert "still attached" in too_fast.text
+    assert len(list(app.extensions["careers"].spool.kept.iterdir())) == 1
+    assert "could not accept this submission" in honeypot.text  # read no further
     assert_nothing_kept(app, sandbox)
 
 

@@ -173,7 +173,14 @@ def test_nothing_attached_means_nothing_to_attach_again(apply_app, sandbox, tmp_
     assert "please attach them again" not in without.get_data(as_text=True)
     cv = filegen.make_pdf(tmp_path / "cv.pdf")
     with_file = send(client, valid_fields(open_form(client), first_name=""), [("cv", cv, "a.pdf")])
-    assert "please attach them again" in with_file.get_data(as_text=True)
+    # A file that passed its checks is kept for the resubmission (careers/db/kept.py) ...
+    assert "please attach them again" not in with_file.get_data(as_text=True)
+    assert "still attached" in with_file.get_data(as_text=True)
+    # ... one that did not must be attached again, fixed.
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"MZ\x90\x00 not a pdf")
+    refused = send(client, valid_fields(open_form(client), first_name=""), [("cv", bad, "b.pdf")])
+    assert "please attach them again" in refused.get_data(as_text=True)
 
 
 def test_a_cross_site_post_is_told_what_happened(apply_app, sandbox):

@@ -231,6 +231,10 @@ def applications(app: Flask, tmp_path: Path, pages: Recorder) -> None:
     pages.keep("apply-422-retry", send(other, spam, [("cv", cv, "cv.pdf")]), 422)
     hidden = [("cv", cv, "cv.pdf"), ("work-sample", cv, "sample.pdf")]
     pages.keep("apply-422-hidden", send(other, valid_fields(open_form(other)), hidden), 422)
+    # A field missing: the CV is kept, shown as attached with its "Remove" control.
+    missing = valid_fields(open_form(other), first_name="")
+    kept = pages.keep("apply-422-kept", send(other, missing, [("cv", cv, "cv.pdf")]), 422)
+    assert "file-item--kept" in kept and 'name="kept_files"' in kept
 
     # 408 needs a socket that stalls, which the test client has not (tests/test_slow_clients.py
     # stalls a real one): the page the view renders then, rendered here the same way.

@@ -18,7 +18,6 @@ from ..forms.tokens import FormTicket
 from .form import FormSchema
 from .intake import Invalid, intake
 from .model import Application
-from .spool import Spool
 from .store import AlreadySubmitted, NonceReused, Outbox
 from .upload import Submission
 
@@ -73,13 +72,12 @@ class Slots(Protocol):
 @dataclass(frozen=True)
 class Desk:
     """What accepting needs that outlives a request: the form's rules, the keyed hash that
-    tells one post from another, the outbox and the spool the uploads arrived in."""
+    tells one post from another and the outbox."""
 
     form: FormSchema
     allowed_extensions: tuple[str, ...]
     fingerprint: Callable[[Application], str]
     outbox: Outbox
-    spool: Spool
 
 
 def accept(
@@ -96,36 +94,33 @@ def accept(
 
     `rate` is the client's submission limit: a slot is spent only
     on an application about to be stored, never on an invalid one or one sent again.
-    However it ends, no file of the submission is left in the spool's `incoming/`: the
-    outbox took them (Accepted) or they are deleted here. StoreUnavailable is raised as it
+    The caller owns the submission's files, before and after: the outbox took them
+    (Accepted), or they are still in the spool's `incoming/` for the caller to keep for a
+    resubmission (NotValid: `invalid.accepted`) or delete. StoreUnavailable is raised as it
     comes (nothing was stored: every write is one transaction)."""
+    checked = intake(
+        submission,
+        desk.form,
+        position_id=ticket.position_id,
+        language=ticket.language,
+        allowed_extensions=desk.allowed_extensions,
+        today=today,
+        channel_id=channel_id,
+        tags=tags,
+    )
+    if isinstance(checked, Invalid):
+        return NotValid(checked)
+    fingerprint = desk.fingerprint(checked)
     try:
-        checked = intake(
-            submission,
-            desk.form,
-            position_id=ticket.position_id,
-            language=ticket.language,
-            allowed_extensions=desk.allowed_extensions,
-            today=today,
-            channel_id=channel_id,
-            tags=tags,
-        )
-        if isinstance(checked, Invalid):
-            return NotValid(checked)
-        fingerprint = desk.fingerprint(checked)
-        try:
-            # A form sent again is found by its nonce before it costs a rate-limit slot;
-            # `add` checks again atomically.
-            desk.outbox.check_submission(ticket.nonce, fingerprint)
-            wait = rate.hit()
-            if wait > 0:
-                return RateLimited(wait)
-            public_id = desk.outbox.add(checked, nonce=ticket.nonce, fingerprint=fingerprint)
-        except AlreadySubmitted as done:
-            return SentBefore(done.public_id)
-        except NonceReused as used:
-            return FormReused(used.public_id)
-        return Accepted(public_id, len(checked.documents))
-    finally:
-        # What the outbox did not take goes: a refused form leaves no file behind.
-        submission.discard(desk.spool)
+        # A form sent again is found by its nonce before it costs a rate-limit slot;
+        # `add` checks again atomically.
+        desk.outbox.check_submission(ticket.nonce, fingerprint)
+        wait = rate.hit()
+        if wait > 0:
+            return RateLimited(wait)
+        public_id = desk.outbox.add(checked, nonce=ticket.nonce, fingerprint=fingerprint)
+    except AlreadySubmitted as done:
+        return SentBefore(done.public_id)
+    except NonceReused as used:
+        return FormReused(used.public_id)
+    return Accepted(public_id, len(checked.documents))

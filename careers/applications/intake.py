@@ -19,7 +19,7 @@ from .files import check_file, clean_filename
 from .form import GENDERS, SYSTEM_FIELDS, FormSchema
 from .model import Application, Attachment, Attribute
 from .rules import MAX_CUSTOM, MAX_TEXT, FieldProblem, FileProblem
-from .upload import Submission
+from .upload import Submission, UploadedFile
 
 PHONE = re.compile(r"[0-9+()./\- ]{3,60}")
 NUMBER = re.compile(r"-?\d+([.,]\d+)?")
@@ -44,6 +44,8 @@ class Invalid:
     errors: dict[str, FieldProblem] = field(default_factory=dict)
     files: list[FileRefusal] = field(default_factory=list)
     missing_documents: list[str] = field(default_factory=list)
+    # The uploads that passed their checks: kept for the resubmission (careers/db/kept.py).
+    accepted: list[UploadedFile] = field(default_factory=list)
 
 
 @dataclass
@@ -66,16 +68,17 @@ def intake(
 ) -> Application | Invalid:
     """Check everything the candidate sent for one position."""
     checked = _check_fields(submission.fields, schema, position_id, today)
-    documents: list[Attachment] = []
-    refusals: list[FileRefusal] = []
-    for upload in submission.files:
-        name = clean_filename(upload.filename)
-        verdict = check_file(upload.path, name, allowed_extensions)
-        if not verdict.ok:
-            reason = FileProblem(verdict.reason or FileProblem.UNREADABLE)
-            refusals.append(FileRefusal(upload.category, name, reason, verdict.extension))
-        category = DocumentCategory(upload.category)
-        documents.append(Attachment(category, name, str(upload.path), upload.size, upload.sha256))
+    accepted, refusals = check_files(submission, allowed_extensions)
+    documents = [
+        Attachment(
+            DocumentCategory(upload.category),
+            clean_filename(upload.filename),
+            str(upload.path),
+            upload.size,
+            upload.sha256,
+        )
+        for upload in submission.files
+    ]
     attached = {d.category for d in documents}
     missing = [
         category
@@ -83,7 +86,7 @@ def intake(
         if schema.documents[category] == "required" and category not in attached
     ]
     if checked.errors or refusals or missing:
-        return Invalid(checked.values, checked.errors, refusals, missing)
+        return Invalid(checked.values, checked.errors, refusals, missing, accepted)
     values = checked.values
     return Application(
         position_id=position_id,
@@ -97,6 +100,23 @@ def intake(
         tags=tags,
         documents=tuple(documents),
     )
+
+
+def check_files(
+    submission: Submission, allowed_extensions: tuple[str, ...]
+) -> tuple[list[UploadedFile], list[FileRefusal]]:
+    """Each file's content checked: the ones that pass, and why the others were refused."""
+    accepted: list[UploadedFile] = []
+    refusals: list[FileRefusal] = []
+    for upload in submission.files:
+        name = clean_filename(upload.filename)
+        verdict = check_file(upload.path, name, allowed_extensions)
+        if verdict.ok:
+            accepted.append(upload)
+        else:
+            reason = FileProblem(verdict.reason or FileProblem.UNREADABLE)
+            refusals.append(FileRefusal(upload.category, name, reason, verdict.extension))
+    return accepted, refusals
 
 
 def form_values(

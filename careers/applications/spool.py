@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
+
+COPY_CHUNK = 1024 * 1024
 
 
 def _fsync_dir(path: Path) -> None:
@@ -19,12 +22,15 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Spool:
-    """`incoming/` while a request streams in; `stored/` once the outbox owns the files."""
+    """`incoming/` while a request streams in; `stored/` once the outbox owns the files;
+    `kept/` for the checked files of a refused post, kept an hour for its resubmission
+    (careers/db/kept.py, SQLite only)."""
 
     def __init__(self, root: Path) -> None:
         self.incoming = Path(root) / "incoming"
         self.stored = Path(root) / "stored"
-        for directory in (self.incoming, self.stored):
+        self.kept = Path(root) / "kept"
+        for directory in (self.incoming, self.stored, self.kept):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def new_file(self) -> tuple[Path, BinaryIO]:
@@ -32,6 +38,39 @@ class Spool:
         path = self.incoming / secrets.token_hex(16)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         return path, os.fdopen(fd, "wb")
+
+    def copy_in(self, source: BinaryIO) -> tuple[Path, int, str]:
+        """A new `incoming/` file with the bytes of `source`, read a chunk at a time: its
+        path, size and SHA-256 (as `upload.receive` notes them for an uploaded file)."""
+        path, handle = self.new_file()
+        digest, size = hashlib.sha256(), 0
+        try:
+            with handle:
+                while chunk := source.read(COPY_CHUNK):
+                    handle.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path, size, digest.hexdigest()
+
+    def move_to_kept(self, paths: Sequence[Path]) -> list[Path]:
+        """Flush each file and move it under `kept/`; on failure the ones moved go back."""
+        moved: list[Path] = []
+        try:
+            for path in paths:
+                with open(path, "rb+") as handle:
+                    os.fsync(handle.fileno())
+                destination = self.kept / path.name
+                os.replace(path, destination)
+                moved.append(destination)
+            if moved:
+                _fsync_dir(self.kept)
+        except BaseException:
+            self.give_back(moved, paths)
+            raise
+        return moved
 
     def keep(self, paths: Sequence[Path]) -> list[Path]:
         """Flush each file to disk and move it under `stored/`; returns the new paths. On any

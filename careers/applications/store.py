@@ -204,7 +204,8 @@ class Outbox(Protocol):
         that crashed before `add` (in `incoming/`) and stored files no row names any more (a
         crash between a commit and its file deletion). Files younger than `older_than`
         seconds may belong to a request still running and stay. A store without a spool
-        (a process that takes no uploads) has nothing to sweep. Returns how many went."""
+        (a process that takes no uploads) has nothing to sweep. Kept files of refused posts
+        older than an hour go too (careers/db/kept.py). Returns how many went."""
 
     def check_writable(self) -> str | None:
         """None when the store accepts writes, else why not."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,13 +27,41 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
 
 
+@dataclass(frozen=True)
+class ChunkTable:
+    """Where chunks go: the outbox's documents, or the kept files of a refused post
+    (kept.py). Fixed statements, never built from input."""
+
+    copy: str
+    layout: str  # named statement: (seq, n) of one file's chunks
+    chunk: str  # named statement: one chunk's data
+
+
+DOCUMENT_CHUNKS = ChunkTable(
+    "COPY document_chunks (document_id, seq, data) FROM STDIN (FORMAT BINARY)",
+    "chunk_layout",
+    "chunk",
+)
+KEPT_CHUNKS = ChunkTable(
+    "COPY kept_chunks (file_id, seq, data) FROM STDIN (FORMAT BINARY)",
+    "kept_chunk_layout",
+    "kept_chunk",
+)
+
+
 def chunk_context(public_id: str, document_id: int, seq: int) -> str:
     """What binds a sealed chunk to its place: no chunk can be swapped for another."""
     return f"{public_id}:{document_id}:{seq}"
 
 
-def store(tx: PostgresTx, documents: list[tuple[int, str]], key: bytes, public_id: str) -> None:
-    """Copy these (document id, spool path) files into chunks, in `tx`.
+def store(
+    tx: PostgresTx,
+    documents: list[tuple[int, str]],
+    key: bytes,
+    public_id: str,
+    table: ChunkTable = DOCUMENT_CHUNKS,
+) -> None:
+    """Copy these (document id, spool path) files into chunks of `table`, in `tx`.
 
     One binary COPY for all of them: the chunks stream to the server without a round trip
     each, and each is read and sealed into the same two buffers (psycopg copies a row into
@@ -42,9 +71,7 @@ def store(tx: PostgresTx, documents: list[tuple[int, str]], key: bytes, public_i
     aead = AESGCM(key)
     plain = bytearray(CHUNK_BYTES)
     sealed = bytearray(CHUNK_BYTES + SEAL_OVERHEAD)
-    with tx.conn.cursor().copy(
-        "COPY document_chunks (document_id, seq, data) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
+    with tx.conn.cursor().copy(table.copy) as copy:
         copy.set_types(["int8", "int4", "bytea"])
         for document_id, path in documents:
             with open(path, "rb", buffering=0) as source:
@@ -73,19 +100,23 @@ def _fill(source: io.RawIOBase, buffer: bytearray) -> int:
 
 
 def open_document(
-    db: PostgresConnector, document_id: int, key: bytes, public_id: str
+    db: PostgresConnector,
+    document_id: int,
+    key: bytes,
+    public_id: str,
+    table: ChunkTable = DOCUMENT_CHUNKS,
 ) -> io.BufferedReader:
     """A document's bytes as a seekable stream; FileNotFoundError when they are gone."""
     with db.reading() as tx:
         layout = [
-            (row["seq"], row["n"] - SEAL_OVERHEAD) for row in tx.all("chunk_layout", id=document_id)
+            (row["seq"], row["n"] - SEAL_OVERHEAD) for row in tx.all(table.layout, id=document_id)
         ]
     if not layout:
         raise FileNotFoundError(f"document {document_id} is no longer in the outbox")
 
     def read_chunk(seq: int) -> bytes | None:
         with db.reading() as tx:
-            row = tx.one_binary("chunk", id=document_id, seq=seq)
+            row = tx.one_binary(table.chunk, id=document_id, seq=seq)
         if row is None:
             return None
         return unseal(key, bytes(row["data"]), chunk_context(public_id, document_id, seq))

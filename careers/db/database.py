@@ -3,7 +3,8 @@
 `open_database` picks the connector (`sqlite:///…` in the data directory, or the
 `postgresql://…` every host shares), creates an empty database at the latest schema or
 checks that the schema is this release's (migrate.py), and hands out the outbox, the mail
-store, the feed copies (PostgreSQL only: one disk per host otherwise) and rate limiters.
+store, the feed copies (PostgreSQL only: one disk per host otherwise), the kept files of
+refused posts (kept.py) and rate limiters.
 `upgrade` and `schema_version` are the migration runner's entries for start-up, `careers
 db upgrade` and `careers check`.
 """
@@ -20,6 +21,7 @@ from . import migrate
 from .connector import Connector
 from .documents import SealedChunks, SpoolFiles
 from .feeds import FeedCopies
+from .kept import KeptFiles
 from .keys import KeyStore, PostgresKeys, SQLiteKeys
 from .mail import Mail
 from .migrate import Migration
@@ -48,6 +50,7 @@ class Database:
     outbox: Outbox
     mail: Mail
     feed_copies: FeedCopies | None
+    kept: KeptFiles
     clock: Callable[[], float] = time.time
 
     @property
@@ -88,13 +91,20 @@ def open_database(
         migrate.prepare(PostgresSchema(url, connect_timeout), steps or migrate.steps("postgresql"))
         pg.open()
         application_keys = PostgresKeys(pg, "application", clock)
+        kept = KeptFiles(pg, None, clock=clock)
         return Database(
             pg,
             Outbox(
-                pg, application_keys, SealedChunks(pg, application_keys), spool=spool, clock=clock
+                pg,
+                application_keys,
+                SealedChunks(pg, application_keys),
+                spool=spool,
+                clock=clock,
+                kept=kept,
             ),
             Mail(pg, PostgresKeys(pg, "subscription", clock), clock=clock),
             FeedCopies(pg),
+            kept,
             clock,
         )
     path = sqlite_path(url)
@@ -107,6 +117,7 @@ def open_database(
     def keys(suffix: str) -> KeyStore:
         return KeyStore(path.with_name(path.stem + suffix), clock=clock)
 
+    kept = KeptFiles(lite, spool, clock=clock)
     return Database(
         lite,
         Outbox(
@@ -115,11 +126,13 @@ def open_database(
             SpoolFiles(spool),
             spool=spool,
             clock=clock,
+            kept=kept,
         ),
         Mail(
             lite, SQLiteKeys(keys("-mail-keys.db"), "subscription", lite.forget_pages), clock=clock
         ),
         None,
+        kept,
         clock,
     )
 

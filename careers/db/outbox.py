@@ -39,6 +39,7 @@ from ..personio.vocabulary import DocumentCategory
 from ..store_errors import StoreUnavailable
 from .connector import Connector, Row, Tx
 from .documents import Documents
+from .kept import KeptFiles
 from .keys import KeyRing
 
 if TYPE_CHECKING:
@@ -75,10 +76,12 @@ class Outbox:
         *,
         spool: Spool | None = None,
         clock: Callable[[], float] = time.time,
+        kept: KeptFiles | None = None,
     ) -> None:
         """`spool`: this host's, where uploads arrive (`sweep` cleans it); None in a process
-        that takes no uploads."""
+        that takes no uploads. `kept`: the kept files of refused posts, swept with it."""
         self.db = db
+        self.kept = kept
         self.keys = keys
         self.documents = documents
         self.spool = spool
@@ -376,11 +379,13 @@ class Outbox:
         return int(doomed["n"])
 
     def sweep(self, older_than: float = 3600) -> int:
+        # Kept files past their hour go on every host (PostgreSQL's are in the database).
+        swept = self.kept.sweep() if self.kept is not None else 0
         if self.spool is None:
-            return 0  # a process that takes no uploads has no spool to clean
+            return swept  # a process that takes no uploads has no spool to clean
         with self.db.reading() as tx:
             needed = set(self.documents.files(tx, "document_paths_all"))
-        return self.spool.sweep(needed, older_than)
+        return swept + self.spool.sweep(needed, older_than)
 
     def check_writable(self) -> str | None:
         try:

@@ -15,6 +15,7 @@ visitors.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -27,6 +28,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 TOKEN_MAX_AGE = 24 * 3600
 HONEYPOT_FIELD = "website"  # a field humans never see; bots fill every field they find
 TOKEN_FIELD = "form_token"
+# The kept files of a refused post (careers/db/kept.py): the reference the new form carries,
+# how long it is good for (as long as the files are kept) and the "Remove" checkboxes.
+KEPT_FIELD = "kept_files"
+KEPT_REMOVE_FIELD = "kept_remove"
+KEPT_MAX_AGE = 3600
 
 
 class Forged(Exception):
@@ -131,6 +137,79 @@ class FormTokens:
             raise Forged("token_invalid") from None
         if value != [purpose, language]:
             raise Forged("token_other_form")
+
+
+@dataclass(frozen=True)
+class KeptRef:
+    """A valid reference to kept files: the batch, and the key its names and bytes are
+    sealed with (derived, never stored: only the form and the server's secret make it)."""
+
+    batch: str
+    key: bytes
+
+
+class KeptTokens:
+    """References to the kept files of a refused post, for the form that asks to send it
+    again. A reference is signed, names its batch and a random secret (the other half of the
+    batch's key), and is bound to the one form token it was rendered with: another
+    candidate's form, another position or language, or the same reference in a later form
+    does not open it. It is good for `KEPT_MAX_AGE` seconds, as long as the files are kept."""
+
+    def __init__(self, secret_key: str, *, clock: Callable[[], float] = time.time) -> None:
+        self._signer = URLSafeSerializer(secret_key, salt="careers.kept-files")
+        self._key = hashlib.sha256(b"careers.kept-key:" + secret_key.encode()).digest()
+        self._clock = clock
+
+    @staticmethod
+    def new_secret() -> str:
+        """The random half of a new batch's key; it travels only inside the reference."""
+        return secrets.token_urlsafe(24)
+
+    def key(self, secret: str) -> bytes:
+        """The sealing key of the batch whose reference carries `secret`."""
+        return hmac.new(self._key, secret.encode(), hashlib.sha256).digest()
+
+    def issue(
+        self, batch: str, secret: str, form_token: str, position_id: int, language: str
+    ) -> str:
+        """The reference for the form rendered with `form_token`."""
+        return self._signer.dumps(
+            {
+                "b": batch,
+                "s": secret,
+                "f": _digest(form_token),
+                "p": position_id,
+                "l": language,
+                "t": round(self._clock(), 3),
+            }
+        )
+
+    def check(self, value: str, form_token: str, position_id: int, language: str) -> KeptRef:
+        """The batch a reference names: Forged unless it is ours and was rendered with this
+        form token, position and language; Expired once the files' hour is over."""
+        if len(value) > 512:
+            raise Forged("kept_invalid")
+        try:
+            payload = self._signer.loads(value)
+        except BadSignature:
+            raise Forged("kept_invalid") from None
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("b"), str)
+            or not isinstance(payload.get("s"), str)
+        ):
+            raise Forged("kept_invalid")
+        if not hmac.compare_digest(str(payload.get("f", "")), _digest(form_token)):
+            raise Forged("kept_other_form")
+        if payload.get("p") != position_id or payload.get("l") != language:
+            raise Forged("kept_other_form")
+        if self._clock() - float(payload.get("t", 0)) > KEPT_MAX_AGE:
+            raise Expired()
+        return KeptRef(payload["b"], self.key(payload["s"]))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 class EarlyCheck:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import assert_never
 
+from babel.units import format_unit
 from flask import (
     Blueprint,
     abort,
@@ -27,14 +29,26 @@ from ..applications.accept import (
     accept,
 )
 from ..applications.attribution import channel_and_tags
+from ..applications.files import clean_filename
 from ..applications.form import SYSTEM_FIELDS
-from ..applications.intake import Invalid, form_values
+from ..applications.intake import FileRefusal, Invalid, check_files, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
-from ..applications.upload import Submission, UploadRejected, receive
+from ..applications.store import AlreadySubmitted, NonceReused
+from ..applications.upload import Submission, UploadedFile, UploadRejected, receive
+from ..db.kept import KEPT_SECONDS, Keep, KeptFile, KeptGone
 from ..db.ratelimit import KeyLimit
 from ..forms.origin import check_origin, own_origins
-from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
+from ..forms.tokens import (
+    HONEYPOT_FIELD,
+    KEPT_FIELD,
+    KEPT_REMOVE_FIELD,
+    TOKEN_FIELD,
+    EarlyCheck,
+    Expired,
+    Forged,
+    Spam,
+)
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from ..store_errors import StoreUnavailable
@@ -58,6 +72,17 @@ def _refused(reason: str, *, count: bool = True) -> None:
         refusal_limit().hit()
 
 
+@dataclass(frozen=True)
+class Kept:
+    """The checked files of a refused post, kept for its resubmission (careers/db/kept.py):
+    the batch, the secret half of its key (only the new form's reference carries it) and
+    what the form shows of each file."""
+
+    batch: str
+    secret: str
+    files: list[KeptFile]
+
+
 def _form(
     position: Position,
     *,
@@ -68,11 +93,23 @@ def _form(
     notice: str = "",
     attribution: str | None = None,
     attached: int = 0,
+    kept: Kept | None = None,
 ) -> Response:
     """Render the form; on errors keep what was typed and list every problem at the top.
-    `attached` is how many files the refused post carried (they must be attached again)."""
+    `attached` is how many files the refused post carried that were not kept (they must be
+    attached again); `kept` the files that were, shown as attached and named by a reference
+    bound to this rendering's form token."""
     svc = services()
     settings = svc.settings
+    token = svc.guard.issue(position.id, g.lang)
+    kept_token = ""
+    kept_files: dict[str, list[dict[str, object]]] = {}
+    if kept is not None:
+        kept_token = svc.kept_tokens.issue(kept.batch, kept.secret, token, position.id, g.lang)
+        for f in kept.files:
+            kept_files.setdefault(f.category, []).append(
+                {"seq": f.seq, "name": f.filename, "size": f.size, "size_text": _size(f.size)}
+            )
     body = render_template(
         "apply/form.html",
         position=position,
@@ -84,7 +121,12 @@ def _form(
         file_errors=file_errors or {},
         summary=_summary(position, errors or {}, file_errors or {}),
         notice=notice,
-        token=svc.guard.issue(position.id, g.lang),
+        token=token,
+        kept_token=kept_token,
+        kept_field=KEPT_FIELD,
+        kept_remove_field=KEPT_REMOVE_FIELD,
+        kept_files=kept_files,
+        kept_minutes=int(KEPT_SECONDS // 60),
         attribution=svc.attribution.sign(attribution_args(request.args))
         if attribution is None
         else attribution,
@@ -131,6 +173,14 @@ def _summary(
         for anchor in sorted(lines, key=lambda a: rank.get(a, len(order)))
         for line in lines[anchor]
     ]
+
+
+def _size(size: int) -> str:
+    """ "1.2 MB", "340 kB" in the page's language, as apply.js writes a chosen file's size."""
+    if size >= 100_000:
+        return format_unit(size / 1e6, "digital-megabyte", "short", locale=g.lang, format="#,##0.#")
+    kb = max(1, round(size / 1e3))
+    return format_unit(kb, "digital-kilobyte", "short", locale=g.lang)
 
 
 def _limit_minutes() -> int:
@@ -213,7 +263,8 @@ def submit(job_id: int) -> Response:
     try:
         return _accept(position, submission, early)
     finally:
-        # Anything not handed to the outbox is deleted: rejected forms leave no files behind.
+        # This view is the one owner of the uploads: whatever the outbox did not take and
+        # was not kept for a resubmission (moved or copied out) is deleted, whatever the answer.
         submission.discard(svc.spool)
 
 
@@ -250,18 +301,37 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
     except Expired:
         log.info("application form expired", extra={"reason": "token_expired"})
         return _send_again(position, submission, "expired")
+    try:
+        previous = _restore_kept(position, submission)
+    except Forged as exc:
+        _refused(exc.reason)
+        abort(403)
+    except (Expired, KeptGone):
+        stored = _stored_before(ticket.nonce)
+        if stored is not None:
+            # This very form was stored (and its kept files with it): a second click, or a
+            # browser sending again an answer it lost. Its receipt, as for any form sent twice.
+            log.info("application sent again", extra={"reason": "resubmitted"})
+            return redirect(site_url("receipt", receipt=svc.receipts.make(stored)), code=303)
+        # The files it named were swept after their hour: say so, keep what came now.
+        log.info("kept files gone", extra={"reason": "kept_expired"})
+        return _send_again(position, submission, "kept_gone")
+    except UploadRejected as exc:
+        _refused(exc.reason)
+        return _too_large(position, exc.reason)
     if early.too_fast:
-        # Sent faster than a person fills a form in: refused without saying why (bots), but
-        # a human who was just quick (autofill) finds everything they typed still there.
+        # Sent faster than a person fills a form in: a bot, or a human who was just quick
+        # (autofill). Nothing is stored; the form comes back with everything typed and
+        # every checked file still attached, asking to check it and send it again.
         _refused("spam")
-        return _send_again(position, submission, "retry")
+        return _send_again(position, submission, "check", previous)
 
     landing = svc.attribution.read(attribution)
     channel, found_tags = channel_and_tags(landing, settings.channels)
     form, tags = settings.form, tuple(found_tags)
     if referrals.asks_referrer(landing):
         form, tags = referrals.with_referrer(submission, form, tags)
-    desk = Desk(form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox, svc.spool)
+    desk = Desk(form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox)
     outcome = accept(
         desk,
         submission,
@@ -279,28 +349,123 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
             log.info("application sent again", extra={"reason": "resubmitted"})
         case FormReused(public_id=public_id):
             _refused("token_reused")
+            _forget(previous)
             return _already_sent(position, public_id)
         case NotValid(invalid=invalid):
             referrals.keep(submission, invalid.values)
-            return _invalid(position, invalid, attribution, len(submission.files))
+            kept = _keep(invalid.accepted, previous)
+            lost = len(submission.files) - len(invalid.accepted)
+            return _invalid(position, invalid, attribution, lost, kept)
         case RateLimited(wait=wait):
-            return _too_many(wait)
+            return _too_many(wait)  # the kept files stay for their hour: the form still names them
         case _:
             assert_never(outcome)
+    # Its kept files are the outbox's now (copied into the spool and taken): forget them.
+    _forget(previous)
     return redirect(site_url("receipt", receipt=svc.receipts.make(public_id)), code=303)
 
 
-def _send_again(position: Position, submission: Submission, notice: str) -> Response:
-    """422: the form again with what was typed, to be sent once more (expired, too fast)."""
-    values = form_values(submission.fields, services().settings.form, position.id)
+def _send_again(
+    position: Position, submission: Submission, notice: str, previous: str | None = None
+) -> Response:
+    """422: the form again with what was typed and every file that passes its checks kept
+    attached, to be sent once more (expired, too fast, kept files gone)."""
+    settings = services().settings
+    values = form_values(submission.fields, settings.form, position.id)
+    accepted, refusals = check_files(submission, settings.allowed_extensions)
+    kept = _keep(accepted, previous)
     return _form(
         position,
         values=referrals.keep(submission, values),
+        file_errors=_file_errors(refusals),
         status=422,
         notice=notice,
         attribution=submission.value("attribution"),
-        attached=len(submission.files),
+        attached=len(refusals),
+        kept=kept,
     )
+
+
+def _stored_before(nonce: str) -> str | None:
+    """The public id of the application stored from the form of this nonce, if any."""
+    try:
+        services().outbox.check_submission(nonce, "")
+    except (AlreadySubmitted, NonceReused) as done:
+        return done.public_id
+    return None
+
+
+def _restore_kept(position: Position, submission: Submission) -> str | None:
+    """The files a form's kept reference names, back among the submission's uploads (in
+    the spool, owned by this request like the files that came with the post), but those
+    ticked "Remove"; the batch, to forget once it is stored or kept anew. None without a
+    reference. Forged for a reference not made for this form, Expired or KeptGone once the
+    files' hour is over, UploadRejected when they and the new files break the limits."""
+    value = submission.value(KEPT_FIELD)
+    if not value:
+        return None
+    svc = services()
+    ref = svc.kept_tokens.check(value, submission.value(TOKEN_FIELD), position.id, g.lang)
+    removed = frozenset(
+        int(seq)
+        for seq in submission.fields.get(KEPT_REMOVE_FIELD, [])
+        if seq.isdigit() and len(seq) < 4
+    )
+    offered = set(svc.settings.form.document_inputs)
+    restored = svc.kept.restore(ref.batch, ref.key, svc.spool, removed)
+    uploads = [UploadedFile(r.category, r.filename, r.path, r.size, r.sha256) for r in restored]
+    submission.files[:0] = uploads  # from here on deleted with the others unless taken
+    for upload in uploads:
+        if upload.category not in offered:  # the form no longer asks for it
+            submission.files.remove(upload)
+            svc.spool.discard([upload.path])
+    limits = svc.limits
+    if len(submission.files) > limits.files:
+        raise UploadRejected(UploadProblem.TOO_MANY_FILES)
+    if sum(f.size for f in submission.files) > limits.total_file_bytes:
+        raise UploadRejected(UploadProblem.TOTAL_TOO_LARGE)
+    return ref.batch
+
+
+def _keep(accepted: list[UploadedFile], previous: str | None) -> Kept | None:
+    """Keep the checked files of a refused post for its resubmission (the batch they came
+    from, if any, is forgotten: they are all in the new one)."""
+    svc = services()
+    kept = None
+    if accepted:
+        secret = svc.kept_tokens.new_secret()
+        names = [clean_filename(f.filename) for f in accepted]
+        batch = svc.kept.keep(
+            [
+                Keep(f.category, name, f.path, f.size)
+                for f, name in zip(accepted, names, strict=True)
+            ],
+            svc.kept_tokens.key(secret),
+        )
+        files = [
+            KeptFile(seq, f.category, name, f.size)
+            for seq, (f, name) in enumerate(zip(accepted, names, strict=True))
+        ]
+        log.info("files kept", extra={"documents": len(files)})
+        kept = Kept(batch, secret, files)
+    _forget(previous)
+    return kept
+
+
+def _forget(batch: str | None) -> None:
+    if batch is not None:
+        services().kept.forget(batch)
+
+
+def _file_errors(refusals: list[FileRefusal]) -> dict[str, list[str]]:
+    """Each refused file's problem, by document input; also counted as a refusal."""
+    file_errors: dict[str, list[str]] = {}
+    for refusal in refusals:
+        _refused(f"document_{refusal.reason}")
+        file_errors.setdefault(refusal.category, []).append(
+            file_error(refusal.reason, refusal.filename, refusal.extension)
+        )
+    return file_errors
 
 
 def _already_sent(position: Position, public_id: str) -> Response:
@@ -312,14 +477,12 @@ def _already_sent(position: Position, public_id: str) -> Response:
     return response
 
 
-def _invalid(position: Position, invalid: Invalid, attribution: str, attached: int) -> Response:
-    """422 with every problem at the top and beside its field, typed values kept."""
-    file_errors: dict[str, list[str]] = {}
-    for refusal in invalid.files:
-        _refused(f"document_{refusal.reason}")
-        file_errors.setdefault(refusal.category, []).append(
-            file_error(refusal.reason, refusal.filename, refusal.extension)
-        )
+def _invalid(
+    position: Position, invalid: Invalid, attribution: str, attached: int, kept: Kept | None
+) -> Response:
+    """422 with every problem at the top and beside its field, typed values and checked
+    files kept."""
+    file_errors = _file_errors(invalid.files)
     for category in invalid.missing_documents:
         file_errors.setdefault(category, []).append(field_error(FieldProblem.REQUIRED_FILE))
     log.info(
@@ -334,6 +497,7 @@ def _invalid(position: Position, invalid: Invalid, attribution: str, attached: i
         status=422,
         attribution=attribution,
         attached=attached,
+        kept=kept,
     )
 
 

@@ -243,3 +243,17 @@ DELETE FROM mail_queue WHERE status IN ('sent', 'failed') AND done_at < :before;
 -- The per-address limit looks back one day; older entries need no address hash.
 UPDATE mail_queue SET address_hash = NULL
 WHERE address_hash IS NOT NULL AND created_at < :before;
+
+-- == kept files (careers/db/kept.py) ===================================================
+
+-- name: kept_files_of
+SELECT * FROM kept_files WHERE batch = :batch AND created_at >= :since ORDER BY seq;
+
+-- name: kept_forget
+DELETE FROM kept_files WHERE batch = :batch;
+
+-- name: kept_expired
+SELECT * FROM kept_files WHERE created_at < :before;
+
+-- name: kept_sweep
+DELETE FROM kept_files WHERE created_at < :before;

@@ -142,3 +142,14 @@ WHERE language = :language AND version = :version;
 
 -- name: feed_copy
 SELECT * FROM feed_copies WHERE language = :language;
+
+-- name: kept_insert
+INSERT INTO kept_files (batch, seq, category, filename, size, created_at)
+VALUES (:batch, :seq, :category, :filename, :size, :now)
+RETURNING id;
+
+-- name: kept_chunk_layout
+SELECT seq, length(data) AS n FROM kept_chunks WHERE file_id = :id ORDER BY seq;
+
+-- name: kept_chunk
+SELECT data FROM kept_chunks WHERE file_id = :id AND seq = :seq;

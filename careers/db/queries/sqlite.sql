@@ -58,3 +58,11 @@ RETURNING *;
 
 -- name: mail_known_keys
 SELECT dedupe_key FROM mail_queue WHERE dedupe_key IN (SELECT value FROM json_each(:keys));
+
+-- name: kept_insert
+INSERT INTO kept_files (batch, seq, category, filename, size, path, created_at)
+VALUES (:batch, :seq, :category, :filename, :size, :path, :now)
+RETURNING id;
+
+-- name: kept_paths_all
+SELECT path FROM kept_files;
