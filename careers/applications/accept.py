@@ -10,7 +10,7 @@ statuses and pages (docs/applications.md, "The outbox").
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -80,6 +80,7 @@ class Desk:
     fingerprint: Callable[[Application], str]
     outbox: Outbox
     spool: Spool
+    account: str = ""  # the Personio account the position belongs to (careers/accounts.py)
 
 
 def accept(
@@ -112,6 +113,7 @@ def accept(
         )
         if isinstance(checked, Invalid):
             return NotValid(checked)
+        checked = replace(checked, account=desk.account)
         fingerprint = desk.fingerprint(checked)
         try:
             # A form sent again is found by its nonce before it costs a rate-limit slot;

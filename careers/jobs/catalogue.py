@@ -40,6 +40,9 @@ class Snapshot:
     # (careers/jobs/similar.py), computed with the view: a page only looks them up.
     similar: dict[int, tuple[Position, ...]] = field(default_factory=dict)
     similar_closed: dict[int, tuple[Position, ...]] = field(default_factory=dict)
+    # id -> key of the Personio account it belongs to, on a board of several (jobs/board.py);
+    # empty for one account's board (all its positions are the account "").
+    accounts: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,6 +103,19 @@ class Catalogue:
                 self._accept(stored, persist=False)
 
     # -- reading -------------------------------------------------------------------------
+
+    def per_account(self) -> list[tuple[str, Catalogue]]:
+        """(account key, its catalogue) for each Personio account on the board: this one
+        alone, as the implicit account "" (a Board has several)."""
+        return [("", self)]
+
+    def account_of(self, position_id: int) -> str:
+        """The key of the account a position belongs to ("" on one account's board)."""
+        return ""
+
+    def close(self) -> None:
+        """Release the feed client's connections."""
+        self.client.close()
 
     def boards(self) -> list[tuple[Position, ...]]:
         """Every language's current board, without waiting for one that has none yet."""

@@ -40,7 +40,7 @@ from ..store_errors import StoreUnavailable
 from . import referrals, services
 from .bodies import client, refusal_limit
 from .messages import field_error, file_error, upload_error
-from .pages import apply_url, open_position
+from .pages import account_of, apply_url, open_position
 from .site_links import attribution_args, site_url
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,12 @@ def _form(
     `attached` is how many files the refused post carried (they must be attached again)."""
     svc = services()
     settings = svc.settings
+    form = account_of(position).form
     body = render_template(
         "apply/form.html",
         position=position,
-        schema=settings.form,
-        fields=settings.form.fields_for(position.id),
+        schema=form,
+        fields=form.fields_for(position.id),
         values=values or {},
         errors=errors or {},
         file_errors=file_errors or {},
@@ -110,7 +111,7 @@ def _limit_minutes() -> int:
 def form(job_id: int) -> Response:
     """The empty form, or Personio's own form in read-only mode."""
     position = open_position(job_id)[0]
-    if services().settings.read_only:
+    if account_of(position).read_only:
         return redirect(apply_url(position))  # Personio's form, channel parameter kept
     return _form(position)
 
@@ -141,6 +142,9 @@ def submit(job_id: int) -> Response:
         _refused("rate_limited", count=False)
         return _too_many(wait)
     position = open_position(job_id)[0]
+    account = account_of(position)
+    if account.read_only:
+        abort(404)  # this account's applications go to Personio's own form
     slot = svc.upload_gate.acquire(client())
     if slot is None:
         _refused("uploads_busy", count=False)
@@ -153,7 +157,7 @@ def submit(job_id: int) -> Response:
             request.headers.get("Content-Type", ""),
             request.content_length,
             svc.spool,
-            frozenset(settings.form.document_inputs),
+            frozenset(account.form.document_inputs),
             svc.limits,
             sock=client_socket(request.environ),
             on_field=early,
@@ -222,10 +226,18 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
 
     landing = svc.attribution.read(attribution)
     channel, found_tags = channel_and_tags(landing, settings.channels)
-    form, tags = settings.form, tuple(found_tags)
+    account = account_of(position)
+    form, tags = account.form, tuple(found_tags)
     if referrals.asks_referrer(landing):
         form, tags = referrals.with_referrer(submission, form, tags)
-    desk = Desk(form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox, svc.spool)
+    desk = Desk(
+        form,
+        settings.allowed_extensions,
+        svc.guard.fingerprint,
+        svc.outbox,
+        svc.spool,
+        account=account.key,
+    )
     outcome = accept(
         desk,
         submission,
@@ -256,7 +268,7 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
 
 def _send_again(position: Position, submission: Submission, notice: str) -> Response:
     """422: the form again with what was typed, to be sent once more (expired, too fast)."""
-    values = form_values(submission.fields, services().settings.form, position.id)
+    values = form_values(submission.fields, account_of(position).form, position.id)
     return _form(
         position,
         values=referrals.keep(submission, values),
