@@ -1,0 +1,270 @@
+"""Three Personio accounts on one site (CAREERS_ACCOUNTS_FILE), against a sandbox that
+serves three accounts: one board of all their jobs, each application delivered to its own
+account with that account's credentials (two by API v1, one by v2), a rate-limited account
+and a broken feed beside healthy ones, per-account forms, and two hosts on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from careers import create_app
+from careers.applications.delivery import Deliverer
+from careers.sandbox.accounts import SandboxAccounts, account_feeds
+from careers.sandbox.server import Sandbox, SandboxServer
+
+from . import filegen
+from .applying import FORM, JOB, open_form, send, valid_fields
+from .apps import SECRET
+from .pg import as_url
+
+NAMES = {"nord": "Nordlicht Robotics GmbH", "sued": "Südlicht AG", "west": "Westwind BV"}
+OFFSETS = {"nord": 0, "sued": 1_000_000, "west": 2_000_000}
+COMPANIES = {"nord": "111", "sued": "222", "west": "333"}
+TOKENS = {"nord": "nord-token-0123456789", "sued": "sued-token-0123456789"}
+WEST_CLIENT, WEST_SECRET = "west-client", "west-secret-0123456789"
+
+
+def job_of(account: str) -> int:
+    """The sample job (Embedded Systems Engineer) as the account publishes it."""
+    return JOB + OFFSETS[account]
+
+
+@pytest.fixture
+def personio() -> Iterator[SandboxServer]:
+    """One sandbox, three accounts: nord and sued take API v1 keys, west an OAuth client."""
+    accounts = SandboxAccounts(
+        {
+            key: Sandbox(
+                account_feeds(OFFSETS[key], NAMES[key]),
+                company_id=COMPANIES[key],
+                token=TOKENS.get(key, "west-unused-v1-token"),
+                client_id=WEST_CLIENT if key == "west" else f"{key}-client",
+                client_secret=WEST_SECRET if key == "west" else f"{key}-secret-0123456789",
+            )
+            for key in NAMES
+        }
+    )
+    with SandboxServer(accounts=accounts) as server:
+        yield server
+
+
+def accounts_file(tmp_path: Path, url: str, sued_rate: str = "20/60") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "sued-form.toml").write_text(FORM, encoding="utf-8")
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        f"""\
+[[account]]
+key = "nord"
+name = "{NAMES["nord"]}"
+feed_url = "{url}/nord/xml"
+api_url = "{url}"
+company_id = "111"
+recruiting_token_env = "NORD_TOKEN"
+
+[[account]]
+key = "sued"
+name = "{NAMES["sued"]}"
+feed_url = "{url}/sued/xml"
+api_url = "{url}"
+company_id = "222"
+recruiting_token = "{TOKENS["sued"]}"
+form_file = "sued-form.toml"
+rate_limit = "{sued_rate}"
+
+[[account]]
+key = "west"
+name = "{NAMES["west"]}"
+feed_url = "{url}/west/xml"
+api_url = "{url}"
+client_id = "{WEST_CLIENT}"
+client_secret_env = "WEST_SECRET"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def site_env(tmp_path: Path, url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "CAREERS_ACCOUNTS_FILE": str(accounts_file(tmp_path, url, extra.pop("sued_rate", "20/60"))),
+        "NORD_TOKEN": TOKENS["nord"],
+        "WEST_SECRET": WEST_SECRET,
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(data_dir),
+        "CAREERS_COMPANY_NAME": "Lichtgruppe",
+        "CAREERS_PRIVACY_URL": "https://lichtgruppe.example/privacy",
+        "CAREERS_MIN_FILL_SECONDS": "0",
+        "CAREERS_PAY_TRANSPARENCY": "off",
+        **extra,
+    }
+
+
+@pytest.fixture
+def site(personio: SandboxServer, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(site_env(tmp_path, personio.url, tmp_path / "data"))
+    yield app
+    app.extensions["careers"].close()
+
+
+def apply_to(
+    app: Flask, account: str, tmp_path: Path, email: str = "juergen.mueller@example.com"
+) -> None:
+    """Apply with a CV to the account's sample job."""
+    client = app.test_client()
+    token = open_form(client, job_of(account))
+    cv = filegen.make_pdf(tmp_path / f"cv-{email}.pdf", text=f"CV of {email}")
+    answer = send(
+        client,
+        valid_fields(token, email=email),
+        [("cv", cv, "CV.pdf", "application/pdf")],
+        job=job_of(account),
+    )
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
+
+
+def deliverers(app: Flask, stop: threading.Event | None = None) -> dict[str, Deliverer]:
+    return {d.account: d for d in app.extensions["careers"].deliverers(stop)}
+
+
+def drain(deliverer: Deliverer) -> list[str]:
+    outcomes = []
+    while (outcome := deliverer.deliver_next()) is not None:
+        outcomes.append(outcome)
+    return outcomes
+
+
+def test_the_three_accounts_jobs_are_on_one_board(site, personio):
+    client = site.test_client()
+    listed = client.get("/api/v1/jobs?lang=en").get_json()
+    ids = {job["id"] for job in listed["jobs"]}
+    per_account = len(personio.app["nord"].positions("en"))
+    assert len(ids) == 3 * per_account
+    assert {job_of(key) for key in NAMES} <= ids
+    page = client.get("/en/jobs").get_data(as_text=True)
+    for key in NAMES:
+        assert f"/en/jobs/{job_of(key)}-" in page
+        assert NAMES[key] in page  # each account's company, as a facet value
+    # A job page of each account, and its JSON-LD names that account's company.
+    for key in NAMES:
+        detail = client.get(f"/en/jobs/{job_of(key)}", follow_redirects=True)
+        assert detail.status_code == 200
+        assert f'"hiringOrganization": {{"@type": "Organization", "name": "{NAMES[key]}"' in (
+            detail.get_data(as_text=True)
+        ) or NAMES[key] in detail.get_data(as_text=True)
+
+
+def test_an_application_to_each_account_reaches_it_with_its_own_credentials(
+    site, personio, tmp_path
+):
+    for key in NAMES:
+        apply_to(site, key, tmp_path, email=f"candidate.{key}@example.com")
+    summaries = site.extensions["careers"].outbox.summaries()
+    assert sorted(s.account for s in summaries) == sorted(NAMES)
+    for key, deliverer in deliverers(site).items():
+        assert drain(deliverer) == ["delivered"], key
+    for key in NAMES:
+        sandbox = personio.app[key]
+        [received] = sandbox.received_applications
+        body = received["body"]
+        assert int(body["job_position_id"]) == job_of(key)
+        assert body["email"] == f"candidate.{key}@example.com"
+        calls = [r for r in sandbox.requests if r["path"].startswith(("/v1/", "/v2/"))]
+        assert calls
+        if key == "west":
+            assert all(r["path"].startswith("/v2/") for r in calls)  # the OAuth client's API
+        else:
+            assert {r["headers"].get("X-Company-ID") for r in calls} == {COMPANIES[key]}
+    # Only sued's form asks "How did you hear about us?": its application alone carries it.
+    sued = personio.app["sued"].received_applications[0]["body"]
+    nord = personio.app["nord"].received_applications[0]["body"]
+    assert "custom_attribute_1002" in str(sued)
+    assert "custom_attribute_1002" not in str(nord)
+
+
+def test_each_account_has_its_own_form(site):
+    client = site.test_client()
+    sued = client.get(f"/en/jobs/{job_of('sued')}/apply").get_data(as_text=True)
+    nord = client.get(f"/en/jobs/{job_of('nord')}/apply").get_data(as_text=True)
+    assert "How did you hear about us?" in sued
+    assert "How did you hear about us?" not in nord
+
+
+def test_a_rate_limited_account_leaves_the_others_untouched(site, personio, tmp_path):
+    personio.app["sued"].inject("recruiting", "status", status=429)
+    for key in NAMES:
+        apply_to(site, key, tmp_path, email=f"candidate.{key}@example.com")
+    workers = deliverers(site)
+    assert drain(workers["sued"]) == ["retry"]
+    assert drain(workers["nord"]) == ["delivered"]
+    assert drain(workers["west"]) == ["delivered"]
+    outbox = site.extensions["careers"].outbox
+    [waiting] = outbox.summaries("pending")
+    assert waiting.account == "sued" and waiting.last_reason == "rate_limited"
+    # sued's backlog is not the others' to touch: their workers find nothing due.
+    assert workers["nord"].deliver_next() is None and workers["west"].deliver_next() is None
+    assert outbox.get(waiting.id).attempts == 1
+
+
+def test_a_broken_feed_leaves_the_other_accounts_on_the_board(personio, tmp_path):
+    west = personio.app["west"]
+    west.inject("feed", "status", status=500)
+    app = create_app(site_env(tmp_path, personio.url, tmp_path / "data"))
+    try:
+        client = app.test_client()
+        ids = {job["id"] for job in client.get("/api/v1/jobs?lang=en").get_json()["jobs"]}
+        assert job_of("nord") in ids and job_of("sued") in ids
+        assert not ids & {position.id for position in west.positions("en")}
+        # Fixed at Personio: the next refresh brings west back beside the others.
+        west.clear_faults()
+        app.extensions["careers"].catalogue.refresh("en")
+        ids = {job["id"] for job in client.get("/api/v1/jobs?lang=en").get_json()["jobs"]}
+        assert {job_of(key) for key in NAMES} <= ids
+        # And a feed that breaks later keeps its last good copy.
+        west.inject("feed", "malformed")
+        assert app.extensions["careers"].catalogue.refresh("en") != "ok"
+        ids = {job["id"] for job in client.get("/api/v1/jobs?lang=en").get_json()["jobs"]}
+        assert {job_of(key) for key in NAMES} <= ids
+    finally:
+        app.extensions["careers"].close()
+
+
+def test_budgets_are_kept_per_account_across_two_hosts_on_postgresql(personio, tmp_path, pg_url):
+    url = as_url(pg_url)
+    hosts = [
+        create_app(
+            site_env(
+                tmp_path / name,
+                personio.url,
+                tmp_path / name / "data",
+                CAREERS_DATABASE_URL=url,
+                sued_rate="2/60",
+            )
+        )
+        for name in ("a", "b")
+    ]
+    try:
+        apply_to(hosts[0], "sued", tmp_path, email="first@example.com")
+        apply_to(hosts[0], "sued", tmp_path, email="second@example.com")
+        apply_to(hosts[1], "nord", tmp_path, email="third@example.com")
+        # A set stop event: a worker out of budget gives up at once ("interrupted")
+        # instead of waiting for a slot.
+        stop = threading.Event()
+        stop.set()
+        a, b = deliverers(hosts[0], stop), deliverers(hosts[1], stop)
+        assert a["sued"].deliver_next() == "delivered"
+        # sued's two requests a minute (upload, create) are spent, for every host ...
+        assert b["sued"].deliver_next() == "interrupted"
+        # ... and nord's budget is its own: host b delivers nord's application now.
+        assert b["nord"].deliver_next() == "delivered"
+        assert len(personio.app["sued"].received_applications) == 1
+        [nord] = personio.app["nord"].received_applications
+        assert nord["body"]["email"] == "third@example.com"
+    finally:
+        for app in hosts:
+            app.extensions["careers"].close()
