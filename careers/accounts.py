@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,3 +351,8 @@ def _company_id(value: str) -> str:
 def _present(entry: dict[str, Any], name: str) -> bool:
     """Given inline or by an environment variable's name."""
     return name in entry or f"{name}_env" in entry
+
+
+def account_name(accounts: Iterable[Account], key: str) -> str:
+    """What the board calls an account (the `account` facet's label): its name."""
+    return next((account.name for account in accounts if account.key == key), key)

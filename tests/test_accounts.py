@@ -40,7 +40,7 @@ def personio() -> Iterator[SandboxServer]:
     accounts = SandboxAccounts(
         {
             key: Sandbox(
-                account_feeds(OFFSETS[key], NAMES[key]),
+                account_feeds(OFFSETS[key]),
                 company_id=COMPANIES[key],
                 token=TOKENS.get(key, "west-unused-v1-token"),
                 client_id=WEST_CLIENT if key == "west" else f"{key}-client",
@@ -139,24 +139,48 @@ def drain(deliverer: Deliverer) -> list[str]:
     return outcomes
 
 
-def test_the_three_accounts_jobs_are_on_one_board(site, personio):
+def ids_of(answer) -> set[int]:
+    return {job["id"] for job in answer.get_json()["jobs"]}
+
+
+def test_the_three_accounts_jobs_are_on_one_board_with_an_employer_facet(site, personio):
     client = site.test_client()
     listed = client.get("/api/v1/jobs?lang=en").get_json()
     ids = {job["id"] for job in listed["jobs"]}
     per_account = len(personio.app["nord"].positions("en"))
     assert len(ids) == 3 * per_account
     assert {job_of(key) for key in NAMES} <= ids
+    by_id = {job["id"]: job for job in listed["jobs"]}
+    for key in NAMES:
+        assert by_id[job_of(key)]["account"] == {"key": key, "name": NAMES[key]}
+
     page = client.get("/en/jobs").get_data(as_text=True)
+    assert "Employer" in page
     for key in NAMES:
         assert f"/en/jobs/{job_of(key)}-" in page
-        assert NAMES[key] in page  # each account's company, as a facet value
-    # A job page of each account, and its JSON-LD names that account's company.
+        assert f'name="account" value="{key}"' in page  # the facet's checkbox
+        assert f'{NAMES[key]}</span> <span class="count">({per_account})' in page
+
+    # A job page of each account names its employer, in the facts and in JSON-LD.
     for key in NAMES:
         detail = client.get(f"/en/jobs/{job_of(key)}", follow_redirects=True)
         assert detail.status_code == 200
-        assert f'"hiringOrganization": {{"@type": "Organization", "name": "{NAMES[key]}"' in (
-            detail.get_data(as_text=True)
-        ) or NAMES[key] in detail.get_data(as_text=True)
+        html = detail.get_data(as_text=True)
+        assert NAMES[key] in html
+        assert f'"hiringOrganization":{{"@type":"Organization","name":"{NAMES[key]}"' in html
+
+
+def test_the_account_parameter_limits_the_list_the_widget_and_the_api(site, personio):
+    client = site.test_client()
+    sued = {p.id for p in personio.app["sued"].positions("en")}
+    assert ids_of(client.get("/api/v1/jobs?lang=en&account=sued")) == sued
+    both = ids_of(client.get("/api/v1/jobs?lang=en&account=sued&account=west"))
+    assert both == sued | {p.id for p in personio.app["west"].positions("en")}
+    assert ids_of(client.get("/api/v1/jobs?lang=en&account=nobody")) == set()
+    for path in ("/en/jobs?account=sued", "/embed/en/jobs?account=sued"):
+        page = client.get(path).get_data(as_text=True)
+        assert f"/jobs/{job_of('sued')}-" in page
+        assert f"/jobs/{job_of('nord')}-" not in page and f"/jobs/{job_of('west')}-" not in page
 
 
 def test_an_application_to_each_account_reaches_it_with_its_own_credentials(

@@ -98,6 +98,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     # imports mail's data types (mail/store.py), so mail importing db would close a cycle.
     "careers.mail": {
         "careers.config",
+        "careers.accounts",
         "careers.applications",
         "careers.jobs",
         "careers.personio",

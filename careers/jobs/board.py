@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..personio.model import Position
 from .catalogue import COLD_START_WAIT, Catalogue, FetchStatus, Snapshot
@@ -123,8 +123,8 @@ class Board(Catalogue):
                     self._collided(part.key, position_id, accounts[position_id])
                     continue
                 accounts[position_id] = part.key
-                by_id[position_id] = position
-            positions.extend(p for p in view.positions if accounts[p.id] == part.key)
+                by_id[position_id] = replace(position, account=part.key)
+            positions.extend(by_id[p.id] for p in view.positions if accounts[p.id] == part.key)
             mine = {pid for pid, key in accounts.items() if key == part.key}
             text_language |= {k: v for k, v in view.text_language.items() if k in mine}
             haystack |= {k: v for k, v in view.haystack.items() if k in mine}
@@ -162,7 +162,7 @@ class Board(Catalogue):
         for part in self.parts:
             found = part.catalogue.find(language, position_id)
             if found is not None:
-                return found
+                return replace(found[0], account=part.key), found[1]
         return None
 
     def seen_title(self, position_id: int, language: str) -> str | None:

@@ -31,6 +31,7 @@ from babel.dates import format_date, format_timedelta, get_timezone
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..accounts import account_name
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS, MAX_QUERY
@@ -237,7 +238,14 @@ class Composer:
             values = filters.facets.get(facet, ())[:budget]
             budget -= len(values)
             if values:
-                labels = [_label(lang, facet, v)[:MAX_FILTER_CHARS] for v in values]
+                labels = [
+                    (
+                        account_name(self.settings.accounts, v)
+                        if facet == "account"
+                        else _label(lang, facet, v)
+                    )[:MAX_FILTER_CHARS]
+                    for v in values
+                ]
                 words.append((_(FACET_NAMES[facet]), ", ".join(labels)))
         if filters.q:
             shown = (

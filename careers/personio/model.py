@@ -46,6 +46,9 @@ class Position:
     occupation_category: str = ""
     created_at: datetime | None = None
     salary: Salary | None = None
+    # Not in the feed: the key of the Personio account whose board it is on, when the site
+    # shows several (CAREERS_ACCOUNTS_FILE, careers/jobs/board.py); "" for one account.
+    account: str = ""
 
     @property
     def offices(self) -> tuple[str, ...]:

@@ -133,13 +133,10 @@ def _drain(environ: dict[str, Any]) -> None:
         remaining -= len(chunk)
 
 
-def account_feeds(offset: int, company: str) -> dict[str, list[Position]]:
+def account_feeds(offset: int) -> dict[str, list[Position]]:
     """The sample board as another account's: ids moved by `offset` (Personio numbers
-    positions across its accounts, so two accounts never share one) and the subcompany
-    named after the account, so the board shows whose job is whose."""
+    positions across its accounts, so two accounts never share one)."""
     return {
-        language: [
-            replace(position, id=position.id + offset, subcompany=company) for position in positions
-        ]
+        language: [replace(position, id=position.id + offset) for position in positions]
         for language, positions in sample_data.sample_feeds().items()
     }

@@ -14,10 +14,10 @@ import html
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
@@ -58,7 +58,6 @@ from careers.sandbox.recruiting import (
 )
 
 if TYPE_CHECKING:
-    from careers.sandbox.accounts import SandboxAccounts
     from careers.sandbox.mailcatcher import MailCatcher
 
 __all__ = [
@@ -530,6 +529,18 @@ def _local(host: str) -> str:
     return "127.0.0.1" if host == "0.0.0.0" else host
 
 
+class Served(Protocol):
+    """What SandboxServer runs: a Sandbox, or several (sandbox/accounts.py's SandboxAccounts)."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]: ...
+
+    def rearm(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def discard_documents(self) -> None: ...
+
+
 class SandboxServer:
     """Runs a Sandbox on loopback in a background thread; use as a context manager.
 
@@ -545,11 +556,11 @@ class SandboxServer:
         *,
         catch_mail: bool = False,
         smtp_port: int = 0,
-        accounts: SandboxAccounts | None = None,
+        accounts: Served | None = None,
     ) -> None:
         """`accounts`: serve several accounts (sandbox/accounts.py) instead of one sandbox."""
         self.sandbox = sandbox if sandbox is not None else Sandbox()
-        self.app: Sandbox | SandboxAccounts = accounts if accounts is not None else self.sandbox
+        self.app: Served = accounts if accounts is not None else self.sandbox
         self.host, self.port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None

@@ -53,6 +53,8 @@ def position_json(
         ("experience", "experience", position.years_of_experience),
     ):
         data[key] = {"code": value, "label": label(facet, value)} if value else None
+    if position.account:  # a site of several Personio accounts (docs/accounts.md)
+        data["account"] = {"key": position.account, "name": label("account", position.account)}
     salary = position.salary
     data["salary"] = (
         {
