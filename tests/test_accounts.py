@@ -170,6 +170,14 @@ def test_the_three_accounts_jobs_are_on_one_board_with_an_employer_facet(site, p
         assert f'"hiringOrganization":{{"@type":"Organization","name":"{NAMES[key]}"' in html
 
 
+def test_similar_jobs_come_from_every_account(site):
+    # The three boards are the same sample board: the job most like sued's Embedded Systems
+    # Engineer is the same job at nord and at west.
+    page = site.test_client().get(f"/en/jobs/{job_of('sued')}", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert f"/en/jobs/{job_of('nord')}-" in html and f"/en/jobs/{job_of('west')}-" in html
+
+
 def test_the_account_parameter_limits_the_list_the_widget_and_the_api(site, personio):
     client = site.test_client()
     sued = {p.id for p in personio.app["sued"].positions("en")}

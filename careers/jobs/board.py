@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 from ..personio.model import Position
 from .catalogue import COLD_START_WAIT, Catalogue, FetchStatus, Snapshot
+from .similar import Memory
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Board(Catalogue):
         self._merge_lock = threading.Lock()
         self._merged: dict[str, tuple[tuple[str, ...], Snapshot]] = {}
         self._collisions: set[tuple[str, int]] = set()
+        self._related = Memory()
 
     # -- what the accounts are ---------------------------------------------------------------
 
@@ -115,8 +117,7 @@ class Board(Catalogue):
         accounts: dict[int, str] = {}
         text_language: dict[int, str] = {}
         haystack: dict[int, str] = {}
-        similar: dict[int, tuple[Position, ...]] = {}
-        similar_closed: dict[int, tuple[Position, ...]] = {}
+        seen: dict[int, dict[str, str]] = {}
         for part, view in found:
             for position_id, position in view.by_id.items():
                 if position_id in accounts:
@@ -128,10 +129,15 @@ class Board(Catalogue):
             mine = {pid for pid, key in accounts.items() if key == part.key}
             text_language |= {k: v for k, v in view.text_language.items() if k in mine}
             haystack |= {k: v for k, v in view.haystack.items() if k in mine}
-            similar |= {k: v for k, v in view.similar.items() if k in mine}
-            similar_closed |= {
-                k: v for k, v in view.similar_closed.items() if k not in similar_closed
-            }
+            seen = {**part.catalogue.seen_positions(), **seen}
+        # Similar jobs across every account: a candidate looking at one company's job is
+        # shown the group's closest ones, whichever account publishes them.
+        listed = [p for p in positions if p.id not in self.unlisted]
+        previous = self._merged.get(language)
+        self._related.note_gone(language, previous[1].positions if previous else (), listed)
+        similar, similar_closed = self._related.lists(
+            language, listed, {k: v for k, v in seen.items() if k not in self.unlisted}
+        )
         version = hashlib.sha256("|".join(versions).encode()).hexdigest()[:20]
         return Snapshot(
             language=language,

@@ -169,6 +169,11 @@ class Catalogue:
             return None
         return titles.get(language) or next(iter(titles.values()), "")
 
+    def seen_positions(self) -> dict[int, dict[str, str]]:
+        """Every position ever published, with its last title per language (a copy)."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._seen.items()}
+
     def status(self, language: str) -> FetchStatus:
         """Fetch bookkeeping of one language."""
         return self._langs[language].status
