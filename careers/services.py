@@ -12,6 +12,7 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 import psycopg
@@ -215,7 +216,7 @@ class Services:
             stop=stop,
             on_outcome=self.metrics.delivered,
             on_parked=mailer.parked if mailer and self.settings.alerts_enabled else None,
-            on_paused=mailer.credentials_rejected
+            on_paused=partial(mailer.credentials_rejected, account=account.key)
             if mailer and self.settings.alerts_enabled
             else None,
             health=self.health_of(account),

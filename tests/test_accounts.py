@@ -5,6 +5,7 @@ and a broken feed beside healthy ones, per-account forms, and two hosts on Postg
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from flask import Flask
 
 from careers import create_app
 from careers.applications.delivery import Deliverer
+from careers.mail.alerts import AlertKind
+from careers.mail.compose import webhook_body
 from careers.sandbox.accounts import SandboxAccounts, account_feeds
 from careers.sandbox.server import Sandbox, SandboxServer
 
@@ -252,6 +255,14 @@ def test_a_broken_feed_leaves_the_other_accounts_on_the_board(personio, tmp_path
         ids = {job["id"] for job in client.get("/api/v1/jobs?lang=en").get_json()["jobs"]}
         assert job_of("nord") in ids and job_of("sued") in ids
         assert not ids & {position.id for position in west.positions("en")}
+        # Ready: the board serves two accounts; the note names the one whose feed fails.
+        app.extensions["careers"].catalogue.wait_idle()
+        client.get("/api/v1/jobs?lang=de")
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.get_json()
+        notes = ready.get_json()["notes"]
+        assert any(note.startswith("feed en (west): no copy yet") for note in notes), notes
+        assert not any("(nord)" in note or "(sued)" in note for note in notes)
         # Fixed at Personio: the next refresh brings west back beside the others.
         west.clear_faults()
         app.extensions["careers"].catalogue.refresh("en")
@@ -300,3 +311,46 @@ def test_budgets_are_kept_per_account_across_two_hosts_on_postgresql(personio, t
     finally:
         for app in hosts:
             app.extensions["careers"].close()
+
+
+def test_operations_name_the_account(personio, tmp_path, runner):
+    """A refused key pauses that account's delivery alone: /readyz notes it (the others
+    deliver), the operators' alert names the account, `careers outbox list` shows it."""
+    env = site_env(
+        tmp_path,
+        personio.url,
+        tmp_path / "data",
+        CAREERS_ALERT_WEBHOOK_URL="https://hooks.lichtgruppe.example/careers",
+    )
+    app = create_app(env)
+    svc = app.extensions["careers"]
+    try:
+        personio.app["sued"].inject("recruiting", "status", status=401)
+        for key in ("sued", "nord"):
+            apply_to(app, key, tmp_path, email=f"candidate.{key}@example.com")
+        workers = {d.account: d for d in svc.deliverers(mailer=svc.mail_worker())}
+        assert workers["sued"].deliver_next() == "paused"
+        assert workers["nord"].deliver_next() == "delivered"
+
+        ready = app.test_client().get("/readyz")
+        assert ready.status_code == 200, ready.get_json()
+        assert (
+            "delivery paused: Personio rejected the API credentials (sued)"
+            in (ready.get_json()["notes"])
+        )
+
+        alert = svc.mail.claim_mail("test")
+        assert alert is not None and alert.params["alert"] == "credentials_rejected"
+        assert alert.params["account"] == "sued"
+        body = json.loads(webhook_body(AlertKind.CREDENTIALS, alert.params, "https://x.example"))
+        assert body["text"].endswith("Personio rejected the API credentials (account sued)")
+
+        listed = runner.invoke(["outbox", "list"], env=env)
+        assert listed.exit_code == 0, listed.output
+        header, *rows = listed.output.splitlines()
+        assert "account" in header
+        assert sorted(row.split()[2] for row in rows) == ["nord", "sued"]
+        [paused] = [row for row in rows if row.split()[2] == "sued"]
+        assert paused.split()[1] == "pending" and paused.endswith("credentials_rejected")
+    finally:
+        svc.close()
