@@ -354,3 +354,20 @@ def test_operations_name_the_account(personio, tmp_path, runner):
         assert paused.split()[1] == "pending" and paused.endswith("credentials_rejected")
     finally:
         svc.close()
+
+
+def test_careers_check_names_every_account(personio, tmp_path, runner):
+    env = site_env(tmp_path, personio.url, tmp_path / "data")
+    personio.app["west"].inject("feed", "status", status=404, language="en")
+    personio.app["sued"].inject("recruiting", "status", status=401)
+    result = runner.invoke(["check"], env=env)
+    out = result.output
+    assert out.startswith("configuration ok; 3 Personio accounts: nord, sued, west\n"), out
+    assert f"account sued: {NAMES['sued']}, feed {personio.url}/sued/xml" in out
+    assert "mode (west): applications via Recruiting API v2" in out
+    assert "recruiting API (nord): credentials ok, delivery uses API v1" in out
+    assert "recruiting API (west): credentials ok, delivery uses API v2" in out
+    assert "recruiting API (sued): FAILED credentials rejected" in out
+    assert "feed en (nord): " in out and "feed de (sued): " in out
+    assert "feed en (west): FAILED (unknown_account)" in out
+    assert result.exit_code == 1

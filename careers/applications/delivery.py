@@ -53,6 +53,12 @@ CREDENTIALS_PAUSE_MAX = 900.0
 _ACCEPTED = frozenset({"delivered", "delivered_duplicate", "already_applied", "parked"})
 
 
+def rate_key(account: str) -> str:
+    """The budget an account's requests count in: its own on a site of several accounts
+    (CAREERS_ACCOUNTS_FILE), RATE_KEY for the implicit one, as before accounts."""
+    return f"{RATE_KEY}:{account}" if account else RATE_KEY
+
+
 class DeliveryHealth:
     """What this process's deliverer knows that /readyz should say: why delivery is paused."""
 
@@ -104,7 +110,7 @@ class Deliverer:
         # the CAREERS_PERSONIO_* variables). `first`: also the applications stored without
         # an account, from before accounts existed (schema step 008).
         self.account, self.first = account, first
-        self.rate_key = f"{RATE_KEY}:{account}" if account else RATE_KEY
+        self.rate_key = rate_key(account)
         self.clock = clock
         self.stop = stop or threading.Event()
         self.on_outcome = on_outcome or (lambda outcome: None)
