@@ -78,6 +78,7 @@ api_url = "{url}"
 company_id = "222"
 recruiting_token = "{TOKENS["sued"]}"
 form_file = "sued-form.toml"
+privacy_url = "https://sued.example/privacy"
 rate_limit = "{sued_rate}"
 
 [[account]]
@@ -228,6 +229,11 @@ def test_each_account_has_its_own_form(site):
     nord = client.get(f"/en/jobs/{job_of('nord')}/apply").get_data(as_text=True)
     assert "How did you hear about us?" in sued
     assert "How did you hear about us?" not in nord
+    # The candidate consents to the employer's own policy.
+    assert "agree that Südlicht AG processes my data" in sued
+    assert 'href="https://sued.example/privacy"' in sued
+    assert "agree that Nordlicht Robotics GmbH processes my data" in nord
+    assert 'href="https://lichtgruppe.example/privacy"' in nord  # the site's, by default
 
 
 def test_a_rate_limited_account_leaves_the_others_untouched(site, personio, tmp_path):

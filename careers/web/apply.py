@@ -72,10 +72,15 @@ def _form(
     `attached` is how many files the refused post carried (they must be attached again)."""
     svc = services()
     settings = svc.settings
-    form = account_of(position).form
+    account = account_of(position)
+    form = account.form
     body = render_template(
         "apply/form.html",
         position=position,
+        # The candidate consents to the employer's policy: the position's account's on a
+        # site of several (docs/accounts.md).
+        privacy_url=account.privacy_url,
+        employer=account.name if settings.several_accounts else settings.company_name,
         schema=form,
         fields=form.fields_for(position.id),
         values=values or {},
