@@ -15,9 +15,14 @@ from flask import Flask
 
 from careers import create_app
 from careers.applications.delivery import Deliverer
+from careers.applications.model import Application, Attachment
+from careers.db import migrate
+from careers.db.database import open_database
 from careers.mail.alerts import AlertKind
 from careers.mail.compose import webhook_body
+from careers.personio.vocabulary import DocumentCategory
 from careers.sandbox.accounts import SandboxAccounts, account_feeds
+from careers.sandbox.recruiting import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.sandbox.server import Sandbox, SandboxServer
 
 from . import filegen
@@ -377,3 +382,65 @@ def test_careers_check_names_every_account(personio, tmp_path, runner):
     assert "feed en (nord): " in out and "feed de (sued): " in out
     assert "feed en (west): FAILED (unknown_account)" in out
     assert result.exit_code == 1
+
+
+def test_applications_stored_before_accounts_go_to_the_first_account(
+    sandbox, sandbox_server, tmp_path
+):
+    """A release-0.3 database (schema 3) with a pending application, then an accounts file:
+    the upgrade gives the row no account, and the first account's worker delivers it."""
+    data_dir = tmp_path / "data"
+    url = f"sqlite:///{data_dir / 'careers.db'}"
+    stored = data_dir / "spool" / "stored"
+    stored.mkdir(parents=True)
+    cv = filegen.make_pdf(stored / "0a1b2c", text="Ada Lovelace, notes")
+    earlier = tuple(step for step in migrate.steps("sqlite") if step.version <= 3)
+    made = open_database(url, steps=earlier)
+    try:
+        made.outbox.add(
+            Application(
+                position_id=JOB,
+                language="en",
+                first_name="Ada",
+                last_name="Lovelace",
+                email="ada.lovelace@example.com",
+                documents=(Attachment(DocumentCategory.CV, "CV.pdf", str(cv), cv.stat().st_size),),
+            )
+        )
+    finally:
+        made.close()
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        f"""\
+[[account]]
+key = "legacy"
+name = "Nordlicht Robotics GmbH"
+feed_url = "{sandbox_server.url}/xml"
+api_url = "{sandbox_server.url}"
+company_id = "{SANDBOX_COMPANY_ID}"
+recruiting_token = "{SANDBOX_TOKEN}"
+
+[[account]]
+key = "other"
+name = "Someone else"
+feed_url = "{sandbox_server.url}/xml"
+""",
+        encoding="utf-8",
+    )
+    env = {
+        "CAREERS_ACCOUNTS_FILE": str(path),
+        "CAREERS_SECRET_KEY": SECRET,
+        "CAREERS_DATA_DIR": str(data_dir),
+        "CAREERS_PRIVACY_URL": "https://nordlicht.example/privacy",
+    }
+    app = create_app(env)  # migrates at start: step 008 gives the row account ''
+    try:
+        [row] = app.extensions["careers"].outbox.summaries()
+        assert row.account == ""
+        [legacy] = deliverers(app).values()  # "other" takes no applications: no worker
+        assert legacy.account == "legacy"
+        assert drain(legacy) == ["delivered"]
+        [received] = sandbox.received_applications
+        assert received["body"]["email"] == "ada.lovelace@example.com"
+    finally:
+        app.extensions["careers"].close()

@@ -22,7 +22,7 @@ import pytest
 
 from careers import create_app
 from careers.config import ConfigError
-from careers.db import database
+from careers.db import database, migrate
 from careers.db.migrate import steps
 from careers.db.postgresql import LOCK_CLASS, SCHEMA_LOCK, schema_version
 
@@ -32,9 +32,15 @@ from .upgrading import env_for, first_release_database
 
 APPLIED = re.compile(r"schema migration applied .*\bversion=(\d+)")
 STARTED = "delivery worker started"
-BEHIND = (
+SQLITE_LATEST = migrate.latest(migrate.steps("sqlite"))
+PG_LATEST = migrate.latest(migrate.steps("postgresql"))
+# Steps a first-release (SQLite) or 0.2 (PostgreSQL, version 1) database still needs.
+SQLITE_PENDING = {step.version for step in migrate.steps("sqlite") if step.version > 1}
+PG_PENDING = {step.version for step in migrate.steps("postgresql") if step.version > 1}
+BEHIND, BEHIND_PG = (
     "careers: configuration error: CAREERS_DATABASE_URL: the outbox schema is at version 1,"
-    " this release needs 3: run `careers db upgrade`"
+    f" this release needs {latest}: run `careers db upgrade`"
+    for latest in (SQLITE_LATEST, PG_LATEST)
 )
 
 
@@ -169,9 +175,9 @@ def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     first_release_database(data_dir)
     env = process_env(env_for(sandbox_server, tmp_path, data_dir))
 
-    three_workers_migrate_once(env, tmp_path, lambda: sqlite_lock_held(data_dir), {2, 3})
+    three_workers_migrate_once(env, tmp_path, lambda: sqlite_lock_held(data_dir), SQLITE_PENDING)
 
-    assert sqlite_version(data_dir) == 3
+    assert sqlite_version(data_dir) == SQLITE_LATEST
     # The first release's pending application was delivered by one of them, once.
     [received] = sandbox.received_applications
     body = received["body"] if "body" in received else received
@@ -184,9 +190,9 @@ def test_three_workers_starting_together_migrate_a_postgres_database_once(
 ):
     env = process_env(pg_previous_release(fresh_pg_url, tmp_path, sandbox_server))
 
-    three_workers_migrate_once(env, tmp_path, lambda: pg_lock_held(fresh_pg_url), {3})
+    three_workers_migrate_once(env, tmp_path, lambda: pg_lock_held(fresh_pg_url), PG_PENDING)
 
-    assert pg_version(fresh_pg_url) == 3
+    assert pg_version(fresh_pg_url) == PG_LATEST
 
 
 # -- a restart no longer loops ---------------------------------------------------------------
@@ -206,8 +212,8 @@ def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, seconds=60)
         # Once, before gunicorn forked: its two workers found the schema current.
-        assert applied_steps([log]) == Counter({2, 3}), log.read_text()
-        assert sqlite_version(data_dir) == 3
+        assert applied_steps([log]) == Counter(SQLITE_PENDING), log.read_text()
+        assert sqlite_version(data_dir) == SQLITE_LATEST
     finally:
         proc.terminate()
         proc.wait(timeout=40)
@@ -238,18 +244,22 @@ def test_with_migrating_off_a_worker_refuses_an_old_postgres_schema_in_one_line(
     log = tmp_path / "worker.log"
     off = process_env(env, CAREERS_MIGRATE_ON_START="false")
     assert careers(["worker"], off, log).wait(timeout=60) == 2
-    assert log.read_text("utf-8").splitlines() == [BEHIND]
+    assert log.read_text("utf-8").splitlines() == [BEHIND_PG]
     assert pg_version(fresh_pg_url) == 1
 
     # The job such operators run instead, then the same start succeeds.
     upgraded = runner.invoke(["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
     assert upgraded.output.splitlines() == [
-        "applied 3: mail queue, job-alert subscriptions, first-seen positions, shared turns",
-        "schema at version 3",
+        *(
+            f"applied {step.version}: {step.description}"
+            for step in migrate.steps("postgresql")
+            if step.version > 1
+        ),
+        f"schema at version {PG_LATEST}",
     ]
     again = runner.invoke(["db", "upgrade"], env=env)
-    assert again.output.splitlines() == ["schema at version 3 (nothing to do)"]
+    assert again.output.splitlines() == [f"schema at version {PG_LATEST} (nothing to do)"]
     create_app(env | {"CAREERS_MIGRATE_ON_START": "false"}).extensions["careers"].close()
 
 
@@ -275,11 +285,12 @@ def test_a_schema_ahead_is_refused_whether_migrating_or_not(
         db.close()
     newer = (
         "CAREERS_DATABASE_URL: the outbox schema is at version 99, newer than this release"
-        " knows (3): upgrade careers, or restore a backup made by this release"
+        f" knows ({SQLITE_LATEST if dialect == 'sqlite' else PG_LATEST}): upgrade careers, or"
+        " restore a backup made by this release"
     )
-    for migrate in ("true", "false"):
+    for on_start in ("true", "false"):
         with pytest.raises(ConfigError) as refused:
-            create_app(env | {"CAREERS_MIGRATE_ON_START": migrate})
+            create_app(env | {"CAREERS_MIGRATE_ON_START": on_start})
         assert refused.value.problems == [newer]
     upgrade = runner.invoke(["db", "upgrade"], env=env)
     assert upgrade.exit_code == 2
@@ -298,7 +309,7 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
     assert looked.exit_code == 0, looked.output  # a warning: the start that follows migrates
     assert (
         f"database: WARNING SQLite {data_dir / 'careers.db'}, schema version 1, this release"
-        " needs 3: `careers serve`, `careers worker` and `careers demo` migrate it when they"
+        f" needs {SQLITE_LATEST}: `careers serve`, `careers worker` and `careers demo` migrate it when they"
         " start" in looked.output
     )
     assert looked.output.count("database: WARNING") == 1
@@ -308,12 +319,14 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
     assert refused.exit_code == 2
     assert (
         f"database: FAILED SQLite {data_dir / 'careers.db'}, schema version 1, this release"
-        " needs 3: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)" in refused.output
+        f" needs {SQLITE_LATEST}: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)"
+        in refused.output
     )
 
     create_app(env).extensions["careers"].close()  # a start: migrated
-    assert sqlite_version(data_dir) == 3
+    assert sqlite_version(data_dir) == SQLITE_LATEST
     current = runner.invoke(["check"], env=env)
-    assert f"database: SQLite {data_dir / 'careers.db'}, schema version 3 (current)" in (
-        current.output
+    assert (
+        f"database: SQLite {data_dir / 'careers.db'}, schema version {SQLITE_LATEST} (current)"
+        in (current.output)
     )

@@ -108,7 +108,7 @@ def test_a_database_url_libpq_cannot_read_never_shows_its_password(runner, tmp_p
 
 # Every schema version a release shipped below this release's, per dialect (the first
 # release's unnumbered SQLite schema is the test above).
-EARLIER = [("sqlite", 1), ("sqlite", 2), ("postgresql", 1)]
+EARLIER = [("sqlite", 1), ("sqlite", 2), ("sqlite", 3), ("postgresql", 1), ("postgresql", 3)]
 
 
 @pytest.mark.parametrize(("dialect", "version"), EARLIER)
