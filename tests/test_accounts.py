@@ -21,7 +21,7 @@ from careers.db.database import open_database
 from careers.mail.alerts import AlertKind
 from careers.mail.compose import webhook_body
 from careers.personio.vocabulary import DocumentCategory
-from careers.sandbox.accounts import SandboxAccounts, account_feeds
+from careers.sandbox.accounts import SandboxAccounts, account_feeds, sample_accounts, sample_file
 from careers.sandbox.recruiting import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 from careers.sandbox.server import Sandbox, SandboxServer
 
@@ -444,3 +444,45 @@ feed_url = "{sandbox_server.url}/xml"
         assert received["body"]["email"] == "ada.lovelace@example.com"
     finally:
         app.extensions["careers"].close()
+
+
+def test_the_sandboxs_sample_accounts_file_starts_a_site_of_them(tmp_path, runner):
+    """`careers sandbox --accounts` serves this and prints this file."""
+    accounts = sample_accounts(["acme", "globex", "initech"])
+    with SandboxServer(accounts=accounts) as server:
+        path = tmp_path / "accounts.toml"
+        path.write_text(sample_file(accounts, server.url), encoding="utf-8")
+        env = {
+            "CAREERS_ACCOUNTS_FILE": str(path),
+            "CAREERS_SECRET_KEY": SECRET,
+            "CAREERS_DATA_DIR": str(tmp_path / "data"),
+            "CAREERS_PRIVACY_URL": "https://sandbox.example/privacy",
+            "CAREERS_MIN_FILL_SECONDS": "0",
+        }
+        app = create_app(env)
+        try:
+            settings = app.extensions["careers"].settings
+            assert [(a.key, a.api_version) for a in settings.accounts] == [
+                ("acme", 2),
+                ("globex", 1),
+                ("initech", 1),
+            ]
+            jobs = app.test_client().get("/api/v1/jobs?lang=en").get_json()["jobs"]
+            assert {job["account"]["key"] for job in jobs} == {"acme", "globex", "initech"}
+            for key, offset in (("acme", 0), ("globex", 1_000_000)):
+                client = app.test_client()
+                token = open_form(client, JOB + offset)
+                cv = filegen.make_pdf(tmp_path / f"{key}.pdf", text="CV")
+                fields = valid_fields(token, custom_attribute_1002=None)
+                sent = send(
+                    client, fields, [("cv", cv, "CV.pdf", "application/pdf")], job=JOB + offset
+                )
+                assert sent.status_code == 303
+            for deliverer in app.extensions["careers"].deliverers():
+                drain(deliverer)
+            assert len(accounts["acme"].received_applications) == 1
+            assert len(accounts["globex"].received_applications) == 1
+        finally:
+            app.extensions["careers"].close()
+    refused = runner.invoke(["sandbox", "--accounts", "Acme,acme"])
+    assert refused.exit_code == 2 and "--accounts" in refused.output

@@ -140,3 +140,38 @@ def account_feeds(offset: int) -> dict[str, list[Position]]:
         language: [replace(position, id=position.id + offset) for position in positions]
         for language, positions in sample_data.sample_feeds().items()
     }
+
+
+def sample_accounts(keys: Iterable[str]) -> SandboxAccounts:
+    """Sandbox accounts for `careers sandbox --accounts`: the sample board in each, its ids
+    moved by a million per account, and credentials of its own (`sample_file` lists them)."""
+    return SandboxAccounts(
+        {
+            key: Sandbox(
+                account_feeds(index * 1_000_000),
+                company_id=str(100_001 + index),
+                token=f"{key}-sandbox-token",
+                client_id=f"{key}-client",
+                client_secret=f"{key}-client-secret",
+            )
+            for index, key in enumerate(keys)
+        }
+    )
+
+
+def sample_file(accounts: SandboxAccounts, base: str) -> str:
+    """A CAREERS_ACCOUNTS_FILE for `accounts` served at `base`: the first account on API v2,
+    the others on v1 (docs/accounts.md)."""
+    tables = []
+    for index, (key, sandbox) in enumerate(accounts.accounts.items()):
+        api = sandbox.recruiting
+        credentials = (
+            f'client_id = "{api.issuer.client_id}"\nclient_secret = "{key}-client-secret"'
+            if index == 0
+            else f'company_id = "{api.company_id}"\nrecruiting_token = "{key}-sandbox-token"'
+        )
+        tables.append(
+            f'[[account]]\nkey = "{key}"\nname = "{key.title()} (sandbox)"\n'
+            f'feed_url = "{base}/{key}/xml"\napi_url = "{base}"\n{credentials}\n'
+        )
+    return "\n".join(tables)
