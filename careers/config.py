@@ -462,6 +462,13 @@ def _accounts(
         accounts = load_accounts(path, defaults, env)
     except AccountsFileError as exc:
         return (), [f"{PREFIX}ACCOUNTS_FILE: {problem}" for problem in exc.problems]
+    offered = {lang for account in accounts for lang in account.languages}
+    if missing := [lang for lang in v["languages"] if lang not in offered]:
+        return (), [
+            f"{PREFIX}LANGUAGES: {', '.join(missing)} offered by no account of"
+            f" {PREFIX}ACCOUNTS_FILE: its pages would never have a job; drop it, or add it"
+            " to an account's languages"
+        ]
     first = accounts[0]
     v["personio_feed_url"] = first.feed_url
     v["personio_api_url"] = first.api_url

@@ -486,3 +486,31 @@ def test_the_sandboxs_sample_accounts_file_starts_a_site_of_them(tmp_path, runne
             app.extensions["careers"].close()
     refused = runner.invoke(["sandbox", "--accounts", "Acme,acme"])
     assert refused.exit_code == 2 and "--accounts" in refused.output
+
+
+def test_an_id_two_feeds_publish_is_shown_once_from_the_first_account(tmp_path, caplog):
+    """Personio never numbers two accounts' positions alike; hand-made feeds might."""
+    accounts = SandboxAccounts({"first": Sandbox(), "second": Sandbox()})
+    with SandboxServer(accounts=accounts) as server:
+        path = tmp_path / "accounts.toml"
+        path.write_text(
+            "".join(
+                f'[[account]]\nkey = "{key}"\nname = "{key.title()}"\nfeed_url = "{server.url}/{key}/xml"\n'
+                for key in ("first", "second")
+            ),
+            encoding="utf-8",
+        )
+        env = {
+            "CAREERS_ACCOUNTS_FILE": str(path),
+            "CAREERS_SECRET_KEY": SECRET,
+            "CAREERS_DATA_DIR": str(tmp_path / "data"),
+        }
+        app = create_app(env)
+        try:
+            jobs = app.test_client().get("/api/v1/jobs?lang=en").get_json()["jobs"]
+            ids = [job["id"] for job in jobs]
+            assert len(ids) == len(set(ids)) == len(accounts["first"].positions("en"))
+            assert {job["account"]["key"] for job in jobs} == {"first"}
+            assert "position id published by two accounts" in caplog.text
+        finally:
+            app.extensions["careers"].close()

@@ -249,3 +249,13 @@ def test_one_account_from_the_variables_is_the_implicit_account(tmp_path):
     assert account.privacy_url == settings.privacy_url
     assert account.languages == settings.languages
     assert not settings.several_accounts and not settings.read_only
+
+
+def test_a_site_language_no_account_offers_is_refused(tmp_path):
+    text = '[[account]]\nkey = "a"\nname = "A"\nsubdomain = "acme"\nlanguages = ["de"]\n'
+    with pytest.raises(ConfigError) as failed:
+        load_settings(_env(tmp_path, text, CAREERS_LANGUAGES="de,en"))
+    assert failed.value.problems == [
+        "CAREERS_LANGUAGES: en offered by no account of CAREERS_ACCOUNTS_FILE: its pages would"
+        " never have a job; drop it, or add it to an account's languages"
+    ]

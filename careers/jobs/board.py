@@ -178,6 +178,12 @@ class Board(Catalogue):
                 return title
         return None
 
+    def seen_positions(self) -> dict[int, dict[str, str]]:
+        seen: dict[int, dict[str, str]] = {}
+        for part in reversed(self.parts):  # the first account's wins, as on the board
+            seen |= part.catalogue.seen_positions()
+        return seen
+
     def status(self, language: str) -> FetchStatus:
         """The account worst off in this language (per account: `per_account`)."""
         statuses = [part.catalogue.status(language) for part in self._having(language)]
