@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -48,7 +48,8 @@ class Position:
     salary: Salary | None = None
     # Not in the feed: the key of the Personio account whose board it is on, when the site
     # shows several (CAREERS_ACCOUNTS_FILE, careers/jobs/board.py); "" for one account.
-    account: str = ""
+    # Left out of repr, which stays what the feed said (tests/test_feed_parse.py).
+    account: str = field(default="", repr=False)
 
     @property
     def offices(self) -> tuple[str, ...]:
