@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask import Flask
 
@@ -319,6 +320,10 @@ def test_budgets_are_kept_per_account_across_two_hosts_on_postgresql(personio, t
         assert len(personio.app["sued"].received_applications) == 1
         [nord] = personio.app["nord"].received_applications
         assert nord["body"]["email"] == "third@example.com"
+        # Each account's last good feed is shared with every host, apart from the others'.
+        with psycopg.connect(pg_url) as conn:
+            copies = {row[0] for row in conn.execute("SELECT language FROM feed_copies")}
+        assert {f"{key}/en" for key in NAMES} <= copies
     finally:
         for app in hosts:
             app.extensions["careers"].close()
