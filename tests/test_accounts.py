@@ -519,3 +519,22 @@ def test_an_id_two_feeds_publish_is_shown_once_from_the_first_account(tmp_path, 
             assert "position id published by two accounts" in caplog.text
         finally:
             app.extensions["careers"].close()
+
+
+def test_a_hanging_feed_does_not_hold_up_the_other_accounts_board(personio, tmp_path):
+    """Cold start with one account's feed hanging: the board comes as soon as another
+    account's is there, while that fetch still hangs (no waiting out its timeout)."""
+    west = personio.app["west"]
+    west.inject("feed", "hang", delay=60)
+    app = create_app(site_env(tmp_path, personio.url, tmp_path / "data"))
+    board = app.extensions["careers"].catalogue
+    try:
+        view = board.snapshot("en", wait=3600)
+        assert view is not None
+        [hanging] = [part.catalogue for part in board.parts if part.key == "west"]
+        assert hanging.fetching()  # still waiting for west: we did not
+        assert {job_of("nord"), job_of("sued")} <= set(view.by_id)
+        assert job_of("west") not in view.by_id
+    finally:
+        west.release()  # the hang ends, the fetch fails, the app can close
+        app.extensions["careers"].close()

@@ -27,6 +27,8 @@ from .similar import Memory
 
 log = logging.getLogger(__name__)
 
+# How long a cold start waits on one account's first fetch before looking at the next.
+POLL = 0.05
 # Outcomes of Catalogue.refresh that are not a failure.
 _FINE = frozenset({"ok", "not_modified", "from_disk"})
 
@@ -87,16 +89,16 @@ class Board(Catalogue):
     def snapshot(self, language: str, *, wait: float = COLD_START_WAIT) -> Snapshot | None:
         parts = self._having(language)
         views = [part.catalogue.snapshot(language, wait=0) for part in parts]
-        if wait > 0 and any(view is None for view in views):
-            # Cold start: the accounts' first fetches run side by side; wait for them
-            # together, never one account's timeout after another's.
-            deadline = time.monotonic() + wait
-            views = [
-                view
-                if view is not None
-                else part.catalogue.snapshot(language, wait=max(0.001, deadline - time.monotonic()))
-                for part, view in zip(parts, views, strict=True)
-            ]
+        deadline = time.monotonic() + wait
+        # Cold start, no account has a board yet: wait (bounded) until the first has one,
+        # while any fetch is still running. Never for one account while another's board can
+        # be shown: a slow or hanging feed must not hold up the other accounts' jobs.
+        while (
+            all(view is None for view in views)
+            and any(part.catalogue.fetching() for part in parts)
+            and time.monotonic() < deadline
+        ):
+            views = [part.catalogue.snapshot(language, wait=POLL) for part in parts]
         found = [(part, view) for part, view in zip(parts, views, strict=True) if view]
         if not found:
             return None
@@ -212,6 +214,9 @@ class Board(Catalogue):
         outcomes = [part.catalogue.refresh(language) for part in self._having(language)]
         failed = [outcome for outcome in outcomes if outcome not in _FINE]
         return (failed or outcomes or ["ok"])[0]
+
+    def fetching(self) -> bool:
+        return any(part.catalogue.fetching() for part in self.parts)
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         for part in self.parts:

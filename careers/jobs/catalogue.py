@@ -146,6 +146,10 @@ class Catalogue:
         confirmed = state.raw.fetched_at if state.raw else 0.0
         return self.clock() - max(confirmed, state.status.last_attempt) >= self.ttl
 
+    def fetching(self) -> bool:
+        """A refresh of some language is running (a Board's cold start waits while one is)."""
+        return any(state.in_flight is not None for state in self._langs.values())
+
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait for running background refreshes (tests and shutdown)."""
         for state in self._langs.values():
