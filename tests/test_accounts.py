@@ -163,6 +163,9 @@ def test_the_three_accounts_jobs_are_on_one_board_with_an_employer_facet(site, p
     by_id = {job["id"]: job for job in listed["jobs"]}
     for key in NAMES:
         assert by_id[job_of(key)]["account"] == {"key": key, "name": NAMES[key]}
+    assert [(f["value"], f["label"], f["count"]) for f in listed["facets"]["account"]] == [
+        (key, NAMES[key], per_account) for key in sorted(NAMES)
+    ]
 
     page = client.get("/en/jobs").get_data(as_text=True)
     assert "Employer" in page
@@ -538,3 +541,12 @@ def test_a_hanging_feed_does_not_hold_up_the_other_accounts_board(personio, tmp_
     finally:
         west.release()  # the hang ends, the fetch fails, the app can close
         app.extensions["careers"].close()
+
+
+def test_one_accounts_api_answer_has_no_account_facet_or_field(client):
+    """The site of the CAREERS_PERSONIO_* variables answers as before accounts existed."""
+    answer = client.get("/api/v1/jobs?lang=en").get_json()
+    assert "account" not in answer["facets"]
+    assert all("account" not in job for job in answer["jobs"])
+    page = client.get("/en/jobs").get_data(as_text=True)
+    assert "Employer" not in page and 'name="account"' not in page

@@ -116,6 +116,8 @@ def jobs() -> BaseResponse:
                 for v in values
             ]
             for name, values in result.facets.items()
+            # The account facet only on a site of several (one account's answer is unchanged).
+            if name != "account" or services().settings.several_accounts
         },
     }
     return _cached_json(payload, snapshot.version)
