@@ -462,6 +462,17 @@ def _accounts(
         accounts = load_accounts(path, defaults, env)
     except AccountsFileError as exc:
         return (), [f"{PREFIX}ACCOUNTS_FILE: {problem}" for problem in exc.problems]
+    clashing = [
+        a.key
+        for a in accounts
+        if a.form is not form and any(f.id == v["referrer_field"] for f in a.form.fields)
+    ]
+    if clashing:
+        return (), [
+            f"{PREFIX}REFERRER_FIELD: {v['referrer_field']} is also a field of the form file of"
+            f" account {', '.join(clashing)} ({PREFIX}ACCOUNTS_FILE); choose another"
+            " attribute or drop that field"
+        ]
     offered = {lang for account in accounts for lang in account.languages}
     if missing := [lang for lang in v["languages"] if lang not in offered]:
         return (), [

@@ -259,3 +259,15 @@ def test_a_site_language_no_account_offers_is_refused(tmp_path):
         "CAREERS_LANGUAGES: en offered by no account of CAREERS_ACCOUNTS_FILE: its pages would"
         " never have a job; drop it, or add it to an account's languages"
     ]
+
+
+def test_an_accounts_form_asking_the_referrer_field_is_refused(tmp_path):
+    (tmp_path / "form.toml").write_text(FORM, encoding="utf-8")
+    text = '[[account]]\nkey = "a"\nname = "A"\nsubdomain = "acme"\nform_file = "form.toml"\n'
+    env = _env(tmp_path, text, CAREERS_REFERRER_FIELD="custom_attribute_1001")
+    with pytest.raises(ConfigError) as failed:
+        load_settings(env)
+    assert failed.value.problems == [
+        "CAREERS_REFERRER_FIELD: custom_attribute_1001 is also a field of the form file of"
+        " account a (CAREERS_ACCOUNTS_FILE); choose another attribute or drop that field"
+    ]
