@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from . import branding
 from . import config_parsers as parse
+from .accounts import DEFAULT_KEY, Account, AccountsFileError, Defaults, load_accounts, site_of
 from .applications.form import FormFileError, FormSchema, load_form
 from .applications.pay_history import pay_history_problem
 from .jobs.pay import PayRule, pay_rule
@@ -156,6 +157,23 @@ class Settings:
     alert_interval: int = setting(parse.positive_int, 3600)
     alert_feed_after: int = setting(parse.positive_int, 1800)
     alert_backlog_after: int = setting(parse.positive_int, 3600)
+    # Several Personio accounts (docs/accounts.md); without it, one from the variables above.
+    accounts_file: Path | None = setting(parse.existing_file, None)
+    accounts: tuple[Account, ...]  # read from accounts_file, or the implicit one (key "")
+
+    def account(self, key: str) -> Account:
+        """The account of `key`; "" (rows and jobs from before accounts) is the first."""
+        if key == DEFAULT_KEY:
+            return self.accounts[0]
+        for account in self.accounts:
+            if account.key == key:
+                return account
+        raise KeyError(key)
+
+    @property
+    def several_accounts(self) -> bool:
+        """CAREERS_ACCOUNTS_FILE lists more than one account."""
+        return len(self.accounts) > 1
 
     @property
     def mail_enabled(self) -> bool:
@@ -187,9 +205,9 @@ class Settings:
 
     @property
     def read_only(self) -> bool:
-        """Without Recruiting API credentials, applications go to Personio's own page (docs/operations.md)."""
-        v1 = self.personio_company_id and self.personio_recruiting_token
-        return not (v1 or self.personio_api_version == 2)
+        """Without Recruiting API credentials, applications go to Personio's own page
+        (docs/operations.md); with several accounts, only when none of them has any."""
+        return all(account.read_only for account in self.accounts)
 
     @property
     def company_named_after_host(self) -> bool:
@@ -203,11 +221,9 @@ class Settings:
 
     @property
     def personio_site_url(self) -> str:
-        """Base of Personio's hosted career site, for 'apply on Personio' links."""
-        if self.personio_subdomain:
-            return f"https://{self.personio_subdomain}.{self.personio_domain}"
-        parts = urlsplit(self.personio_feed_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        """Base of Personio's hosted career site (the first account's), for 'apply on
+        Personio' links."""
+        return self.accounts[0].site_url
 
     __repr__ = _shown
 
@@ -256,6 +272,9 @@ def _read(env: Mapping[str, str], names: Iterable[str]) -> tuple[Values, list[st
 def _feed_named(v: Values, demo: bool) -> Iterator[str]:
     """A site shows some account's jobs: a subdomain or a feed URL."""
     personio_failed = any(name.startswith("personio_") for name in v.failed)
+    if v["accounts_file"] or "accounts_file" in v.failed:
+        yield from _accounts_alone(v)
+        return
     if not v["personio_subdomain"] and not v["personio_feed_url"] and not personio_failed:
         yield (
             f"{PREFIX}PERSONIO_SUBDOMAIN: required (or set {PREFIX}PERSONIO_FEED_URL), "
@@ -266,6 +285,8 @@ def _feed_named(v: Values, demo: bool) -> Iterator[str]:
 def _credentials_paired(v: Values, demo: bool) -> Iterator[str]:
     """Applications need both Recruiting API credentials (v1's key or v2's OAuth client);
     one alone is a mistake."""
+    if v["accounts_file"]:
+        return  # each account's, checked with the file
     for pair in (
         ("personio_company_id", "personio_recruiting_token"),
         ("personio_client_id", "personio_client_secret"),
@@ -302,6 +323,8 @@ def _mail_complete(v: Values, demo: bool) -> Iterator[str]:
 def _privacy_policy_named(v: Values, demo: bool) -> Iterator[str]:
     """Candidates consent to a policy they must be able to read: a site that takes their
     data never runs without one. A read-only board collects nothing and needs none."""
+    if v["accounts_file"] or "accounts_file" in v.failed:
+        return  # each account's, and the site's for job alerts: see _accounts
     if not v.missing("privacy_url") or _privacy_default(v):
         return
     collects = []
@@ -317,6 +340,27 @@ def _privacy_policy_named(v: Values, demo: bool) -> Iterator[str]:
             " checkbox links your privacy policy, e.g. https://www.acme.com/privacy"
             " (derived only for a feed on Personio's career site)"
         )
+
+
+# The variables an account in CAREERS_ACCOUNTS_FILE says for itself.
+PER_ACCOUNT = (
+    "personio_subdomain",
+    "personio_feed_url",
+    "personio_company_id",
+    "personio_recruiting_token",
+    "personio_client_id",
+    "personio_client_secret",
+)
+
+
+def _accounts_alone(v: Values) -> Iterator[str]:
+    """With the accounts file, an account's own variables set too would be ignored: say so."""
+    for name in PER_ACCOUNT:
+        if v[name]:
+            yield (
+                f"{PREFIX}{name.upper()}: not used with {PREFIX}ACCOUNTS_FILE: give it in"
+                " the account's table of the file (docs/accounts.md)"
+            )
 
 
 RULES: tuple[Callable[[Values, bool], Iterator[str]], ...] = (
@@ -357,7 +401,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         problems.extend(rule(v, demo))
     form, form_problems = _form(v)
     form_problems.extend(_referrer_field_free(v, form))
-    if problems := problems + form_problems:
+    accounts, account_problems = _accounts(v, form, os.environ if env is None else env)
+    if problems := problems + form_problems + account_problems:
         raise ConfigError(problems)
 
     # What an unset setting stands for when others name it.
@@ -367,7 +412,92 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
     v["company_name"] = v["company_name"] or _account_name(sub, feed)
     v["database_url"] = _database_default(v)
     v["secret_key"] = v["secret_key"] or secrets.token_urlsafe(32)  # the demo's (_secret_given)
-    return Settings(**v, form=form)
+    if not accounts:
+        accounts = (_implicit_account(v, form),)
+    return Settings(**v, form=form, accounts=accounts)
+
+
+def _implicit_account(v: Values, form: FormSchema) -> Account:
+    """The one account of the CAREERS_PERSONIO_* variables (values already derived)."""
+    return Account(
+        key=DEFAULT_KEY,
+        name=v["company_name"],
+        feed_url=v["personio_feed_url"],
+        api_url=v["personio_api_url"],
+        company_id=v["personio_company_id"],
+        recruiting_token=v["personio_recruiting_token"],
+        client_id=v["personio_client_id"],
+        client_secret=v["personio_client_secret"],
+        languages=v["languages"],
+        form=form,
+        privacy_url=v["privacy_url"],
+        rate_limit=v["personio_rate_limit"],
+        site_url=site_of(v["personio_subdomain"], v["personio_domain"], v["personio_feed_url"]),
+    )
+
+
+def _accounts(
+    v: Values, form: FormSchema, env: Mapping[str, str]
+) -> tuple[tuple[Account, ...], list[str]]:
+    """The accounts of CAREERS_ACCOUNTS_FILE, every problem prefixed with the variable; the
+    first account also fills the CAREERS_PERSONIO_* values, for what speaks of one account
+    (the site's name and privacy policy when not set, `careers check`'s first line)."""
+    path = v["accounts_file"]
+    if path is None or not v["languages"] or v["personio_rate_limit"] is None:
+        return (), []
+
+    def privacy(sub: str, domain: str, feed: str) -> str:
+        return _privacy_default(
+            {"personio_subdomain": sub, "personio_domain": domain, "personio_feed_url": feed}
+        )
+
+    def form_problem(found: FormSchema) -> str:
+        rule = v["pay_transparency"]
+        return pay_history_problem(found) if rule not in (None, PayRule.OFF) else ""
+
+    defaults = Defaults(
+        languages=v["languages"],
+        rate_limit=v["personio_rate_limit"],
+        api_url=v["personio_api_url"] or "https://api.personio.de",
+        domain=v["personio_domain"] or "jobs.personio.de",
+        form=form,
+        privacy_url=v["privacy_url"] or "",
+        privacy_default=privacy,
+        form_problem=form_problem,
+    )
+    try:
+        accounts = load_accounts(path, defaults, env)
+    except AccountsFileError as exc:
+        return (), [f"{PREFIX}ACCOUNTS_FILE: {problem}" for problem in exc.problems]
+    clashing = [
+        a.key
+        for a in accounts
+        if a.form is not form and any(f.id == v["referrer_field"] for f in a.form.fields)
+    ]
+    if clashing:
+        return (), [
+            f"{PREFIX}REFERRER_FIELD: {v['referrer_field']} is also a field of the form file of"
+            f" account {', '.join(clashing)} ({PREFIX}ACCOUNTS_FILE); choose another"
+            " attribute or drop that field"
+        ]
+    offered = {lang for account in accounts for lang in account.languages}
+    if missing := [lang for lang in v["languages"] if lang not in offered]:
+        return (), [
+            f"{PREFIX}LANGUAGES: {', '.join(missing)} offered by no account of"
+            f" {PREFIX}ACCOUNTS_FILE: its pages would never have a job; drop it, or add it"
+            " to an account's languages"
+        ]
+    first = accounts[0]
+    v["personio_feed_url"] = first.feed_url
+    v["personio_api_url"] = first.api_url
+    v["company_name"] = v["company_name"] or first.name
+    v["privacy_url"] = v["privacy_url"] or first.privacy_url
+    if v["smtp_url"] and not v["privacy_url"]:
+        return (), [
+            f"{PREFIX}PRIVACY_URL: required to take job alerts ({PREFIX}SMTP_URL): the"
+            " consent checkbox links your privacy policy"
+        ]
+    return accounts, []
 
 
 def load_storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
@@ -405,7 +535,7 @@ def _account_name(subdomain: str | None, feed_url: str | None) -> str:
     return host.split(".")[0] if host and not host[0].isdigit() else host
 
 
-def _privacy_default(v: Values) -> str:
+def _privacy_default(v: Mapping[str, Any]) -> str:
     """The account's privacy policy on Personio's career site, when the feed is Personio's
     (docs/personio.md §1); "" when nothing names one."""
     sub, feed = v["personio_subdomain"], v["personio_feed_url"]

@@ -12,10 +12,12 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 import psycopg
 
+from .accounts import Account
 from .applications.attribution import Attribution
 from .applications.delivery import Deliverer, DeliveryHealth, budget_window
 from .applications.receipts import Receipts
@@ -30,6 +32,7 @@ from .db.kept import KeptFiles
 from .db.migrate import Migration
 from .db.ratelimit import RateLimiter
 from .forms.tokens import FormGuard, KeptTokens
+from .jobs.board import Board, Part
 from .jobs.catalogue import Catalogue
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore
@@ -181,6 +184,8 @@ class Services:
     limits: Limits = LIMITS
     upload_gate: UploadGate = field(default_factory=lambda: UploadGate(UPLOAD_SLOTS))
     delivery_health: DeliveryHealth = field(default_factory=DeliveryHealth)
+    # The other accounts' (CAREERS_ACCOUNTS_FILE), by key; see health_of.
+    account_health: dict[str, DeliveryHealth] = field(default_factory=dict)
 
     @property
     def outbox(self) -> Outbox:
@@ -204,26 +209,49 @@ class Services:
         return self.storage.database.limiter(limit, window)
 
     def deliverer(
-        self, stop: threading.Event | None = None, *, mailer: MailWorker | None = None
+        self,
+        stop: threading.Event | None = None,
+        *,
+        mailer: MailWorker | None = None,
+        account: Account | None = None,
     ) -> Deliverer:
-        """A delivery worker with its own Recruiting API client, counting into our metrics;
-        with `mailer`, a parked application is announced to the operators at once."""
+        """A delivery worker for one account (the first by default) with its own Recruiting
+        API client and budget, counting into our metrics; with `mailer`, a parked
+        application is announced to the operators at once."""
         settings = self.settings
-        client = recruiting_client(settings)
+        account = account or settings.accounts[0]
+        client = recruiting_client(account)
         return Deliverer(
             self.outbox,
             client,
-            self.limiter(
-                settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
-            ),
+            self.limiter(account.rate_limit.count, budget_window(account.rate_limit)),
+            account=account.key,
+            first=account is settings.accounts[0],
             stop=stop,
             on_outcome=self.metrics.delivered,
             on_parked=mailer.parked if mailer and self.settings.alerts_enabled else None,
-            on_paused=mailer.credentials_rejected
+            on_paused=partial(mailer.credentials_rejected, account=account.key)
             if mailer and self.settings.alerts_enabled
             else None,
-            health=self.delivery_health,
+            health=self.health_of(account),
         )
+
+    def deliverers(
+        self, stop: threading.Event | None = None, *, mailer: MailWorker | None = None
+    ) -> list[Deliverer]:
+        """One delivery worker per account that takes applications: each claims only its
+        own account's, so one account's backlog or 429s never hold another's up."""
+        return [
+            self.deliverer(stop, mailer=mailer, account=account)
+            for account in self.settings.accounts
+            if not account.read_only
+        ]
+
+    def health_of(self, account: Account) -> DeliveryHealth:
+        """What /readyz says of one account's delivery (the first's is `delivery_health`)."""
+        if account is self.settings.accounts[0]:
+            return self.delivery_health
+        return self.account_health.setdefault(account.key, DeliveryHealth())
 
     def mail_worker(self, stop: threading.Event | None = None) -> MailWorker:
         """Sends queued mail and webhooks, runs the job-alert digest and the monitors."""
@@ -249,24 +277,45 @@ class Services:
         mailer = self.mail_worker(stop) if self.sends_mail else None
         if mailer is not None:
             threading.Thread(target=mailer.run, name="careers-mail", daemon=True).start()
-        if not self.settings.read_only:
-            deliverer = self.deliverer(stop, mailer=mailer)
-            threading.Thread(target=deliverer.run, name="careers-delivery", daemon=True).start()
+        for deliverer in self.deliverers(stop, mailer=mailer):
+            name = f"careers-delivery-{deliverer.account}" if deliverer.account else ""
+            threading.Thread(
+                target=deliverer.run, name=name or "careers-delivery", daemon=True
+            ).start()
         return stop
 
     def close(self) -> None:
         """Release the feed client's connections and this thread's database connection."""
         self.catalogue.wait_idle()
-        self.feed_client.close()
+        self.catalogue.close()
         self.storage.close()
 
 
-def _feed_store(settings: Settings, storage: Storage) -> FeedStore:
-    """The last good feed on disk; with PostgreSQL also in the database for every host."""
+def _feed_store(settings: Settings, storage: Storage, account: str = "") -> FeedStore:
+    """The last good feed on disk; with PostgreSQL also in the database for every host.
+    An account of CAREERS_ACCOUNTS_FILE keeps its copies apart, under its key."""
     copies = storage.database.feed_copies
     if copies is None:
-        return FeedStore(settings.data_dir)
-    return SharedFeedStore(settings.data_dir, copies)
+        return FeedStore(settings.data_dir, account)
+    return SharedFeedStore(settings.data_dir, copies, account)
+
+
+def _account_catalogue(
+    settings: Settings,
+    storage: Storage,
+    metrics: Metrics,
+    account: Account,
+    unlisted: frozenset[int],
+) -> Catalogue:
+    """One account's feed: its own client, copies, languages and fetch status."""
+    return Catalogue(
+        FeedClient(account.feed_url),
+        _feed_store(settings, storage, account.key),
+        account.languages,
+        settings.feed_ttl,
+        on_fetch=metrics.feed_fetched,
+        unlisted=unlisted,
+    )
 
 
 def build_services(settings: Settings, *, starting: bool = True) -> Services:
@@ -274,15 +323,22 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     `starting` (all but `careers check`) migrates first (`open_storage`)."""
     storage = open_storage(settings.storage, starting=starting)
     metrics = Metrics()
-    client = FeedClient(settings.personio_feed_url)
-    catalogue = Catalogue(
-        client,
-        _feed_store(settings, storage),
-        settings.languages,
-        settings.feed_ttl,
-        on_fetch=metrics.feed_fetched,
-        unlisted=frozenset(filter(None, [settings.open_application_job])),
-    )
+    unlisted = frozenset(filter(None, [settings.open_application_job]))
+    catalogue = _account_catalogue(settings, storage, metrics, settings.accounts[0], unlisted)
+    client = catalogue.client
+    if settings.accounts_file is not None:
+        # Every account's feed on its own (jobs/board.py): one that fails never blanks another.
+        parts = [
+            Part(account.key, account.name, catalogue)
+            if account is settings.accounts[0]
+            else Part(
+                account.key,
+                account.name,
+                _account_catalogue(settings, storage, metrics, account, unlisted),
+            )
+            for account in settings.accounts
+        ]
+        catalogue = Board(parts, settings.languages, unlisted=unlisted)
     services = Services(
         settings=settings,
         storage=storage,
@@ -299,28 +355,18 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
 
 
 def recruiting_client(
-    settings: Settings, *, timeout: httpx.Timeout | None = None
+    source: Settings | Account, *, timeout: httpx.Timeout | None = None
 ) -> RecruitingClient:
-    """The Recruiting API client the settings ask for: v2 with an OAuth client's token when
-    CAREERS_PERSONIO_CLIENT_ID and _SECRET are set (v1's key is then not used), else v1 with
-    the key. The token is this process's own (personio/tokens.py) until the storage layer
-    keeps one for the whole deployment."""
-    if settings.personio_api_version == 2:
-        tokens = ClientCredentials(
-            settings.personio_api_url,
-            settings.personio_client_id,
-            settings.personio_client_secret,
-        )
+    """The Recruiting API client an account asks for (the settings' first account when
+    given settings): v2 with an OAuth client's token when its client id and secret are set
+    (v1's key is then not used), else v1 with the key. Every account has its own client
+    and token provider (personio/tokens.py), so its credentials never reach another's API."""
+    account = source.accounts[0] if isinstance(source, Settings) else source
+    if account.api_version == 2:
+        tokens = ClientCredentials(account.api_url, account.client_id, account.client_secret)
         return RecruitingClient(
-            settings.personio_api_url,
-            settings.personio_company_id,
-            tokens,
-            version=2,
-            timeout=timeout,
+            account.api_url, account.company_id, tokens, version=2, timeout=timeout
         )
     return RecruitingClient(
-        settings.personio_api_url,
-        settings.personio_company_id,
-        settings.personio_recruiting_token,
-        timeout=timeout,
+        account.api_url, account.company_id, account.recruiting_token, timeout=timeout
     )

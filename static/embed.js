@@ -8,7 +8,7 @@
   var script = document.currentScript;
   if (!script || !window.URLSearchParams) return;
   var origin = new URL(script.src, window.location.href).origin;
-  var FILTERS = ["office", "department", "employment_type", "schedule", "seniority", "experience", "subcompany", "category"];
+  var FILTERS = ["office", "department", "employment_type", "schedule", "seniority", "experience", "subcompany", "category", "account"];
   var ATTRIBUTION = ["_pc", "utm_source", "utm_medium", "utm_campaign"];
   var MIN_HEIGHT = 120, MAX_HEIGHT = 30000;
   var frames = [];

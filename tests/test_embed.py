@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
 from careers.applications.attribution import channel_and_tags
+from careers.jobs.search import FACETS
 
 from . import filegen
 from .applying import (
@@ -17,6 +20,7 @@ from .applying import (
     token_of,
     valid_fields,
 )
+from .servers import ROOT
 
 ALLOWED = "https://www.acme.example https://*.acme.example"
 
@@ -206,3 +210,11 @@ def test_read_only_apply_links_keep_the_channel(make_app, sandbox, sandbox_serve
     client = make_app().test_client()
     detail = doc(client.get(f"/en/jobs/{JOB}?_pc=2003", follow_redirects=True))
     assert f"{sandbox_server.url}/job/{JOB}?_pc=2003#apply" in detail.xpath("//a/@href")
+
+
+def test_the_loader_passes_on_every_filter_of_the_list():
+    """data-<facet> for each facet the list filters by, the account too (docs/embedding.md)."""
+    script = (ROOT / "static" / "embed.js").read_text(encoding="utf-8")
+    listed = re.search(r"var FILTERS = \[([^\]]*)\];", script)
+    assert listed is not None
+    assert re.findall(r'"([a-z_]+)"', listed[1]) == list(FACETS)

@@ -62,6 +62,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "careers.sandbox",
         "careers.mail",
         "careers.config",
+        "careers.accounts",
         "careers.db",
         "careers.applications",
         "careers.jobs",
@@ -74,6 +75,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "careers.services",
         "careers.mail",
         "careers.config",
+        "careers.accounts",
         "careers.config_parsers",
         "careers.branding",
         "careers.db",
@@ -85,6 +87,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "careers.services": {
         "careers.mail",
         "careers.config",
+        "careers.accounts",
         "careers.db",
         "careers.applications",
         "careers.jobs",
@@ -95,12 +98,14 @@ MAY_IMPORT: dict[str, set[str]] = {
     # imports mail's data types (mail/store.py), so mail importing db would close a cycle.
     "careers.mail": {
         "careers.config",
+        "careers.accounts",
         "careers.applications",
         "careers.jobs",
         "careers.personio",
     },
     # Settings parse into the domain's types (the form schema, Personio's vocabulary).
     "careers.config": {
+        "careers.accounts",
         "careers.config_parsers",
         "careers.branding",
         "careers.applications.form",
@@ -108,6 +113,9 @@ MAY_IMPORT: dict[str, set[str]] = {
         "careers.jobs.pay",
         "careers.personio",
     },
+    # Several Personio accounts (CAREERS_ACCOUNTS_FILE): parsed like the settings, each with
+    # its form.
+    "careers.accounts": {"careers.config_parsers", "careers.applications.form"},
     "careers.branding": {"careers.config_parsers"},
     "careers.config_parsers": {"careers.personio"},
     "careers.db": DOMAIN_TYPES,

@@ -469,15 +469,14 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
         db.executescript(step.sql)
     db.execute("PRAGMA user_version = 2")
     db.close()
-    latest = migrate.latest(migrate.steps("sqlite"))
-    with pytest.raises(SchemaMismatch, match=f"version 2, this release needs {latest}"):
+    with pytest.raises(SchemaMismatch, match=f"version 2, this release needs {_latest('sqlite')}"):
         open_database(f"sqlite:///{data_dir / 'careers.db'}")
 
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        *(f"applied {s.version}: {s.description}" for s in migrate.steps("sqlite")[2:]),
-        f"schema at version {latest}",
+        *_applied("sqlite", 2),
+        f"schema at version {_latest('sqlite')}",
     ]
     assert result.output.startswith("applied 3: mail queue, job-alert subscriptions")
     backend = Backend("sqlite", clock, f"sqlite:///{data_dir / 'careers.db'}", "mail")
@@ -493,8 +492,9 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
 ):
     previous = migrate.steps("postgresql")[:1]
     assert database.upgrade(fresh_pg_url, previous) == (1, list(previous))
-    latest = migrate.latest(migrate.steps("postgresql"))
-    with pytest.raises(SchemaMismatch, match=f"version 1, this release needs {latest}"):
+    with pytest.raises(
+        SchemaMismatch, match=f"version 1, this release needs {_latest('postgresql')}"
+    ):
         open_database(fresh_pg_url)
 
     params = conninfo_to_dict(fresh_pg_url)
@@ -506,10 +506,23 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
     result = runner.invoke(["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
     assert "applied 3: mail queue" in result.output
-    assert f"schema at version {latest}" in result.output
+    assert f"schema at version {_latest('postgresql')}" in result.output
     backend = Backend("postgres", clock, fresh_pg_url, "mail")
     try:
         assert ask(backend.store) == QUEUED
         assert set(OUR_TABLES) <= {r[0] for r in backend.query("SELECT tablename FROM pg_tables")}
     finally:
         backend.close()
+
+
+def _latest(dialect: str) -> int:
+    return migrate.latest(migrate.steps(dialect))
+
+
+def _applied(dialect: str, since: int) -> list[str]:
+    """What `careers db upgrade` prints for the steps after `since`."""
+    return [
+        f"applied {step.version}: {step.description}"
+        for step in migrate.steps(dialect)
+        if step.version > since
+    ]

@@ -22,7 +22,7 @@ import pytest
 
 from careers import create_app
 from careers.config import ConfigError
-from careers.db import database
+from careers.db import database, migrate
 from careers.db.migrate import steps
 from careers.db.postgresql import LOCK_CLASS, SCHEMA_LOCK, schema_version
 
@@ -30,27 +30,17 @@ from .pg import as_url
 from .servers import ROOT, eventually, free_port, wait_healthy
 from .upgrading import env_for, first_release_database
 
-# This release's schema version (the same on both databases), and the steps after `version`.
-LATEST = steps("sqlite")[-1].version
-
-
-def after(version: int, dialect: str = "sqlite") -> set[int]:
-    return {step.version for step in steps(dialect) if step.version > version}
-
-
-def applied_lines(version: int, dialect: str) -> list[str]:
-    """What `careers db upgrade` prints for a database at `version`."""
-    return [
-        *(f"applied {s.version}: {s.description}" for s in steps(dialect) if s.version > version),
-        f"schema at version {LATEST}",
-    ]
-
-
 APPLIED = re.compile(r"schema migration applied .*\bversion=(\d+)")
 STARTED = "delivery worker started"
-BEHIND = (
+SQLITE_LATEST = migrate.latest(migrate.steps("sqlite"))
+PG_LATEST = migrate.latest(migrate.steps("postgresql"))
+# Steps a first-release (SQLite) or 0.2 (PostgreSQL, version 1) database still needs.
+SQLITE_PENDING = {step.version for step in migrate.steps("sqlite") if step.version > 1}
+PG_PENDING = {step.version for step in migrate.steps("postgresql") if step.version > 1}
+BEHIND, BEHIND_PG = (
     "careers: configuration error: CAREERS_DATABASE_URL: the outbox schema is at version 1,"
-    f" this release needs {LATEST}: run `careers db upgrade`"
+    f" this release needs {latest}: run `careers db upgrade`"
+    for latest in (SQLITE_LATEST, PG_LATEST)
 )
 
 
@@ -185,9 +175,9 @@ def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     first_release_database(data_dir)
     env = process_env(env_for(sandbox_server, tmp_path, data_dir))
 
-    three_workers_migrate_once(env, tmp_path, lambda: sqlite_lock_held(data_dir), after(1))
+    three_workers_migrate_once(env, tmp_path, lambda: sqlite_lock_held(data_dir), SQLITE_PENDING)
 
-    assert sqlite_version(data_dir) == LATEST
+    assert sqlite_version(data_dir) == SQLITE_LATEST
     # The first release's pending application was delivered by one of them, once.
     [received] = sandbox.received_applications
     body = received["body"] if "body" in received else received
@@ -200,11 +190,9 @@ def test_three_workers_starting_together_migrate_a_postgres_database_once(
 ):
     env = process_env(pg_previous_release(fresh_pg_url, tmp_path, sandbox_server))
 
-    three_workers_migrate_once(
-        env, tmp_path, lambda: pg_lock_held(fresh_pg_url), after(1, "postgresql")
-    )
+    three_workers_migrate_once(env, tmp_path, lambda: pg_lock_held(fresh_pg_url), PG_PENDING)
 
-    assert pg_version(fresh_pg_url) == LATEST
+    assert pg_version(fresh_pg_url) == PG_LATEST
 
 
 # -- a restart no longer loops ---------------------------------------------------------------
@@ -224,8 +212,8 @@ def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, seconds=60)
         # Once, before gunicorn forked: its two workers found the schema current.
-        assert applied_steps([log]) == Counter(after(1)), log.read_text()
-        assert sqlite_version(data_dir) == LATEST
+        assert applied_steps([log]) == Counter(SQLITE_PENDING), log.read_text()
+        assert sqlite_version(data_dir) == SQLITE_LATEST
     finally:
         proc.terminate()
         proc.wait(timeout=40)
@@ -256,15 +244,22 @@ def test_with_migrating_off_a_worker_refuses_an_old_postgres_schema_in_one_line(
     log = tmp_path / "worker.log"
     off = process_env(env, CAREERS_MIGRATE_ON_START="false")
     assert careers(["worker"], off, log).wait(timeout=60) == 2
-    assert log.read_text("utf-8").splitlines() == [BEHIND]
+    assert log.read_text("utf-8").splitlines() == [BEHIND_PG]
     assert pg_version(fresh_pg_url) == 1
 
     # The job such operators run instead, then the same start succeeds.
     upgraded = runner.invoke(["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
-    assert upgraded.output.splitlines() == applied_lines(1, "postgresql")
+    assert upgraded.output.splitlines() == [
+        *(
+            f"applied {step.version}: {step.description}"
+            for step in migrate.steps("postgresql")
+            if step.version > 1
+        ),
+        f"schema at version {PG_LATEST}",
+    ]
     again = runner.invoke(["db", "upgrade"], env=env)
-    assert again.output.splitlines() == [f"schema at version {LATEST} (nothing to do)"]
+    assert again.output.splitlines() == [f"schema at version {PG_LATEST} (nothing to do)"]
     create_app(env | {"CAREERS_MIGRATE_ON_START": "false"}).extensions["careers"].close()
 
 
@@ -290,11 +285,12 @@ def test_a_schema_ahead_is_refused_whether_migrating_or_not(
         db.close()
     newer = (
         "CAREERS_DATABASE_URL: the outbox schema is at version 99, newer than this release"
-        f" knows ({LATEST}): upgrade careers, or restore a backup made by this release"
+        f" knows ({SQLITE_LATEST if dialect == 'sqlite' else PG_LATEST}): upgrade careers, or"
+        " restore a backup made by this release"
     )
-    for migrate in ("true", "false"):
+    for on_start in ("true", "false"):
         with pytest.raises(ConfigError) as refused:
-            create_app(env | {"CAREERS_MIGRATE_ON_START": migrate})
+            create_app(env | {"CAREERS_MIGRATE_ON_START": on_start})
         assert refused.value.problems == [newer]
     upgrade = runner.invoke(["db", "upgrade"], env=env)
     assert upgrade.exit_code == 2
@@ -313,7 +309,7 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
     assert looked.exit_code == 0, looked.output  # a warning: the start that follows migrates
     assert (
         f"database: WARNING SQLite {data_dir / 'careers.db'}, schema version 1, this release"
-        f" needs {LATEST}: `careers serve`, `careers worker` and `careers demo` migrate it when they"
+        f" needs {SQLITE_LATEST}: `careers serve`, `careers worker` and `careers demo` migrate it when they"
         " start" in looked.output
     )
     assert looked.output.count("database: WARNING") == 1
@@ -323,13 +319,14 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
     assert refused.exit_code == 2
     assert (
         f"database: FAILED SQLite {data_dir / 'careers.db'}, schema version 1, this release"
-        f" needs {LATEST}: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)"
+        f" needs {SQLITE_LATEST}: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)"
         in refused.output
     )
 
     create_app(env).extensions["careers"].close()  # a start: migrated
-    assert sqlite_version(data_dir) == LATEST
+    assert sqlite_version(data_dir) == SQLITE_LATEST
     current = runner.invoke(["check"], env=env)
-    assert f"database: SQLite {data_dir / 'careers.db'}, schema version {LATEST} (current)" in (
-        current.output
+    assert (
+        f"database: SQLite {data_dir / 'careers.db'}, schema version {SQLITE_LATEST} (current)"
+        in (current.output)
     )

@@ -25,6 +25,8 @@ from .apps import SECRET
 from .pg import as_url
 from .upgrading import env_for, first_release_database
 
+SQLITE_LATEST = migrate.latest(migrate.steps("sqlite"))
+
 
 def test_a_first_release_database_is_carried_forward_with_its_pending_application(
     sandbox, sandbox_server, tmp_path, runner
@@ -35,9 +37,8 @@ def test_a_first_release_database_is_carried_forward_with_its_pending_applicatio
 
     with pytest.raises(ConfigError) as refused:
         create_app(env)
-    latest = migrate.latest(migrate.steps("sqlite"))
     assert refused.value.problems == [
-        f"CAREERS_DATABASE_URL: the outbox schema is at version 1, this release needs {latest}:"
+        f"CAREERS_DATABASE_URL: the outbox schema is at version 1, this release needs {SQLITE_LATEST}:"
         " run `careers db upgrade`"
     ]
     check = runner.invoke(["check"], env=env)
@@ -49,7 +50,7 @@ def test_a_first_release_database_is_carried_forward_with_its_pending_applicatio
     assert "applied 3: mail queue" in upgraded.output
     assert "applied 6: kept files" in upgraded.output
     again = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
-    assert f"schema at version {latest} (nothing to do)" in again.output
+    assert f"schema at version {SQLITE_LATEST} (nothing to do)" in again.output
 
     app = create_app(env)
     try:
@@ -83,8 +84,10 @@ def test_a_new_database_starts_at_the_latest_version(sandbox, sandbox_server, tm
     data_dir = tmp_path / "data"
     create_app(env_for(sandbox_server, tmp_path, data_dir)).extensions["careers"].close()
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
-    latest = migrate.latest(migrate.steps("sqlite"))
-    assert result.exit_code == 0 and f"schema at version {latest} (nothing to do)" in result.output
+    assert (
+        result.exit_code == 0
+        and f"schema at version {SQLITE_LATEST} (nothing to do)" in result.output
+    )
 
 
 @pytest.mark.parametrize("args", [["db", "upgrade"], ["outbox", "list"], ["worker"]])

@@ -10,7 +10,7 @@ statuses and pages (docs/applications.md, "The outbox").
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -78,6 +78,7 @@ class Desk:
     allowed_extensions: tuple[str, ...]
     fingerprint: Callable[[Application], str]
     outbox: Outbox
+    account: str = ""  # the Personio account the position belongs to (careers/accounts.py)
 
 
 def accept(
@@ -110,6 +111,7 @@ def accept(
     )
     if isinstance(checked, Invalid):
         return NotValid(checked)
+    checked = replace(checked, account=desk.account)
     fingerprint = desk.fingerprint(checked)
     try:
         # A form sent again is found by its nonce before it costs a rate-limit slot;

@@ -53,6 +53,12 @@ CREDENTIALS_PAUSE_MAX = 900.0
 _ACCEPTED = frozenset({"delivered", "delivered_duplicate", "already_applied", "parked"})
 
 
+def rate_key(account: str) -> str:
+    """The budget an account's requests count in: its own on a site of several accounts
+    (CAREERS_ACCOUNTS_FILE), RATE_KEY for the implicit one, as before accounts."""
+    return f"{RATE_KEY}:{account}" if account else RATE_KEY
+
+
 class DeliveryHealth:
     """What this process's deliverer knows that /readyz should say: why delivery is paused."""
 
@@ -89,6 +95,8 @@ class Deliverer:
         client: RecruitingClient,
         budget: Budget,
         *,
+        account: str = "",
+        first: bool = True,
         clock: Callable[[], float] = time.time,
         stop: threading.Event | None = None,
         on_outcome: Callable[[str], None] | None = None,
@@ -98,6 +106,11 @@ class Deliverer:
         rng: random.Random | None = None,
     ) -> None:
         self.outbox, self.client, self.budget = outbox, client, budget
+        # The Personio account this worker delivers for (its key; "" is the implicit one of
+        # the CAREERS_PERSONIO_* variables). `first`: also the applications stored without
+        # an account, from before accounts existed (schema step 008).
+        self.account, self.first = account, first
+        self.rate_key = rate_key(account)
         self.clock = clock
         self.stop = stop or threading.Event()
         self.on_outcome = on_outcome or (lambda outcome: None)
@@ -116,7 +129,7 @@ class Deliverer:
 
     def run(self, idle_wait: float = 1.0) -> None:
         """Deliver until stopped; an unexpected error is logged and the loop goes on."""
-        log.info("delivery worker started", extra={"worker": self.owner})
+        log.info("delivery worker started", extra={"worker": self.owner, "account": self.account})
         while not self.stop.is_set():
             try:
                 self.housekeeping()
@@ -134,7 +147,9 @@ class Deliverer:
         """Deliver one due application; None when nothing is due (or while paused)."""
         if self._paused_until is not None and self.clock() < self._paused_until:
             return None
-        job = self.outbox.claim(self.owner, self.outbox.lease_seconds)
+        job = self.outbox.claim(
+            self.owner, self.outbox.lease_seconds, account=self.account, first=self.first
+        )
         if job is None:
             if self._paused_until is not None:
                 # Nothing left to probe with: another process's probe got through and
@@ -147,7 +162,12 @@ class Deliverer:
             self._resume()
         log.info(
             "delivery attempt",
-            extra={"application": job.id, "outcome": outcome, "attempt": job.attempts},
+            extra={
+                "application": job.id,
+                "outcome": outcome,
+                "attempt": job.attempts,
+                "account": self.account,
+            },
         )
         self.on_outcome(outcome)
         return outcome
@@ -162,7 +182,7 @@ class Deliverer:
         Personio counts arrivals and a late one crowds the next window. So the lease is
         made sure of before (by the caller, and here after every wait), not after."""
         while True:
-            wait = self.budget.hit(RATE_KEY)
+            wait = self.budget.hit(self.rate_key)
             if wait <= 0:
                 return
             if self.stop.wait(min(wait, 5.0)):

@@ -49,6 +49,9 @@ class Application:
     channel_id: int | None = None
     tags: tuple[str, ...] = ()
     documents: tuple[Attachment, ...] = ()
+    # The Personio account it goes to (careers/accounts.py); "" is the first. Not personal
+    # data: the outbox keeps it in a column of its own, beside the position.
+    account: str = ""
 
     def channel_as_tag(self) -> Application:
         """Personio does not know our channel id: keep it as a tag instead, so the source
@@ -91,6 +94,7 @@ class Application:
         position_id: int,
         language: str,
         documents: tuple[Attachment, ...] = (),
+        account: str = "",
     ) -> Application:
         """Back from the outbox's JSON."""
         channel = record.get("recruiting_channel_id")
@@ -105,4 +109,5 @@ class Application:
             channel_id=int(channel) if channel is not None else None,
             tags=tuple(record.get("tags", ())),
             documents=documents,
+            account=account,
         )

@@ -78,6 +78,7 @@ class Summary:
     last_reason: str | None
     last_detail: str | None
     documents: int = 0
+    account: str = ""  # its Personio account's key; "" the first
     document_names: tuple[str, ...] = field(default=())
 
     def names_opened(self, key: bytes | None) -> Summary:
@@ -105,6 +106,7 @@ class Summary:
             next_attempt_at=row["next_attempt_at"],
             last_reason=row["last_reason"],
             last_detail=row["last_detail"],
+            account=row.get("account") or "",
             documents=row["docs"],
             document_names=tuple((row["names"] or "").splitlines()),
         )
@@ -143,8 +145,11 @@ class Outbox(Protocol):
     def check_submission(self, nonce: str, fingerprint: str) -> None:
         """Raise AlreadySubmitted or NonceReused when this form's nonce was used before."""
 
-    def claim(self, owner: str, lease_seconds: float) -> Claim | None:
-        """Lease the next due pending application, or None."""
+    def claim(
+        self, owner: str, lease_seconds: float, *, account: str = "", first: bool = True
+    ) -> Claim | None:
+        """Lease the next due pending application of `account` (its key; with `first`,
+        also those stored without one), or None."""
 
     def extend_lease(self, app_id: int, owner: str, lease_seconds: float) -> bool:
         """Keep a long delivery ours; False when the lease was lost."""

@@ -24,7 +24,8 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from ..applications.delivery import RATE_KEY, budget_window
+from ..accounts import Account
+from ..applications.delivery import RATE_KEY, budget_window, rate_key
 from ..config import (
     ConfigError,
     Settings,
@@ -120,29 +121,40 @@ def command() -> None:
         warn_unknown_variables(os.environ)
         exit_with(exc)
     report = Report()
-    click.echo(f"configuration ok; feed {settings.personio_feed_url}")
-    mode = (
-        "read-only (apply on Personio)"
-        if settings.read_only
-        else f"applications via Recruiting API v{settings.personio_api_version}"
-    )
-    click.echo(f"mode: {mode}")
+    if settings.several_accounts:
+        keys = ", ".join(account.key for account in settings.accounts)
+        click.echo(f"configuration ok; {len(settings.accounts)} Personio accounts: {keys}")
+        for account in settings.accounts:
+            click.echo(f"account {account.key}: {account.name}, feed {account.feed_url}")
+    else:
+        click.echo(f"configuration ok; feed {settings.personio_feed_url}")
+    for account in settings.accounts:
+        mode = (
+            "read-only (apply on Personio)"
+            if account.read_only
+            else f"applications via Recruiting API v{account.api_version}"
+        )
+        click.echo(f"mode{_whose(settings, account)}: {mode}")
     _check_variables(report)
     _check_company_name(settings, report)
     _check_libmagic(report)
     if _check_database(settings, report):
         services = services_or_exit(settings)  # also proves the data directory usable
         try:
-            budget = services.limiter(
-                settings.personio_rate_limit.count, budget_window(settings.personio_rate_limit)
-            )
-            _check_recruiting(settings, budget, report)
-            _check_feeds(settings, services.catalogue.store, report)
+            for account in settings.accounts:
+                budget = services.limiter(
+                    account.rate_limit.count, budget_window(account.rate_limit)
+                )
+                _check_recruiting(settings, account, budget, report)
+            stores = {key: feed.store for key, feed in services.catalogue.per_account()}
+            _check_feeds(settings, stores, report)
         finally:
             services.close()
     else:  # what can be judged without the database; the copies on this host's disk
-        _check_recruiting(settings, None, report)
-        _check_feeds(settings, FeedStore(settings.data_dir), report)
+        for account in settings.accounts:
+            _check_recruiting(settings, account, None, report)
+        stores = {a.key: FeedStore(settings.data_dir, a.key) for a in settings.accounts}
+        _check_feeds(settings, stores, report)
     _check_mail(settings, report)
     sys.exit(report.finish())
 
@@ -249,54 +261,61 @@ def _check_libmagic(report: Report) -> None:
 # -- the Recruiting API key --------------------------------------------------------------------
 
 
-def _check_recruiting(settings: Settings, budget: RateLimiter | None, report: Report) -> None:
-    """Ask Personio about the key (RecruitingClient.check_credentials), paced like delivery;
-    without the database (`budget` None) the pace cannot be kept, so it is not asked."""
-    if settings.read_only:
+def _whose(settings: Settings, account: Account) -> str:
+    """` (key)` after what a line is about, on a site of several accounts; else nothing."""
+    return f" ({account.key})" if settings.several_accounts else ""
+
+
+def _check_recruiting(
+    settings: Settings, account: Account, budget: RateLimiter | None, report: Report
+) -> None:
+    """Ask Personio about the account's key (RecruitingClient.check_credentials), paced like
+    delivery; without the database (`budget` None) the pace cannot be kept, so it is not
+    asked."""
+    api = f"recruiting API{_whose(settings, account)}"
+    if account.read_only:
         report.ok(
-            "recruiting API: credentials not configured: candidates apply on Personio's own"
+            f"{api}: credentials not configured: candidates apply on Personio's own"
             " page (set CAREERS_PERSONIO_CLIENT_ID and CAREERS_PERSONIO_CLIENT_SECRET for API"
             " v2, or CAREERS_PERSONIO_COMPANY_ID and CAREERS_PERSONIO_RECRUITING_TOKEN for v1,"
             " to take applications here)"
         )
         return
-    version = settings.personio_api_version
+    version = account.api_version
     if version == 2:
         busy: str | None = None  # a token request costs none of the recruiting budget
     elif budget is None:
         busy = "the outbox database cannot be used yet to pace the request"
     else:
-        busy = _take_budget_slot(budget, settings.personio_rate_limit)
+        busy = _take_budget_slot(budget, account.rate_limit, rate_key(account.key))
     if busy:
-        report.warn(f"recruiting API: WARNING credentials not checked: {busy}")
+        report.warn(f"{api}: WARNING credentials not checked: {busy}")
         return
-    with recruiting_client(settings, timeout=PROBE_TIMEOUT) as client:
+    with recruiting_client(account, timeout=PROBE_TIMEOUT) as client:
         result = client.check_credentials()
     if result.outcome == "ok":
         unused = (
             " (CAREERS_PERSONIO_RECRUITING_TOKEN is set but not used)"
-            if version == 2 and settings.personio_recruiting_token
+            if version == 2 and account.recruiting_token
             else ""
         )
-        report.ok(
-            f"recruiting API: credentials ok, delivery uses API v{version}: {result.detail}{unused}"
-        )
+        report.ok(f"{api}: credentials ok, delivery uses API v{version}: {result.detail}{unused}")
     elif result.outcome == "rejected":
-        report.fail(f"recruiting API: FAILED credentials rejected: {result.detail}")
+        report.fail(f"{api}: FAILED credentials rejected: {result.detail}")
     else:
         report.warn(
-            f"recruiting API: WARNING unreachable ({result.detail}): applications wait in"
+            f"{api}: WARNING unreachable ({result.detail}): applications wait in"
             " the outbox until Personio answers"
         )
 
 
-def _take_budget_slot(budget: RateLimiter, rate: RateLimit) -> str | None:
+def _take_budget_slot(budget: RateLimiter, rate: RateLimit, key: str = RATE_KEY) -> str | None:
     """One slot of the deployment's shared Personio budget, as every delivery request takes
     (applications/delivery.py), so a check beside running workers cannot push them into
     429s; None once taken, else why not."""
     deadline = time.monotonic() + BUDGET_WAIT
     try:
-        while (wait := budget.hit(RATE_KEY)) > 0:
+        while (wait := budget.hit(key)) > 0:
             if time.monotonic() + wait > deadline:
                 return f"the deployment's Personio budget ({rate}) is in use; try again shortly"
             time.sleep(wait)
@@ -308,34 +327,61 @@ def _take_budget_slot(budget: RateLimiter, rate: RateLimit) -> str | None:
 # -- the feed ----------------------------------------------------------------------------------
 
 
-def _check_feeds(settings: Settings, store: FeedStore, report: Report) -> None:
-    """Fetch every language now (never the copy on disk) and judge each failure."""
-    client = FeedClient(settings.personio_feed_url)
+def _check_feeds(settings: Settings, stores: dict[str, FeedStore], report: Report) -> None:
+    """Fetch every account's every language now (never the copy on disk) and judge each
+    failure; then what the site makes of the boards together."""
     boards: dict[str, list[Position]] = {}
-    try:
-        for lang in settings.languages:
-            try:
-                result = client.fetch(lang)
-                positions = parse_feed(result.body or b"")
-            except FeedError as exc:
-                _feed_failed(lang, exc, settings.personio_feed_url, store, report)
-                continue
-            with_text = sum(1 for p in positions if p.descriptions)
-            if not positions:
-                report.warn(f"feed {lang}: WARNING {empty_board(lang).message}")
-            else:
-                report.ok(
-                    f"feed {lang}: {len(positions)} positions ({with_text} with description text)"
+    owners: dict[int, str] = {}
+    for account in settings.accounts:
+        found = _check_account_feed(settings, account, stores[account.key], report)
+        _check_postings(settings, found, report, _whose(settings, account))
+        for lang, positions in found.items():
+            boards.setdefault(lang, []).extend(positions)
+        for position_id in sorted({p.id for positions in found.values() for p in positions}):
+            first = owners.setdefault(position_id, account.key)
+            if first != account.key:
+                # Personio numbers positions across its accounts: only a hand-made feed
+                # repeats one. The board keeps the first account's (careers/jobs/board.py).
+                report.warn(
+                    f"feed ({account.key}): WARNING position {position_id} is also"
+                    f" published by account {first}; the board shows {first}'s only"
                 )
-            boards[lang] = positions
-    finally:
-        client.close()
-    _check_postings(settings, boards, report)
     _check_pay(settings, boards, report)
     _check_open_application(settings, boards, report)
 
 
-def _check_postings(settings: Settings, boards: dict[str, list[Position]], report: Report) -> None:
+def _check_account_feed(
+    settings: Settings, account: Account, store: FeedStore, report: Report
+) -> dict[str, list[Position]]:
+    """One account's feed in each of its languages, as Personio serves it now."""
+    whose = _whose(settings, account)
+    client = FeedClient(account.feed_url)
+    boards: dict[str, list[Position]] = {}
+    try:
+        for lang in account.languages:
+            try:
+                result = client.fetch(lang)
+                positions = parse_feed(result.body or b"")
+            except FeedError as exc:
+                _feed_failed(lang, exc, account.feed_url, store, report, whose)
+                continue
+            with_text = sum(1 for p in positions if p.descriptions)
+            if not positions:
+                report.warn(f"feed {lang}{whose}: WARNING {empty_board(lang).message}")
+            else:
+                report.ok(
+                    f"feed {lang}{whose}: {len(positions)} positions"
+                    f" ({with_text} with description text)"
+                )
+            boards[lang] = positions
+    finally:
+        client.close()
+    return boards
+
+
+def _check_postings(
+    settings: Settings, boards: dict[str, list[Position]], report: Report, whose: str = ""
+) -> None:
     """Name every position the site leaves out (no title) or shows without JobPosting data
     (Google for Jobs would reject it: docs/seo.md), with what is missing."""
     texts = {p.id: p.descriptions for board in boards.values() for p in board if p.descriptions}
@@ -343,7 +389,7 @@ def _check_postings(settings: Settings, boards: dict[str, list[Position]], repor
         for position in positions:
             if not position.name.strip():
                 report.warn(
-                    f"feed {lang}: WARNING position {position.id} has no title and is not"
+                    f"feed {lang}{whose}: WARNING position {position.id} has no title and is not"
                     " published; give it one in Personio"
                 )
                 continue
@@ -355,7 +401,7 @@ def _check_postings(settings: Settings, boards: dict[str, list[Position]], repor
             missing = missing_properties(job_posting(position, canonical_url="", settings=settings))
             if missing:
                 report.warn(
-                    f"feed {lang}: WARNING position {position.id} ({position.name}) gets no"
+                    f"feed {lang}{whose}: WARNING position {position.id} ({position.name}) gets no"
                     f" JobPosting data for Google: no {', '.join(missing)}" + _posting_hint(missing)
                 )
 
@@ -412,26 +458,28 @@ def _posting_hint(missing: list[str]) -> str:
     return ""
 
 
-def _feed_failed(lang: str, exc: FeedError, url: str, store: FeedStore, report: Report) -> None:
+def _feed_failed(
+    lang: str, exc: FeedError, url: str, store: FeedStore, report: Report, whose: str = ""
+) -> None:
     found = diagnose(exc, url, datetime.now(UTC))
     if found.misconfigured:
         # An unknown account, a feed switched off, a moved feed, an address with no feed.
-        report.fail(f"feed {lang}: FAILED ({found.condition}) {found.message}")
+        report.fail(f"feed {lang}{whose}: FAILED ({found.condition}) {found.message}")
         return
     wrong = feed_misconfigured(exc, url)  # what is left: a host name that does not exist
     if wrong is not None:
-        report.fail(f"feed {lang}: FAILED ({exc.reason}) misconfigured: {wrong}")
+        report.fail(f"feed {lang}{whose}: FAILED ({exc.reason}) misconfigured: {wrong}")
         return
     what = f"unreachable ({exc.reason}: {exc.detail})" if exc.detail else "unreachable"
     if found.condition is Condition.MAINTENANCE:
         what = found.message
     copy = last_good_copy(store, lang)
     if copy is None:
-        report.fail(f"feed {lang}: FAILED {what}, and there is no last good copy to serve")
+        report.fail(f"feed {lang}{whose}: FAILED {what}, and there is no last good copy to serve")
         return
     age, count = copy
     report.warn(
-        f"feed {lang}: WARNING {what}, serving the last good copy from {_ago(age)} ago"
+        f"feed {lang}{whose}: WARNING {what}, serving the last good copy from {_ago(age)} ago"
         f" ({_count(count, 'position')})"
     )
 

@@ -41,13 +41,18 @@ def list_(status: str | None, limit: int) -> None:
     if not rows:
         click.echo("no applications")
         return
+    # With several Personio accounts (CAREERS_ACCOUNTS_FILE) each row names its account;
+    # rows stored without one belong to the first (shown as "default").
+    accounts = any(s.account for s in rows)
+    account = f"{'account':<16}  " if accounts else ""
     click.echo(
-        f"{'id':>6}  {'status':<9}  {'position':>9}  {'tries':>5}  {'received':<20}  {'next try / done':<20}  reason"
+        f"{'id':>6}  {'status':<9}  {account}{'position':>9}  {'tries':>5}  {'received':<20}  {'next try / done':<20}  reason"
     )
     for s in rows:
         nxt = _when(s.delivered_at if s.status == "delivered" else s.next_attempt_at)
+        account = f"{s.account or 'default':<16}  " if accounts else ""
         click.echo(
-            f"{s.id:>6}  {s.status:<9}  {s.position_id:>9}  {s.attempts:>5}  {_when(s.created_at):<20}  "
+            f"{s.id:>6}  {s.status:<9}  {account}{s.position_id:>9}  {s.attempts:>5}  {_when(s.created_at):<20}  "
             f"{nxt:<20}  {s.last_reason or ''}"
         )
 
@@ -55,6 +60,8 @@ def list_(status: str | None, limit: int) -> None:
 def _show(s: Summary) -> None:
     click.echo(f"application {s.id} (receipt id {s.public_id})")
     click.echo(f"  status:      {s.status}")
+    if s.account:
+        click.echo(f"  account:     {s.account}")
     click.echo(f"  position:    {s.position_id} ({s.language})")
     click.echo(f"  received:    {_when(s.created_at)}")
     click.echo(f"  attempts:    {s.attempts}")

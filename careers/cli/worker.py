@@ -35,8 +35,8 @@ def command() -> None:
     mailer = services.mail_worker(stop) if mails else None
     if mailer is not None:
         loops.append(mailer.run)
-    if not settings.read_only:
-        loops.append(services.deliverer(stop, mailer=mailer).run)
+    # One loop per account that takes applications (services.deliverers).
+    loops.extend(deliverer.run for deliverer in services.deliverers(stop, mailer=mailer))
     helpers = [threading.Thread(target=run, daemon=True) for run in loops[:-1]]
     for thread in helpers:
         thread.start()

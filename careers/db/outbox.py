@@ -125,12 +125,15 @@ class Outbox:
                     self._take_nonce(tx, nonce, fingerprint, public_id, now)
                 self.keys.keep(tx, public_id, key)  # PostgreSQL: in the same transaction
                 row = tx.one(
-                    "application_insert",
+                    "application_insert_for_account"
+                    if application.account
+                    else "application_insert",
                     public_id=public_id,
                     position_id=application.position_id,
                     language=application.language,
                     payload=sealed,
                     now=now,
+                    **({"account": application.account} if application.account else {}),
                 )
                 assert row is not None
                 self._store_documents(tx, row["id"], public_id, key, application.documents, paths)
@@ -188,12 +191,15 @@ class Outbox:
 
     # -- delivering ----------------------------------------------------------------------
 
-    def claim(self, owner: str, lease_seconds: float) -> Claim | None:
+    def claim(
+        self, owner: str, lease_seconds: float, *, account: str = "", first: bool = True
+    ) -> Claim | None:
         now = self.clock()
+        mine = {"account": account, "first": first}
         with self.db.transaction() as tx:
-            row = tx.one("application_claim", now=now)
+            row = tx.one("application_claim", now=now, **mine)
             if row is None and self.db.dialect == "sqlite":
-                row = _orphan(tx, owner)
+                row = _orphan(tx, owner, mine)
             if row is None:
                 return None
             key = self.keys.get(tx, row["public_id"])
@@ -213,7 +219,10 @@ class Outbox:
             id=row["id"],
             public_id=row["public_id"],
             application=Application.from_record(
-                record, position_id=row["position_id"], language=row["language"]
+                record,
+                position_id=row["position_id"],
+                language=row["language"],
+                account=row["account"],
             ),
             documents=tuple(
                 Document(
@@ -406,11 +415,11 @@ def _check_nonce(tx: Tx, nonce: str, fingerprint: str) -> None:
     raise NonceReused(row["public_id"])
 
 
-def _orphan(tx: Tx, owner: str) -> Row | None:
+def _orphan(tx: Tx, owner: str, mine: dict[str, Any]) -> Row | None:
     """SQLite, one host: a lease held by a process of this host that no longer exists
     (killed, crashed) is taken over now instead of waiting for the lease to run out."""
     host = owner.split(":", 1)[0]
-    for row in tx.all("applications_leased_on_host", pattern=f"{host}:%"):
+    for row in tx.all("applications_leased_on_host", pattern=f"{host}:%", **mine):
         if not lease_holder_alive(row["lease_owner"]):
             return row
     return None

@@ -40,6 +40,9 @@ class Snapshot:
     # (careers/jobs/similar.py), computed with the view: a page only looks them up.
     similar: dict[int, tuple[Position, ...]] = field(default_factory=dict)
     similar_closed: dict[int, tuple[Position, ...]] = field(default_factory=dict)
+    # id -> key of the Personio account it belongs to, on a board of several (jobs/board.py);
+    # empty for one account's board (all its positions are the account "").
+    accounts: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +104,19 @@ class Catalogue:
 
     # -- reading -------------------------------------------------------------------------
 
+    def per_account(self) -> list[tuple[str, Catalogue]]:
+        """(account key, its catalogue) for each Personio account on the board: this one
+        alone, as the implicit account "" (a Board has several)."""
+        return [("", self)]
+
+    def account_of(self, position_id: int) -> str:
+        """The key of the account a position belongs to ("" on one account's board)."""
+        return ""
+
+    def close(self) -> None:
+        """Release the feed client's connections."""
+        self.client.close()
+
     def boards(self) -> list[tuple[Position, ...]]:
         """Every language's current board, without waiting for one that has none yet."""
         views = (self.snapshot(lang, wait=0) for lang in self.languages)
@@ -130,6 +146,10 @@ class Catalogue:
         confirmed = state.raw.fetched_at if state.raw else 0.0
         return self.clock() - max(confirmed, state.status.last_attempt) >= self.ttl
 
+    def fetching(self) -> bool:
+        """A refresh of some language is running (a Board's cold start waits while one is)."""
+        return any(state.in_flight is not None for state in self._langs.values())
+
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait for running background refreshes (tests and shutdown)."""
         for state in self._langs.values():
@@ -152,6 +172,11 @@ class Catalogue:
         if titles is None:
             return None
         return titles.get(language) or next(iter(titles.values()), "")
+
+    def seen_positions(self) -> dict[int, dict[str, str]]:
+        """Every position ever published, with its last title per language (a copy)."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._seen.items()}
 
     def status(self, language: str) -> FetchStatus:
         """Fetch bookkeeping of one language."""

@@ -20,6 +20,7 @@ FACET_NAMES = {
     "experience": N_("Experience"),
     "subcompany": N_("Company"),
     "category": N_("Category"),
+    "account": N_("Employer"),
 }
 CODE_LABELS = {
     "employment_type": {

@@ -22,6 +22,8 @@ FACETS: dict[str, Callable[[Position], tuple[str, ...]]] = {
     "experience": lambda p: (p.years_of_experience,),
     "subcompany": lambda p: (p.subcompany,),
     "category": lambda p: (p.recruiting_category,),
+    # The Personio account (its key) on a site of several; empty, so never offered, with one.
+    "account": lambda p: (p.account,),
 }
 
 # Natural orders for coded facets (docs/personio.md §1.4); unknown codes go last, by name.

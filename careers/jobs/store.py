@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -45,8 +45,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
 class FeedStore:
     """Files under `<data_dir>/feeds/`: `<lang>.xml` + `<lang>.json`, and `seen.json`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, account: str = "") -> None:
+        """`account`: a key of CAREERS_ACCOUNTS_FILE, whose copies live in `feeds/<key>/`."""
         self.directory = Path(data_dir) / "feeds"
+        if account:
+            self.directory = self.directory / account
 
     def save(self, feed: StoredFeed) -> None:
         """Body first, then metadata: metadata only ever describes a complete body."""
@@ -139,9 +142,9 @@ class SharedFeedStore(FeedStore):
     while Personio fails still serves the jobs another host fetched. The shared copy is best
     effort: when the database is away the disk copy carries on alone."""
 
-    def __init__(self, data_dir: Path, shared: FeedCopies) -> None:
-        super().__init__(data_dir)
-        self.shared = shared
+    def __init__(self, data_dir: Path, shared: FeedCopies, account: str = "") -> None:
+        super().__init__(data_dir, account)
+        self.shared = shared if not account else AccountCopies(shared, account)
 
     def save(self, feed: StoredFeed) -> None:
         super().save(feed)
@@ -177,3 +180,21 @@ class SharedFeedStore(FeedStore):
         except Exception:
             log.warning("shared feed copy unavailable", extra={"reason": "store_down"})
             return None
+
+
+class AccountCopies:
+    """One account's copies among the shared ones: its languages stored as `<key>/<lang>`,
+    so accounts never read each other's board."""
+
+    def __init__(self, shared: FeedCopies, account: str) -> None:
+        self.shared, self.prefix = shared, f"{account}/"
+
+    def save_copy(self, feed: StoredFeed) -> None:
+        self.shared.save_copy(replace(feed, language=self.prefix + feed.language))
+
+    def load_copy(self, language: str) -> StoredFeed | None:
+        found = self.shared.load_copy(self.prefix + language)
+        return None if found is None else replace(found, language=language)
+
+    def touch_copy(self, language: str, fetched_at: float, version: str) -> None:
+        self.shared.touch_copy(self.prefix + language, fetched_at, version)

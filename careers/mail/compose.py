@@ -20,7 +20,7 @@ import hmac
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -33,6 +33,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..accounts import account_name
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES
 from ..jobs.search import FACETS, MAX_QUERY
@@ -241,7 +242,14 @@ class Composer:
             values = filters.facets.get(facet, ())[:budget]
             budget -= len(values)
             if values:
-                labels = [_label(lang, facet, v)[:MAX_FILTER_CHARS] for v in values]
+                labels = [
+                    (
+                        account_name(self.settings.accounts, v)
+                        if facet == "account"
+                        else _label(lang, facet, v)
+                    )[:MAX_FILTER_CHARS]
+                    for v in values
+                ]
                 words.append((_(FACET_NAMES[facet]), ", ".join(labels)))
         if filters.q:
             shown = (
@@ -360,7 +368,21 @@ FEED_CONDITIONS = {
 
 
 def _report(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], str]) -> Report:
-    """The facts of one alert from its params (careers/mail/alerts.py); none is personal."""
+    """The facts of one alert from its params (careers/mail/alerts.py); none is personal.
+    On a site of several Personio accounts an alert about one names it, in the headline and
+    as the first fact."""
+    report = _report_of(kind, params, when)
+    account = str(params.get("account") or "")
+    if not account:
+        return report
+    return replace(
+        report,
+        headline=f"{report.headline} (account {account})",
+        facts=(("Personio account", account), *report.facts),
+    )
+
+
+def _report_of(kind: AlertKind, params: Mapping[str, Any], when: Callable[[Any], str]) -> Report:
     if kind is AlertKind.PARKED:
         receipt = str(params.get("receipt", ""))
         # `careers outbox show|retry` take the application's number; the receipt id is what

@@ -364,16 +364,18 @@ class MailWorker:
         if summary is not None and summary.status == Status.PARKED:
             self._alert(AlertKind.PARKED, summary.public_id, self._parked(summary))
 
-    def credentials_rejected(self, detail: str) -> None:
-        """A deliverer paused because Personio refused the credentials. One alert per outage,
-        from every process and host: its subject is the newest delivered application, which
-        stays the same until a delivery gets through again."""
+    def credentials_rejected(self, detail: str, account: str = "") -> None:
+        """A deliverer paused because Personio refused the credentials (of `account`, on a
+        site of several). One alert per outage, from every process and host: its subject is
+        the newest delivered application, which stays the same until a delivery gets
+        through again."""
         newest = self.outbox.summaries(Status.DELIVERED, limit=1)
         last = newest[0].public_id if newest else ""
         self._alert(
             AlertKind.CREDENTIALS,
-            last or "none",
-            {
+            f"{account}:{last or 'none'}" if account else last or "none",
+            ({"account": account} if account else {})
+            | {
                 "detail": scrub(detail),
                 "pending": self.outbox.counts().get(Status.PENDING, 0),
                 "last_delivered": last,
@@ -383,7 +385,7 @@ class MailWorker:
 
     def _parked(self, summary: Summary) -> dict[str, Any]:
         title = self.catalogue.seen_title(summary.position_id, summary.language) or ""
-        return {
+        return ({"account": summary.account} if summary.account else {}) | {
             "receipt": summary.public_id,
             "position_id": summary.position_id,
             "position_title": title,
@@ -394,19 +396,25 @@ class MailWorker:
         }
 
     def _watch_feed(self, now: float) -> None:
+        """Each Personio account's feed on its own: one alert per account whose feed fails,
+        naming it when there are several."""
+        for key, feed in self.catalogue.per_account():
+            self._watch_account_feed(now, key, feed)
+
+    def _watch_account_feed(self, now: float, account: str, feed: Catalogue) -> None:
         down: list[str] = []
         confirmed: list[float] = []  # when the copies of the failing languages were confirmed
         copy_missing = False
         found = None  # what the first failing language's last answer meant
-        for language in self.settings.languages:
-            status = self.catalogue.status(language)
+        for language in (lang for lang in self.settings.languages if lang in feed.languages):
+            status = feed.status(language)
             if status.consecutive_failures == 0:
-                self._watch_board(language, status.diagnosis)
+                self._watch_board(language, status.diagnosis, account, feed)
                 continue
             if status.diagnosis is not None and status.diagnosis.expected:
                 continue  # Personio's weekly maintenance: failures are expected, no alert
-            age = self.catalogue.age(language)
-            at = self.catalogue.confirmed_at(language)
+            age = feed.age(language)
+            at = feed.confirmed_at(language)
             if age is None or at is None:
                 copy_missing = True
                 down.append(language)
@@ -420,33 +428,37 @@ class MailWorker:
         # One alert per outage: its subject is when the oldest copy served was confirmed,
         # which stays the same until Personio answers again.
         since = min(confirmed) if confirmed else None
+        subject = f"{since:.0f}" if since is not None else "no-copy"
         self._alert(
             AlertKind.FEED_DOWN,
-            f"{since:.0f}" if since is not None else "no-copy",
-            {
+            f"{account}:{subject}" if account else subject,
+            ({"account": account} if account else {})
+            | {
                 "languages": down,
                 "failing_since": _iso(since) if since is not None else "",
-                "copy_age": None
-                if copy_missing or since is None
-                else round(self.catalogue.clock() - since),
+                "copy_age": None if copy_missing or since is None else round(feed.clock() - since),
                 "condition": str(found.condition) if found else "",
                 "last_error": found.message if found else "",
                 "at": _iso(now),
             },
         )
 
-    def _watch_board(self, language: str, found: Diagnosis | None) -> None:
+    def _watch_board(
+        self, language: str, found: Diagnosis | None, account: str, feed: Catalogue
+    ) -> None:
         """A board that answers but holds no position is told once per empty copy (its
         version), so a board that stays empty is not announced again and again."""
         if found is None or found.condition is not Condition.EMPTY:
             return
-        view = self.catalogue.snapshot(language, wait=0)
+        view = feed.snapshot(language, wait=0)
         if view is None:
             return
+        subject = f"{language}:{view.version}"
         self._alert(
             AlertKind.FEED_EMPTY,
-            f"{language}:{view.version}",
-            {"language": language, "detail": found.message, "at": _iso(self.clock())},
+            f"{account}:{subject}" if account else subject,
+            ({"account": account} if account else {})
+            | {"language": language, "detail": found.message, "at": _iso(self.clock())},
         )
 
     def _watch_pay(self, now: float) -> None:

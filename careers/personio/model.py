@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -46,6 +46,10 @@ class Position:
     occupation_category: str = ""
     created_at: datetime | None = None
     salary: Salary | None = None
+    # Not in the feed: the key of the Personio account whose board it is on, when the site
+    # shows several (CAREERS_ACCOUNTS_FILE, careers/jobs/board.py); "" for one account.
+    # Left out of repr, which stays what the feed said (tests/test_feed_parse.py).
+    account: str = field(default="", repr=False)
 
     @property
     def offices(self) -> tuple[str, ...]:

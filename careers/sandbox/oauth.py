@@ -99,6 +99,11 @@ class TokenIssuer:
         }
         return Response(json.dumps(answer), content_type="application/json")
 
+    def knows(self, token: str) -> bool:
+        """A token this issuer gave out (expired or not): which account a request is for."""
+        with self._lock:
+            return token in self._tokens
+
     def refuse(self, request: Request) -> Response | None:
         """None when the request carries a valid token, else the 401 answer."""
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -14,10 +14,10 @@ import html
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
@@ -298,6 +298,10 @@ class Sandbox:
         """(requests, seconds) per company over both recruiting endpoints; None = unlimited."""
         self.recruiting.set_rate_limit(rate_limit)
 
+    def discard_documents(self) -> None:
+        """Delete what the Recruiting API received (a stopping server's temp dir)."""
+        self.recruiting.discard_documents()
+
     def release(self) -> None:
         """Wake sleeping slow/hang faults so a stopping server is not held up."""
         self._wake.set()
@@ -525,6 +529,18 @@ def _local(host: str) -> str:
     return "127.0.0.1" if host == "0.0.0.0" else host
 
 
+class Served(Protocol):
+    """What SandboxServer runs: a Sandbox, or several (sandbox/accounts.py's SandboxAccounts)."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]: ...
+
+    def rearm(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def discard_documents(self) -> None: ...
+
+
 class SandboxServer:
     """Runs a Sandbox on loopback in a background thread; use as a context manager.
 
@@ -540,8 +556,11 @@ class SandboxServer:
         *,
         catch_mail: bool = False,
         smtp_port: int = 0,
+        accounts: Served | None = None,
     ) -> None:
+        """`accounts`: serve several accounts (sandbox/accounts.py) instead of one sandbox."""
         self.sandbox = sandbox if sandbox is not None else Sandbox()
+        self.app: Served = accounts if accounts is not None else self.sandbox
         self.host, self.port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -568,11 +587,11 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         """Bind (port 0 = any free port) and serve in a daemon thread."""
-        self.sandbox.rearm()
+        self.app.rearm()
         if self._own_catcher is not None:
             self._own_catcher.start()
         self._server = make_server(
-            self.host, self.port, self.sandbox, threaded=True, request_handler=_QuietHandler
+            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
         )
         # A short poll interval keeps stop() prompt (the default waits up to half a second).
         self._thread = threading.Thread(
@@ -588,13 +607,13 @@ class SandboxServer:
         """Stop promptly, even with a hang fault asleep: it is woken and drops its connection."""
         if self._server is None:
             return
-        self.sandbox.release()
+        self.app.release()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
-        self.sandbox.recruiting.discard_documents()  # uploads live in a temp dir
+        self.app.discard_documents()  # uploads live in a temp dir
         if self._own_catcher is not None:
             self._own_catcher.stop()
 

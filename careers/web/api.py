@@ -53,6 +53,8 @@ def position_json(
         ("experience", "experience", position.years_of_experience),
     ):
         data[key] = {"code": value, "label": label(facet, value)} if value else None
+    if position.account:  # a site of several Personio accounts (docs/accounts.md)
+        data["account"] = {"key": position.account, "name": label("account", position.account)}
     salary = position.salary
     data["salary"] = (
         {
@@ -114,6 +116,8 @@ def jobs() -> BaseResponse:
                 for v in values
             ]
             for name, values in result.facets.items()
+            # The account facet only on a site of several (one account's answer is unchanged).
+            if name != "account" or services().settings.several_accounts
         },
     }
     return _cached_json(payload, snapshot.version)

@@ -55,7 +55,7 @@ from ..store_errors import StoreUnavailable
 from . import referrals, services
 from .bodies import client, refusal_limit
 from .messages import DOCUMENT_LABELS, field_error, file_error, upload_error
-from .pages import apply_url, field_label, open_position
+from .pages import account_of, apply_url, field_label, open_position
 from .site_links import attribution_args, site_url
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ def _form(
     bound to this rendering's form token."""
     svc = services()
     settings = svc.settings
+    account = account_of(position)
+    form = account.form
     token = svc.guard.issue(position.id, g.lang)
     kept_token = ""
     kept_files: dict[str, list[dict[str, object]]] = {}
@@ -113,9 +115,13 @@ def _form(
     body = render_template(
         "apply/form.html",
         position=position,
-        schema=settings.form,
-        fields=settings.form.fields_for(position.id),
-        minutes=settings.form.minutes(position.id),
+        # The candidate consents to the employer's policy: the position's account's on a
+        # site of several (docs/accounts.md).
+        privacy_url=account.privacy_url,
+        employer=account.name if settings.several_accounts else settings.company_name,
+        schema=form,
+        fields=form.fields_for(position.id),
+        minutes=form.minutes(position.id),
         values=values or {},
         errors=errors or {},
         file_errors=file_errors or {},
@@ -148,7 +154,7 @@ def _summary(
     """The error summary's lines (the id each links to, label, message) in the order the
     page shows their fields (templates/apply/form.html), so reading it top to bottom walks
     the form top to bottom."""
-    form = services().settings.form
+    form = account_of(position).form
     referrer = services().settings.referrer_field
     order = [
         *(f"field-{name}" for name in ("first_name", "last_name", "email")),
@@ -196,7 +202,7 @@ def _limit_minutes() -> int:
 def form(job_id: int) -> Response:
     """The empty form, or Personio's own form in read-only mode."""
     position = open_position(job_id)[0]
-    if services().settings.read_only:
+    if account_of(position).read_only:
         return redirect(apply_url(position))  # Personio's form, channel parameter kept
     return _form(position)
 
@@ -227,6 +233,9 @@ def submit(job_id: int) -> Response:
         _refused("rate_limited", count=False)
         return _too_many(wait)
     position = open_position(job_id)[0]
+    account = account_of(position)
+    if account.read_only:
+        abort(404)  # this account's applications go to Personio's own form
     slot = svc.upload_gate.acquire(client())
     if slot is None:
         _refused("uploads_busy", count=False)
@@ -239,7 +248,7 @@ def submit(job_id: int) -> Response:
             request.headers.get("Content-Type", ""),
             request.content_length,
             svc.spool,
-            frozenset(settings.form.document_inputs),
+            frozenset(account.form.document_inputs),
             svc.limits,
             sock=client_socket(request.environ),
             on_field=early,
@@ -328,10 +337,17 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
 
     landing = svc.attribution.read(attribution)
     channel, found_tags = channel_and_tags(landing, settings.channels)
-    form, tags = settings.form, tuple(found_tags)
+    account = account_of(position)
+    form, tags = account.form, tuple(found_tags)
     if referrals.asks_referrer(landing):
         form, tags = referrals.with_referrer(submission, form, tags)
-    desk = Desk(form, settings.allowed_extensions, svc.guard.fingerprint, svc.outbox)
+    desk = Desk(
+        form,
+        settings.allowed_extensions,
+        svc.guard.fingerprint,
+        svc.outbox,
+        account=account.key,
+    )
     outcome = accept(
         desk,
         submission,
@@ -371,7 +387,7 @@ def _send_again(
     """422: the form again with what was typed and every file that passes its checks kept
     attached, to be sent once more (expired, too fast, kept files gone)."""
     settings = services().settings
-    values = form_values(submission.fields, settings.form, position.id)
+    values = form_values(submission.fields, account_of(position).form, position.id)
     accepted, refusals = check_files(submission, settings.allowed_extensions)
     kept = _keep(accepted, previous)
     return _form(
@@ -411,7 +427,7 @@ def _restore_kept(position: Position, submission: Submission) -> str | None:
         for seq in submission.fields.get(KEPT_REMOVE_FIELD, [])
         if seq.isdigit() and len(seq) < 4
     )
-    offered = set(svc.settings.form.document_inputs)
+    offered = set(account_of(position).form.document_inputs)
     restored = svc.kept.restore(ref.batch, ref.key, svc.spool, removed)
     uploads = [UploadedFile(r.category, r.filename, r.path, r.size, r.sha256) for r in restored]
     submission.files[:0] = uploads  # from here on deleted with the others unless taken

@@ -37,27 +37,52 @@ def readyz() -> tuple[Response, int]:
     problems: list[str] = []
     notes: list[str] = []
     limit = max(STALE_TTLS * settings.feed_ttl, 3600)
-    for lang in settings.languages:
-        age = catalogue.age(lang)
-        found = catalogue.status(lang).diagnosis
-        said = f": {found.message}" if found else ""
-        if age is None:
-            catalogue.refresh_in_background(lang)
-            problems.append(f"feed {lang}: no copy yet{said}")
-        elif age > limit:
-            catalogue.snapshot(lang, wait=0)
-            stale = f"feed {lang}: last confirmed {int(age)} s ago (limit {limit} s){said}"
-            maintenance = found is not None and found.condition is Condition.MAINTENANCE
-            (notes if maintenance else problems).append(stale)
-        elif found is not None:
-            notes.append(f"feed {lang}: {found.message}")
+    # Each Personio account's feed on its own (one, without CAREERS_ACCOUNTS_FILE); with
+    # several, a reason names the account, and one account's feed in trouble is a note
+    # while another account's board of that language is fresh: taking the host out of the
+    # load balancer would blank every account for one account's failure.
+    troubled: dict[str, list[str]] = {}
+    fresh: set[str] = set()
+    for key, feed in catalogue.per_account():
+        whose = f" ({key})" if settings.several_accounts else ""
+        for lang in (lang for lang in settings.languages if lang in feed.languages):
+            before = len(problems)
+            age = feed.age(lang)
+            found = feed.status(lang).diagnosis
+            said = f": {found.message}" if found else ""
+            if age is None:
+                feed.refresh_in_background(lang)
+                problems.append(f"feed {lang}{whose}: no copy yet{said}")
+            elif age > limit:
+                feed.snapshot(lang, wait=0)
+                stale = (
+                    f"feed {lang}{whose}: last confirmed {int(age)} s ago (limit {limit} s){said}"
+                )
+                maintenance = found is not None and found.condition is Condition.MAINTENANCE
+                (notes if maintenance else problems).append(stale)
+            elif found is not None:
+                notes.append(f"feed {lang}{whose}: {found.message}")
+            if len(problems) > before:
+                troubled.setdefault(lang, []).extend(problems[before:])
+            elif age is not None:
+                fresh.add(lang)
+    if settings.several_accounts:
+        for lang, reasons in troubled.items():
+            if lang in fresh:  # the board of this language still has fresh accounts
+                problems[:] = [p for p in problems if p not in reasons]
+                notes.extend(reasons)
     for check in (catalogue.store.writable, svc.outbox.check_writable):
         problem = check()
         if problem:
             problems.append(problem)
-    # Set by this process's deliverer (careers/applications/delivery.py) while paused.
-    if svc.delivery_health.problem:
-        problems.append(svc.delivery_health.problem)
+    # Set by this process's deliverers (careers/applications/delivery.py) while paused; with
+    # several accounts, one account's refused credentials are a note while another delivers.
+    delivering = [account for account in settings.accounts if not account.read_only]
+    paused = [a for a in delivering if svc.health_of(a).problem]
+    for account in paused:
+        whose = f" ({account.key})" if settings.several_accounts else ""
+        said = f"{svc.health_of(account).problem}{whose}"
+        (notes if len(paused) < len(delivering) else problems).append(said)
     extra = {"notes": notes} if notes else {}
     details = {"pay_transparency": _pay_details()}
     if problems:

@@ -22,6 +22,7 @@ from flask_babel import format_date, format_datetime
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..accounts import Account
 from ..jobs import search
 from ..jobs.catalogue import Snapshot
 from ..jobs.slugs import slugify
@@ -98,10 +99,18 @@ def field_label(name: str) -> str:
         return str(FIELD_LABELS[name])
     if name == services().settings.referrer_field:
         return str(REFERRER_LABEL)  # asked by careers itself (web/referrals.py)
-    for extra in services().settings.form.fields:
-        if extra.id == name:
-            return extra.label_for(g.lang)
+    for account in services().settings.accounts:
+        for extra in account.form.fields:
+            if extra.id == name:
+                return extra.label_for(g.lang)
     return name
+
+
+def account_of(position: Position) -> Account:
+    """The Personio account a position of the board belongs to (the only one, without
+    CAREERS_ACCOUNTS_FILE)."""
+    svc = services()
+    return svc.settings.account(svc.catalogue.account_of(position.id))
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -126,12 +135,12 @@ def job_url(
 
 def apply_url(position: Position) -> str:
     """Our form; in read-only mode Personio's own application form (docs/operations.md)."""
-    settings = services().settings
-    if settings.read_only:
+    account = account_of(position)
+    if account.read_only:
         # Personio's own page knows the channel parameter too (docs/personio.md §1.6).
         channel = attribution_args(request.args).get("_pc")
         query = f"?{urlencode({'_pc': channel})}" if channel else ""
-        return f"{settings.personio_site_url}/job/{position.id}{query}#apply"
+        return f"{account.site_url}/job/{position.id}{query}#apply"
     return site_url("form", job_id=position.id)
 
 

@@ -9,9 +9,11 @@ from babel.numbers import format_currency, format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..accounts import account_name
 from ..jobs import labels
 from ..jobs.pay import PayRule, stated
 from ..personio.model import Position, Salary
+from . import services
 
 FACET_NAMES = {name: _l(text) for name, text in labels.FACET_NAMES.items()}
 CODE_LABELS = {
@@ -30,7 +32,10 @@ SALARY_PERIODS = {
 
 
 def label(facet: str, value: str) -> str:
-    """The translated label of a coded value; an unknown code is shown as it came."""
+    """The translated label of a coded value; an unknown code is shown as it came; an
+    account's key, as its name."""
+    if facet == "account":
+        return account_name(services().settings.accounts, value)
     found = CODE_LABELS.get(facet, {}).get(value)
     return str(found) if found is not None else value
 
@@ -93,4 +98,6 @@ def facts(position: Position) -> list[tuple[str, str]]:
             pairs.append((str(FACET_NAMES[facet]), label(facet, value)))
     if position.subcompany:
         pairs.append((str(FACET_NAMES["subcompany"]), position.subcompany))
+    if position.account:
+        pairs.append((str(FACET_NAMES["account"]), label("account", position.account)))
     return pairs

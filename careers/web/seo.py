@@ -17,6 +17,7 @@ from lxml import etree
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..accounts import Account
 from ..config import Settings
 from ..config_parsers import NOT_COUNTRIES
 from ..jobs.catalogue import COLD_START_WAIT
@@ -24,7 +25,7 @@ from ..personio.model import Position, Salary
 from ..personio.vocabulary import FEED_LANGUAGES
 from . import services
 from .errors import FeedUnavailable
-from .pages import absolute_url, job_url
+from .pages import absolute_url, account_of, job_url
 from .present import label
 
 bp = Blueprint("seo", __name__)
@@ -173,8 +174,12 @@ def _locations(
     return data
 
 
-def job_posting(position: Position, *, canonical_url: str, settings: Settings) -> JsonObject:
-    """schema.org JobPosting for one position, with only what the feed actually says."""
+def job_posting(
+    position: Position, *, canonical_url: str, settings: Settings, account: Account | None = None
+) -> JsonObject:
+    """schema.org JobPosting for one position, with only what the feed actually says;
+    `account`: the Personio account it belongs to, on a board of several (the hiring
+    organisation is then that account's company)."""
     data: JsonObject = {
         "@context": "https://schema.org",
         "@type": "JobPosting",
@@ -190,7 +195,7 @@ def job_posting(position: Position, *, canonical_url: str, settings: Settings) -
         data["datePosted"] = position.created_at.date().isoformat()
     # No validThrough: Personio never says when a posting closes; it just leaves the feed
     # (and the page then answers 410, which search engines understand).
-    company = settings.company_name
+    company = account.name if account and settings.several_accounts else settings.company_name
     organization = {"@type": "Organization", "name": company}
     if settings.public_url:
         organization.update(sameAs=settings.public_url, url=settings.public_url)
@@ -208,7 +213,7 @@ def job_posting(position: Position, *, canonical_url: str, settings: Settings) -
         data["experienceRequirements"] = requirement
     data["identifier"] = {"@type": "PropertyValue", "name": company, "value": str(position.id)}
     # Our form is on the posting's own page, unless applications go to Personio (read-only).
-    data["directApply"] = not settings.read_only
+    data["directApply"] = not (account.read_only if account else settings.read_only)
     data["url"] = canonical_url
     return data
 
@@ -255,10 +260,10 @@ def _has_text(value: object) -> bool:
 
 
 def valid_job_posting(
-    position: Position, *, canonical_url: str, settings: Settings
+    position: Position, *, canonical_url: str, settings: Settings, account: Account | None = None
 ) -> JsonObject | None:
     """The posting when Google would accept it, None when it would not (docs/seo.md)."""
-    data = job_posting(position, canonical_url=canonical_url, settings=settings)
+    data = job_posting(position, canonical_url=canonical_url, settings=settings, account=account)
     return None if missing_properties(data) else data
 
 
@@ -277,7 +282,10 @@ def job_posting_ld(position: Position) -> Markup:
     if position.id in services().catalogue.unlisted:
         return Markup("")
     posting = valid_job_posting(
-        position, canonical_url=job_url(position, external=True), settings=services().settings
+        position,
+        canonical_url=job_url(position, external=True),
+        settings=services().settings,
+        account=account_of(position),
     )
     return json_ld_script(posting) if posting is not None else Markup("")
 

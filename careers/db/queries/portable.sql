@@ -18,6 +18,15 @@ INSERT INTO applications (public_id, position_id, language, status, payload,
 VALUES (:public_id, :position_id, :language, 'pending', :payload, :now, :now, :now)
 RETURNING id;
 
+-- name: application_insert_for_account
+-- An application for an account of CAREERS_ACCOUNTS_FILE, by its key. The implicit account
+-- of the CAREERS_PERSONIO_* variables keeps the column's default '' (as rows from before
+-- step 008 do), so a site without the file writes its rows as it always did.
+INSERT INTO applications (public_id, position_id, language, account, status, payload,
+                          next_attempt_at, created_at, updated_at)
+VALUES (:public_id, :position_id, :language, :account, 'pending', :payload, :now, :now, :now)
+RETURNING id;
+
 -- name: application_park_unreadable
 -- Its key is gone (or the payload does not open with it): nobody can read it any more.
 UPDATE applications SET status = 'parked', next_attempt_at = NULL, lease_owner = NULL,
@@ -78,28 +87,28 @@ WHERE id = :id AND (status = 'parked'
                     OR (status = 'pending' AND (lease_until IS NULL OR lease_until < :now)));
 
 -- name: summary_by_public_id
-SELECT id, public_id, position_id, language, status, attempts, created_at, updated_at,
+SELECT id, public_id, position_id, language, account, status, attempts, created_at, updated_at,
        delivered_at, next_attempt_at, last_reason, last_detail
 FROM applications WHERE public_id = :public_id;
 
 -- name: summary_by_id
-SELECT id, public_id, position_id, language, status, attempts, created_at, updated_at,
+SELECT id, public_id, position_id, language, account, status, attempts, created_at, updated_at,
        delivered_at, next_attempt_at, last_reason, last_detail
 FROM applications WHERE id = :id;
 
 -- name: summaries
-SELECT id, public_id, position_id, language, status, attempts, created_at, updated_at,
+SELECT id, public_id, position_id, language, account, status, attempts, created_at, updated_at,
        delivered_at, next_attempt_at, last_reason, last_detail
 FROM applications ORDER BY id DESC LIMIT :limit;
 
 -- name: summaries_with_status
-SELECT id, public_id, position_id, language, status, attempts, created_at, updated_at,
+SELECT id, public_id, position_id, language, account, status, attempts, created_at, updated_at,
        delivered_at, next_attempt_at, last_reason, last_detail
 FROM applications WHERE status = :status ORDER BY id DESC LIMIT :limit;
 
 -- name: summary_oldest_pending
 -- Ids grow with arrival: the smallest pending id has waited longest.
-SELECT id, public_id, position_id, language, status, attempts, created_at, updated_at,
+SELECT id, public_id, position_id, language, account, status, attempts, created_at, updated_at,
        delivered_at, next_attempt_at, last_reason, last_detail
 FROM applications WHERE id = (SELECT MIN(id) FROM applications WHERE status = 'pending');
 

@@ -16,6 +16,7 @@ RETURNING id;
 SELECT * FROM applications
 WHERE status = 'pending' AND next_attempt_at <= :now
   AND (lease_until IS NULL OR lease_until < :now)
+  AND (account = :account OR (:first AND account = ''))
 ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED;
 
 -- name: application_payload

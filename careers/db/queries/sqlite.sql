@@ -11,10 +11,12 @@ RETURNING id;
 SELECT * FROM applications
 WHERE status = 'pending' AND next_attempt_at <= :now
   AND (lease_until IS NULL OR lease_until < :now)
+  AND (account = :account OR (:first AND account = ''))
 ORDER BY next_attempt_at, id LIMIT 1;
 
 -- name: applications_leased_on_host
-SELECT * FROM applications WHERE status = 'pending' AND lease_owner LIKE :pattern ORDER BY id;
+SELECT * FROM applications WHERE status = 'pending' AND lease_owner LIKE :pattern
+  AND (account = :account OR (:first AND account = '')) ORDER BY id;
 
 -- name: application_payload
 SELECT public_id, payload, position_id, language FROM applications WHERE id = :id;
