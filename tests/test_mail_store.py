@@ -469,14 +469,15 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
         db.executescript(step.sql)
     db.execute("PRAGMA user_version = 2")
     db.close()
-    with pytest.raises(SchemaMismatch, match="version 2, this release needs 3"):
+    with pytest.raises(SchemaMismatch, match="version 2, this release needs 4"):
         open_database(f"sqlite:///{data_dir / 'careers.db'}")
 
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "applied 3: mail queue, job-alert subscriptions, first-seen positions, shared turns",
-        "schema at version 3",
+        "applied 4: funnel counters and the channel of each application",
+        "schema at version 4",
     ]
     backend = Backend("sqlite", clock, f"sqlite:///{data_dir / 'careers.db'}", "mail")
     try:
@@ -491,7 +492,7 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
 ):
     previous = migrate.steps("postgresql")[:1]
     assert database.upgrade(fresh_pg_url, previous) == (1, list(previous))
-    with pytest.raises(SchemaMismatch, match="version 1, this release needs 3"):
+    with pytest.raises(SchemaMismatch, match="version 1, this release needs 4"):
         open_database(fresh_pg_url)
 
     params = conninfo_to_dict(fresh_pg_url)
@@ -502,7 +503,7 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
     env = {"CAREERS_DATA_DIR": str(tmp_path / "data"), "CAREERS_DATABASE_URL": url}
     result = runner.invoke(["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
-    assert "applied 3: mail queue" in result.output and "schema at version 3" in result.output
+    assert "applied 3: mail queue" in result.output and "schema at version 4" in result.output
     backend = Backend("postgres", clock, fresh_pg_url, "mail")
     try:
         assert ask(backend.store) == QUEUED

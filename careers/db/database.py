@@ -3,7 +3,8 @@
 `open_database` picks the connector (`sqlite:///…` in the data directory, or the
 `postgresql://…` every host shares), creates an empty database at the latest schema or
 checks that the schema is this release's (migrate.py), and hands out the outbox, the mail
-store, the feed copies (PostgreSQL only: one disk per host otherwise) and rate limiters.
+store, the feed copies (PostgreSQL only: one disk per host otherwise), the funnel's
+counters and rate limiters.
 `upgrade` and `schema_version` are the migration runner's entries for start-up, `careers
 db upgrade` and `careers check`.
 """
@@ -20,6 +21,7 @@ from . import migrate
 from .connector import Connector
 from .documents import SealedChunks, SpoolFiles
 from .feeds import FeedCopies
+from .funnel import FunnelCounts
 from .keys import KeyStore, PostgresKeys, SQLiteKeys
 from .mail import Mail
 from .migrate import Migration
@@ -49,6 +51,11 @@ class Database:
     mail: Mail
     feed_copies: FeedCopies | None
     clock: Callable[[], float] = time.time
+
+    @property
+    def funnel(self) -> FunnelCounts:
+        """The funnel's counters (careers/jobs/funnel.py), shared by every host."""
+        return FunnelCounts(self.connector)
 
     @property
     def dialect(self) -> str:

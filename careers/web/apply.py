@@ -34,6 +34,7 @@ from ..applications.upload import Submission, UploadRejected, receive
 from ..db.ratelimit import KeyLimit
 from ..forms.origin import check_origin, own_origins
 from ..forms.tokens import HONEYPOT_FIELD, TOKEN_FIELD, EarlyCheck, Expired, Forged, Spam
+from ..jobs.funnel import channel_of
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from ..store_errors import StoreUnavailable
@@ -234,6 +235,7 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         today=datetime.now(UTC).date(),
         channel_id=channel,
         tags=tags,
+        funnel_channel=channel_of(landing),
     )
     match outcome:
         case Accepted(public_id=public_id, documents=documents):
