@@ -27,6 +27,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -144,35 +145,21 @@ class FunnelStore(Protocol):
 
 
 class Tally:
-    """This process's counts since the last flush, and the thread that flushes them."""
+    """This process's counts since the last flush. The process's flusher thread (one for
+    every tally of the process, started by the first count) writes them every FLUSH_EVERY
+    seconds, and once more at exit."""
 
-    def __init__(
-        self,
-        store: FunnelStore,
-        *,
-        clock: Callable[[], float] = time.time,
-        every: float = FLUSH_EVERY,
-    ) -> None:
+    def __init__(self, store: FunnelStore, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
-        self.every = every
         self._counts: dict[Key, int] = {}
         self._lock = threading.Lock()
         self._channels: tuple[str, set[str]] = ("", set())
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        # gunicorn forks its workers: each starts its own flusher with an empty tally.
-        os.register_at_fork(after_in_child=self._forked)
-
-    def _forked(self) -> None:
-        self._counts = {}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = None
+        self._started = False
 
     def count(self, step: Step, position_id: int, channel: str, language: str) -> None:
-        """One more; never touches the database (the flusher starts with the first count)."""
-        if self._thread is None:
+        """One more; never touches the database."""
+        if not self._started:
             self.start()
         day = day_of(self.clock())
         with self._lock:
@@ -196,8 +183,8 @@ class Tally:
             return dict(self._counts)
 
     def flush(self) -> int:
-        """Write what was counted since the last flush in one batch; how many views. When
-        the database cannot take them, they are kept for the next flush."""
+        """Write what was counted since the last flush in one batch; how many. When the
+        database cannot take them, they are kept for the next flush."""
         with self._lock:
             batch, self._counts = self._counts, {}
         if not batch:
@@ -216,24 +203,70 @@ class Tally:
         return sum(batch.values())
 
     def start(self) -> None:
-        """Flush every `every` seconds in a daemon thread, and once more at exit."""
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._run, name="careers-funnel", daemon=True)
-        self._thread.start()
-        atexit.register(self.stop)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self.flush()
+        """Have the process's flusher write this tally from now on."""
+        self._started = True
+        _FLUSHER.add(self)
 
     def stop(self) -> None:
-        """Stop the thread and write what is left (shutdown)."""
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=self.every + 5)
+        """Write what is left and leave the flusher (shutdown)."""
+        _FLUSHER.remove(self)
+        self._started = False
         self.flush()
+
+    def _forked(self) -> None:
+        """In a forked child (gunicorn's workers): the parent's counts are the parent's, and
+        the child's first count joins the child's flusher."""
+        self._counts = {}
+        self._lock = threading.Lock()
+        self._started = False
+
+
+class _Flusher:
+    """One daemon thread per process flushing every started tally, and once more at exit."""
+
+    def __init__(self) -> None:
+        self._tallies: weakref.WeakSet[Tally] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        atexit.register(self.flush_all)
+        os.register_at_fork(after_in_child=self._forked)
+
+    def add(self, tally: Tally) -> None:
+        with self._lock:
+            self._tallies.add(tally)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="careers-funnel", daemon=True
+                )
+                self._thread.start()
+
+    def remove(self, tally: Tally) -> None:
+        with self._lock:
+            self._tallies.discard(tally)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_EVERY)
+            self.flush_all()
+
+    def flush_all(self) -> None:
+        with self._lock:
+            tallies = list(self._tallies)
+        for tally in tallies:
+            try:
+                tally.flush()
+            except Exception:  # never let one tally stop the others, or the thread
+                log.exception("funnel flush failed", extra={"reason": "flush_error"})
+
+    def _forked(self) -> None:
+        self._lock = threading.Lock()
+        self._thread = None  # threads do not survive a fork: the first count starts one
+        for tally in list(self._tallies):
+            tally._forked()
+        self._tallies = weakref.WeakSet()
+
+
+_FLUSHER = _Flusher()
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -333,7 +366,7 @@ def text_table(rows: list[Line]) -> str:
         elif row.position_id == LIST:
             job = "(job list)"
         else:
-            job = f"{row.position_id} {row.title}".strip()[:40]
+            job = f"{row.position_id} {row.title}".strip()[:48]
         cells = [job, channel_label(row.channel) if row.position_id != -1 else "", row.language]
         cells += [str(row[step]) for _, step in _TEXT_COLUMNS]
         if row.position_id == LIST:
