@@ -30,6 +30,15 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _PREFETCH = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+_CHANNELS_KEPT = 1024  # query strings whose channel is remembered (links repeat)
+
+
+def _channel_in(query: str) -> str:
+    """The channel of a query string (funnel.channel_of), read as Flask's request.args."""
+    first: dict[str, str] = {}
+    for name, value in parse_qsl(query):
+        first.setdefault(name, value)
+    return channel_of(attribution_args(first))
 
 
 class Counting:
@@ -43,6 +52,7 @@ class Counting:
             rf"/(?:embed/)?(?P<lang>{lang})/jobs(?:/(?P<id>[0-9]{{1,18}})"
             r"(?:(?P<apply>/apply)|-[^/]*)?)?"
         )
+        self._channels: dict[str, str] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] != "GET":
@@ -66,10 +76,12 @@ class Counting:
             position = int(found["id"])
         channel = ""
         if "_pc=" in query or "utm_source=" in query:
-            first: dict[str, str] = {}
-            for name, value in parse_qsl(query):
-                first.setdefault(name, value)  # as Flask's request.args.get reads it
-            channel = channel_of(attribution_args(first))
+            channel = self._channels.get(query, "")
+            if not channel:
+                channel = _channel_in(query)
+                if len(self._channels) >= _CHANNELS_KEPT:
+                    self._channels.clear()
+                self._channels[query] = channel
         self.tally.count(step, position, channel, found["lang"])
 
 
