@@ -288,6 +288,7 @@ def counted_site(site) -> None:
     """Counts as a week of visits leaves them: two channels for the job, the list, and a
     job the site never saw. The site has fetched its board (so it knows the job's title)."""
     assert site.test_client().get("/en/jobs", headers={"User-Agent": "curl/8"}).status_code == 200
+    services(site).catalogue.wait_idle()  # the positions it saw are on disk
     day = datetime.now(UTC).date().isoformat()
     services(site).storage.database.funnel.add(
         {
@@ -340,6 +341,16 @@ def test_report_csv_parses_back(site, runner):
     unknown = by_key[("4242", "xing", "en")]
     assert unknown["title"] == ""  # a job this host never saw
     assert by_key[("0", "linkedin", "en")]["list_view"] == "120"
+
+
+def test_report_csv_keeps_spreadsheets_from_running_a_channel_as_a_formula(site, runner):
+    day = datetime.now(UTC).date().isoformat()
+    channel = funnel.channel_of({"_pc": "+1+cmd|x"})  # what a made-up link can carry
+    services(site).storage.database.funnel.add({Key(day, JOB, channel, "en", Step.JOB_VIEW): 1})
+    env = {"CAREERS_DATA_DIR": services(site).settings.data_dir.as_posix()}
+    result = runner.invoke(["report", "--csv"], env=env)
+    [row] = csv.DictReader(io.StringIO(result.output))
+    assert row["channel"] == "'+1+cmdx"
 
 
 def test_report_since_leaves_out_older_days(site, runner):

@@ -104,10 +104,12 @@ RETURNING id"""
 def write_as_before_funnel(monkeypatch: pytest.MonkeyPatch, dialect: str) -> None:
     """Until the test undoes it, the outbox stores applications the way releases before the
     funnel did: no channel column, no counter (their schema has neither)."""
-    from careers.db import outbox, queries
+    from careers.db import outbox, postgresql, queries
 
     statement = _INSERT_BEFORE_FUNNEL.strip()
     if dialect == "postgresql":
         statement = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", statement)
+        # The connector keeps its own copy, as bytes, made by whichever test came first.
+        monkeypatch.setitem(postgresql._statements(), "application_insert", statement.encode())
     monkeypatch.setitem(queries.load(dialect), "application_insert", statement)
     monkeypatch.setattr(outbox, "count_in", lambda *args, **kwargs: None)

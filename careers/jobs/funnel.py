@@ -409,9 +409,15 @@ CSV_COLUMNS = (
 )
 
 
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (a `_pc` is anyone's to write)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def csv_text(rows: list[Line]) -> str:
     """The report as CSV: one row per job (position_id 0 is the list), channel and
-    language; rates as fractions with four decimals, empty when undefined."""
+    language; rates as fractions with four decimals, empty when undefined. A title or
+    channel that a spreadsheet would read as a formula starts with a `'`."""
 
     def fraction(value: float | None) -> str:
         return "" if value is None else f"{value:.4f}"
@@ -423,8 +429,8 @@ def csv_text(rows: list[Line]) -> str:
         writer.writerow(
             [
                 row.position_id,
-                row.title,
-                row.channel,
+                _cell(row.title),
+                _cell(row.channel),
                 row.language,
                 *(row[step] for step in Step),
                 fraction(row.form_rate),
