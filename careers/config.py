@@ -141,6 +141,8 @@ class Settings:
     # applicant attribute (`custom_attribute_<n>`), or nowhere (`off`: not asked).
     referral_channel: int | None = setting(parse.channel_id, None)
     referrer_field: str = setting(parse.referrer_field, "tag")
+    # The form of address in pages and candidates' mails: "Sie" or "du" (docs/languages.md).
+    address: str = setting(parse.form_of_address, "formal")
     allowed_extensions: tuple[str, ...] = setting(parse.extensions, EXTENSIONS)
     min_fill_seconds: int = setting(parse.non_negative_int, 3)
     submit_rate_limit: RateLimit = setting(parse.rate, RateLimit(5, 600))
@@ -170,6 +172,11 @@ class Settings:
     @property
     def storage(self) -> StorageSettings:
         return StorageSettings(**{f.name: getattr(self, f.name) for f in fields(StorageSettings)})
+
+    @property
+    def informal(self) -> bool:
+        """Pages and candidates' mails address the reader informally ("du", "tu", "jij")."""
+        return self.address == "informal"
 
     @property
     def default_language(self) -> str:

@@ -103,6 +103,14 @@ def referrer_field(value: str) -> str:
     return lowered
 
 
+def form_of_address(value: str) -> str:
+    """How pages and candidates' mails address the reader (docs/languages.md)."""
+    lowered = value.lower()
+    if lowered not in {"formal", "informal"}:
+        raise ValueError(f"must be formal or informal, not {value[:40]!r}")
+    return lowered
+
+
 def company_id(value: str) -> str:
     if not value.isdigit():
         raise ValueError("must be the numeric company id from Personio's API credentials page")

@@ -54,6 +54,14 @@ def apply_env(sandbox_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def short_form_env(sandbox_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """apply_env without a form file: the short form every installation starts with (names,
+    email, CV and consent required; cover letter and message optional)."""
+    env = apply_env(sandbox_url, tmp_path, **extra)
+    del env["form_file"]
+    return env
+
+
 def token_of(html: str) -> str:
     return re.search(r'name="form_token" value="([^"]+)"', html)[1]
 

@@ -200,6 +200,7 @@ def test_wheel_ships_templates_static_and_translations(tmp_path):
         "careers/templates/jobs/feed.xml",
         "careers/static/careers.css",
         "careers/translations/de/LC_MESSAGES/messages.mo",
+        "careers/translations/de/LC_MESSAGES/informal.mo",
         "careers/sandbox/server.py",
         "careers/cli/__main__.py",
     ):

@@ -109,6 +109,7 @@ def test_the_com_domain_names_the_feed_the_privacy_policy_and_the_apply_links():
         ("CAREERS_PERSONIO_RECRUITING_TOKEN", "tök", "printable ASCII"),
         ("CAREERS_CHANNELS", "linkedin=abc", "is not name=id"),
         ("CAREERS_MIGRATE_ON_START", "maybe", "is not true or false (also 1/0, yes/no, on/off)"),
+        ("CAREERS_ADDRESS", "du", "must be formal or informal, not 'du'"),
     ],
 )
 def test_each_bad_value_gives_one_line_naming_the_variable(name, value, message):

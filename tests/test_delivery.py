@@ -383,8 +383,8 @@ def test_jpeg_and_tiff_reach_personio_under_the_extensions_it_lists(
     photo, scan = filegen.make_jpeg(folder / "photo.jpeg"), filegen.make_tiff(folder / "s.tiff")
     files = [
         ("cv", filegen.make_pdf(folder / "cv.pdf"), "Lebenslauf.pdf"),
-        ("certificate", photo, "Zeugnis Jürgen.v2.JPEG"),
-        ("other", scan, "Scan.tiff"),
+        ("cover-letter", photo, "Zeugnis Jürgen.v2.JPEG"),  # the sample form's inputs
+        ("cover-letter", scan, "Scan.tiff"),
     ]
     response = send(client, valid_fields(open_form(client)), files)
     assert response.status_code == 303

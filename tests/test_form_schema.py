@@ -42,18 +42,63 @@ def test_the_spec_example_loads(tmp_path):
     assert schema.fields_for(1) == ()
 
 
-def test_no_file_means_defaults():
+def test_no_file_means_the_short_form():
+    """Issue 23: names, email, CV and consent required; cover letter and message optional;
+    nothing else asked unless the form file says so."""
     schema = load_form(None, LANGS)
     assert schema == FormSchema()
     assert schema.system == DEFAULT_SYSTEM
-    assert schema.document_inputs == ("cv", "cover-letter", "certificate", "other")
+    assert [name for name in DEFAULT_SYSTEM if schema.shown(name)] == ["message"]
+    assert not schema.required("message")
+    assert schema.document_inputs == ("cv", "cover-letter")
+    assert schema.documents["cv"] == "required"
+    assert schema.documents["cover-letter"] == "optional"
+    assert schema.fields_for(1) == ()
+
+
+def test_the_form_file_can_still_require_the_cover_letter_and_the_message(tmp_path):
+    text = '[system]\nmessage = "required"\nphone = "optional"\n[documents]\ncover-letter = "required"\n'
+    schema = load_form(write(tmp_path, text), LANGS)
+    assert schema.required("message") and schema.shown("phone") and not schema.required("phone")
+    assert schema.documents["cover-letter"] == "required"
+    assert schema.document_inputs == ("cv", "cover-letter")
 
 
 def test_documents_table_chooses_file_inputs(tmp_path):
-    text = '[documents]\ncv = "optional"\nwork-sample = "required"\nother = "hidden"\n'
+    text = '[documents]\ncv = "optional"\nwork-sample = "required"\ncertificate = "optional"\n'
     schema = load_form(write(tmp_path, text), LANGS)
     assert schema.document_inputs == ("cv", "cover-letter", "certificate", "work-sample")
     assert schema.documents["work-sample"] == "required"
+
+
+def test_the_time_estimate_follows_the_documented_rule(tmp_path):
+    """docs/applications.md: 15 s a short field, 60 s a long text, 30 s a document input,
+    optional ones half, rounded to the nearest minute, at least one."""
+    # The short form: 4 short (names, email, consent) + CV = 90 s required; cover letter
+    # 15 s and message 30 s optional: 135 s, about 2 minutes.
+    assert FormSchema().minutes(1) == 2
+    # Only what must be asked: 60 s + 30 s = 1.5 minutes, rounded up.
+    bare = '[system]\nmessage = "hidden"\n[documents]\ncover-letter = "hidden"\n'
+    assert load_form(write(tmp_path, bare), LANGS).minutes(1) == 2
+    no_cv = bare + 'cv = "hidden"\n'
+    assert load_form(write(tmp_path, no_cv), LANGS).minutes(1) == 1  # 60 s
+    # The long form of earlier versions: + phone, location, available from, salary (4 x 7.5 s)
+    # and certificates and other documents (2 x 15 s): 195 s, about 3 minutes.
+    old = (
+        '[system]\nphone = "optional"\nlocation = "optional"\navailable_from = "optional"\n'
+        'salary_expectations = "optional"\n[documents]\ncertificate = "optional"\n'
+        'other = "optional"\n'
+    )
+    assert load_form(write(tmp_path, old), LANGS).minutes(1) == 3
+    # Questions of the form file count only for the positions that ask them.
+    questions = (
+        '[system]\nmessage = "required"\n'
+        '[[field]]\nid = "custom_attribute_1"\ntype = "textarea"\nrequired = true\n'
+        'label = "Why us?"\npositions = [7]\n'
+    )
+    schema = load_form(write(tmp_path, questions), LANGS)
+    assert schema.minutes(1) == 3  # 60 + 30 + 60 (message) + 15 (cover letter): 165 s
+    assert schema.minutes(7) == 4  # + 60 s: 225 s
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from careers.mail.worker import MailWorker
 from careers.store_errors import StoreUnavailable
 
 from . import filegen
-from .applying import JOB, deliver_all, send, token_of, valid_fields
+from .applying import JOB, Clock, deliver_all, send, token_of, valid_fields
 from .mailing import SENDER, SITE
 from .visiting import BROWSER, CRAWLERS, PHONE, attribution_of, stored
 
@@ -446,7 +446,9 @@ def test_the_weekly_mail_reaches_the_recruiters_once_with_bars_and_numbers(
     assert "sent" in report_harness.drain()
     [mail] = catcher.messages()
     assert set(mail.rcpt_to) == {"recruiting@nordlicht.example", "lead@nordlicht.example"}
-    assert mail.subject.startswith("Deine Karriereseite vom ")  # the site's default language
+    # The site's default language, in its form of address (CAREERS_ADDRESS: formal here).
+    assert mail.subject.startswith("Ihre Karriereseite vom ")
+    assert "Sie erhalten diese E-Mail, weil Ihre Adresse in CAREERS_REPORT_EMAIL steht" in mail.text
     html, text = mail.html, mail.text
     # Each job's funnel as bars: widths relative to its page views (50 = 100 %).
     widths = re.findall(r'data-bar="(\d)" style="width:(\d+)%', html)
@@ -479,6 +481,31 @@ def test_the_weekly_mail_reaches_the_recruiters_once_with_bars_and_numbers(
     finally:
         other.close()
     assert len(catcher.messages()) == 1
+
+
+def test_the_weekly_mail_speaks_as_the_site_does(make_app, sandbox_server, tmp_path, catcher):
+    from .applying import apply_env
+    from .mailing import Harness
+
+    app = make_app(
+        **apply_env(sandbox_server.url, tmp_path),
+        smtp_url=catcher.smtp_url,
+        mail_from=SENDER,
+        public_url=SITE,
+        report_email="recruiting@nordlicht.example",
+        languages="de,en",
+        address="informal",
+        pay_transparency="off",
+    )
+    harness = Harness(app, Clock())
+    try:
+        last_week_counts(harness)
+        assert "sent" in harness.drain()
+    finally:
+        harness.close()
+    [mail] = catcher.messages()
+    assert mail.subject.startswith("Deine Karriereseite vom ")
+    assert "Du erhältst diese E-Mail, weil deine Adresse" in mail.text
 
 
 def test_a_week_without_visits_sends_no_mail(report_harness, catcher):

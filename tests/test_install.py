@@ -31,6 +31,7 @@ ASSETS = (
     "static/careers.css",
     "static/embed.js",
     "translations/de/LC_MESSAGES/messages.mo",
+    "translations/de/LC_MESSAGES/informal.mo",  # CAREERS_ADDRESS=informal
     # The storage layer's statements and schema are files of the package, read at run time.
     "db/queries/portable.sql",
     "db/queries/sqlite.sql",

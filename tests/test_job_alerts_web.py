@@ -155,6 +155,23 @@ def test_asking_queues_one_confirmation_and_answers_303(app, client):
     assert page.headers["Cache-Control"] == "no-store"
 
 
+def test_a_minimum_pay_on_the_list_is_kept_with_the_alert(app, client):
+    page = html(client.get("/en/jobs?department=Engineering&min_salary=55%2C000"))
+    assert ("min_salary", "55000") in hidden(page)
+    assert ask(client, department="Engineering", min_salary="55000").status_code == 303
+    sub = only_subscription(app)
+    assert sub.filters == Filters({"department": ("Engineering",)}, "", 55000)
+
+
+def test_filters_stored_before_a_minimum_pay_existed_read_the_same():
+    """A subscription's filters are part of its key: without a minimum pay the text is the
+    one earlier releases stored, and that text reads back as before."""
+    old = '{"facets":{"department":["Engineering"]},"q":"robot"}'
+    assert Filters({"department": ("Engineering",)}, "robot").to_json() == old
+    assert Filters.from_json(old) == Filters({"department": ("Engineering",)}, "robot", None)
+    assert Filters.from_json(Filters({}, "", 0).to_json()).min_salary == 0
+
+
 def test_asking_twice_queues_one_mail_and_reads_the_same(app, client):
     first = ask(client, department="Engineering")
     second = ask(client, department="Engineering")

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from careers.personio.model import Salary
 from careers.sandbox.mailcatcher import CaughtMail
 from careers.sandbox.sample_data import sample_positions
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
@@ -380,3 +381,32 @@ def test_a_subscriber_hears_in_the_language_they_subscribed_in(harness, sandbox,
     english = "1 new job at Nordlicht Robotics"
     assert english not in digest.subject and "Unsubscribe" not in digest.text
     assert f"{SITE}/{lang}/jobs/1900001-" in digest.text
+
+
+def test_an_alert_with_a_minimum_pay_tells_only_of_jobs_paying_that(harness, sandbox, catcher):
+    """The list's `min_salary` is one of the alert's filters: kept, quoted, and applied."""
+    client = harness.app.test_client()
+    assert subscribe(client, LENA, "department=Engineering&min_salary=60000").status_code == 303
+    assert harness.drain() == ["sent"]
+    confirmation = catcher.messages()[-1]
+    assert "Minimum pay a year: 60,000" in confirmation.text
+    assert press_button(client, link(confirmation, "/confirm")).status_code == 200
+    (found,) = harness.mail.confirmed()
+    assert found.filters.min_salary == 60000
+
+    yearly = Salary(min=70000, max=80000, currency_symbol="€", currency_code="EUR", type="yearly")
+    monthly = Salary(min=4000, currency_symbol="€", currency_code="EUR", type="monthly")
+    publish(
+        harness,
+        sandbox,
+        replace(new_job(1900001, "Perception Engineer", "Engineering"), salary=yearly),
+        replace(new_job(1900002, "Controls Engineer", "Engineering"), salary=monthly),
+        new_job(1900003, "Test Engineer", "Engineering"),  # no pay stated
+    )
+    assert harness.later(HOUR) == ["sent"]
+    digest = catcher.messages()[-1]
+    assert "Perception Engineer" in digest.text
+    assert "Controls Engineer" not in digest.text  # 48,000 a year
+    assert "Test Engineer" not in digest.text
+    assert "Minimum pay a year: 60,000" in digest.text
+    assert "min_salary=60000" in digest.text  # the link to the list, filtered the same way

@@ -14,15 +14,17 @@ from ..personio.vocabulary import DocumentCategory, Gender, SystemAttribute
 
 # Personio's optional system attributes (docs/personio.md §2.3) plus the free-text message.
 SYSTEM_FIELDS: tuple[str, ...] = (*SystemAttribute, "message")
-# Asked by default: what a recruiter usually wants. Birthday and gender are personal data
-# most companies should not ask for (GDPR data minimisation), so they start hidden.
+# The default form is short (issue 23): names, email, CV and consent, with the cover letter
+# and the message optional. Every other system field starts hidden; the form file's [system]
+# table shows or requires any of them. Birthday and gender are personal data most companies
+# should not ask for at all (GDPR data minimisation).
 DEFAULT_SYSTEM = {
-    "phone": "optional",
-    "location": "optional",
+    "phone": "hidden",
+    "location": "hidden",
     "birthday": "hidden",
     "gender": "hidden",
-    "available_from": "optional",
-    "salary_expectations": "optional",
+    "available_from": "hidden",
+    "salary_expectations": "hidden",
     "message": "optional",
 }
 VISIBILITY = ("hidden", "optional", "required")
@@ -34,11 +36,16 @@ FILE_CATEGORIES: tuple[str, ...] = tuple(DocumentCategory)
 DEFAULT_DOCUMENTS = {
     "cv": "required",
     "cover-letter": "optional",
-    "certificate": "optional",
+    "certificate": "hidden",
     "employment-reference": "hidden",
     "work-sample": "hidden",
-    "other": "optional",
+    "other": "hidden",
 }
+# The time estimate above the form (docs/applications.md, "How long the form takes"): seconds
+# for each thing the form asks, an optional one counting half (many candidates leave it out).
+SECONDS_SHORT = 15  # a one-line field, a choice or a checkbox (the consent too)
+SECONDS_LONG = 60  # a long text: the message or a textarea question
+SECONDS_DOCUMENT = 30  # a document input: finding the file and attaching it
 _FIELD_KEYS = {"id", "type", "required", "label", "options", "positions"}
 
 
@@ -94,6 +101,23 @@ class FormSchema:
 
     def fields_for(self, position_id: int) -> tuple[ExtraField, ...]:
         return tuple(f for f in self.fields if f.applies_to(position_id))
+
+    def minutes(self, position_id: int) -> int:
+        """About how many minutes the form for this position takes: the seconds of every
+        field and document input it shows (SECONDS_*, optional ones half), rounded to the
+        nearest minute, at least one."""
+        asked: list[tuple[int, bool]] = [(SECONDS_SHORT, True)] * 4  # names, email, consent
+        for name in SYSTEM_FIELDS:
+            if self.shown(name):
+                seconds = SECONDS_LONG if name == "message" else SECONDS_SHORT
+                asked.append((seconds, self.required(name)))
+        for extra in self.fields_for(position_id):
+            seconds = SECONDS_LONG if extra.type == "textarea" else SECONDS_SHORT
+            asked.append((seconds, extra.required))
+        for category in self.document_inputs:
+            asked.append((SECONDS_DOCUMENT, self.documents[category] == "required"))
+        total = sum(seconds if required else seconds / 2 for seconds, required in asked)
+        return max(1, int(total / 60 + 0.5))
 
 
 class _Lines:

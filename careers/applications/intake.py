@@ -136,7 +136,11 @@ def _check_fields(
         value = out.values[name] = _text(fields, name)
         if not value:
             if schema.required(name):
-                out.errors[name] = FieldProblem.REQUIRED
+                out.errors[name] = (
+                    FieldProblem.REQUIRED_CHOICE
+                    if name == SystemAttribute.GENDER
+                    else FieldProblem.REQUIRED
+                )
             continue
         problem = _check_system(name, value, today)
         if problem:
@@ -160,13 +164,17 @@ def _check_fields(
             ticked = raw in CHECKED
             out.values[extra.id] = "yes" if ticked else ""
             if extra.required and not ticked:
-                out.errors[extra.id] = FieldProblem.REQUIRED
+                out.errors[extra.id] = FieldProblem.REQUIRED_TICK
             else:
                 out.attributes.append(Attribute(extra.id, "true" if ticked else "false"))
             continue
         if not raw:
             if extra.required:
-                out.errors[extra.id] = FieldProblem.REQUIRED
+                out.errors[extra.id] = (
+                    FieldProblem.REQUIRED_CHOICE
+                    if extra.type == "select"
+                    else FieldProblem.REQUIRED
+                )
             continue
         problem = _check_custom(extra.type, raw, {o.value for o in extra.options})
         if problem:

@@ -110,7 +110,9 @@ class Status(StrEnum):
 class FieldProblem(StrEnum):
     """Why a form field was refused; the web layer words each for the candidate."""
 
-    REQUIRED = "required"
+    REQUIRED = "required"  # a field to fill in, left empty
+    REQUIRED_CHOICE = "required_choice"  # a select left on "Please choose"
+    REQUIRED_TICK = "required_tick"  # a required checkbox left unticked
     REQUIRED_FILE = "required_file"
     EMAIL = "email"
     PHONE = "phone"

@@ -107,7 +107,9 @@ def open_database(
     path = sqlite_path(url)
     spool = spool or Spool(path.parent / "spool")
     lite = SQLiteConnector(path, clock=clock)
-    migrate.prepare(SQLiteSchema(path), steps or migrate.steps("sqlite"))
+    schema = SQLiteSchema(path)
+    migrate.prepare(schema, steps or migrate.steps("sqlite"))
+    schema.use_wal()
 
     def keys(suffix: str) -> KeyStore:
         return KeyStore(path.with_name(path.stem + suffix), clock=clock)

@@ -52,14 +52,12 @@ def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection as every user of the database needs one."""
+    """A connection as every user of the database needs one: settings of the connection
+    only. None of them touches the file, so opening one never meets another's lock; WAL,
+    which would take the write lock without waiting for it, is set once per process by
+    `SQLiteSchema.use_wal` before any thread connects."""
     db = sqlite3.connect(path, timeout=TIMEOUT, isolation_level=None)
     db.row_factory = _dict_row
-    # WAL stays set in the file once set. Setting it needs the write lock and SQLite does not
-    # wait for it (no busy handler): a thread's first connection during a burst of writes
-    # would fail with "database is locked", so only a database not in WAL yet is switched.
-    if db.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
-        db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")  # an accepted application survives power loss
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not freed
@@ -197,6 +195,23 @@ class SQLiteSchema:
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {int(step.version)}")
         return True
+
+    def use_wal(self) -> None:
+        """Put the file in WAL mode (it stays so): readers and the writer do not block each
+        other. Switching takes the write lock without a busy wait, so it is done here, under
+        the migration lock, and retried while another process of this host holds the write
+        lock; a file in WAL already is left alone."""
+        deadline = time.monotonic() + TIMEOUT
+        with self.locked(), self._db() as db:
+            while True:
+                try:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode=WAL")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
 
     def create_if_empty(self, migrations: Sequence[Migration]) -> None:
         if self.version() == 0:

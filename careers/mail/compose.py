@@ -2,7 +2,8 @@
 
 The mail worker has no Flask app, so templates (templates/mail/, shipped as
 careers/templates/mail in the wheel) are rendered by a Jinja environment of our own per
-language, whose gettext is the site's catalogue for that language (careers/translations):
+language, whose gettext is the site's catalogue for that language (careers/translations),
+in the configured form of address (CAREERS_ADDRESS):
 the mails say what the site says, in the words its translators chose. Candidates' mails
 are translated; operators' alerts are English, like `careers outbox` and the logs they
 point to.
@@ -28,13 +29,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from babel.dates import format_date, format_timedelta, get_timezone
-from babel.support import NullTranslations, Translations
+from babel.numbers import format_decimal
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import Settings
 from ..jobs.labels import CODE_LABELS, FACET_NAMES, N_
 from ..jobs.search import FACETS, MAX_QUERY
-from ..paths import TRANSLATIONS, asset_dir
+from ..paths import asset_dir, catalogue
 from ..personio.model import Position
 from . import alert_links
 from .alerts import AlertKind
@@ -227,7 +229,9 @@ class Composer:
         with self._lock:
             found = self._languages.get(code)
             if found is None:
-                translations = Translations.load(str(TRANSLATIONS), [code])
+                # Candidates' mails speak as the pages do, CAREERS_ADDRESS included; the
+                # operators' alerts are English, which has no forms of address.
+                translations = catalogue(code, informal=self.settings.informal)
                 env = Environment(
                     loader=FileSystemLoader(str(self._templates)),
                     autoescape=select_autoescape(["html"]),
@@ -268,6 +272,10 @@ class Composer:
                 else _("Your search words (shown when you confirm)")
             )
             words.append((_("Search"), shown))
+        if filters.min_salary is not None:
+            words.append(
+                (_("Minimum pay a year"), format_decimal(filters.min_salary, locale=lang.code))
+            )
         return words
 
     def _job(self, lang: _Language, position: Position) -> dict[str, Any]:
@@ -384,7 +392,10 @@ def _label(lang: _Language, facet: str, value: str) -> str:
 def _filter_params(filters: Filters) -> list[tuple[str, str]]:
     """The list page's query for these filters: one parameter per facet value, then q."""
     pairs = [(facet, v) for facet in FACETS for v in filters.facets.get(facet, ())]
-    return pairs + ([("q", filters.q)] if filters.q else [])
+    pairs += [("q", filters.q)] if filters.q else []
+    return pairs + (
+        [("min_salary", str(filters.min_salary))] if filters.min_salary is not None else []
+    )
 
 
 # -- operator alerts -----------------------------------------------------------------------

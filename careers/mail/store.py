@@ -59,20 +59,27 @@ class Filters:
 
     facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     q: str = ""
+    min_salary: int | None = None  # a yearly amount, like the list's `min_salary`
 
     def to_json(self) -> str:
-        """Canonical: the same filters always give the same text (it is part of a key)."""
-        return json.dumps(
-            {"facets": {k: sorted(v) for k, v in sorted(self.facets.items())}, "q": self.q},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+        """Canonical: the same filters always give the same text (it is part of a key).
+        Without a minimum pay the text is what releases before it wrote."""
+        data: dict[str, object] = {
+            "facets": {k: sorted(v) for k, v in sorted(self.facets.items())},
+            "q": self.q,
+        }
+        if self.min_salary is not None:
+            data["min_salary"] = self.min_salary
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Filters:
         data = json.loads(text)
-        return cls({k: tuple(v) for k, v in data.get("facets", {}).items()}, data.get("q", ""))
+        return cls(
+            {k: tuple(v) for k, v in data.get("facets", {}).items()},
+            data.get("q", ""),
+            data.get("min_salary"),
+        )
 
 
 @dataclass(frozen=True)

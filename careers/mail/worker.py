@@ -318,6 +318,7 @@ class MailWorker:
                 snapshot.haystack,
                 filters=subscription.filters.facets,
                 q=subscription.filters.q,
+                min_salary=subscription.filters.min_salary,
             )
             new = [
                 p.id

@@ -29,7 +29,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_timedelta
+from flask_babel import format_number, format_timedelta
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -137,7 +137,7 @@ def store_unavailable(exc: StoreUnavailable) -> Response:
 def _filters(args: dict[str, list[str]]) -> Filters:
     """The list's filters and search words, cleaned the list's way: unknown facets dropped."""
     query = search.parse_query(args)
-    return Filters(query.filters, query.q)
+    return Filters(query.filters, query.q, query.min_salary)
 
 
 def _board_filters(filters: Filters) -> Filters | None:
@@ -155,7 +155,7 @@ def _board_filters(filters: Filters) -> Filters | None:
         for name, values in filters.facets.items()
     }
     kept = search.on_board(short, search.board_values(snapshot.positions))
-    return None if kept is None else Filters(kept, filters.q)
+    return None if kept is None else Filters(kept, filters.q, filters.min_salary)
 
 
 def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 200) -> Response:
@@ -165,6 +165,7 @@ def _ask(filters: Filters, *, email: str = "", error: str = "", status: int = 20
         status,
         filters=filters.facets,
         q=filters.q,
+        min_salary=filters.min_salary,
         described=describe(filters),
         back_href=site_url("job_list", **_list_args(filters)),
         alert_email=email,
@@ -353,6 +354,8 @@ def describe(filters: Filters) -> list[tuple[str, str]]:
     ]
     if filters.q:
         lines.append((_("Search"), filters.q))
+    if filters.min_salary is not None:
+        lines.append((_("Minimum pay a year"), format_number(filters.min_salary)))
     return lines
 
 
@@ -361,6 +364,8 @@ def _list_args(filters: Filters) -> dict[str, Any]:
     args: dict[str, Any] = {name: list(values) for name, values in filters.facets.items()}
     if filters.q:
         args["q"] = filters.q
+    if filters.min_salary is not None:
+        args["min_salary"] = filters.min_salary
     return args
 
 

@@ -27,6 +27,7 @@ from ..applications.accept import (
     accept,
 )
 from ..applications.attribution import channel_and_tags
+from ..applications.form import SYSTEM_FIELDS
 from ..applications.intake import Invalid, form_values
 from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
 from ..applications.slowbody import client_socket
@@ -40,8 +41,8 @@ from ..personio.model import Position
 from ..store_errors import StoreUnavailable
 from . import referrals, services
 from .bodies import client, refusal_limit
-from .messages import field_error, file_error, upload_error
-from .pages import apply_url, open_position
+from .messages import DOCUMENT_LABELS, field_error, file_error, upload_error
+from .pages import apply_url, field_label, open_position
 from .site_links import attribution_args, site_url
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,11 @@ def _form(
         position=position,
         schema=settings.form,
         fields=settings.form.fields_for(position.id),
+        minutes=settings.form.minutes(position.id),
         values=values or {},
         errors=errors or {},
         file_errors=file_errors or {},
+        summary=_summary(position, errors or {}, file_errors or {}),
         notice=notice,
         token=svc.guard.issue(position.id, g.lang),
         attribution=svc.attribution.sign(attribution_args(request.args))
@@ -96,6 +99,39 @@ def _form(
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _summary(
+    position: Position, errors: dict[str, str], file_errors: dict[str, list[str]]
+) -> list[tuple[str, str, str]]:
+    """The error summary's lines (the id each links to, label, message) in the order the
+    page shows their fields (templates/apply/form.html), so reading it top to bottom walks
+    the form top to bottom."""
+    form = services().settings.form
+    referrer = services().settings.referrer_field
+    order = [
+        *(f"field-{name}" for name in ("first_name", "last_name", "email")),
+        *(f"field-{name}" for name in SYSTEM_FIELDS if name != "message"),
+        *(f"field-{extra.id}" for extra in form.fields_for(position.id)),
+        *(f"file-{category}" for category in form.document_inputs),
+        "field-message",
+        f"field-{referrals.REFERRER_INPUT}",
+        "field-consent",
+    ]
+    lines: dict[str, list[tuple[str, str, str]]] = {}
+    for name, message in errors.items():
+        anchor = f"field-{referrals.REFERRER_INPUT if name == referrer else name}"
+        lines.setdefault(anchor, []).append((anchor, field_label(name), message))
+    for category, messages in file_errors.items():
+        anchor = f"file-{category}"
+        label = str(DOCUMENT_LABELS.get(category, category))
+        lines.setdefault(anchor, []).extend((anchor, label, m) for m in messages)
+    rank = {anchor: index for index, anchor in enumerate(order)}
+    return [
+        line
+        for anchor in sorted(lines, key=lambda a: rank.get(a, len(order)))
+        for line in lines[anchor]
+    ]
 
 
 def _limit_minutes() -> int:

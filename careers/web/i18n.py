@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
 
-from ..paths import TRANSLATIONS
+from ..paths import FORMAL_DOMAIN, INFORMAL_DOMAIN, TRANSLATIONS
 from . import services
 
 
@@ -42,12 +42,20 @@ def add_lang(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Babel with our catalogues, one per Personio language; times in CAREERS_TIMEZONE."""
+    """Flask-Babel with our catalogues, one per Personio language, in the configured form of
+    address (CAREERS_ADDRESS); times in CAREERS_TIMEZONE."""
     app.url_value_preprocessor(pull_lang)
     app.url_defaults(add_lang)
+    # Flask-Babel merges one catalogue per (directory, domain) pair in order, each later entry
+    # replacing an earlier one: the informal entries over the whole formal catalogue, as
+    # careers.paths.catalogue does for mails.
+    domains = [FORMAL_DOMAIN]
+    if app.extensions["careers"].settings.informal:
+        domains.append(INFORMAL_DOMAIN)
     Babel(
         app,
         locale_selector=ui_language,
         timezone_selector=lambda: services().settings.timezone,
-        default_translation_directories=str(TRANSLATIONS),
+        default_domain=";".join(domains),
+        default_translation_directories=";".join(str(TRANSLATIONS) for _ in domains),
     )

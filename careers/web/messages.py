@@ -44,6 +44,8 @@ def field_error(code: FieldProblem) -> str:
     """The message for a field-level problem found by intake."""
     messages: dict[FieldProblem, str] = {
         FieldProblem.REQUIRED: _("Please fill in this field."),
+        FieldProblem.REQUIRED_CHOICE: _("Please choose an answer."),
+        FieldProblem.REQUIRED_TICK: _("Please tick this box."),
         FieldProblem.REQUIRED_FILE: _("Please attach this document."),
         FieldProblem.EMAIL: _("Please enter an email address like name@example.com."),
         FieldProblem.PHONE: _("Please enter a phone number, e.g. +49 30 1234567."),
