@@ -15,7 +15,7 @@ import pytest
 
 from careers.config import ConfigError, load_settings
 from careers.db.database import open_database
-from careers.jobs import funnel
+from careers.jobs import funnel, funnel_report
 from careers.jobs.funnel import LIST, Key, Step, Tally, is_crawler
 from careers.mail.worker import MailWorker
 from careers.store_errors import StoreUnavailable
@@ -328,7 +328,7 @@ def test_report_csv_parses_back(site, runner):
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert list(rows[0]) == list(funnel.CSV_COLUMNS)
+    assert list(rows[0]) == list(funnel_report.CSV_COLUMNS)
     by_key = {(r["position_id"], r["channel"], r["language"]): r for r in rows}
     linkedin = by_key[(str(JOB), "linkedin", "en")]
     assert linkedin["title"] == "Embedded Systems Engineer (m/f/d)"
@@ -417,7 +417,7 @@ def report_harness(report_app, clock):
 
 def last_week_counts(harness) -> None:
     """Last week's visits (and some of the weeks around it, which the mail leaves out)."""
-    _, monday, _ = funnel.previous_week(harness.clock())
+    _, monday, _ = funnel_report.previous_week(harness.clock())
     wednesday, sunday = monday + timedelta(days=2), monday + timedelta(days=6)
     counts = {
         (wednesday, LIST, "linkedin", Step.LIST_VIEW): 100,

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 
 from ..config import load_storage_settings
-from ..jobs import funnel
+from ..jobs import funnel_report
 from ..jobs.store import FeedStore
 from .common import or_exit, storage_or_exit, warn_unknown_variables
 
@@ -67,12 +67,12 @@ def command(since: str | None, as_csv: bool) -> None:
         titles = seen.get(position_id, {})
         return titles.get(language) or next(iter(titles.values()), None)
 
-    rows = funnel.lines(counts, title)
+    rows = funnel_report.lines(counts, title)
     if as_csv:
-        sys.stdout.write(funnel.csv_text(rows))
+        sys.stdout.write(funnel_report.csv_text(rows))
         return
     click.echo(f"funnel {first.isoformat()} to {today.isoformat()} (UTC days, both included)")
     if not rows:
         click.echo("nothing counted in these days")
         return
-    click.echo(funnel.text_table(rows), nl=False)
+    click.echo(funnel_report.text_table(rows), nl=False)

@@ -37,9 +37,9 @@ import httpx
 from ..applications.rules import Status
 from ..applications.store import Outbox, Summary
 from ..config import Settings
-from ..jobs import funnel, pay, search
+from ..jobs import funnel_report, pay, search
 from ..jobs.catalogue import Catalogue
-from ..jobs.funnel import FunnelStore
+from ..jobs.funnel import LIST, FunnelStore, Step
 from ..jobs.pay import PayRule
 from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
@@ -348,26 +348,26 @@ class MailWorker:
         """Queue last week's funnel for CAREERS_REPORT_EMAIL unless it is queued already
         (by any host: the week is the dedupe key) or nothing was counted; whether queued."""
         assert self.funnel is not None
-        week, monday, sunday = funnel.previous_week(self.clock())
+        week, monday, sunday = funnel_report.previous_week(self.clock())
         key = f"report:{week}"
         if self.mail.known_keys([key]):
             return False
         counts = self.funnel.totals(monday, sunday)
         if not counts:
             return False  # a week without a single visit: nothing to tell
-        merged: dict[tuple[int, str], funnel.Line] = {}
-        for line in funnel.lines(counts, self.catalogue.seen_title):
+        merged: dict[tuple[int, str], funnel_report.Line] = {}
+        for line in funnel_report.lines(counts, self.catalogue.seen_title):
             slot = merged.setdefault(
                 (line.position_id, line.channel),
-                funnel.Line(line.position_id, line.channel, "", line.title),
+                funnel_report.Line(line.position_id, line.channel, "", line.title),
             )
             slot.title = slot.title or line.title
             for step, n in line.steps.items():
                 slot.steps[step] += n
         ranked = sorted(merged.values(), key=lambda x: -sum(x.steps.values()))[:REPORT_ROWS]
         rows = [
-            [row.position_id, row.title, row.channel, *(row[step] for step in funnel.Step)]
-            for row in sorted(ranked, key=lambda x: (x.position_id == funnel.LIST, x.position_id))
+            [row.position_id, row.title, row.channel, *(row[step] for step in Step)]
+            for row in sorted(ranked, key=lambda x: (x.position_id == LIST, x.position_id))
         ]
         queued = self.mail.enqueue(
             MailKind.REPORT,
