@@ -69,15 +69,21 @@ class _Served(BaseApplication):  # gunicorn ships no type hints: BaseApplication
 
 def _careers() -> WSGIApplication:
     """careers as `serve` builds it; BENCH_NO_FASTPATH=1 lets every request through to
-    Flask (to measure what the fast path gains)."""
+    Flask (to measure what the fast path gains); BENCH_FUNNEL=off builds it without the
+    funnel's view counting (bench/bench_funnel.py)."""
     from careers import create_app
+    from careers.config import load_settings
+    from careers.services import build_services
     from careers.web.fastpath import FastPath
 
     if os.environ.get("BENCH_NO_FASTPATH"):
         FastPath.__call__ = lambda self, environ, start_response: self.app(  # type: ignore[method-assign]
             environ, start_response
         )
-    return create_app()
+    services = build_services(load_settings())
+    if os.environ.get("BENCH_FUNNEL") == "off":
+        services.tally = None
+    return create_app(services=services)
 
 
 def _bare(path: Path) -> Callable[[], WSGIApplication]:

@@ -305,6 +305,25 @@ def connections(args: argparse.Namespace) -> list[Row]:
     ]
 
 
+@figure("P8")
+def funnel_cost(args: argparse.Namespace) -> list[Row]:
+    rounds, samples = ("3", "200") if args.quick else ("7", "400")
+    text = _script(["bench.bench_funnel", "--rounds", rounds, "--samples", samples])
+    ratio = _number(r"ratio ([\d.]+)x \(rounds", text)
+    low, high = re.search(r"rounds ([\d.]+)-([\d.]+)x", text).groups()  # type: ignore[union-attr]
+    stored = re.search(r"views stored (\d+) of (\d+)", text)
+    assert stored is not None
+    return [
+        Row(
+            "P8",
+            "job page p99 with the funnel counting vs. without (median of alternating rounds)",
+            f"{ratio:.2f}x (rounds {low}-{high}x; {stored[1]} of {stored[2]} views stored)",
+            "<= 1.1x",
+            ratio <= 1.1 and stored[1] == stored[2],
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",

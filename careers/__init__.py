@@ -27,6 +27,7 @@ def create_app(
     from .services import build_services
     from .web import register
     from .web.bodies import SMALL_BODY_BYTES
+    from .web.counting import Counting
     from .web.fastpath import FastPath
     from .web.hosts import PublicHost
     from .web.proxy import TrustedProxyFix
@@ -57,6 +58,9 @@ def create_app(
     # request as Flask does. PublicHost wraps it, so it runs after TrustedProxyFix has read
     # the forwarded headers: nothing a client sends can change the host it pins.
     app.wsgi_app = FastPath(app.wsgi_app, svc, app.extensions["careers.pages"])  # type: ignore[method-assign]
+    # Counting wraps the fast path, so replayed pages are counted like rendered ones.
+    if svc.tally is not None:
+        app.wsgi_app = Counting(app.wsgi_app, svc.tally, settings.languages)  # type: ignore[method-assign]
     if settings.public_url:
         app.wsgi_app = PublicHost(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]

@@ -153,6 +153,8 @@ class Settings:
     smtp_url: str = setting(parse.smtp_url, "", secret=True)
     mail_from: str = setting(parse.mail_from, "")
     alert_emails: tuple[str, ...] = setting(parse.addresses, (), env="ALERT_EMAIL")
+    # Recruiters who get the weekly funnel mail (docs/funnel.md), in the site's language.
+    report_emails: tuple[str, ...] = setting(parse.addresses, (), env="REPORT_EMAIL")
     alert_webhook_url: str = setting(parse.url, "")
     alert_interval: int = setting(parse.positive_int, 3600)
     alert_feed_after: int = setting(parse.positive_int, 1800)
@@ -318,6 +320,8 @@ def _mail_complete(v: Values, demo: bool) -> Iterator[str]:
         )
     if v["alert_emails"] and v.missing("smtp_url"):
         yield f"{PREFIX}SMTP_URL: required to send {PREFIX}ALERT_EMAIL mails"
+    if v["report_emails"] and v.missing("smtp_url"):
+        yield f"{PREFIX}SMTP_URL: required to send {PREFIX}REPORT_EMAIL mails"
 
 
 def _privacy_policy_named(v: Values, demo: bool) -> Iterator[str]:

@@ -34,6 +34,7 @@ from .db.ratelimit import RateLimiter
 from .forms.tokens import FormGuard, KeptTokens
 from .jobs.board import Board, Part
 from .jobs.catalogue import Catalogue
+from .jobs.funnel import Tally
 from .jobs.store import FeedStore, SharedFeedStore
 from .mail.store import MailStore
 from .mail.worker import MailWorker
@@ -181,6 +182,9 @@ class Services:
     kept_tokens: KeptTokens
     receipts: Receipts
     attribution: Attribution
+    # The funnel's view counts (jobs/funnel.py); None: views are not counted (the benchmark's
+    # "off" side).
+    tally: Tally | None = None
     limits: Limits = LIMITS
     upload_gate: UploadGate = field(default_factory=lambda: UploadGate(UPLOAD_SLOTS))
     delivery_health: DeliveryHealth = field(default_factory=DeliveryHealth)
@@ -260,13 +264,15 @@ class Services:
             self.mail,
             self.outbox,
             self.catalogue,
+            funnel=self.storage.database.funnel,
             stop=stop,
             on_outcome=self.metrics.mailed,
         )
 
     @property
     def sends_mail(self) -> bool:
-        """Job alerts or operator alerts are configured: a mail worker has work."""
+        """Job alerts, operator alerts or the weekly funnel report are configured: a mail
+        worker has work."""
         return self.settings.mail_enabled or self.settings.alerts_enabled
 
     def start_workers(self) -> threading.Event:
@@ -285,7 +291,10 @@ class Services:
         return stop
 
     def close(self) -> None:
-        """Release the feed client's connections and this thread's database connection."""
+        """Write the funnel counts not flushed yet; release the feed client's connections
+        and this thread's database connection."""
+        if self.tally is not None:
+            self.tally.stop()
         self.catalogue.wait_idle()
         self.catalogue.close()
         self.storage.close()
@@ -349,6 +358,7 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
         kept_tokens=KeptTokens(settings.secret_key),
         receipts=Receipts(settings.secret_key),
         attribution=Attribution(settings.secret_key),
+        tally=Tally(storage.database.funnel),
     )
     services.upload_gate.on_change = metrics.uploads_reading.set
     return services

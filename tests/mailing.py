@@ -44,7 +44,12 @@ class Harness:
         self.database = open_database(settings.database_url, clock=clock)
         self.outbox, self.mail = self.database.outbox, self.database.mail
         self.worker = MailWorker(
-            settings, self.mail, self.outbox, self.services.catalogue, clock=clock
+            settings,
+            self.mail,
+            self.outbox,
+            self.services.catalogue,
+            funnel=self.database.funnel,
+            clock=clock,
         )
 
     def drain(self) -> list[str]:

@@ -30,6 +30,7 @@ from . import filegen
 from .applying import FORM, JOB, open_form, send, valid_fields
 from .apps import SECRET
 from .pg import as_url
+from .upgrading import write_as_before_funnel
 
 NAMES = {"nord": "Nordlicht Robotics GmbH", "sued": "Südlicht AG", "west": "Westwind BV"}
 OFFSETS = {"nord": 0, "sued": 1_000_000, "west": 2_000_000}
@@ -398,7 +399,7 @@ def test_careers_check_names_every_account(personio, tmp_path, runner):
 
 
 def test_applications_stored_before_accounts_go_to_the_first_account(
-    sandbox, sandbox_server, tmp_path
+    sandbox, sandbox_server, tmp_path, monkeypatch
 ):
     """A release-0.3 database (schema 3) with a pending application, then an accounts file:
     the upgrade gives the row no account, and the first account's worker delivers it."""
@@ -409,6 +410,7 @@ def test_applications_stored_before_accounts_go_to_the_first_account(
     cv = filegen.make_pdf(stored / "0a1b2c", text="Ada Lovelace, notes")
     earlier = tuple(step for step in migrate.steps("sqlite") if step.version <= 3)
     made = open_database(url, steps=earlier)
+    write_as_before_funnel(monkeypatch, "sqlite")  # as release 0.3 wrote its rows
     try:
         made.outbox.add(
             Application(
@@ -422,6 +424,7 @@ def test_applications_stored_before_accounts_go_to_the_first_account(
         )
     finally:
         made.close()
+        monkeypatch.undo()
     path = tmp_path / "accounts.toml"
     path.write_text(
         f"""\

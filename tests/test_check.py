@@ -321,12 +321,14 @@ def test_a_mail_server_that_takes_the_login_is_described(runner, env):
             **mail_env(env, catcher.smtp_url),
             "CAREERS_ALERT_EMAIL": "ops@nordlicht.example, oncall@nordlicht.example",
             "CAREERS_ALERT_WEBHOOK_URL": "https://hooks.example.com/services/T0/B0/secret-part",
+            "CAREERS_REPORT_EMAIL": "recruiting@nordlicht.example",
         }
         result = runner.invoke(["check"], env=settings)
     assert result.exit_code == 0, result.output
     assert f"mail server: 127.0.0.1:{catcher.port}, no TLS, authenticated" in result.output
     assert "alerts: by mail to 2 addresses, by webhook to hooks.example.com" in result.output
-    for secret in ("s3cret-pass", "secret-part", "ops@", "oncall@"):
+    assert "funnel: counted without cookies; a weekly mail to 1 address" in result.output
+    for secret in ("s3cret-pass", "secret-part", "ops@", "oncall@", "recruiting@"):
         assert secret not in result.output
 
 
@@ -363,6 +365,10 @@ def test_without_a_mail_server_check_says_who_is_not_told(runner, env):
     assert "alerts: none configured: parked applications show only in `careers outbox list`" in (
         result.output
     )
+    assert (
+        "funnel: counted without cookies; `careers report` shows it (set CAREERS_REPORT_EMAIL"
+        " for a weekly mail)"
+    ) in result.output
 
 
 def test_jobs_left_without_structured_data_are_named(runner, sandbox, env):

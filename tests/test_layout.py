@@ -48,6 +48,7 @@ DOMAIN_TYPES = {
     "careers.applications.spool",
     "careers.mail.store",
     "careers.jobs.store",
+    "careers.jobs.funnel",
     "careers.personio",
 }
 

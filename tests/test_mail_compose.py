@@ -47,6 +47,7 @@ def settings(tmp_path: Path, **extra: str) -> Settings:
         "CAREERS_SMTP_URL": "smtp://127.0.0.1:2525",
         "CAREERS_MAIL_FROM": "Nordlicht Robotics Careers <jobs@nordlicht.example>",
         "CAREERS_ALERT_EMAIL": "ops@nordlicht.example, oncall@nordlicht.example",
+        "CAREERS_REPORT_EMAIL": "recruiting@nordlicht.example",
         "CAREERS_PRIVACY_URL": "https://nordlicht.example/privacy",
         **extra,
     }
@@ -187,12 +188,28 @@ def test_digest_offers_one_click_unsubscribe_in_headers_and_body(composer: Compo
     assert unsubscribe in text_urls(text)
 
 
-@pytest.mark.parametrize("kind", ["confirmation", "digest", "alert"])
+# A weekly funnel as the mail worker queues it: [job id, title, channel, list views, job
+# views, forms opened, submitted, delivered]; job 0 is the list.
+REPORT = {
+    "week": "2026-W48",
+    "from": "2026-11-23",
+    "to": "2026-11-29",
+    "rows": [
+        [101, "Rust Engineer (m/f/d)", "linkedin", 0, 40, 10, 4, 4],
+        [101, "Rust Engineer (m/f/d)", "", 0, 10, 2, 1, 0],
+        [0, "", "linkedin", 100, 0, 0, 0, 0],
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "digest", "alert", "report"])
 def test_no_images_and_no_link_leaves_the_site(composer: Composer, kind: str) -> None:
     if kind == "confirmation":
         message = composer.confirmation(subscription(), TOKEN)
     elif kind == "digest":
         message = composer.digest(subscription(), TOKEN, JOBS)
+    elif kind == "report":
+        message = composer.report(REPORT)
     else:
         message = composer.alert(AlertKind.BACKLOG, {"pending": 3, "oldest_age": 7200})
     text, html = parts(message)
@@ -210,6 +227,24 @@ def test_html_escapes_a_hostile_job_title(composer: Composer) -> None:
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert '<script>alert("x")</script> Engineer' in text  # plain text is shown as text
+
+
+def test_report_escapes_a_hostile_title_and_draws_its_bars_in_markup_only(
+    composer: Composer,
+) -> None:
+    hostile = {**REPORT, "rows": [[101, '<img src="https://evil.example/x">', "x", 0, 5, 1, 0, 0]]}
+    message = composer.report(hostile)
+    assert message["To"] == "recruiting@nordlicht.example"
+    text, html = parts(message)
+    assert "<img" not in html and "&lt;img" in html
+    bars = lxml.html.fromstring(html).xpath("//div[@data-bar]")
+    assert [bar.get("style").split(";")[0] for bar in bars] == [
+        "width:100%",
+        "width:20%",
+        "width:0%",
+        "width:0%",
+    ]
+    assert "Job page views: 5" in text and "Forms opened: 1 (20%)" in text
 
 
 def test_german_subscription_gets_german_words_dates_and_links(composer: Composer) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,6 +16,7 @@ from careers.applications.model import Application, Attachment
 from careers.config import ConfigError
 from careers.db import database, migrate
 from careers.db.database import open_database
+from careers.jobs.funnel import Step
 from careers.mail.alert_links import address_hash
 from careers.mail.store import Filters
 from careers.personio.vocabulary import DocumentCategory
@@ -23,7 +25,7 @@ from . import filegen
 from .applying import JOB, deliver_all
 from .apps import SECRET
 from .pg import as_url
-from .upgrading import env_for, first_release_database
+from .upgrading import env_for, first_release_database, write_as_before_funnel
 
 SQLITE_LATEST = migrate.latest(migrate.steps("sqlite"))
 
@@ -48,6 +50,7 @@ def test_a_first_release_database_is_carried_forward_with_its_pending_applicatio
     assert upgraded.exit_code == 0, upgraded.output
     assert "applied 2: used form nonces" in upgraded.output
     assert "applied 3: mail queue" in upgraded.output
+    assert "applied 4: funnel counters" in upgraded.output
     assert "applied 6: kept files" in upgraded.output
     again = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert f"schema at version {SQLITE_LATEST} (nothing to do)" in again.output
@@ -57,6 +60,15 @@ def test_a_first_release_database_is_carried_forward_with_its_pending_applicatio
         [pending] = app.extensions["careers"].outbox.summaries()
         assert pending.status == "pending" and pending.public_id == "legacy-receipt-0001"
         assert deliver_all(app) == ["delivered"]
+        # Received before the funnel existed: its delivery is counted, under no channel.
+        today = datetime.now(UTC).date()
+        [delivered] = app.extensions["careers"].storage.database.funnel.totals(today, today)
+        assert (delivered.position_id, delivered.channel, delivered.step, delivered.n) == (
+            pending.position_id,
+            "",
+            Step.DELIVERED,
+            1,
+        )
     finally:
         app.extensions["careers"].close()
     [received] = sandbox.received_applications
@@ -114,7 +126,7 @@ EARLIER = [("sqlite", 1), ("sqlite", 2), ("sqlite", 3), ("postgresql", 1), ("pos
 
 @pytest.mark.parametrize(("dialect", "version"), EARLIER)
 def test_a_database_of_every_earlier_version_upgrades_and_delivers(
-    dialect, version, request, sandbox, sandbox_server, tmp_path, runner
+    dialect, version, request, sandbox, sandbox_server, tmp_path, runner, monkeypatch
 ):
     data_dir = tmp_path / "data"
     env = env_for(sandbox_server, tmp_path, data_dir) | {"CAREERS_MIGRATE_ON_START": "false"}
@@ -129,6 +141,8 @@ def test_a_database_of_every_earlier_version_upgrades_and_delivers(
     cv = filegen.make_pdf(stored / "7c1e0b", text="Katherine Johnson, orbits")
     data = cv.read_bytes()  # the file goes once delivered
     made = open_database(url, steps=earlier)  # as the release of that version made it
+    if version < 4:
+        write_as_before_funnel(monkeypatch, dialect)
     try:
         made.outbox.add(
             Application(
@@ -142,6 +156,7 @@ def test_a_database_of_every_earlier_version_upgrades_and_delivers(
         )
     finally:
         made.close()
+        monkeypatch.undo()
     latest = migrate.latest(migrate.steps(dialect))
     assert database.schema_version(url) == (version, latest)
     with pytest.raises(ConfigError, match=f"version {version}, this release needs {latest}"):
@@ -161,6 +176,12 @@ def test_a_database_of_every_earlier_version_upgrades_and_delivers(
         [pending] = services.outbox.summaries()
         assert pending.document_names == ("cv: Johnson CV.pdf",)
         assert deliver_all(app) == ["delivered"]
+        # The funnel's table works, and the application from before it counts as delivered.
+        today = datetime.now(UTC).date()
+        counts = services.storage.database.funnel.totals(today, today)
+        assert [(c.position_id, c.channel, c.step, c.n) for c in counts] == [
+            (JOB, "", Step.DELIVERED, 1)
+        ]
         # The tables the upgrade added work: a job alert is asked for and read back.
         address = "katherine.johnson@example.com"
         services.mail.request_subscription(

@@ -90,6 +90,7 @@ def accept(
     today: date,
     channel_id: int | None = None,
     tags: tuple[str, ...] = (),
+    funnel_channel: str = "",
 ) -> Outcome:
     """Check `submission` (sent with the form `ticket` was issued for) and store it.
 
@@ -120,7 +121,9 @@ def accept(
         wait = rate.hit()
         if wait > 0:
             return RateLimited(wait)
-        public_id = desk.outbox.add(checked, nonce=ticket.nonce, fingerprint=fingerprint)
+        public_id = desk.outbox.add(
+            checked, nonce=ticket.nonce, fingerprint=fingerprint, channel=funnel_channel
+        )
     except AlreadySubmitted as done:
         return SentBefore(done.public_id)
     except NonceReused as used:

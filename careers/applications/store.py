@@ -129,8 +129,18 @@ class Outbox(Protocol):
 
     lease_seconds: float
 
-    def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
+    def add(
+        self,
+        application: Application,
+        *,
+        nonce: str = "",
+        fingerprint: str = "",
+        channel: str = "",
+    ) -> str:
         """Commit an application and its documents atomically; return its public id.
+        `channel`: the funnel's channel it came through (careers/jobs/funnel.py); it is
+        counted as submitted in the same transaction, and as delivered with
+        `mark_delivered`.
 
         Each of `application.documents` names a complete file in the spool's `incoming/`
         (`Spool.new_file`), written by the caller. On success the outbox owns them: SQLite
@@ -172,7 +182,8 @@ class Outbox(Protocol):
 
     def mark_delivered(self, app_id: int, outcome: Status = DELIVERED) -> None:
         """Personio has it (`outcome` delivered, or already applied): keep only the receipt,
-        shred the personal data and delete the documents (their files or chunks) too.
+        shred the personal data and delete the documents (their files or chunks) too. The
+        funnel counts it as delivered in the same transaction, the first time only.
 
         The rows go in one transaction; files are deleted after it commits, so a crash in
         between leaves only orphans for `sweep`, never a row naming a missing file."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from . import check, db, demo, outbox, sandbox, serve, worker
+from . import check, db, demo, outbox, report, sandbox, serve, worker
 from .common import apply_env_file, require_libmagic
 
 DISTRIBUTION = "personio-careers"
@@ -53,7 +53,7 @@ def needs_libmagic(command: click.Command) -> click.Command:
     return command
 
 
-for _module in (demo, serve, worker, outbox, db, check, sandbox):
+for _module in (demo, serve, worker, outbox, db, check, sandbox, report):
     main.add_command(_module.command)
 # The worker only forwards files checked when they arrived; `check` reports libmagic itself.
 for _command in (demo.command, serve.command):

@@ -547,6 +547,18 @@ def _check_mail(settings: Settings, report: Report) -> None:
     else:
         report.ok("mail server: not configured (no alerts by mail, no job alerts)")
     report.ok(f"alerts: {describe_alerts(settings)}")
+    report.ok(f"funnel: {describe_funnel(settings)}")
+
+
+def describe_funnel(settings: Settings) -> str:
+    """Who gets the weekly funnel mail (docs/funnel.md), without an address."""
+    if settings.report_emails and settings.mail_enabled:
+        recipients = _count(len(settings.report_emails), "address", "addresses")
+        return f"counted without cookies; a weekly mail to {recipients}"
+    return (
+        "counted without cookies; `careers report` shows it (set CAREERS_REPORT_EMAIL for a"
+        " weekly mail)"
+    )
 
 
 def _check_mail_server(url: str, report: Report) -> None:

@@ -4,7 +4,7 @@
 `postgresql://…` every host shares), creates an empty database at the latest schema or
 checks that the schema is this release's (migrate.py), and hands out the outbox, the mail
 store, the feed copies (PostgreSQL only: one disk per host otherwise), the kept files of
-refused posts (kept.py) and rate limiters.
+refused posts (kept.py), the funnel's counters and rate limiters.
 `upgrade` and `schema_version` are the migration runner's entries for start-up, `careers
 db upgrade` and `careers check`.
 """
@@ -21,6 +21,7 @@ from . import migrate
 from .connector import Connector
 from .documents import SealedChunks, SpoolFiles
 from .feeds import FeedCopies
+from .funnel import FunnelCounts
 from .kept import KeptFiles
 from .keys import KeyStore, PostgresKeys, SQLiteKeys
 from .mail import Mail
@@ -52,6 +53,11 @@ class Database:
     feed_copies: FeedCopies | None
     kept: KeptFiles
     clock: Callable[[], float] = time.time
+
+    @property
+    def funnel(self) -> FunnelCounts:
+        """The funnel's counters (careers/jobs/funnel.py), shared by every host."""
+        return FunnelCounts(self.connector)
 
     @property
     def dialect(self) -> str:

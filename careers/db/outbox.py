@@ -35,10 +35,12 @@ from ..applications.store import (
     NonceReused,
     Summary,
 )
+from ..jobs.funnel import Step
 from ..personio.vocabulary import DocumentCategory
 from ..store_errors import StoreUnavailable
 from .connector import Connector, Row, Tx
 from .documents import Documents
+from .funnel import count_in
 from .kept import KeptFiles
 from .keys import KeyRing
 
@@ -99,12 +101,19 @@ class Outbox:
 
     # -- accepting -----------------------------------------------------------------------
 
-    def add(self, application: Application, *, nonce: str = "", fingerprint: str = "") -> str:
+    def add(
+        self,
+        application: Application,
+        *,
+        nonce: str = "",
+        fingerprint: str = "",
+        channel: str = "",
+    ) -> str:
         if nonce:
             self.check_submission(nonce, fingerprint)  # a form sent again takes nothing
         paths = self.documents.take(application.documents)
         try:
-            public_id = self._insert(application, paths, nonce, fingerprint)
+            public_id = self._insert(application, paths, nonce, fingerprint, channel)
         except BaseException:
             self.documents.give_back(paths, application.documents)  # the caller discards them
             raise
@@ -112,7 +121,12 @@ class Outbox:
         return public_id
 
     def _insert(
-        self, application: Application, paths: list[str], nonce: str, fingerprint: str
+        self,
+        application: Application,
+        paths: list[str],
+        nonce: str,
+        fingerprint: str,
+        channel: str,
     ) -> str:
         """The rows of `add` in one transaction (documents at `paths`), with their key."""
         now = self.clock()
@@ -134,9 +148,14 @@ class Outbox:
                     payload=sealed,
                     now=now,
                     **({"account": application.account} if application.account else {}),
+                    funnel_channel=channel,
                 )
                 assert row is not None
                 self._store_documents(tx, row["id"], public_id, key, application.documents, paths)
+                # Submitted: counted with the row, so once per application (funnel.py).
+                count_in(
+                    tx, Step.SUBMITTED, now, application.position_id, channel, application.language
+                )
         except BaseException:
             self.keys.abandon([public_id])
             raise
@@ -296,7 +315,17 @@ class Outbox:
             # The documents' rows (and PostgreSQL's chunks, ON DELETE CASCADE) go with the
             # personal data: Personio has it now, only the receipt stays.
             tx.run("documents_delete", id=app_id)
-            tx.run("application_delivered", id=app_id, outcome=str(outcome), now=self.clock())
+            now = self.clock()
+            done = tx.one("application_delivered", id=app_id, outcome=str(outcome), now=now)
+            if done is not None:  # the first outcome only: a second call counts nothing
+                count_in(
+                    tx,
+                    Step.DELIVERED,
+                    now,
+                    done["position_id"],
+                    done["funnel_channel"],
+                    done["language"],
+                )
             shredded = [] if found is None else [found["public_id"]]
             self.keys.shred(tx, shredded)
         self.keys.shredded(shredded)  # every copy of what was sealed is noise now

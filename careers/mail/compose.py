@@ -35,7 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ..accounts import account_name
 from ..config import Settings
-from ..jobs.labels import CODE_LABELS, FACET_NAMES
+from ..jobs.labels import CODE_LABELS, FACET_NAMES, N_
 from ..jobs.search import FACETS, MAX_QUERY
 from ..paths import asset_dir, catalogue
 from ..personio.model import Position
@@ -131,6 +131,28 @@ class Composer:
         name = f"{self.settings.company_name} job alerts"
         message["List-Id"] = formataddr((name, f"job-alerts.{self._domain}"))  # RFC 2919
         return message
+
+    # -- recruiters' mail ------------------------------------------------------------------
+
+    def report(self, params: Mapping[str, Any]) -> EmailMessage:
+        """The weekly funnel (CAREERS_REPORT_EMAIL), in the site's default language: per
+        job its channels' numbers, and its funnel as bars (table cells with inline widths:
+        no image, nothing fetched)."""
+        lang = self._language(self.settings.default_language)
+        _ = lang.translations.gettext
+        start = format_date(date.fromisoformat(params["from"]), format="long", locale=lang.code)
+        end = format_date(date.fromisoformat(params["to"]), format="long", locale=lang.code)
+        context = {
+            "start": start,
+            "end": end,
+            "jobs": _funnel_jobs(lang, params["rows"]),
+            "list_views": _list_views(lang, params["rows"]),
+            "steps": [_(name) for name in _FUNNEL_STEPS],
+            "recipients_setting": "CAREERS_REPORT_EMAIL",
+        }
+        subject = _("Your career site from %(start)s to %(end)s") % {"start": start, "end": end}
+        to = ", ".join(self.settings.report_emails)
+        return self._message(lang, subject, "report", context, to)
 
     # -- operators' mails ------------------------------------------------------------------
 
@@ -302,6 +324,71 @@ class Composer:
             return "unknown"
         local = moment.astimezone(self._timezone)
         return f"{local:%Y-%m-%d %H:%M:%S} {self.settings.timezone}"
+
+
+# The steps a job's funnel shows, in order (the stored row's counts 1..4; 0 is list views).
+_FUNNEL_STEPS = (
+    N_("Job page views"),
+    N_("Forms opened"),
+    N_("Applications sent"),
+    N_("Delivered to Personio"),
+)
+BAR_COLOURS = ("#1f5bd1", "#3d74dc", "#5b8de6", "#2e7d4f")
+
+
+def _channel_words(lang: _Language, channel: str) -> str:
+    _ = lang.translations.gettext
+    if not channel:
+        return _("Direct (no channel)")
+    if channel == "(other)":
+        return _("Other channels")
+    return channel
+
+
+def _funnel_jobs(lang: _Language, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Per job: its title, one line of numbers per channel, and its funnel as bars whose
+    widths are percentages of the job's page views."""
+    _ = lang.translations.gettext
+    jobs: dict[int, dict[str, Any]] = {}
+    for position_id, title, channel, *counts in rows:
+        if position_id == 0:
+            continue
+        job = jobs.setdefault(
+            position_id,
+            {
+                "id": position_id,
+                "title": title or _("Untitled position"),
+                "channels": [],
+                "totals": [0] * 4,
+            },
+        )
+        steps = [int(n) for n in counts[1:5]]
+        job["channels"].append({"name": _channel_words(lang, channel), "counts": steps})
+        job["totals"] = [a + b for a, b in zip(job["totals"], steps, strict=True)]
+    for job in jobs.values():
+        most = max(job["totals"]) or 1
+        job["bars"] = [
+            {
+                "label": _(name),
+                "n": n,
+                "width": max(1, round(100 * n / most)) if n else 0,
+                "colour": colour,
+                "share": f"{100 * n / job['totals'][0]:.0f}%" if job["totals"][0] and i else "",
+            }
+            for i, (name, n, colour) in enumerate(
+                zip(_FUNNEL_STEPS, job["totals"], BAR_COLOURS, strict=True)
+            )
+        ]
+    return list(jobs.values())
+
+
+def _list_views(lang: _Language, rows: Sequence[Sequence[Any]]) -> list[tuple[str, int]]:
+    """The job list's views per channel."""
+    return [
+        (_channel_words(lang, channel), int(counts[0]))
+        for position_id, _title, channel, *counts in rows
+        if position_id == 0
+    ]
 
 
 def _label(lang: _Language, facet: str, value: str) -> str:

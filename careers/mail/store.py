@@ -27,6 +27,7 @@ class MailKind(StrEnum):
     DIGEST = "digest"  # new matching jobs (to a subscription)
     ALERT = "alert"  # operator alert by mail (to CAREERS_ALERT_EMAIL)
     WEBHOOK = "webhook"  # operator alert as a signed JSON POST (to CAREERS_ALERT_WEBHOOK_URL)
+    REPORT = "report"  # the weekly funnel (to CAREERS_REPORT_EMAIL)
 
 
 class MailStatus(StrEnum):

@@ -10,6 +10,8 @@ once and each periodic run happen once per interval across all of them (docs/mai
 - Digests: every CAREERS_ALERT_INTERVAL seconds, note the positions first seen in the feed
   and queue, per confirmed subscription, one mail with the matching jobs first seen since its
   last digest.
+- The weekly funnel: with CAREERS_REPORT_EMAIL, once per ISO week (its name is the mail's
+  dedupe key, so one host queues it), last week's counts per job and channel.
 - Monitors: every half minute, queue an operator alert (mail and/or webhook, each at most
   once per subject) for every parked application, a feed that has failed for longer than
   CAREERS_ALERT_FEED_AFTER, and a pending delivery older than CAREERS_ALERT_BACKLOG_AFTER.
@@ -35,8 +37,9 @@ import httpx
 from ..applications.rules import Status
 from ..applications.store import Outbox, Summary
 from ..config import Settings
-from ..jobs import pay, search
+from ..jobs import funnel_report, pay, search
 from ..jobs.catalogue import Catalogue
+from ..jobs.funnel import LIST, FunnelStore, Step
 from ..jobs.pay import PayRule
 from ..personio.diagnosis import Condition, Diagnosis
 from ..personio.model import Position
@@ -58,6 +61,8 @@ log = logging.getLogger(__name__)
 TURN_POLL = 10.0  # seconds between two asks for the same shared turn
 MONITOR_EVERY = 30.0  # seconds: a parked application reaches the operators within a minute
 HOUSEKEEPING_EVERY = 600.0
+REPORT_EVERY = 3600.0  # how often some worker looks whether last week's report is queued
+REPORT_ROWS = 300  # jobs x channels a weekly mail shows at most (the biggest first)
 UNCONFIRMED_LIFETIME = UNCONFIRMED_HOURS * 3600.0  # the confirmation mail says so
 KEEP_DONE = 31 * 24 * 3600.0  # dedupe keys outlive the 30 days a parked application is kept
 GIVE_UP_AFTER = 3 * 24 * 3600.0  # a mail the server never took: failed after three days
@@ -91,6 +96,7 @@ class MailWorker:
         outbox: Outbox,
         catalogue: Catalogue,
         *,
+        funnel: FunnelStore | None = None,
         transport: SmtpTransport | None = None,
         composer: Composer | None = None,
         http: httpx.Client | None = None,
@@ -100,6 +106,7 @@ class MailWorker:
         rng: random.Random | None = None,
     ) -> None:
         self.settings, self.mail, self.outbox, self.catalogue = settings, mail, outbox, catalogue
+        self.funnel = funnel
         self.transport = transport or (
             SmtpTransport(settings.smtp_url) if settings.mail_enabled else None
         )
@@ -140,7 +147,13 @@ class MailWorker:
             self.monitor()
         if self.settings.mail_enabled and self._turn("digest", self.settings.alert_interval):
             self.digest_run()
+        if self._reports and self._turn("funnel-report", REPORT_EVERY):
+            self.weekly_report()
         return self.send_next()
+
+    @property
+    def _reports(self) -> bool:
+        return bool(self.settings.mail_enabled and self.settings.report_emails and self.funnel)
 
     def _turn(self, name: str, interval: float) -> bool:
         """The shared turn, asked for at most every TURN_POLL seconds by this worker: each
@@ -200,6 +213,11 @@ class MailWorker:
             return
         if self.transport is None:
             raise _GiveUp("mail is not configured (CAREERS_SMTP_URL)")
+        if item.kind is MailKind.REPORT:
+            if not self.settings.report_emails:
+                raise _GiveUp("no CAREERS_REPORT_EMAIL")
+            self._send(self.composer.report(item.params), self.settings.report_emails)
+            return
         if item.kind is MailKind.ALERT:
             if not self.settings.alert_emails:
                 raise _GiveUp("no CAREERS_ALERT_EMAIL")
@@ -322,6 +340,48 @@ class MailWorker:
             self.mail.set_digest_mark(subscription.id, mark)
         if queued:
             log.info("job-alert digests queued", extra={"count": queued})
+        return queued
+
+    # -- the weekly funnel -----------------------------------------------------------------
+
+    def weekly_report(self) -> bool:
+        """Queue last week's funnel for CAREERS_REPORT_EMAIL unless it is queued already
+        (by any host: the week is the dedupe key) or nothing was counted; whether queued."""
+        assert self.funnel is not None
+        week, monday, sunday = funnel_report.previous_week(self.clock())
+        key = f"report:{week}"
+        if self.mail.known_keys([key]):
+            return False
+        counts = self.funnel.totals(monday, sunday)
+        if not counts:
+            return False  # a week without a single visit: nothing to tell
+        merged: dict[tuple[int, str], funnel_report.Line] = {}
+        for line in funnel_report.lines(counts, self.catalogue.seen_title):
+            slot = merged.setdefault(
+                (line.position_id, line.channel),
+                funnel_report.Line(line.position_id, line.channel, "", line.title),
+            )
+            slot.title = slot.title or line.title
+            for step, n in line.steps.items():
+                slot.steps[step] += n
+        ranked = sorted(merged.values(), key=lambda x: -sum(x.steps.values()))[:REPORT_ROWS]
+        rows = [
+            [row.position_id, row.title, row.channel, *(row[step] for step in Step)]
+            for row in sorted(ranked, key=lambda x: (x.position_id == LIST, x.position_id))
+        ]
+        queued = self.mail.enqueue(
+            MailKind.REPORT,
+            language=self.settings.default_language,
+            params={
+                "week": week,
+                "from": monday.isoformat(),
+                "to": sunday.isoformat(),
+                "rows": rows,
+            },
+            dedupe_key=key,
+        )
+        if queued:
+            log.info("weekly funnel report queued", extra={"week": week})
         return queued
 
     # -- operator alerts -------------------------------------------------------------------

@@ -49,6 +49,7 @@ from ..forms.tokens import (
     Forged,
     Spam,
 )
+from ..jobs.funnel import channel_of
 from ..mail.alerts import AlertKind, mail_key, webhook_key
 from ..personio.model import Position
 from ..store_errors import StoreUnavailable
@@ -356,6 +357,7 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         today=datetime.now(UTC).date(),
         channel_id=channel,
         tags=tags,
+        funnel_channel=channel_of(landing),
     )
     match outcome:
         case Accepted(public_id=public_id, documents=documents):

@@ -14,8 +14,9 @@ ON CONFLICT (nonce) DO NOTHING RETURNING nonce;
 
 -- name: application_insert
 INSERT INTO applications (public_id, position_id, language, status, payload,
-                          next_attempt_at, created_at, updated_at)
-VALUES (:public_id, :position_id, :language, 'pending', :payload, :now, :now, :now)
+                          next_attempt_at, created_at, updated_at, funnel_channel)
+VALUES (:public_id, :position_id, :language, 'pending', :payload, :now, :now, :now,
+        :funnel_channel)
 RETURNING id;
 
 -- name: application_insert_for_account
@@ -23,8 +24,9 @@ RETURNING id;
 -- of the CAREERS_PERSONIO_* variables keeps the column's default '' (as rows from before
 -- step 008 do), so a site without the file writes its rows as it always did.
 INSERT INTO applications (public_id, position_id, language, account, status, payload,
-                          next_attempt_at, created_at, updated_at)
-VALUES (:public_id, :position_id, :language, :account, 'pending', :payload, :now, :now, :now)
+                          next_attempt_at, created_at, updated_at, funnel_channel)
+VALUES (:public_id, :position_id, :language, :account, 'pending', :payload, :now, :now, :now,
+        :funnel_channel)
 RETURNING id;
 
 -- name: application_park_unreadable
@@ -66,7 +68,8 @@ DELETE FROM documents WHERE application_id = :id;
 UPDATE applications SET status = :outcome, payload = NULL, delivered_at = :now,
        updated_at = :now, lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL,
        last_reason = NULL, last_detail = NULL
-WHERE id = :id AND status = 'pending';
+WHERE id = :id AND status = 'pending'
+RETURNING position_id, language, funnel_channel;
 
 -- name: application_retry_later
 UPDATE applications SET next_attempt_at = :at, lease_owner = NULL, lease_until = NULL,
@@ -266,3 +269,17 @@ SELECT * FROM kept_files WHERE created_at < :before;
 
 -- name: kept_sweep
 DELETE FROM kept_files WHERE created_at < :before;
+-- == funnel counters (careers/db/funnel.py) =============================================
+
+-- name: funnel_add
+-- Additive: every process and host adds its own deltas, none overwrites another's.
+INSERT INTO funnel_counts (day, position_id, channel, language, step, n)
+VALUES (:day, :position_id, :channel, :language, :step, :n)
+ON CONFLICT (day, position_id, channel, language, step)
+DO UPDATE SET n = funnel_counts.n + excluded.n;
+
+-- name: funnel_since
+SELECT position_id, channel, language, step, SUM(n) AS n FROM funnel_counts
+WHERE day >= :since AND day <= :until
+GROUP BY position_id, channel, language, step
+ORDER BY position_id, channel, language, step;
