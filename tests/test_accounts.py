@@ -5,9 +5,12 @@ and a broken feed beside healthy ones, per-account forms, and two hosts on Postg
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -19,6 +22,8 @@ from careers.applications.delivery import Deliverer
 from careers.applications.model import Application, Attachment
 from careers.db import migrate
 from careers.db.database import open_database
+from careers.db.funnel import Key
+from careers.jobs.funnel import Step
 from careers.mail.alerts import AlertKind
 from careers.mail.compose import webhook_body
 from careers.personio.vocabulary import DocumentCategory
@@ -558,3 +563,23 @@ def test_one_accounts_api_answer_has_no_account_facet_or_field(client):
     assert all("account" not in job for job in answer["jobs"])
     page = client.get("/en/jobs").get_data(as_text=True)
     assert "Employer" not in page and 'name="account"' not in page
+
+
+def test_the_funnel_report_names_each_jobs_account(site, runner):
+    """`careers report` on a site of several accounts: each job's row says whose it is."""
+    day = datetime.now(UTC).date().isoformat()
+    site.extensions["careers"].storage.database.funnel.add(
+        {
+            Key(day, job_of("nord"), "", "en", Step.JOB_VIEW): 5,
+            Key(day, job_of("west"), "", "en", Step.JOB_VIEW): 7,
+        }
+    )
+    env = {"CAREERS_DATA_DIR": site.extensions["careers"].settings.data_dir.as_posix()}
+    result = runner.invoke(["report", "--csv"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = {row["position_id"]: row for row in csv.DictReader(io.StringIO(result.output))}
+    assert rows[str(job_of("nord"))]["account"] == "nord"
+    assert rows[str(job_of("west"))]["account"] == "west"
+    assert rows[str(job_of("west"))]["title"].startswith("Embedded Systems Engineer")
+    text = runner.invoke(["report"], env=env).output
+    assert f"{job_of('west')} Embedded Systems Engineer" in text and "[west]" in text

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import click
 
@@ -42,6 +43,20 @@ def parse_since(value: str | None, today: date) -> date:
     return since
 
 
+def _seen(data_dir: Path) -> tuple[dict[int, dict[str, str]], dict[int, str]]:
+    """Every job this host has seen, with its titles, and the account of each when the site
+    has several (CAREERS_ACCOUNTS_FILE keeps each account's copies in `feeds/<key>/`)."""
+    seen = FeedStore(data_dir).load_seen()
+    accounts: dict[int, str] = {}
+    feeds = data_dir / "feeds"
+    keys = sorted(p.name for p in feeds.iterdir() if p.is_dir()) if feeds.is_dir() else []
+    for key in keys:
+        for position_id, titles in FeedStore(data_dir, key).load_seen().items():
+            seen.setdefault(position_id, titles)
+            accounts.setdefault(position_id, key)
+    return seen, accounts
+
+
 @click.command("report")
 @click.option(
     "--since",
@@ -61,13 +76,13 @@ def command(since: str | None, as_csv: bool) -> None:
         counts = storage.database.funnel.totals(first, today)
     finally:
         storage.close()
-    seen = FeedStore(storage_settings.data_dir).load_seen()
+    seen, accounts = _seen(storage_settings.data_dir)
 
     def title(position_id: int, language: str) -> str | None:
         titles = seen.get(position_id, {})
         return titles.get(language) or next(iter(titles.values()), None)
 
-    rows = funnel_report.lines(counts, title)
+    rows = funnel_report.lines(counts, title, lambda position_id: accounts.get(position_id, ""))
     if as_csv:
         sys.stdout.write(funnel_report.csv_text(rows))
         return

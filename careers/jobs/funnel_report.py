@@ -27,6 +27,7 @@ class Line:
     channel: str
     language: str
     title: str = ""
+    account: str = ""  # the key of its Personio account, on a site of several (docs/accounts.md)
     steps: dict[Step, int] = field(default_factory=lambda: dict.fromkeys(Step, 0))
 
     def __getitem__(self, step: Step) -> int:
@@ -54,9 +55,11 @@ class Line:
 
 
 def lines(
-    counts: Iterable[Count], title: Callable[[int, str], str | None] = lambda i, lang: None
+    counts: Iterable[Count],
+    title: Callable[[int, str], str | None] = lambda i, lang: None,
+    account: Callable[[int], str] = lambda i: "",
 ) -> list[Line]:
-    """The report's rows, jobs by id with the list last, each with its title."""
+    """The report's rows, jobs by id with the list last, each with its title and account."""
     found: dict[tuple[int, str, str], Line] = {}
     for count in counts:
         key = (count.position_id, count.channel, count.language)
@@ -65,6 +68,7 @@ def lines(
             line = found[key] = Line(*key)
             if count.position_id != LIST:
                 line.title = title(count.position_id, count.language) or ""
+                line.account = account(count.position_id)
         line.steps[count.step] += count.n
     return sorted(
         found.values(), key=lambda x: (x.position_id == LIST, x.position_id, x.channel, x.language)
@@ -109,6 +113,8 @@ def text_table(rows: list[Line]) -> str:
             job = "(job list)"
         else:
             job = f"{row.position_id} {row.title}".strip()[:48]
+            if row.account:
+                job = f"{job} [{row.account}]"
         cells = [job, channel_label(row.channel) if row.position_id != -1 else "", row.language]
         cells += [str(row[step]) for _, step in _TEXT_COLUMNS]
         if row.position_id == LIST:
@@ -141,6 +147,7 @@ CSV_COLUMNS = (
     "submit_rate",
     "view_to_submit_rate",
     "delivered_rate",
+    "account",
 )
 
 
@@ -151,7 +158,8 @@ def _cell(text: str) -> str:
 
 def csv_text(rows: list[Line]) -> str:
     """The report as CSV: one row per job (position_id 0 is the list), channel and
-    language; rates as fractions with four decimals, empty when undefined. A title or
+    language; rates as fractions with four decimals, empty when undefined; `account` is the
+    job's account key on a site of several accounts, else empty. A title or
     channel that a spreadsheet would read as a formula starts with a `'`."""
 
     def fraction(value: float | None) -> str:
@@ -172,6 +180,7 @@ def csv_text(rows: list[Line]) -> str:
                 fraction(row.submit_rate),
                 fraction(row.view_rate),
                 fraction(row.delivered_rate),
+                row.account,
             ]
         )
     return out.getvalue()
