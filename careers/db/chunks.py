@@ -1,12 +1,11 @@
 """Document bytes in PostgreSQL: sealed chunks every host can read.
 
-A spool file is copied into `document_chunks` 8,000 bytes at a time (never a whole file in
-memory; small enough that each chunk stays in its row, schema step 007), each chunk sealed
-with its application's key and bound to its place (application, document, sequence number): once the key is deleted, dead tuples, WAL and backups hold only
+A spool file is copied into `document_chunks` a MiB at a time (never a whole file in
+memory), each chunk sealed with its application's key and bound to its place (application,
+document, sequence number): once the key is deleted, dead tuples, WAL and backups hold only
 noise, and no chunk can be swapped for another. An empty file is one empty chunk, so no
-chunk at all means the document is gone. Reading back is a seekable stream that holds 64 KiB
-of chunks (one query) at a time, as httpx's multipart upload reads it. Documents stored
-before step 007 keep their 1 MiB chunks, read one at a time.
+chunk at all means the document is gone. Reading back is a seekable stream that holds one
+chunk (and runs one query) at a time, as httpx's multipart upload reads it.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from .postgresql import PostgresConnector, PostgresTx
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-READ_AHEAD = 64 * 1024  # bytes of chunks read back per query (httpx reads 64 KiB at a time)
 CHUNK_BYTES = 8000  # sealed, a chunk stays in its row (schema step 007): 8,028 of 8,160 bytes
 
 
@@ -85,27 +83,12 @@ def open_document(
     if not layout:
         raise FileNotFoundError(f"document {document_id} is no longer in the outbox")
 
-    seqs = [seq for seq, _ in layout]
-    fetched: dict[int, bytes] = {}
-
     def read_chunk(seq: int) -> bytes | None:
-        # One query fetches the chunks of the next READ_AHEAD bytes (at least this one), so
-        # reading a document of small chunks does not cost a round trip each.
-        if seq not in fetched:
-            fetched.clear()
-            first = last = bisect.bisect_left(seqs, seq)
-            size = layout[first][1] if first < len(layout) else 0
-            while last + 1 < len(layout) and size + layout[last + 1][1] <= READ_AHEAD:
-                last += 1
-                size += layout[last][1]
-            until = seqs[last] if last < len(seqs) else seq
-            with db.reading() as tx:
-                rows = tx.all_binary("chunks", id=document_id, first=seq, last=until)
-            fetched.update((row["seq"], bytes(row["data"])) for row in rows)
-        sealed = fetched.pop(seq, None)
-        if sealed is None:
+        with db.reading() as tx:
+            row = tx.one_binary("chunk", id=document_id, seq=seq)
+        if row is None:
             return None
-        return unseal(key, sealed, chunk_context(public_id, document_id, seq))
+        return unseal(key, bytes(row["data"]), chunk_context(public_id, document_id, seq))
 
     return io.BufferedReader(ChunkReader(document_id, layout, read_chunk))
 

@@ -113,10 +113,6 @@ class PostgresTx:
         """`one`, its result sent in binary (bytea as it is, not twice its size in hex)."""
         return self.conn.execute(self._sql[name], params, binary=True).fetchone()
 
-    def all_binary(self, name: str, /, **params: Any) -> list[Row]:
-        """`all`, its results sent in binary."""
-        return self.conn.execute(self._sql[name], params, binary=True).fetchall()
-
     def run(self, name: str, /, **params: Any) -> int:
         return self.conn.execute(self._sql[name], params).rowcount
 

@@ -35,9 +35,8 @@ WHERE d.id = :id;
 -- name: chunk_layout
 SELECT seq, length(data) AS n FROM document_chunks WHERE document_id = :id ORDER BY seq;
 
--- name: chunks
-SELECT seq, data FROM document_chunks
-WHERE document_id = :id AND seq >= :first AND seq <= :last ORDER BY seq;
+-- name: chunk
+SELECT data FROM document_chunks WHERE document_id = :id AND seq = :seq;
 
 -- name: application_key_insert
 INSERT INTO application_keys (public_id, key, created_at) VALUES (:id, :key, :now);
