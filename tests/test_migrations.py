@@ -8,13 +8,12 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-import psycopg
 import pytest
 
 from careers import create_app
 from careers.applications.model import Application, Attachment
 from careers.config import ConfigError
-from careers.db import chunks, database, migrate
+from careers.db import database, migrate
 from careers.db.database import open_database
 from careers.mail.alert_links import address_hash
 from careers.mail.store import Filters
@@ -175,73 +174,3 @@ def test_a_database_of_every_earlier_version_upgrades_and_delivers(
     assert body["email"] == "katherine.johnson@example.com"
     [document] = sandbox.received_documents.values()
     assert document.sha256 == hashlib.sha256(data).hexdigest()
-
-
-def test_postgresql_step_7_keeps_new_chunks_in_their_rows_and_reads_old_ones(
-    fresh_pg_url, sandbox, sandbox_server, tmp_path, runner, monkeypatch
-):
-    """Step 7 (issue 25): sealed chunks of 8,000 bytes stay in document_chunks' own rows
-    instead of some 525 TOAST rows a MiB; documents stored before it, in 1 MiB chunks, are
-    read back and delivered as they are."""
-    data_dir = tmp_path / "data"
-    url = as_url(fresh_pg_url)
-    env = env_for(sandbox_server, tmp_path, data_dir) | {
-        "CAREERS_MIGRATE_ON_START": "false",
-        "CAREERS_DATABASE_URL": url,
-    }
-    stored = data_dir / "spool" / "stored"
-    stored.mkdir(parents=True)
-
-    def application(name: str, last_name: str) -> tuple[Application, bytes]:
-        cv = filegen.make_pdf_padded(stored / name, nul=1_500_000)
-        data = cv.read_bytes()
-        document = Attachment(DocumentCategory.CV, f"{last_name} CV.pdf", str(cv), len(data))
-        return Application(
-            position_id=JOB,
-            language="en",
-            first_name="Ada",
-            last_name=last_name,
-            email=f"{last_name.lower()}@example.com",
-            documents=(document,),
-        ), data
-
-    before = tuple(step for step in migrate.steps("postgresql") if step.version < 7)
-    old, old_data = application("old", "Lovelace")
-    monkeypatch.setattr(chunks, "CHUNK_BYTES", 1024 * 1024)  # as releases before it sealed
-    made = open_database(url, steps=before)
-    try:
-        made.outbox.add(old)
-    finally:
-        made.close()
-    monkeypatch.undo()
-
-    upgraded = runner.invoke(["db", "upgrade"], env=env)
-    assert upgraded.exit_code == 0, upgraded.output
-    assert "applied 7: sealed document chunks kept in their rows, not in TOAST" in upgraded.output
-
-    def sizes() -> tuple[int, int, int]:
-        with psycopg.connect(fresh_pg_url) as conn:
-            row = conn.execute(
-                "SELECT pg_relation_size(oid), pg_relation_size(reltoastrelid),"
-                " (SELECT count(*) FROM document_chunks) FROM pg_class"
-                " WHERE relname = 'document_chunks'"
-            ).fetchone()
-        assert row is not None
-        return row[0], row[1], row[2]
-
-    table, toast, count = sizes()
-    assert toast > 1_500_000 and count == 2  # the old document: two 1 MiB chunks in TOAST
-    new, new_data = application("new", "Byron")
-    app = create_app(env)
-    services = app.extensions["careers"]
-    try:
-        services.outbox.add(new)
-        table_after, toast_after, count_after = sizes()
-        assert toast_after == toast  # not a byte of the new document went to TOAST
-        assert table_after - table >= len(new_data)
-        assert count_after - count == -(-len(new_data) // chunks.CHUNK_BYTES)
-        assert sorted(deliver_all(app)) == ["delivered", "delivered"]
-    finally:
-        services.close()
-    received = {document.sha256 for document in sandbox.received_documents.values()}
-    assert received == {hashlib.sha256(d).hexdigest() for d in (old_data, new_data)}

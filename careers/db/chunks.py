@@ -23,7 +23,7 @@ from .postgresql import PostgresConnector, PostgresTx
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-CHUNK_BYTES = 8000  # sealed, a chunk stays in its row (schema step 007): 8,028 of 8,160 bytes
+CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
 
 
 def chunk_context(public_id: str, document_id: int, seq: int) -> str:
