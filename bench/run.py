@@ -6,7 +6,7 @@ Each figure is a ratio against a baseline measured in the same run on the same m
 under the same server configuration as `careers serve` (gunicorn gthread with
 `careers.cli.serve.gunicorn_options`): the best the server stack can do, a bare WSGI app,
 not another route of ours. Figures are medians of alternating rounds, printed with the
-lowest and highest round; a target is "met" or "missed" only when the rounds spread less
+lowest and highest round; a target is "met" or "missed" only when the rounds spread no wider
 than the margin to it, "inconclusive" otherwise (bench/measure.py `verdict`). Servers run on
 the first core and the load generators on the others (--no-pin to share them), and the
 server CPU time per request is printed beside each rate. The machine and its load are
@@ -39,7 +39,7 @@ class Row:
     what: str
     result: str
     target: str
-    met: str  # measure.verdict's: met, missed or inconclusive; "–" when there is no target
+    met: str  # met, missed or inconclusive (measure.verdict)
 
 
 def judged(rounds: list[float], target: float, at_least: bool) -> str:
