@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from gunicorn.app.base import BaseApplication
 
+from bench import measure
 from careers.cli.serve import gunicorn_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +101,7 @@ def start(kind: str, port: int, env: dict[str, str], *extra: str) -> subprocess.
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,  # the access log: written, as by `serve`, then dropped
+        preexec_fn=measure.pin_server,  # on the server's cores when bench/run.py pins
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from bench import measure
+from bench.measure import cpu_seconds, rounds_line, spread, tree_cpu_seconds
 from bench.server import free_port
 from bench.sink import WORKERS, start
 from careers.applications.delivery import WINDOW_MARGIN, Deliverer, budget_window
@@ -269,8 +271,22 @@ def post_all(base: str, path: str, forms: list[bytes], files: bytes, clients: in
     return elapsed
 
 
-def bench_throughput(base: str, sink: str, tmp: Path, n: int, clients: int, rounds: int) -> None:
-    """What parsing, checking and storing durably cost on top of receiving the bytes."""
+def bench_throughput(
+    base: str,
+    sink: str,
+    tmp: Path,
+    n: int,
+    clients: int,
+    rounds: int,
+    servers: tuple[int, int] = (0, 0),
+    database_url: str = "",
+) -> None:
+    """What parsing, checking and storing durably cost on top of receiving the bytes.
+
+    `servers`: the pids of careers' and the sink's gunicorn masters, whose CPU time (their
+    workers' included) is taken per round; on PostgreSQL, so is that of the database's
+    backends serving this database (the WAL writer and checkpointer, shared with whatever
+    else the server runs, are not counted)."""
     cv = write_pdf(tmp / "cv-1.5mb.pdf", 1_500_000).read_bytes()
     letter = write_pdf(tmp / "letter-0.5mb.pdf", 500_000).read_bytes()
     files = encode_files(
@@ -289,14 +305,23 @@ def bench_throughput(base: str, sink: str, tmp: Path, n: int, clients: int, roun
     post_all(sink, "/upload", forms[:warm], files, clients, 200)
     raws: list[float] = []
     accepts: list[float] = []
+    cpu: dict[str, list[float]] = {"raw": [], "accept": [], "database": []}
     for r in range(rounds):
         batch = forms[warm + r * n : warm + (r + 1) * n]
         for side in ("raw", "accept") if r % 2 == 0 else ("accept", "raw"):
             if side == "raw":
+                before = tree_cpu_seconds(servers[1])
                 raws.append(post_all(sink, "/upload", batch, files, clients, 200))
+                cpu["raw"].append((tree_cpu_seconds(servers[1]) - before) / n)
             else:
+                backends = _backends(database_url)
+                before, db_before = tree_cpu_seconds(servers[0]), cpu_seconds(backends)
                 accepts.append(post_all(base, apply_path, batch, files, clients, 303))
-    ratios = sorted(raw / accept for raw, accept in zip(raws, accepts, strict=True))
+                cpu["accept"].append((tree_cpu_seconds(servers[0]) - before) / n)
+                backends = [pid for pid in _backends(database_url) if pid in backends]
+                cpu["database"].append((cpu_seconds(backends) - db_before) / n)
+    in_order = [raw / accept for raw, accept in zip(raws, accepts, strict=True)]
+    ratios = sorted(in_order)
     median = statistics.median(ratios)
     raw, accept = sorted(raws)[len(raws) // 2], sorted(accepts)[len(accepts) // 2]
     size = (len(forms[-1]) + len(files)) / MB
@@ -306,6 +331,34 @@ def bench_throughput(base: str, sink: str, tmp: Path, n: int, clients: int, roun
         f"round); bare sink {n / raw:.1f}/s ({n * size / raw:.0f} MB/s); ratio median "
         f"{median:.2f}x, rounds {' '.join(f'{x:.2f}' for x in ratios)} (target >= 0.5x)"
     )
+    ms = {side: [v * 1000 for v in values] for side, values in cpu.items()}
+    # Server CPU per request, sink / careers (the database's backends counted with careers).
+    totals = [a + d for a, d in zip(ms["accept"], ms["database"] or [0.0] * rounds, strict=True)]
+    cpu_ratios = [r / t for r, t in zip(ms["raw"], totals, strict=True)]
+    print(
+        f"[2] {measure.describe_pinning()}; server CPU per request: sink "
+        f"{spread(ms['raw'], ' ms', 1)}, careers {spread(ms['accept'], ' ms', 1)}"
+        + (f" + database backends {spread(ms['database'], ' ms', 1)}" if database_url else "")
+        + f"; ratio {spread(cpu_ratios)}"
+    )
+    store = "pg" if database_url else "sqlite"
+    print(rounds_line(f"P3.{store}.rate", in_order))
+    print(rounds_line(f"P3.{store}.cpu", cpu_ratios))
+    print(rounds_line(f"P3.{store}.ms", ms["raw"] + totals))
+
+
+def _backends(database_url: str) -> list[int]:
+    """The pids of the PostgreSQL backends connected to the bench's database ([] on SQLite)."""
+    if not database_url:
+        return []
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [row[0] for row in rows]
 
 
 # -- 3. backlog delivery -------------------------------------------------------------------------
@@ -446,6 +499,7 @@ def main() -> None:
     if args.quick:
         args.applications, args.rounds, args.personio_rate, args.window = 50, 3, (20, 6), 30.0
     skip = set(args.skip.split(","))
+    measure.pin_client()  # the clients off the servers' cores (when bench/run.py pins)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -473,6 +527,8 @@ def main() -> None:
                                 args.applications,
                                 args.clients,
                                 args.rounds,
+                                (proc.pid, sink_proc.pid),
+                                database_url,
                             )
                     finally:
                         for server in (proc, sink_proc):

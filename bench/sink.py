@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 from gunicorn.app.base import BaseApplication
 
+from bench import measure
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHUNK = 64 * 1024  # what the upload receiver reads at a time (careers/applications/rules.py)
@@ -69,6 +71,7 @@ def start(
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
+        preexec_fn=measure.pin_server,  # on the server's cores when bench/run.py pins
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import nh3
 
@@ -25,12 +23,6 @@ _CLEANER = nh3.Cleaner(
     link_rel="noopener noreferrer",
     strip_comments=True,
 )
-
-# nh3 releases the GIL while it cleans, so a large batch is split over a few threads. Below
-# about 256 KB (some 5 ms of cleaning) starting threads would cost more than it saves.
-PARALLEL_MIN_CHARS = 256 * 1024
-_CHUNK = 128  # fragments per task: few enough tasks to keep the pool's overhead negligible
-
 
 # Tags recruiters paste into Personio job texts for LinkedIn's job wrapping (`#LI-DNI`,
 # `#LI-Hybrid`, `#LI-Remote`, recruiter initials such as `#LI-XY1`; docs/personio.md §1.5):
@@ -61,27 +53,14 @@ def _without_linkedin_tags(html: str) -> str:
     return stripped.strip()
 
 
-def sanitize_many(fragments: list[str], workers: int | None = None) -> list[str]:
-    """`sanitize_html` of each fragment, in order, on several cores when the batch is large."""
-    if workers is None:
-        workers = _cpus()
-    if workers < 2 or sum(map(len, fragments)) < PARALLEL_MIN_CHARS:
-        return _clean_chunk(fragments)
-    chunks = [fragments[i : i + _CHUNK] for i in range(0, len(fragments), _CHUNK)]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanitize") as pool:
-        return [html for chunk in pool.map(_clean_chunk, chunks) for html in chunk]
+def sanitize_many(fragments: list[str]) -> list[str]:
+    """`sanitize_html` of each fragment, in order, on this thread.
 
-
-def _clean_chunk(fragments: list[str]) -> list[str]:
-    """One task: a plain loop, so the GIL is only held between two fragments."""
+    Deliberately not on a thread pool (as before issue 25): nh3 releases the GIL, but the
+    threads then hand it back and forth between fragments, which cost 30 % more CPU time
+    in all and, with the cores busy serving pages, several times the wall time of one
+    thread (docs/benchmarks.md, P4). Refreshes run off the request path; no one waits for
+    them to finish early, while pages do wait for the CPU they would take.
+    """
     clean = _CLEANER.clean
     return [_without_linkedin_tags(clean(fragment).strip()) for fragment in fragments]
-
-
-def _cpus() -> int:
-    """Cores this process may run on (a container's CPU set, not the host's), at most 4."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return min(available, 4)
