@@ -35,8 +35,8 @@ from .mail.store import MailStore
 from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
-from .personio.recruiting import RecruitingClient
-from .personio.tokens import ClientCredentials
+from .personio.recruiting import RecruitingClient, TokenProvider
+from .personio.tokens import ClientCredentials, TokenEndpoint, client_key
 from .store_errors import SchemaMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class Services:
         """A delivery worker with its own Recruiting API client, counting into our metrics;
         with `mailer`, a parked application is announced to the operators at once."""
         settings = self.settings
-        client = recruiting_client(settings)
+        client = recruiting_client(settings, database=self.storage.database)
         return Deliverer(
             self.outbox,
             client,
@@ -284,18 +284,34 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
 
 
 def recruiting_client(
-    settings: Settings, *, timeout: httpx.Timeout | None = None
+    settings: Settings,
+    *,
+    timeout: httpx.Timeout | None = None,
+    database: Database | None = None,
 ) -> RecruitingClient:
     """The Recruiting API client the settings ask for: v2 with an OAuth client's token when
     CAREERS_PERSONIO_CLIENT_ID and _SECRET are set (v1's key is then not used), else v1 with
-    the key. The token is this process's own (personio/tokens.py) until the storage layer
-    keeps one for the whole deployment."""
+    the key. With `database` (delivery), the v2 token is the one every host and process of
+    the deployment shares, sealed in the database, and the token endpoint's limit is counted
+    there for all of them (db/tokens.py); without it (`careers check`, which must ask
+    Personio itself), the token is this process's own (personio/tokens.py)."""
     if settings.personio_api_version == 2:
-        tokens = ClientCredentials(
-            settings.personio_api_url,
-            settings.personio_client_id,
-            settings.personio_client_secret,
-        )
+        tokens: TokenProvider
+        if database is None:
+            tokens = ClientCredentials(
+                settings.personio_api_url,
+                settings.personio_client_id,
+                settings.personio_client_secret,
+            )
+        else:
+            client = client_key(settings.personio_api_url, settings.personio_client_id)
+            endpoint = TokenEndpoint(
+                settings.personio_api_url,
+                settings.personio_client_id,
+                settings.personio_client_secret,
+                budget=database.token_budget(client),
+            )
+            tokens = database.shared_token(endpoint)
         return RecruitingClient(
             settings.personio_api_url,
             settings.personio_company_id,
