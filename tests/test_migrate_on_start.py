@@ -30,11 +30,16 @@ from .pg import as_url
 from .servers import ROOT, eventually, free_port, wait_healthy
 from .upgrading import env_for, first_release_database
 
+# What this release's schema is at, and the steps a first release's database still needs.
+LATEST = steps("sqlite")[-1].version
+LATEST_PG = steps("postgresql")[-1].version
+SQLITE_PENDING = {step.version for step in steps("sqlite")} - {1}
+PG_PENDING = [step for step in steps("postgresql") if step.version > 1]
 APPLIED = re.compile(r"schema migration applied .*\bversion=(\d+)")
 STARTED = "delivery worker started"
 BEHIND = (
     "careers: configuration error: CAREERS_DATABASE_URL: the outbox schema is at version 1,"
-    " this release needs 3: run `careers db upgrade`"
+    f" this release needs {LATEST}: run `careers db upgrade`"
 )
 
 
@@ -169,9 +174,9 @@ def test_three_workers_starting_together_migrate_a_sqlite_database_once(
     first_release_database(data_dir)
     env = process_env(env_for(sandbox_server, tmp_path, data_dir))
 
-    three_workers_migrate_once(env, tmp_path, lambda: sqlite_lock_held(data_dir), {2, 3})
+    three_workers_migrate_once(env, tmp_path, lambda: sqlite_lock_held(data_dir), SQLITE_PENDING)
 
-    assert sqlite_version(data_dir) == 3
+    assert sqlite_version(data_dir) == LATEST
     # The first release's pending application was delivered by one of them, once.
     [received] = sandbox.received_applications
     body = received["body"] if "body" in received else received
@@ -184,9 +189,11 @@ def test_three_workers_starting_together_migrate_a_postgres_database_once(
 ):
     env = process_env(pg_previous_release(fresh_pg_url, tmp_path, sandbox_server))
 
-    three_workers_migrate_once(env, tmp_path, lambda: pg_lock_held(fresh_pg_url), {3})
+    three_workers_migrate_once(
+        env, tmp_path, lambda: pg_lock_held(fresh_pg_url), {s.version for s in PG_PENDING}
+    )
 
-    assert pg_version(fresh_pg_url) == 3
+    assert pg_version(fresh_pg_url) == LATEST_PG
 
 
 # -- a restart no longer loops ---------------------------------------------------------------
@@ -206,8 +213,8 @@ def test_serve_on_an_old_schema_migrates_in_the_master_and_answers(
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, seconds=60)
         # Once, before gunicorn forked: its two workers found the schema current.
-        assert applied_steps([log]) == Counter({2, 3}), log.read_text()
-        assert sqlite_version(data_dir) == 3
+        assert applied_steps([log]) == Counter(SQLITE_PENDING), log.read_text()
+        assert sqlite_version(data_dir) == LATEST
     finally:
         proc.terminate()
         proc.wait(timeout=40)
@@ -245,11 +252,14 @@ def test_with_migrating_off_a_worker_refuses_an_old_postgres_schema_in_one_line(
     upgraded = runner.invoke(["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
     assert upgraded.output.splitlines() == [
-        "applied 3: mail queue, job-alert subscriptions, first-seen positions, shared turns",
-        "schema at version 3",
+        *(f"applied {step.version}: {step.description}" for step in PG_PENDING),
+        f"schema at version {LATEST_PG}",
     ]
+    assert PG_PENDING[0].description == (
+        "mail queue, job-alert subscriptions, first-seen positions, shared turns"
+    )
     again = runner.invoke(["db", "upgrade"], env=env)
-    assert again.output.splitlines() == ["schema at version 3 (nothing to do)"]
+    assert again.output.splitlines() == [f"schema at version {LATEST_PG} (nothing to do)"]
     create_app(env | {"CAREERS_MIGRATE_ON_START": "false"}).extensions["careers"].close()
 
 
@@ -275,7 +285,7 @@ def test_a_schema_ahead_is_refused_whether_migrating_or_not(
         db.close()
     newer = (
         "CAREERS_DATABASE_URL: the outbox schema is at version 99, newer than this release"
-        " knows (3): upgrade careers, or restore a backup made by this release"
+        f" knows ({LATEST}): upgrade careers, or restore a backup made by this release"
     )
     for migrate in ("true", "false"):
         with pytest.raises(ConfigError) as refused:
@@ -298,7 +308,7 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
     assert looked.exit_code == 0, looked.output  # a warning: the start that follows migrates
     assert (
         f"database: WARNING SQLite {data_dir / 'careers.db'}, schema version 1, this release"
-        " needs 3: `careers serve`, `careers worker` and `careers demo` migrate it when they"
+        f" needs {LATEST}: `careers serve`, `careers worker` and `careers demo` migrate it when they"
         " start" in looked.output
     )
     assert looked.output.count("database: WARNING") == 1
@@ -308,12 +318,13 @@ def test_check_reports_an_old_schema_and_leaves_it_to_the_start(sandbox_server, 
     assert refused.exit_code == 2
     assert (
         f"database: FAILED SQLite {data_dir / 'careers.db'}, schema version 1, this release"
-        " needs 3: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)" in refused.output
+        f" needs {LATEST}: run `careers db upgrade` (CAREERS_MIGRATE_ON_START is off)"
+        in refused.output
     )
 
     create_app(env).extensions["careers"].close()  # a start: migrated
-    assert sqlite_version(data_dir) == 3
+    assert sqlite_version(data_dir) == LATEST
     current = runner.invoke(["check"], env=env)
-    assert f"database: SQLite {data_dir / 'careers.db'}, schema version 3 (current)" in (
+    assert f"database: SQLite {data_dir / 'careers.db'}, schema version {LATEST} (current)" in (
         current.output
     )
