@@ -461,7 +461,7 @@ def test_after_unsubscribing_postgres_keeps_no_key(pg_url, clock):
 # -- schema --------------------------------------------------------------------------------
 
 
-def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock):
+def test_a_sqlite_database_at_version_2_is_upgraded_to_the_latest(tmp_path, runner, clock):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     db = sqlite3.connect(data_dir / "careers.db")
@@ -469,15 +469,19 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
         db.executescript(step.sql)
     db.execute("PRAGMA user_version = 2")
     db.close()
-    with pytest.raises(SchemaMismatch, match="version 2, this release needs 3"):
+    latest = migrate.latest(migrate.steps("sqlite"))
+    with pytest.raises(SchemaMismatch, match=f"version 2, this release needs {latest}"):
         open_database(f"sqlite:///{data_dir / 'careers.db'}")
 
     result = runner.invoke(["db", "upgrade"], env={"CAREERS_DATA_DIR": str(data_dir)})
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "applied 3: mail queue, job-alert subscriptions, first-seen positions, shared turns",
-        "schema at version 3",
+        *(f"applied {s.version}: {s.description}" for s in migrate.steps("sqlite")[2:]),
+        f"schema at version {latest}",
     ]
+    assert result.output.startswith(
+        "applied 3: mail queue, job-alert subscriptions, first-seen positions, shared turns\n"
+    )
     backend = Backend("sqlite", clock, f"sqlite:///{data_dir / 'careers.db'}", "mail")
     try:
         assert ask(backend.store) == QUEUED
@@ -486,12 +490,13 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
         backend.close()
 
 
-def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
+def test_a_postgres_database_of_the_previous_release_is_upgraded_to_the_latest(
     fresh_pg_url, tmp_path, runner, clock
 ):
     previous = migrate.steps("postgresql")[:1]
     assert database.upgrade(fresh_pg_url, previous) == (1, list(previous))
-    with pytest.raises(SchemaMismatch, match="version 1, this release needs 3"):
+    latest = migrate.latest(migrate.steps("postgresql"))
+    with pytest.raises(SchemaMismatch, match=f"version 1, this release needs {latest}"):
         open_database(fresh_pg_url)
 
     params = conninfo_to_dict(fresh_pg_url)
@@ -502,7 +507,8 @@ def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
     env = {"CAREERS_DATA_DIR": str(tmp_path / "data"), "CAREERS_DATABASE_URL": url}
     result = runner.invoke(["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
-    assert "applied 3: mail queue" in result.output and "schema at version 3" in result.output
+    assert "applied 3: mail queue" in result.output
+    assert f"schema at version {latest}" in result.output
     backend = Backend("postgres", clock, fresh_pg_url, "mail")
     try:
         assert ask(backend.store) == QUEUED
