@@ -16,6 +16,7 @@ import pytest
 
 from careers.applications.delivery import Deliverer
 from careers.db.database import Database, open_database
+from careers.db.tokens import LEASE, SharedToken
 from careers.personio.recruiting import RecruitingClient, TransientError
 from careers.personio.tokens import TOKEN_BURST, client_key
 from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
@@ -305,3 +306,25 @@ def test_the_stored_token_is_sealed_on_sqlite(start_sandbox, tmp_path):
     other = tmp_path / "v1"
     open_database(f"sqlite:///{other / 'careers.db'}").close()
     assert not (other / "careers-token-keys.db").exists()
+
+
+def test_a_host_that_died_fetching_holds_the_others_up_only_until_its_lease_runs_out(
+    start_sandbox, tmp_path
+):
+    server = start_sandbox()
+    clock = Clock()
+    database = open_database(sqlite_url(tmp_path), clock=clock)
+    crashed = shared_token(database, server.url)
+    assert isinstance(crashed._claim(), tuple)  # took the lease, then died before asking
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the waiting host's time passes on the test clock
+        waited.append(seconds)
+        clock.advance(seconds)
+
+    ring = database.token_keys.ring()
+    survivor = SharedToken(database.connector, ring, crashed.endpoint, clock=clock, sleep=sleep)
+    token = survivor.token()
+    assert token in issued(server) and token_requests(server) == 1
+    assert LEASE <= sum(waited) < LEASE + 1  # it waited for the lease, no longer
+    database.close()

@@ -194,9 +194,23 @@ class SharedToken:
         try:
             issued = self.endpoint.request()
         except BaseException:
+            self._unlease(owner)
+            raise
+        try:
+            return self._store(owner, generation, issued)
+        except BaseException:
+            self._unlease(owner)  # best effort: the database may be what failed
+            raise
+
+    def _unlease(self, owner: str) -> None:
+        try:
             with self.db.transaction() as tx:
                 tx.run("personio_token_unlease", client=self.client, owner=owner, now=self.clock())
-            raise
+        except Exception:
+            pass  # the lease runs out by itself
+
+    def _store(self, owner: str, generation: int, issued: IssuedToken) -> _Held:
+        """Seal and store `issued` while the lease is still ours; delete the old key."""
         now = self.clock()
         due = renew_at(now, issued.lifetime)
         # Named after the fetch as well: a process that took over after our lease ran out
