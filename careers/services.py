@@ -40,8 +40,8 @@ from .mail.store import MailStore
 from .mail.worker import MailWorker
 from .metrics import Metrics
 from .personio.feed import FeedClient
-from .personio.recruiting import RecruitingClient
-from .personio.tokens import ClientCredentials
+from .personio.recruiting import RecruitingClient, TokenProvider
+from .personio.tokens import ClientCredentials, TokenEndpoint, client_key
 from .store_errors import SchemaMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ class Services:
         application is announced to the operators at once."""
         settings = self.settings
         account = account or settings.accounts[0]
-        client = recruiting_client(account)
+        client = recruiting_client(account, database=self.storage.database)
         return Deliverer(
             self.outbox,
             client,
@@ -365,15 +365,33 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
 
 
 def recruiting_client(
-    source: Settings | Account, *, timeout: httpx.Timeout | None = None
+    source: Settings | Account,
+    *,
+    timeout: httpx.Timeout | None = None,
+    database: Database | None = None,
 ) -> RecruitingClient:
     """The Recruiting API client an account asks for (the settings' first account when
     given settings): v2 with an OAuth client's token when its client id and secret are set
     (v1's key is then not used), else v1 with the key. Every account has its own client
-    and token provider (personio/tokens.py), so its credentials never reach another's API."""
+    and token provider, so its credentials never reach another's API. With `database`
+    (delivery), an account's v2 token is the one every host and process of the deployment
+    shares, sealed in the database, and the token endpoint's limit is counted there for all
+    of them (db/tokens.py); without it (`careers check`, which must ask Personio itself),
+    the token is this process's own (personio/tokens.py)."""
     account = source.accounts[0] if isinstance(source, Settings) else source
     if account.api_version == 2:
-        tokens = ClientCredentials(account.api_url, account.client_id, account.client_secret)
+        tokens: TokenProvider
+        if database is None:
+            tokens = ClientCredentials(account.api_url, account.client_id, account.client_secret)
+        else:
+            client = client_key(account.api_url, account.client_id)
+            endpoint = TokenEndpoint(
+                account.api_url,
+                account.client_id,
+                account.client_secret,
+                budget=database.token_budget(client),
+            )
+            tokens = database.shared_token(endpoint)
         return RecruitingClient(
             account.api_url, account.company_id, tokens, version=2, timeout=timeout
         )

@@ -461,7 +461,7 @@ def test_after_unsubscribing_postgres_keeps_no_key(pg_url, clock):
 # -- schema --------------------------------------------------------------------------------
 
 
-def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock):
+def test_a_sqlite_database_at_version_2_is_upgraded_to_the_latest(tmp_path, runner, clock):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     db = sqlite3.connect(data_dir / "careers.db")
@@ -487,7 +487,7 @@ def test_a_sqlite_database_at_version_2_is_upgraded_to_3(tmp_path, runner, clock
         backend.close()
 
 
-def test_a_postgres_database_of_the_previous_release_is_upgraded_to_3(
+def test_a_postgres_database_of_the_previous_release_is_upgraded_to_the_latest(
     fresh_pg_url, tmp_path, runner, clock
 ):
     previous = migrate.steps("postgresql")[:1]

@@ -4,13 +4,15 @@
 `postgresql://…` every host shares), creates an empty database at the latest schema or
 checks that the schema is this release's (migrate.py), and hands out the outbox, the mail
 store, the feed copies (PostgreSQL only: one disk per host otherwise), the kept files of
-refused posts (kept.py), the funnel's counters and rate limiters.
+refused posts (kept.py), the funnel's counters, rate limiters and the Personio v2 token
+every process shares (tokens.py).
 `upgrade` and `schema_version` are the migration runner's entries for start-up, `careers
 db upgrade` and `careers check`.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from .documents import SealedChunks, SpoolFiles
 from .feeds import FeedCopies
 from .funnel import FunnelCounts
 from .kept import KeptFiles
-from .keys import KeyStore, PostgresKeys, SQLiteKeys
+from .keys import KeyRing, KeyStore, PostgresKeys, SQLiteKeys
 from .mail import Mail
 from .migrate import Migration
 from .outbox import Outbox
@@ -31,6 +33,7 @@ from .postgresql import CONNECT_TIMEOUT, PostgresConnector, PostgresSchema, conn
 from .postgresql import schema_version as pg_schema_version
 from .ratelimit import RateLimiter
 from .sqlite import SQLiteConnector, SQLiteSchema, read_version
+from .tokens import Endpoint, SharedBudget, SharedToken
 
 
 def is_postgres(url: str) -> bool:
@@ -43,6 +46,26 @@ def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
+class LazyKeys:
+    """A key ring made on first use: SQLite's token key file appears only once a v2
+    token is kept, and a process that delivers nothing through v2 never opens it."""
+
+    def __init__(self, make: Callable[[], KeyRing]) -> None:
+        self._make = make
+        self._ring: KeyRing | None = None
+        self._lock = threading.Lock()
+
+    def ring(self) -> KeyRing:
+        with self._lock:
+            if self._ring is None:
+                self._ring = self._make()
+            return self._ring
+
+    def close(self) -> None:
+        if self._ring is not None:
+            self._ring.close()
+
+
 @dataclass(frozen=True)
 class Database:
     """One database and what is stored in it."""
@@ -52,6 +75,7 @@ class Database:
     mail: Mail
     feed_copies: FeedCopies | None
     kept: KeptFiles
+    token_keys: LazyKeys
     clock: Callable[[], float] = time.time
 
     @property
@@ -67,10 +91,19 @@ class Database:
         """`limit` hits per `window` seconds per key, shared by every process and host."""
         return RateLimiter(self.connector, limit, window, self.clock)
 
+    def token_budget(self, client: str) -> SharedBudget:
+        """The token endpoint's limit for one OAuth client (its client_key), on every host."""
+        return SharedBudget.of(self.limiter, client)
+
+    def shared_token(self, endpoint: Endpoint) -> SharedToken:
+        """The token of `endpoint`'s client that every process on this database shares."""
+        return SharedToken(self.connector, self.token_keys.ring(), endpoint, clock=self.clock)
+
     def release(self) -> None:
         """This thread is done with the database (SQLite connections are per thread)."""
         self.mail.close()
         self.outbox.close()
+        self.token_keys.close()
 
     def close(self) -> None:
         """Close this thread's connections, and PostgreSQL's pool."""
@@ -111,6 +144,7 @@ def open_database(
             Mail(pg, PostgresKeys(pg, "subscription", clock), clock=clock),
             FeedCopies(pg),
             kept,
+            LazyKeys(lambda: PostgresKeys(pg, "token", clock)),
             clock,
         )
     path = sqlite_path(url)
@@ -139,6 +173,7 @@ def open_database(
         ),
         None,
         kept,
+        LazyKeys(lambda: SQLiteKeys(keys("-token-keys.db"), "token", lite.forget_pages)),
         clock,
     )
 

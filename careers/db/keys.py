@@ -3,9 +3,9 @@
 SQLite keeps them in files of their own beside the database (`KeyStore`: a rollback journal
 and `secure_delete`, so a deleted key leaves no copy behind, unlike the WAL), committed
 before anything sealed with them and deleted after the rows that needed them. PostgreSQL
-keeps them in tables (`application_keys`, `subscription_keys`) written and deleted in the
-same transaction as their records, and vacuumed right after a delete so dead tuples do not
-keep them. `KeyRing` is what outbox.py and mail.py see of either.
+keeps them in tables (`application_keys`, `subscription_keys`, `token_keys`) written and
+deleted in the same transaction as their records, and vacuumed right after a delete so dead
+tuples do not keep them. `KeyRing` is what outbox.py, mail.py and tokens.py see of either.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .connector import Tx
 from .postgresql import PostgresConnector
 from .sqlite import immediate, private_file
 
-Kind = Literal["application", "subscription"]
+Kind = Literal["application", "subscription", "token"]
 
 
 class KeyRing(Protocol):

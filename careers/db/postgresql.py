@@ -55,6 +55,8 @@ OUR_TABLES = (
     "mail_queue",
     "positions_seen",
     "turns",
+    "personio_tokens",
+    "token_keys",
 )
 SCHEMA_VERSION_TABLE = """
 CREATE TABLE schema_version (

@@ -1,23 +1,28 @@
-"""OAuth 2.0 client-credentials tokens for Personio's v2 API, kept in this process.
+"""OAuth 2.0 client-credentials tokens for Personio's v2 API.
 
-`ClientCredentials` is the in-process `TokenProvider` (careers/personio/recruiting.py): it
-asks `POST /v2/auth/token` (form-encoded `grant_type=client_credentials`, docs/personio.md
-§2.4) for a token, hands the same one to every request until shortly before `expires_in` runs
-out, fetches a new one once after Personio refuses it (401), and never asks the token endpoint
-more often than Personio allows (150 a minute, then one a second: §3). The deployment-wide
-provider that keeps one sealed token in the database for every host and process plugs into
-the same seam once the storage layer is there; until then each process holds its own token.
+`TokenEndpoint` asks `POST /v2/auth/token` (form-encoded `grant_type=client_credentials`,
+docs/personio.md §2.4) for a token, never more often than Personio allows (150 a minute, then
+one a second: §3) as counted by the `Budget` it is given. Who keeps the token is a
+`TokenProvider` (careers/personio/recruiting.py): `ClientCredentials` here keeps it in this
+process (`careers check`, which must ask Personio itself); the deployment's delivery workers
+share one token kept sealed in the database (careers/db/tokens.py), wired in services.py.
+Either hands the same token out until shortly before `expires_in` runs out (`renew_at`), and
+fetches a new one once after Personio refuses it (401). `client_key` names one OAuth client
+of one API without its secret, for whoever stores tokens per client.
 
 The client secret and the tokens never reach a log line, an exception message or a repr.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
@@ -33,6 +38,26 @@ TOKEN_BURST, TOKEN_WINDOW, TOKEN_TRICKLE = 150, 60.0, 1.0
 RENEW_MARGIN = 60.0
 # An answer without `expires_in` is taken to last this long (Personio's own is a day: §2.6).
 ASSUMED_LIFETIME = 300.0
+
+
+def client_key(api_url: str, client_id: str) -> str:
+    """One OAuth client of one API, as a hex SHA-256 of the API's URL and the client id:
+    what a shared store keys its token by (several clients may coexist; no secret in it)."""
+    named = f"{api_url.rstrip('/')}\n{client_id}".encode()
+    return hashlib.sha256(named).hexdigest()
+
+
+def renew_at(issued_at: float, lifetime: float) -> float:
+    """When a token issued at `issued_at` for `lifetime` seconds is due for renewal."""
+    return issued_at + lifetime - min(RENEW_MARGIN, lifetime / 10)
+
+
+class Budget(Protocol):
+    """The token endpoint's limit, however it is kept (this process, or every host)."""
+
+    def wait(self) -> float:
+        """Seconds until the next request may go; 0 means now (and counts it)."""
+        ...
 
 
 class TokenBudget:
@@ -56,10 +81,18 @@ class TokenBudget:
         return 0.0
 
 
-class ClientCredentials:
-    """One OAuth client's token for this process, shared by its threads."""
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token Personio issued, and how many seconds it is valid (its repr hides it)."""
 
-    renewable = True
+    token: str = field(repr=False)
+    lifetime: float
+
+
+class TokenEndpoint:
+    """`POST /v2/auth/token` for one OAuth client: one request per `request()`, within the
+    budget; the answer is an `IssuedToken` or a RecruitingError (nothing was sent for the
+    request the token was wanted for, so every error says `maybe_delivered=False`)."""
 
     def __init__(
         self,
@@ -67,22 +100,19 @@ class ClientCredentials:
         client_id: str,
         client_secret: str,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        budget: Budget | None = None,
         timeout: httpx.Timeout | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.client = client_key(self.api_url, client_id)
         self._form = {
             "grant_type": "client_credentials",
             "client_id": client_id,
             "client_secret": client_secret,
         }
-        self.clock = clock
-        self.budget = TokenBudget(clock)
+        self.budget: Budget = budget or TokenBudget()
         self.fetched = 0  # tokens Personio issued to us: tests count them
-        self._lock = threading.Lock()
-        self._token = ""
-        self._renew_at = 0.0
         self._http = httpx.Client(
             base_url=self.api_url,
             headers={"Accept": "application/json", "X-Personio-App-ID": APP_ID},
@@ -91,26 +121,13 @@ class ClientCredentials:
         )
 
     def __repr__(self) -> str:
-        return f"ClientCredentials(api_url={self.api_url!r})"
+        return f"TokenEndpoint(api_url={self.api_url!r})"
 
     def close(self) -> None:
         self._http.close()
 
-    def token(self) -> str:
-        """The current token, or a new one when it is due for renewal (one fetch at a time:
-        the threads that wait for it get the same token)."""
-        with self._lock:
-            if not self._token or self.clock() >= self._renew_at:
-                self._fetch()
-            return self._token
-
-    def invalidate(self, token: str) -> None:
-        """Forget `token` if it is still the current one (another thread may have renewed)."""
-        with self._lock:
-            if token == self._token:
-                self._token, self._renew_at = "", 0.0
-
-    def _fetch(self) -> None:
+    def request(self) -> IssuedToken:
+        """A new token from Personio."""
         wait = self.budget.wait()
         if wait > 0:
             raise TransientError(
@@ -144,8 +161,63 @@ class ClientCredentials:
                 maybe_delivered=False,
             ) from exc
         self.fetched += 1
-        self._token = token.strip()
-        self._renew_at = self.clock() + lifetime - min(RENEW_MARGIN, lifetime / 10)
+        return IssuedToken(token.strip(), lifetime)
+
+
+class ClientCredentials:
+    """One OAuth client's token kept by this process, shared by its threads."""
+
+    renewable = True
+
+    def __init__(
+        self,
+        api_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: httpx.Timeout | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.endpoint = TokenEndpoint(
+            api_url,
+            client_id,
+            client_secret,
+            budget=TokenBudget(clock),
+            timeout=timeout,
+            transport=transport,
+        )
+        self.api_url = self.endpoint.api_url
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._token = ""
+        self._renew_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"ClientCredentials(api_url={self.api_url!r})"
+
+    @property
+    def fetched(self) -> int:
+        return self.endpoint.fetched
+
+    def close(self) -> None:
+        self.endpoint.close()
+
+    def token(self) -> str:
+        """The current token, or a new one when it is due for renewal (one fetch at a time:
+        the threads that wait for it get the same token)."""
+        with self._lock:
+            if not self._token or self.clock() >= self._renew_at:
+                issued = self.endpoint.request()
+                self._token = issued.token
+                self._renew_at = renew_at(self.clock(), issued.lifetime)
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Forget `token` if it is still the current one (another thread may have renewed)."""
+        with self._lock:
+            if token == self._token:
+                self._token, self._renew_at = "", 0.0
 
 
 def _token_error(response: httpx.Response) -> TransientError | PermanentError:

@@ -269,6 +269,7 @@ SELECT * FROM kept_files WHERE created_at < :before;
 
 -- name: kept_sweep
 DELETE FROM kept_files WHERE created_at < :before;
+
 -- == funnel counters (careers/db/funnel.py) =============================================
 
 -- name: funnel_add
@@ -283,3 +284,39 @@ SELECT position_id, channel, language, step, SUM(n) AS n FROM funnel_counts
 WHERE day >= :since AND day <= :until
 GROUP BY position_id, channel, language, step
 ORDER BY position_id, channel, language, step;
+
+-- == the shared Personio token (careers/db/tokens.py) ====================================
+
+-- name: personio_token
+SELECT client, generation, token, key_id, renew_at, renewing_by, renewing_until
+FROM personio_tokens WHERE client = :client;
+
+-- name: personio_token_ensure
+INSERT INTO personio_tokens (client, updated_at) VALUES (:client, :now)
+ON CONFLICT (client) DO NOTHING;
+
+-- name: personio_token_lease
+-- Under the client's lock: this process fetches the next token; the others wait for it.
+UPDATE personio_tokens SET renewing_by = :owner, renewing_until = :until, updated_at = :now
+WHERE client = :client;
+
+-- name: personio_token_unlease
+UPDATE personio_tokens SET renewing_by = NULL, renewing_until = NULL, updated_at = :now
+WHERE client = :client AND renewing_by = :owner;
+
+-- name: personio_token_store
+-- Only while the lease is still ours: a process that took over after it ran out stores its own.
+UPDATE personio_tokens
+SET token = :token, key_id = :key_id, generation = :generation, expires_at = :expires_at, renew_at = :renew_at,
+    renewing_by = NULL, renewing_until = NULL, updated_at = :now
+WHERE client = :client AND renewing_by = :owner;
+
+-- name: personio_token_refused
+-- Personio answered 401 to this token: forget it, unless a newer one is stored already (two
+-- processes refused the same token cause one fetch, not two). Each token has a key of its own.
+UPDATE personio_tokens
+SET token = NULL, key_id = NULL, expires_at = NULL, renew_at = NULL, updated_at = :now
+WHERE client = :client AND key_id = :key_id;
+
+-- name: token_keys_needed
+SELECT key_id AS id FROM personio_tokens WHERE key_id IS NOT NULL;

@@ -72,6 +72,22 @@ DELETE FROM subscription_keys WHERE salt = ANY(:ids);
 DELETE FROM subscription_keys k WHERE NOT EXISTS (
     SELECT 1 FROM subscriptions s WHERE s.salt = k.salt);
 
+-- name: token_key_insert
+INSERT INTO token_keys (id, key, created_at) VALUES (:id, :key, :now);
+
+-- name: token_key
+SELECT key FROM token_keys WHERE id = :id;
+
+-- name: token_keys_of
+SELECT id, key FROM token_keys WHERE id = ANY(:ids);
+
+-- name: token_keys_delete
+DELETE FROM token_keys WHERE id = ANY(:ids);
+
+-- name: token_keys_prune
+DELETE FROM token_keys k WHERE NOT EXISTS (
+    SELECT 1 FROM personio_tokens t WHERE t.key_id = k.id);
+
 -- name: subscription_find
 -- FOR UPDATE: not unsubscribed under our feet.
 SELECT id, salt, confirmed_at, last_confirm_at FROM subscriptions
