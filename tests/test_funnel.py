@@ -253,6 +253,13 @@ def test_channels_are_read_from_pc_then_utm_source():
     assert funnel.channel_of({"_pc": "a" * 100}) == "a" * funnel.CHANNEL_CHARS
 
 
+def test_a_channel_that_carries_an_email_address_is_counted_as_other():
+    """Newsletter tools put the subscriber's address into `utm_source`: never a counter's."""
+    assert funnel.channel_of({"utm_source": "Jane.Doe@example.com"}) == funnel.OTHER
+    assert funnel.channel_of({"_pc": "x@y"}) == funnel.OTHER
+    assert "@" not in funnel.channel_of({"_pc": "linked\uff20in"})
+
+
 def test_the_counters_hold_no_personal_data(site, tmp_path):
     visit_and_apply(site.test_client(), tmp_path)
     deliver_all(site)

@@ -18,6 +18,7 @@ import httpx
 import lxml.html
 import pytest
 
+from careers.applications.rules import KEPT_LIMIT
 from careers.db.database import open_database, sqlite_path
 from careers.db.kept import KEPT_SECONDS
 from careers.forms import tokens
@@ -249,6 +250,30 @@ def test_kept_files_count_toward_the_limits(sqlite_site, sandbox, tmp_path):
     assert app.extensions["careers"].outbox.summaries() == []
     assert list(app.extensions["careers"].spool.incoming.iterdir()) == []
     assert kept_rows(app) == 6  # still there for the form the candidate goes back to
+
+
+def test_one_client_cannot_fill_the_disk_with_kept_files(sqlite_site, sandbox, documents):
+    """Refused posts from one client keep their files up to rules.KEPT_LIMIT an hour; past
+    it the files go, as before kept files existed, and the form asks to attach them again."""
+    base, app = sqlite_site
+    allowed, _ = KEPT_LIMIT
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for _ in range(allowed):
+            refused = post(
+                http,
+                valid_fields(token_of(http), first_name=""),
+                [("cv", documents["cv"], "cv.pdf")],
+            )
+            assert refused.status_code == 422 and len(form_of(refused.text)["kept"]) == 1
+        over = post(
+            http, valid_fields(token_of(http), first_name=""), [("cv", documents["cv"], "cv.pdf")]
+        )
+    assert over.status_code == 422
+    form = form_of(over.text)
+    assert form["kept"] == [] and "kept_files" not in form["hidden"]
+    assert "attach" in form["summary"] + form["notice"]
+    assert kept_rows(app) == allowed and len(kept_on_disk(app)) == allowed
+    assert list(app.extensions["careers"].spool.incoming.iterdir()) == []
 
 
 def test_a_post_sent_too_fast_is_asked_to_check_and_send_again_with_its_files(

@@ -73,6 +73,10 @@ MAX_CUSTOM: dict[str, int] = {"text": MAX_STRING, "textarea": 5_000, "number": 3
 # Refused or oversized posts per client address: a budget of their own, so a client that
 # keeps sending forged, bot-filled or huge bodies is answered 429 before its next body is read.
 REFUSAL_LIMIT = (10, 600)  # refusals, seconds
+# Refused posts whose checked files one client may have kept for a resubmission, per hour
+# (careers/db/kept.py): a candidate needs a few; past it a post's files are not kept (the
+# form asks to attach them again), so nobody fills the disk or the database with them.
+KEPT_LIMIT = (10, 3600)  # kept posts, seconds
 # Bodies read at once by one server process; the rest of its threads stay free for pages.
 # `careers serve` runs SERVE_THREADS threads per worker process.
 UPLOAD_SLOTS = 24

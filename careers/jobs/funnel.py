@@ -82,7 +82,7 @@ CRAWLER_WORDS = (
 # Matched against the lower-cased header: a case-insensitive pattern of this many words
 # costs ten times as much per request.
 _CRAWLER = re.compile("|".join(re.escape(word) for word in CRAWLER_WORDS))
-_CHANNEL_JUNK = re.compile(r"[^a-z0-9 ._:/@+-]+")
+_CHANNEL_JUNK = re.compile(r"[^a-z0-9 ._:/+-]+")
 
 
 class Step(StrEnum):
@@ -102,8 +102,12 @@ def is_crawler(user_agent: str) -> bool:
 
 def channel_of(attribution: Mapping[str, str]) -> str:
     """The channel a visit is counted under: `_pc`, else `utm_source`, lower case, cut to
-    CHANNEL_CHARS; "" for a visit that carries neither (direct)."""
+    CHANNEL_CHARS; "" for a visit that carries neither (direct). A value with an `@` counts
+    as OTHER: newsletter tools put the subscriber's address into `utm_source`, and the
+    counters name channels, never people."""
     value = (attribution.get("_pc") or attribution.get("utm_source") or "").strip().lower()
+    if "@" in value:
+        return OTHER
     return _CHANNEL_JUNK.sub("", value)[:CHANNEL_CHARS]
 
 

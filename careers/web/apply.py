@@ -32,7 +32,14 @@ from ..applications.attribution import channel_and_tags
 from ..applications.files import clean_filename
 from ..applications.form import SYSTEM_FIELDS
 from ..applications.intake import FileRefusal, Invalid, check_files, form_values
-from ..applications.rules import LIMITS, READ_CHUNK, FieldProblem, Status, UploadProblem
+from ..applications.rules import (
+    KEPT_LIMIT,
+    LIMITS,
+    READ_CHUNK,
+    FieldProblem,
+    Status,
+    UploadProblem,
+)
 from ..applications.slowbody import client_socket
 from ..applications.store import AlreadySubmitted, NonceReused
 from ..applications.upload import Submission, UploadedFile, UploadRejected, receive
@@ -372,7 +379,7 @@ def _accept(position: Position, submission: Submission, early: EarlyCheck) -> Re
         case NotValid(invalid=invalid):
             referrals.keep(submission, invalid.values)
             kept = _keep(invalid.accepted, previous)
-            lost = len(submission.files) - len(invalid.accepted)
+            lost = len(submission.files) - (len(kept.files) if kept else 0)
             return _invalid(position, invalid, attribution, lost, kept)
         case RateLimited(wait=wait):
             return _too_many(wait)  # the kept files stay for their hour: the form still names them
@@ -399,7 +406,7 @@ def _send_again(
         status=422,
         notice=notice,
         attribution=submission.value("attribution"),
-        attached=len(refusals),
+        attached=len(refusals) + (0 if kept else len(accepted)),
         kept=kept,
     )
 
@@ -450,7 +457,7 @@ def _keep(accepted: list[UploadedFile], previous: str | None) -> Kept | None:
     from, if any, is forgotten: they are all in the new one)."""
     svc = services()
     kept = None
-    if accepted:
+    if accepted and _kept_limit().hit() == 0:
         secret = svc.kept_tokens.new_secret()
         names = [clean_filename(f.filename) for f in accepted]
         batch = svc.kept.keep(
@@ -468,6 +475,13 @@ def _keep(accepted: list[UploadedFile], previous: str | None) -> Kept | None:
         kept = Kept(batch, secret, files)
     _forget(previous)
     return kept
+
+
+def _kept_limit() -> KeyLimit:
+    """How many refused posts this client may have kept files of (rules.KEPT_LIMIT); past
+    it their files are deleted as before kept files existed."""
+    count, seconds = KEPT_LIMIT
+    return services().limiter(count, seconds).of(f"kept:{client()}")
 
 
 def _forget(batch: str | None) -> None:
