@@ -89,6 +89,9 @@ class Catalogue:
         # left out of every view's `positions` below, the one place that hides them.
         self.unlisted = unlisted
         self._lock = threading.Lock()
+        # One write of seen.json at a time, each of the state when it starts: the last
+        # write holds every language's titles (two refreshes finish together).
+        self._save_lock = threading.Lock()
         self._langs = {lang: _Language() for lang in languages}
         self._views: dict[str, Snapshot] = {}
         self._generation = 0  # bumped with every installed board; the newest build wins
@@ -308,7 +311,10 @@ class Catalogue:
             if generation == self._generation:
                 self._views, self._search_text = views, texts
         if changed and persist:
-            self.store.save_seen(self._seen)
+            with self._save_lock:
+                with self._lock:
+                    seen = {k: dict(v) for k, v in self._seen.items()}
+                self.store.save_seen(seen)
         return True
 
     def _remember(self, language: str, positions: tuple[Position, ...]) -> bool:
