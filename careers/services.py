@@ -333,19 +333,16 @@ def build_services(settings: Settings, *, starting: bool = True) -> Services:
     storage = open_storage(settings.storage, starting=starting)
     metrics = Metrics()
     unlisted = frozenset(filter(None, [settings.open_application_job]))
-    catalogue = _account_catalogue(settings, storage, metrics, settings.accounts[0], unlisted)
-    client = catalogue.client
+    feeds = [
+        _account_catalogue(settings, storage, metrics, account, unlisted)
+        for account in settings.accounts
+    ]
+    client = feeds[0].client
+    catalogue: Catalogue | Board = feeds[0]
     if settings.accounts_file is not None:
         # Every account's feed on its own (jobs/board.py): one that fails never blanks another.
         parts = [
-            Part(account.key, account.name, catalogue)
-            if account is settings.accounts[0]
-            else Part(
-                account.key,
-                account.name,
-                _account_catalogue(settings, storage, metrics, account, unlisted),
-            )
-            for account in settings.accounts
+            Part(a.key, a.name, feed) for a, feed in zip(settings.accounts, feeds, strict=True)
         ]
         catalogue = Board(parts, settings.languages, unlisted=unlisted)
     services = Services(
