@@ -139,15 +139,13 @@ class Outbox:
                     self._take_nonce(tx, nonce, fingerprint, public_id, now)
                 self.keys.keep(tx, public_id, key)  # PostgreSQL: in the same transaction
                 row = tx.one(
-                    "application_insert_for_account"
-                    if application.account
-                    else "application_insert",
+                    "application_insert",
                     public_id=public_id,
                     position_id=application.position_id,
                     language=application.language,
+                    account=application.account,
                     payload=sealed,
                     now=now,
-                    **({"account": application.account} if application.account else {}),
                     funnel_channel=channel,
                 )
                 assert row is not None

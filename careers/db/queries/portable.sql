@@ -13,16 +13,8 @@ VALUES (:nonce, :public_id, :fingerprint, :now)
 ON CONFLICT (nonce) DO NOTHING RETURNING nonce;
 
 -- name: application_insert
-INSERT INTO applications (public_id, position_id, language, status, payload,
-                          next_attempt_at, created_at, updated_at, funnel_channel)
-VALUES (:public_id, :position_id, :language, 'pending', :payload, :now, :now, :now,
-        :funnel_channel)
-RETURNING id;
-
--- name: application_insert_for_account
--- An application for an account of CAREERS_ACCOUNTS_FILE, by its key. The implicit account
--- of the CAREERS_PERSONIO_* variables keeps the column's default '' (as rows from before
--- step 008 do), so a site without the file writes its rows as it always did.
+-- `account`: a key of CAREERS_ACCOUNTS_FILE; '' for the implicit account of the
+-- CAREERS_PERSONIO_* variables, as rows from before step 008 have.
 INSERT INTO applications (public_id, position_id, language, account, status, payload,
                           next_attempt_at, created_at, updated_at, funnel_channel)
 VALUES (:public_id, :position_id, :language, :account, 'pending', :payload, :now, :now, :now,
