@@ -50,6 +50,16 @@ def job_of(account: str) -> int:
     return JOB + OFFSETS[account]
 
 
+def fetched(app: Flask) -> Flask:
+    """`app` once every account's first fetch has ended: a cold start shows whichever
+    account's board comes first, and these tests look at all of them."""
+    board = app.extensions["careers"].catalogue
+    for language in board.languages:
+        board.snapshot(language, wait=0)
+    board.wait_idle(30)
+    return app
+
+
 @pytest.fixture
 def personio() -> Iterator[SandboxServer]:
     """One sandbox, three accounts: nord and sued take API v1 keys, west an OAuth client."""
@@ -124,12 +134,7 @@ def site_env(tmp_path: Path, url: str, data_dir: Path, **extra: str) -> dict[str
 
 @pytest.fixture
 def site(personio: SandboxServer, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(site_env(tmp_path, personio.url, tmp_path / "data"))
-    # Every account's first fetch done: a cold start shows whichever board comes first.
-    board = app.extensions["careers"].catalogue
-    for language in board.languages:
-        board.snapshot(language, wait=0)
-    board.wait_idle(30)
+    app = fetched(create_app(site_env(tmp_path, personio.url, tmp_path / "data")))
     yield app
     app.extensions["careers"].close()
 
@@ -276,7 +281,7 @@ def test_a_rate_limited_account_leaves_the_others_untouched(site, personio, tmp_
 def test_a_broken_feed_leaves_the_other_accounts_on_the_board(personio, tmp_path):
     west = personio.app["west"]
     west.inject("feed", "status", status=500)
-    app = create_app(site_env(tmp_path, personio.url, tmp_path / "data"))
+    app = fetched(create_app(site_env(tmp_path, personio.url, tmp_path / "data")))
     try:
         client = app.test_client()
         ids = {job["id"] for job in client.get("/api/v1/jobs?lang=en").get_json()["jobs"]}
@@ -353,7 +358,7 @@ def test_operations_name_the_account(personio, tmp_path, runner):
         tmp_path / "data",
         CAREERS_ALERT_WEBHOOK_URL="https://hooks.lichtgruppe.example/careers",
     )
-    app = create_app(env)
+    app = fetched(create_app(env))
     svc = app.extensions["careers"]
     try:
         personio.app["sued"].inject("recruiting", "status", status=401)
@@ -481,7 +486,7 @@ def test_the_sandboxs_sample_accounts_file_starts_a_site_of_them(tmp_path, runne
             "CAREERS_PRIVACY_URL": "https://sandbox.example/privacy",
             "CAREERS_MIN_FILL_SECONDS": "0",
         }
-        app = create_app(env)
+        app = fetched(create_app(env))
         try:
             settings = app.extensions["careers"].settings
             assert [(a.key, a.api_version) for a in settings.accounts] == [
@@ -527,7 +532,7 @@ def test_an_id_two_feeds_publish_is_shown_once_from_the_first_account(tmp_path, 
             "CAREERS_SECRET_KEY": SECRET,
             "CAREERS_DATA_DIR": str(tmp_path / "data"),
         }
-        app = create_app(env)
+        app = fetched(create_app(env))
         try:
             jobs = app.test_client().get("/api/v1/jobs?lang=en").get_json()["jobs"]
             ids = [job["id"] for job in jobs]
