@@ -109,8 +109,9 @@ class Outbox:
         fingerprint: str = "",
         channel: str = "",
     ) -> str:
-        if nonce:
-            self.check_submission(nonce, fingerprint)  # a form sent again takes nothing
+        # A form sent again is found in the transaction (`_take_nonce`) and its files are
+        # given back. The accept use case asks `check_submission` just before, to spend no
+        # rate-limit slot on it; asking again here cost a round trip for every application.
         paths = self.documents.take(application.documents)
         try:
             public_id = self._insert(application, paths, nonce, fingerprint, channel)
@@ -160,12 +161,13 @@ class Outbox:
         return public_id
 
     def _take_nonce(self, tx: Tx, nonce: str, fingerprint: str, public_id: str, now: float) -> None:
-        """Record the form's nonce, or raise for the form sent before. A concurrent add of
-        the same nonce makes PostgreSQL's insert wait on the primary key until it commits,
-        so the check after it sees that one (unless a purge removed it in between: then it
-        is recorded now); SQLite's write lock lets no add run meanwhile."""
+        """Record the form's nonce, or raise for the form sent before. The insert comes
+        first (a new nonce, the common case, costs one statement); only when the nonce is
+        taken is its row read. A concurrent add of the same nonce makes PostgreSQL's insert
+        wait on the primary key until it commits, so the check after it sees that one
+        (unless a purge removed it in between: then it is recorded now); SQLite's write
+        lock lets no add run meanwhile."""
         for _ in range(NONCE_TRIES):
-            _check_nonce(tx, nonce, fingerprint)
             taken = tx.one(
                 "submission_insert",
                 nonce=nonce,
@@ -175,6 +177,7 @@ class Outbox:
             )
             if taken is not None:
                 return
+            _check_nonce(tx, nonce, fingerprint)
         raise StoreUnavailable("form nonce contended")
 
     def _store_documents(
