@@ -65,28 +65,35 @@ _HREF = rf"https://(?:{_LABEL}\.)*+(?=[a-z]){_LABEL}(?:/[A-Za-z0-9._~/-]*+)?"
 _SPACE = r"[ \t\n]*+"
 
 
-def _inline(depth: int, *, links: bool = True) -> str:
-    """The alternatives of inline content: emphasis (and links) up to `depth` elements deep."""
-    items = [_TEXT, "<br>"]
+def _content(elements: list[str]) -> str:
+    """Any run of text and of these elements, each written without its opening `<`: after a
+    `<`, the parser tries the elements' names rather than each whole alternative again."""
+    return rf"(?:{_TEXT}|<(?:{'|'.join(elements)}))*+"
+
+
+def _inline(depth: int, *, links: bool = True) -> list[str]:
+    """Inline elements: a break, emphasis (and links) up to `depth` elements deep."""
+    elements = ["br>"]
     if depth:
-        inner = _inline(depth - 1, links=links)
-        items += [f"<{tag}>(?:{inner})*+</{tag}>" for tag in ("strong", "b", "em", "i", "u")]
+        inner = _content(_inline(depth - 1, links=links))
+        elements += [f"{tag}>{inner}</{tag}>" for tag in ("strong", "b", "em", "i", "u")]
         if links:  # never a link in a link: html5ever would close the first one
-            items.append(f'<a href="{_HREF}">(?:{_inline(depth - 1, links=False)})*+</a>')
-    return "|".join(items)
+            plain = _content(_inline(depth - 1, links=False))
+            elements.append(f'a href="{_HREF}">{plain}</a>')
+    return elements
 
 
-def _lists(item: str) -> str:
-    """`<ul>` or `<ol>` of `<li>` items made of the alternatives `item`."""
-    return "|".join(
-        f"<{tag}>(?:{_SPACE}<li>(?:{item})*+</li>)*+{_SPACE}</{tag}>" for tag in ("ul", "ol")
-    )
+def _lists(item: list[str]) -> list[str]:
+    """`<ul>` and `<ol>` of `<li>` items holding text and the elements `item`."""
+    return [
+        f"{tag}>(?:{_SPACE}<li>{_content(item)}</li>)*+{_SPACE}</{tag}>" for tag in ("ul", "ol")
+    ]
 
 
 _INLINE = _inline(2)
-_PARAGRAPHS = "|".join(f"<{tag}>(?:{_INLINE})*+</{tag}>" for tag in ("p", "h3", "h4"))
-_ITEM = f"{_INLINE}|<p>(?:{_INLINE})*+</p>"
-_UNCHANGED = re.compile(f"(?:{_INLINE}|{_PARAGRAPHS}|{_lists(f'{_ITEM}|{_lists(_ITEM)}')})*+")
+_PARAGRAPHS = [f"{tag}>{_content(_INLINE)}</{tag}>" for tag in ("p", "h3", "h4")]
+_ITEM = [*_INLINE, _PARAGRAPHS[0]]
+_UNCHANGED = re.compile(_content([*_INLINE, *_PARAGRAPHS, *_lists([*_ITEM, *_lists(_ITEM)])]))
 
 
 def _clean(fragment: str) -> str:
