@@ -122,15 +122,3 @@ def _without_linkedin_tags(html: str) -> str:
     while (emptied := _EMPTY_ELEMENT.sub("", stripped)) != stripped:
         stripped = emptied
     return stripped.strip()
-
-
-def sanitize_many(fragments: list[str]) -> list[str]:
-    """`sanitize_html` of each fragment, in order, on this thread.
-
-    Deliberately not on a thread pool (as before issue 25): nh3 releases the GIL, but the
-    threads then hand it back and forth between fragments, which cost 30 % more CPU time
-    in all and, with the cores busy serving pages, several times the wall time of one
-    thread (docs/benchmarks.md, P4). Refreshes run off the request path; no one waits for
-    them to finish early, while pages do wait for the CPU they would take.
-    """
-    return [_without_linkedin_tags(_clean(fragment).strip()) for fragment in fragments]
