@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -388,32 +387,6 @@ def test_a_refresh_only_cleans_blocks_it_has_not_seen(monkeypatch):
     cleaned.clear()
     assert parse_feed(data, cache) == before
     assert len(cleaned) == len(positions[0].descriptions)
-
-
-def test_the_garbage_collector_is_paused_while_a_feed_is_read(monkeypatch):
-    """Off while the blocks are cleaned, back as it was afterwards, also after an error."""
-    states: list[bool] = []
-    real = feed_module.sanitize_html
-
-    def recording(fragment):
-        states.append(gc.isenabled())
-        return real(fragment)
-
-    monkeypatch.setattr(feed_module, "sanitize_html", recording)
-    data = render_feed(synthetic_positions(3))
-    assert gc.isenabled()
-    parse_feed(data)
-    assert states and not any(states)
-    assert gc.isenabled()
-    with pytest.raises(FeedError):
-        parse_feed(load("truncated.xml"))
-    assert gc.isenabled()
-    gc.disable()  # someone else's choice is left alone
-    try:
-        parse_feed(data)
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_an_empty_block_sanitises_to_nothing():

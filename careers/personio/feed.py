@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -81,33 +78,6 @@ def parse_feed(data: bytes, cache: FragmentCache | None = None) -> list[Position
         raise FeedError("not_xml", "an HTML page, not the XML feed")
     if b"<!doctype" in head or b"<!entity" in head:
         raise FeedError("dtd", "document declares a DTD")
-    with _cyclic_gc_paused():
-        return _parse_checked(data, cache)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a feed is read, back on afterwards.
-
-    Reading a board allocates hundreds of thousands of objects (strings, tuples, positions)
-    and none of them in a reference cycle; every 700 allocations the collector would scan the
-    young ones, and now and then the whole heap, which cost about a tenth of a parse
-    (docs/benchmarks.md, P4). Reference counting still frees everything as usual; a cycle made
-    meanwhile by another thread waits for the next collection after this one. The collector is
-    turned back on only if it was on: two parses at once may end the pause early for the
-    other, never leave the collector off.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _parse_checked(data: bytes, cache: FragmentCache | None) -> list[Position]:
-    """parse_feed() of a body that passed the checks of the raw bytes."""
     try:
         # Whitespace-only text between elements is dropped while parsing: every text the
         # feed is read for is stripped anyway, and the tree gets a third smaller.
