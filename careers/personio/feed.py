@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from hashlib import sha256
-from typing import cast
 
 import httpx
 from lxml import etree
 
 from ..safexml import hardened_parser
 from .model import Description, Position, Salary
-from .sanitize import sanitize_many
+from .sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
 
@@ -42,44 +40,28 @@ class FeedError(Exception):
 class FragmentCache:
     """Sanitised description blocks of the last parse, so a refresh only cleans what changed.
 
-    Keyed by a digest of the raw text (not the text itself) to keep memory flat; the cleaned
-    strings are shared with the Position objects that use them.
+    Keyed by the raw text. Most blocks take the sanitiser's fast path, whose result is the raw
+    string itself, so such a block is held once, by the cache and the Position objects that
+    use it alike; the cache never outgrows one feed.
     """
 
     def __init__(self) -> None:
-        self._previous: dict[bytes, str] = {}
-        self._current: dict[bytes, str] = {}
+        self._previous: dict[str, str] = {}
+        self._current: dict[str, str] = {}
 
-    def sanitise(self, raw: str) -> str:
-        """Sanitised HTML of one raw block."""
-        return self.sanitise_all([raw])[0]
-
-    def sanitise_all(self, raws: list[str]) -> list[str]:
-        """Sanitised HTML of each raw block, in order; only blocks not seen before are cleaned."""
-        current, previous = self._current, self._previous
-        keys = [_digest(raw.encode()) for raw in raws]
-        found = [current.get(key) for key in keys]
-        missing = []
-        for i, html in enumerate(found):
+    def sanitised(self, raw: str) -> str:
+        """The sanitised HTML of one raw block; cleaned only if the last feed did not have it."""
+        html = self._current.get(raw)
+        if html is None:
+            html = self._previous.get(raw)
             if html is None:
-                html = found[i] = previous.get(keys[i])
-                if html is None:
-                    missing.append(i)
-        if missing:
-            for i, html in zip(missing, sanitize_many([raws[i] for i in missing]), strict=True):
-                found[i] = html
-        done = cast(list[str], found)
-        current.update(zip(keys, done, strict=True))
-        return done
+                html = sanitize_html(raw)
+            self._current[raw] = html
+        return html
 
     def commit(self) -> None:
         """Keep exactly the blocks of the feed just parsed: the cache never outgrows a feed."""
         self._previous, self._current = self._current, {}
-
-
-def _digest(raw: bytes) -> bytes:
-    """SHA-256 over the UTF-8 bytes; of the hashlib digests the cheapest per call here (SHA-NI)."""
-    return sha256(raw).digest()
 
 
 def parse_feed(data: bytes, cache: FragmentCache | None = None) -> list[Position]:
@@ -107,43 +89,14 @@ def parse_feed(data: bytes, cache: FragmentCache | None = None) -> list[Position
     if root.tag != ROOT_TAG:
         raise FeedError("wrong_root", f"root element <{str(root.tag)[:40]}>")
 
-    # Real boards repeat blocks ("Why us?"): each distinct text is sanitised once, after the
-    # walk, all together, so that the cleaning can use every core (nh3 releases the GIL).
-    raws: dict[str, None] = {}
-    drafts = _read_positions(root, raws)
-    del root  # the tree is the largest thing held: free it before the cleaned copies exist
+    # Real boards repeat blocks ("Why us?"): the cache cleans each distinct text once, on this
+    # thread. Not on a thread pool (as before issue 25): nh3 releases the GIL, but the threads
+    # then hand it back and forth between blocks, which cost 30 % more CPU time in all and,
+    # with the cores busy serving pages, several times the wall time (docs/benchmarks.md, P4).
     cache = FragmentCache() if cache is None else cache
-    distinct = list(raws)
-    html_of = dict(zip(distinct, cache.sanitise_all(distinct), strict=True))
-    html_of[""] = ""
-    positions = [_position(draft, html_of) for draft in drafts]
+    positions = _read_positions(root, cache)
     cache.commit()
     return positions
-
-
-# One <position> read from the tree, its description blocks still raw: (id, name, subcompany,
-# office, additional offices, department, recruiting category, [(block name, raw value)],
-# employment type, seniority, schedule, years of experience, keywords, occupation,
-# occupation category, createdAt, salary).
-_Draft = tuple[
-    int,
-    str,
-    str,
-    str,
-    tuple[str, ...],
-    str,
-    str,
-    list[tuple[str, str]],
-    str,
-    str,
-    str,
-    str,
-    tuple[str, ...],
-    str,
-    str,
-    datetime | None,
-    "Salary | None",
-]
 
 
 def _text(el: etree._Element | None) -> str:
@@ -154,17 +107,19 @@ def _text(el: etree._Element | None) -> str:
     return text.strip() if text else ""
 
 
-def _read_positions(root: etree._Element, raws: dict[str, None]) -> list[_Draft]:
-    """Read every usable <position> in one pass; note each distinct raw block in `raws`.
+def _read_positions(root: etree._Element, cache: FragmentCache) -> list[Position]:
+    """Read every usable <position> in one pass, its description blocks sanitised by `cache`.
 
     Built for speed (a 5,000-position board has 130,000 elements): one dict of the children
-    per element instead of a search per field, and repeated strings (offices, departments,
-    block names) shared rather than held once per position.
+    per element instead of a search per field, the Position made as soon as it is read, and
+    repeated strings (offices, departments, block names) shared rather than held once per
+    position.
     """
-    drafts: list[_Draft] = []
+    positions: list[Position] = []
     seen: set[int] = set()
     interned: dict[str, str] = {}
     share = interned.setdefault
+    sanitised = cache.sanitised
     # One <position> is a list of one (§1.5); zero is a valid empty board.
     for el in root.iterchildren("position"):
         # First of each tag wins: in reverse order the first one is written last.
@@ -179,18 +134,26 @@ def _read_positions(root: etree._Element, raws: dict[str, None]) -> list[_Draft]
             continue
         seen.add(position_id)
         offices = get("additionalOffices")
-        blocks: list[tuple[str, str]] = []
+        descriptions: list[Description] = []
         container = get("jobDescriptions")
         if container is not None:
             for block in container.iterchildren("jobDescription"):
-                parts = {child.tag: child for child in reversed(block)}
-                raw = _text(parts.get("value"))
-                raws[raw] = None
-                blocks.append((share(name := _text(parts.get("name")), name), raw))
+                name = raw = None  # the first <name> and <value> of the block
+                for part in block:
+                    tag = part.tag
+                    if tag == "value":
+                        if raw is None:
+                            raw = (part.text or "").strip()
+                    elif tag == "name" and name is None:
+                        text = (part.text or "").strip()
+                        name = share(text, text)
+                html = sanitised(raw) if raw else ""
+                if html or name:  # a block that sanitises to nothing and has no name is noise
+                    descriptions.append(Description(name or "", html))
         keywords = _text(get("keywords"))
         salary = get("salaryInformation")
-        drafts.append(
-            (
+        positions.append(
+            Position(  # by position, in the order of Position's fields (a third faster)
                 position_id,
                 _text(get("name")),
                 share(text := _text(get("subcompany")), text),
@@ -203,13 +166,13 @@ def _read_positions(root: etree._Element, raws: dict[str, None]) -> list[_Draft]
                 ),
                 share(text := _text(get("department")), text),
                 share(text := _text(get("recruitingCategory")), text),
-                blocks,
+                tuple(descriptions),
                 share(text := _text(get("employmentType")), text),
                 share(text := _text(get("seniority")), text),
                 share(text := _text(get("schedule")), text),
                 share(text := _text(get("yearsOfExperience")), text),
                 # Free text with inconsistent spacing, e.g. "Compliance ,Immigration" (§1.3).
-                tuple(share(k, k) for k in (k.strip() for k in keywords.split(",")) if k)
+                tuple([share(k, k) for k in map(str.strip, keywords.split(",")) if k])
                 if keywords
                 else (),
                 share(text := _text(get("occupation")), text),
@@ -218,40 +181,7 @@ def _read_positions(root: etree._Element, raws: dict[str, None]) -> list[_Draft]
                 None if salary is None else _salary(salary),
             )
         )
-    return drafts
-
-
-def _position(draft: _Draft, html_of: dict[str, str]) -> Position:
-    """The Position of a draft, its blocks replaced by their sanitised HTML."""
-    (
-        position_id, name, subcompany, office, additional_offices, department,
-        recruiting_category, blocks, employment_type, seniority, schedule,
-        years_of_experience, keywords, occupation, occupation_category, created_at, salary,
-    ) = draft  # fmt: skip
-    descriptions = []
-    for block_name, raw in blocks:
-        html = html_of[raw]
-        if html or block_name:  # a block that sanitises to nothing and has no name is noise
-            descriptions.append(Description(name=block_name, html=html))
-    return Position(
-        id=position_id,
-        name=name,
-        subcompany=subcompany,
-        office=office,
-        additional_offices=additional_offices,
-        department=department,
-        recruiting_category=recruiting_category,
-        descriptions=tuple(descriptions),
-        employment_type=employment_type,
-        seniority=seniority,
-        schedule=schedule,
-        years_of_experience=years_of_experience,
-        keywords=keywords,
-        occupation=occupation,
-        occupation_category=occupation_category,
-        created_at=created_at,
-        salary=salary,
-    )
+    return positions
 
 
 def parse_created_at(value: str) -> datetime | None:
