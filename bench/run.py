@@ -232,7 +232,7 @@ _CLEANUP: list[Callable[[], None]] = []
 
 @figure("P4")
 def feed_parse(args: argparse.Namespace) -> list[Row]:
-    rounds = "5" if args.quick else "9"
+    rounds = "5" if args.quick else "7"
     text = _script(["bench.bench_feed", "--rounds", rounds])
     cpu, wall = parse_rounds(text, "P4.cpu"), parse_rounds(text, "P4.wall")
     refresh = parse_rounds(text, "P4.refresh")
