@@ -1,11 +1,24 @@
 """The rule bench/run.py judges every goal by (issue 25): the median of the rounds against
-the target, and "inconclusive" whenever the rounds spread wider than the margin to it."""
+the target, and "inconclusive" whenever the rounds spread wider than the margin to it; and
+the rule `--repeat` applies to say whether two runs reproduce a figure (within ±10 %)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.measure import INCONCLUSIVE, MET, MISSED, parse_rounds, rounds_line, spread, verdict
+from bench.measure import (
+    INCONCLUSIVE,
+    MET,
+    MISSED,
+    agree,
+    figure_line,
+    p99,
+    parse_figure,
+    parse_rounds,
+    rounds_line,
+    spread,
+    verdict,
+)
 
 
 def test_a_floor_is_met_when_every_round_agrees():
@@ -49,3 +62,49 @@ def test_rounds_go_through_a_bench_module_output_intact():
     assert parse_rounds(text, "P1.rate") == [0.5, 1.25, 3e-05]
     with pytest.raises(RuntimeError):
         parse_rounds(text, "P1.cpu")
+
+
+def test_a_pooled_figure_is_judged_against_the_spread_of_its_rounds():
+    # P2: the p99 of all requests pooled is 1.02x, its rounds 0.80-1.06x. The median of the
+    # rounds (1.04) is not what is judged, but the rounds still decide whether it is a result.
+    rounds = [0.80, 1.04, 1.06, 0.98, 1.05]
+    assert verdict(rounds, 1.2, at_least=False, figure=1.02) == INCONCLUSIVE  # 0.26 > 0.18
+    assert verdict([0.95, 1.0, 1.05], 1.2, at_least=False, figure=1.02) == MET
+    assert verdict([1.30, 1.35, 1.40], 1.2, at_least=False, figure=1.36) == MISSED
+    # the figure, not the median, is what meets or misses the target
+    assert verdict([1.0, 1.05, 1.1], 1.2, at_least=False, figure=1.35) == MISSED
+    assert spread([0.8, 1.06, 1.04], figure=1.02) == "1.02x (rounds 0.80–1.06x)"
+
+
+def test_runs_agree_when_the_larger_is_within_ten_percent_of_the_smaller():
+    assert agree([1.00, 1.10])
+    assert agree([0.97, 1.02])
+    assert agree([0.85, 0.85, 0.90])
+    assert not agree([1.00, 1.11])
+    assert not agree([3.38, 0.55])  # issue 25's P2 in two runs
+    assert not agree([1.00, 1.05, 1.12])  # three runs: every pair must agree
+    assert agree([0.0, 0.0])
+    assert not agree([0.0, 0.01])
+    assert agree([1.0, 1.2], tolerance=0.25)
+
+
+def test_agreement_needs_two_runs_and_figures_that_are_not_negative():
+    with pytest.raises(ValueError):
+        agree([1.0])
+    with pytest.raises(ValueError):
+        agree([-1.0, -1.05])
+
+
+def test_a_p99_needs_a_hundred_values_and_is_the_one_percent_slowest():
+    values = [float(v) for v in range(1, 1001)]
+    assert 990 <= p99(values) <= 991
+    with pytest.raises(ValueError):
+        p99(values[:99])
+
+
+def test_a_figure_goes_through_a_bench_module_output_intact():
+    text = "[2] words\n" + figure_line("P2", 1.0234567) + "\n#figure P8 0.5\n"
+    assert parse_figure(text, "P2") == pytest.approx(1.02346)
+    assert parse_figure(text, "P8") == 0.5
+    with pytest.raises(RuntimeError):
+        parse_figure(text, "P1")
