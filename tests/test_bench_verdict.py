@@ -19,6 +19,7 @@ from bench.measure import (
     spread,
     verdict,
 )
+from bench.run import Row, compare
 
 
 def test_a_floor_is_met_when_every_round_agrees():
@@ -108,3 +109,30 @@ def test_a_figure_goes_through_a_bench_module_output_intact():
     assert parse_figure(text, "P8") == 0.5
     with pytest.raises(RuntimeError):
         parse_figure(text, "P1")
+
+
+def _row(figure: str, value: float, what: str = "a figure") -> Row:
+    return Row(figure, what, f"{value}x", "<= 1x", MET, value)
+
+
+def test_repeated_runs_are_compared_figure_by_figure():
+    first = [_row("P1", 0.85), _row("P2", 3.38), _row("P3", 0.37, "SQLite")]
+    second = [_row("P1", 0.92), _row("P2", 0.55), _row("P3", 0.35, "SQLite")]
+    found = compare([first, second])
+    assert [(row.figure, values, ok) for row, values, ok in found] == [
+        ("P1", [0.85, 0.92], True),
+        ("P2", [3.38, 0.55], False),
+        ("P3", [0.37, 0.35], True),
+    ]
+    assert found[0][0] is second[0]  # the last run's rows, as the table shows them
+
+
+def test_runs_of_different_figures_are_not_compared():
+    with pytest.raises(ValueError):
+        compare([[_row("P1", 1.0)], [_row("P2", 1.0)]])
+    with pytest.raises(ValueError):
+        compare([[_row("P3", 1.0, "SQLite")], [_row("P3", 1.0, "PostgreSQL")]])
+    with pytest.raises(ValueError):
+        compare([[_row("P1", 1.0), _row("P2", 1.0)], [_row("P1", 1.0)]])
+    with pytest.raises(ValueError):
+        compare([[_row("P1", 1.0)]])
