@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from bench import baseline, bench_feed, measure
-from bench.measure import figure_line, p99, rounds_line, spread, tree_cpu_seconds
+from bench.measure import p99, rounds_line, spread, tree_cpu_seconds
 from bench.server import free_port
 from careers.sandbox.server import SandboxServer
 
@@ -159,7 +159,7 @@ def _every_worker_has_the_board(url: str, tries: int = 4) -> None:
             assert set(statuses) == {200}, statuses
 
 
-def bench_pages(samples: int, rounds: int = 5, warmup: int = 500) -> None:
+def bench_pages(samples: int, rounds: int = 7, warmup: int = 500) -> None:
     """Figure 2: list p99 while the feed upstream hangs vs. normal.
 
     Two careers servers under `serve`'s options, each with its own sandbox: one feed answers,
@@ -170,9 +170,11 @@ def bench_pages(samples: int, rounds: int = 5, warmup: int = 500) -> None:
     run on the server's core, the client on the load generator's (BENCH_PIN, as figure 1).
 
     After `warmup` requests per side (discarded), `rounds` rounds of `samples` requests per
-    side. The figure is the ratio of the sides' p99 over every request of every round; the
-    rounds' own ratios are its spread. A p99 of a few hundred millisecond requests is one of
-    their three slowest; pooled, it is the 1 % slowest of thousands.
+    side; each round's figure is the ratio of the sides' p99, the figure their median. A p99
+    of a few hundred millisecond requests is one of their three slowest; of thousands, the
+    1 % slowest. The ratio of the p99s of every request pooled is printed beside it: it
+    reproduced as well here, but the rounds with the heaviest tails decide it, and once
+    (P8, bench_funnel) it fell outside every round's ratio.
     """
     measure.pin_client()
     with ExitStack() as stack:
@@ -231,11 +233,10 @@ def bench_pages(samples: int, rounds: int = 5, warmup: int = 500) -> None:
         f"hanging), {measure.describe_pinning()}, {rounds} rounds of {samples} requests per "
         f"side after {warmup} discarded; p50/p99 of all {len(pooled['normal']):,} requests "
         f"of each: normal {n50 * 1000:.2f}/{n99 * 1000:.2f} ms; upstream hanging "
-        f"{h50 * 1000:.2f}/{h99 * 1000:.2f} ms; p99 ratio {spread(ratios, figure=h99 / n99)}"
-        f", median of the rounds' ratios {statistics.median(ratios):.2f}x (target <= 1.2x)"
+        f"{h50 * 1000:.2f}/{h99 * 1000:.2f} ms; p99 ratio by round {spread(ratios)} (target "
+        f"<= 1.2x); of all requests pooled {h99 / n99:.2f}x"
     )
     print(rounds_line("P2", ratios))
-    print(figure_line("P2", h99 / n99))
 
 
 def main() -> None:
@@ -248,7 +249,7 @@ def main() -> None:
     parser.add_argument(
         "--samples", type=int, default=3000, help="requests per side and round (figure 2)"
     )
-    parser.add_argument("--latency-rounds", type=int, default=5, help="rounds of figure 2")
+    parser.add_argument("--latency-rounds", type=int, default=7, help="rounds of figure 2")
     parser.add_argument("--positions", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=9, help="alternating rounds of figure 1")
     parser.add_argument("--only", type=int, choices=[1, 2, 3], help="run just this figure")

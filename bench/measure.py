@@ -18,37 +18,28 @@ from pathlib import Path
 MET, MISSED, INCONCLUSIVE = "met", "missed", "inconclusive"
 
 
-def verdict(
-    rounds: Sequence[float], target: float, *, at_least: bool, figure: float | None = None
-) -> str:
-    """ "met" or "missed" by the figure (the median of the rounds unless given), or
-    "inconclusive" when the rounds spread wider than the margin between the figure and the
-    target: another run could then land on the other side, and the figure is not a result yet.
+def verdict(rounds: Sequence[float], target: float, *, at_least: bool) -> str:
+    """ "met" or "missed" by the median of the rounds, or "inconclusive" when the rounds
+    spread wider than the margin between their median and the target: another run could
+    then land on the other side, and the figure is not a result yet.
 
     `at_least`: the target is a floor (ratio >= target), otherwise a ceiling (<= target).
-    `figure`: a figure estimated otherwise from the same measurements (a p99 of every round's
-    requests pooled, bench_jobs P2), judged against the spread of its rounds all the same.
     """
     if not rounds:
         raise ValueError("no rounds to judge")
-    value = statistics.median(rounds) if figure is None else figure
-    if max(rounds) - min(rounds) > abs(value - target):
+    median = statistics.median(rounds)
+    if max(rounds) - min(rounds) > abs(median - target):
         return INCONCLUSIVE
-    return MET if (value >= target if at_least else value <= target) else MISSED
+    return MET if (median >= target if at_least else median <= target) else MISSED
 
 
-def spread(
-    rounds: Sequence[float], unit: str = "x", digits: int = 2, figure: float | None = None
-) -> str:
-    """ "0.97x (0.91–1.02x)": the median, then the lowest and highest round; with `figure`,
-    that figure instead of the median ("1.04x (rounds 0.91–1.20x)")."""
+def spread(rounds: Sequence[float], unit: str = "x", digits: int = 2) -> str:
+    """ "0.97x (0.91–1.02x)": the median, then the lowest and highest round."""
     if not rounds:
         raise ValueError("no rounds")
     f = f"{{:.{digits}f}}"
-    low, high = f.format(min(rounds)), f.format(max(rounds))
-    if figure is not None:
-        return f"{f.format(figure)}{unit} (rounds {low}–{high}{unit})"
-    return f"{f.format(statistics.median(rounds))}{unit} ({low}–{high}{unit})"
+    median, low, high = (f.format(v) for v in (statistics.median(rounds), min(rounds), max(rounds)))
+    return f"{median}{unit} ({low}–{high}{unit})"
 
 
 def p99(values: Sequence[float]) -> float:
@@ -80,19 +71,6 @@ def agree(values: Sequence[float], tolerance: float = TOLERANCE) -> bool:
 def rounds_line(name: str, values: Sequence[float]) -> str:
     """One machine-readable line a bench module prints for bench/run.py to judge."""
     return f"#rounds {name} " + " ".join(f"{v:.6g}" for v in values)
-
-
-def figure_line(name: str, value: float) -> str:
-    """The line for a figure that is not the median of its rounds (a pooled p99's ratio)."""
-    return f"#figure {name} {value:.6g}"
-
-
-def parse_figure(text: str, name: str) -> float:
-    """The value of the `#figure NAME …` line in a bench module's output."""
-    found = re.search(rf"^#figure {re.escape(name)} (\S+)$", text, re.MULTILINE)
-    if found is None:
-        raise RuntimeError(f"no figure {name!r} in:\n{text}")
-    return float(found[1])
 
 
 def parse_rounds(text: str, name: str) -> list[float]:
