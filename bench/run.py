@@ -328,7 +328,8 @@ def connections(args: argparse.Namespace) -> list[Row]:
     return [
         Row(
             "P7",
-            f"page max latency, {r['load']} (no proxy), vs. idle",
+            f"page max latency, {r['load']} (no proxy), vs. idle (the slowest of"
+            f" {r['requests']} requests: a bound, it does not reproduce within ±10 %)",
             f"{r['max'] * 1000:.0f} ms (p99 {r['p99'] * 1000:.0f} vs. idle "
             f"{idle['p99'] * 1000:.0f} ms; rounds {conns.ms(r['rounds'][0])}-"
             f"{conns.ms(r['rounds'][1])}), {r['misses']} misses",
