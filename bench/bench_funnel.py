@@ -11,11 +11,12 @@ burst of it decide a round. One client is the default: with 4 (issue 22's figure
 clients' own threads on one shared core decide the p99 (two runs, one after the other, on a
 loaded machine: 1.15x and 1.00x, rounds 0.53-1.58x). After a warm-up (discarded), each
 round's figure is the ratio of the two sides' p99, the figure their median (target <=
-1.10x); rounds of 2,000 requests per side span a few of the tally's writes (every 5 s,
-careers/jobs/funnel.py FLUSH_EVERY), where rounds of 400 held one or none. The ratio of the
-p99s of every request pooled is printed beside it. At the end the
-counting side is stopped gracefully and its stored views are checked against the requests
-it answered, so the "on" side really counted.
+1.10x). A round of 2,000 requests per side lasts about as long as the tally waits between
+two writes (5 s, careers/jobs/funnel.py FLUSH_EVERY), so each round holds about one, where
+a round of 400 from 4 clients (issue 22) held one or none. The ratio of the p99s of every
+request pooled is printed beside it. At the end the counting side is stopped gracefully and
+its stored views are checked against the requests it answered, so the "on" side really
+counted.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.
 JOB = 1842958  # the sandbox's sample board
 
 
-def lockstep(urls: dict[str, str], n: int, clients: int = 4) -> dict[str, list[float]]:
+def lockstep(urls: dict[str, str], n: int, clients: int = 1) -> dict[str, list[float]]:
     """`n` GETs of each side's url from `clients` keep-alive connections to each, in lockstep:
     all clients send to one side at once, wait for one another, then send to the other (ABBA
     order). Only one side has requests in flight at a time, and whatever else the machine
@@ -82,7 +83,7 @@ def lockstep(urls: dict[str, str], n: int, clients: int = 4) -> dict[str, list[f
 WARMUP = 500  # requests per side before the rounds, discarded
 
 
-def run(rounds: int, samples: int, postgres: str = "", clients: int = 4) -> dict[str, Any]:
+def run(rounds: int, samples: int, postgres: str = "", clients: int = 1) -> dict[str, Any]:
     measure.pin_client()  # the clients off the servers' core (when bench/run.py pins)
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as tmp:
         sides = {}

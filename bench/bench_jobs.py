@@ -53,17 +53,6 @@ def throughput(url: str, seconds: float, clients: int = 4) -> float:
     return sum(counts) / (time.monotonic() - started)
 
 
-def latencies(url: str, n: int) -> list[float]:
-    out = []
-    with httpx.Client(timeout=30) as client:
-        for _ in range(n):
-            started = time.perf_counter()
-            status = client.get(url).status_code
-            assert status == 200, f"{url} answered {status}"
-            out.append(time.perf_counter() - started)
-    return out
-
-
 def wrk_run(url: str, seconds: float, connections: int = 4) -> tuple[int, float]:
     """Requests answered and seconds taken by `wrk` (one thread, keep-alive connections)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", url]
@@ -166,7 +155,7 @@ def bench_pages(samples: int, rounds: int = 7, warmup: int = 500) -> None:
     the other hangs (from before the first timed request to the end). One client sends the
     list page to both in turn, request by request (ABBA order), so that whatever else the
     machine does falls on both sides alike; rounds of alternating conditions on one server
-    (issue 25's first attempt) let the load of the moment decide a round's p99. The servers
+    (before issue 25) let the load of the moment decide a round's p99. The servers
     run on the server's core, the client on the load generator's (BENCH_PIN, as figure 1).
 
     After `warmup` requests per side (discarded), `rounds` rounds of `samples` requests per
