@@ -134,8 +134,7 @@ def queue_backlog(url: str, tmp: Path, count: int) -> set[str]:
                         Attachment(DocumentCategory.CV, "Lebenslauf.pdf", str(pdf), len(data)),
                     ),
                 )
-            )
-            pdf.unlink()
+            )  # the outbox takes the file: it deletes it once its bytes are stored
     finally:
         database.close()
     return digests

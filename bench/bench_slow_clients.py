@@ -9,7 +9,9 @@ in the same run:
   cut-off of careers/applications/slowbody.py).
 
 For each: idle p99, p99 under the trickle, their ratio (target <= 2x; p99 < 1 s), timeouts,
-and what the tricklers were answered (408 cut, 503 busy). Then one candidate sends a 20 MB
+and what the tricklers were answered (408 cut, 503 busy). bench/run.py's P6 measures the
+ratio with `run_paired` instead: an idle and a loaded `careers serve` side by side, pages
+timed on both in turn, thousands of them (issue 25: figures that reproduce). Then one candidate sends a 20 MB
 CV at 1 Mbit/s to `careers serve` and must get a 303 (skip with --quick).
 
 Fair slots (`--scenario fair`, issue 18): 50 attackers from 50 addresses trickle 2 MB forms
@@ -36,6 +38,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -265,6 +268,79 @@ def run(kind: str, env: dict[str, str], clients: int, seconds: float, rounds: in
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def run_paired(
+    env: dict[str, str], clients: int, samples: int, rounds: int, timeout: float = 10.0
+) -> dict[str, Any]:
+    """P6 as bench/run.py measures it (issue 25): two `careers serve` servers side by side,
+    `clients` tricklers on one of them, and one client timing pages (a fresh connection each,
+    alternating /en/jobs and /healthz) on both in turn, request by request (ABBA), so that
+    whatever else the machine does falls on the idle and the loaded server alike. `rounds`
+    rounds of `samples` requests per server; each round's ratio of the loaded server's p99 to
+    the idle one's, a timeout counted as `timeout` seconds and as a failure."""
+    idle_proc, idle = start("serve", fresh_data(env))
+    procs = [idle_proc]
+    done = threading.Event()
+    threads: list[threading.Thread] = []
+    try:
+        busy_proc, busy = start("serve", fresh_data(env))
+        procs.append(busy_proc)
+        paths = ["/en/jobs", "/healthz"]
+        # Fresh connections, as browsers often open them, from one client: no TLS context
+        # built per request (httpx.get's), which costs the client more than the request.
+        http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
+        for base in (idle, busy):
+            for _ in range(20):  # warm
+                for path in paths:
+                    http.get(f"{base}{path}")
+        body, content_type = form_body(busy, 200_000)
+        answers: Counter[str] = Counter()
+        threads = [
+            threading.Thread(
+                target=trickle,
+                args=(busy, body, content_type, float("inf"), answers, f"198.51.100.{i + 1}"),
+                kwargs={"done": done},
+            )
+            for i in range(clients)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(3)  # let every trickler hold its connection
+        taken: dict[str, list[list[float]]] = {"idle": [], "loaded": []}
+        failures = 0
+        for _ in range(rounds):
+            got: dict[str, list[float]] = {"idle": [], "loaded": []}
+            for i in range(samples):
+                path = paths[i % 2]
+                for side in ("idle", "loaded") if i % 4 < 2 else ("loaded", "idle"):
+                    base = idle if side == "idle" else busy
+                    started = time.perf_counter()
+                    try:
+                        ok = http.get(f"{base}{path}").status_code == 200
+                    except httpx.TransportError:
+                        ok = False
+                    got[side].append(time.perf_counter() - started if ok else timeout)
+                    failures += not ok
+            for side, values in got.items():
+                taken[side].append(values)
+        http.close()
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+    pooled = {side: [v for r in rounds_ for v in r] for side, rounds_ in taken.items()}
+    return {
+        "rounds": [p99(b) / p99(a) for a, b in zip(taken["idle"], taken["loaded"], strict=True)],
+        "idle_p99": p99(pooled["idle"]),
+        "loaded_p99": p99(pooled["loaded"]),
+        "failures": failures,
+        "answers": dict(answers),
+        "requests": len(pooled["idle"]),
+    }
 
 
 def send_at(

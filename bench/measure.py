@@ -42,6 +42,32 @@ def spread(rounds: Sequence[float], unit: str = "x", digits: int = 2) -> str:
     return f"{median}{unit} ({low}–{high}{unit})"
 
 
+def p99(values: Sequence[float]) -> float:
+    """The 99th percentile (statistics.quantiles' default, exclusive method)."""
+    if len(values) < 100:
+        raise ValueError(f"a p99 of {len(values)} values is one of the slowest few, not a p99")
+    return statistics.quantiles(values, n=100)[98]
+
+
+TOLERANCE = 0.10  # issue 25: two runs one after the other agree within ±10 %
+
+
+def agree(values: Sequence[float], tolerance: float = TOLERANCE) -> bool:
+    """Whether the figures of several runs agree within ±`tolerance` of each other: the
+    largest is at most (1 + tolerance) times the smallest, so each lies within the tolerance
+    of every other (measured from the smaller). Figures are positive (ratios, shares, sizes,
+    seconds); two zeros agree.
+    """
+    if len(values) < 2:
+        raise ValueError("agreement needs at least two runs")
+    if any(v < 0 for v in values):
+        raise ValueError(f"figures are not negative: {list(values)}")
+    low, high = min(values), max(values)
+    if high == 0:
+        return True
+    return high <= low * (1 + tolerance)
+
+
 def rounds_line(name: str, values: Sequence[float]) -> str:
     """One machine-readable line a bench module prints for bench/run.py to judge."""
     return f"#rounds {name} " + " ".join(f"{v:.6g}" for v in values)

@@ -1,11 +1,23 @@
 """The rule bench/run.py judges every goal by (issue 25): the median of the rounds against
-the target, and "inconclusive" whenever the rounds spread wider than the margin to it."""
+the target, and "inconclusive" whenever the rounds spread wider than the margin to it; and
+the rule `--repeat` applies to say whether two runs reproduce a figure (within ±10 %)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.measure import INCONCLUSIVE, MET, MISSED, parse_rounds, rounds_line, spread, verdict
+from bench.measure import (
+    INCONCLUSIVE,
+    MET,
+    MISSED,
+    agree,
+    p99,
+    parse_rounds,
+    rounds_line,
+    spread,
+    verdict,
+)
+from bench.run import Row, compare
 
 
 def test_a_floor_is_met_when_every_round_agrees():
@@ -49,3 +61,56 @@ def test_rounds_go_through_a_bench_module_output_intact():
     assert parse_rounds(text, "P1.rate") == [0.5, 1.25, 3e-05]
     with pytest.raises(RuntimeError):
         parse_rounds(text, "P1.cpu")
+
+
+def test_runs_agree_when_the_larger_is_within_ten_percent_of_the_smaller():
+    assert agree([1.00, 1.10])
+    assert agree([0.97, 1.02])
+    assert agree([0.85, 0.85, 0.90])
+    assert not agree([1.00, 1.11])
+    assert not agree([3.38, 0.55])  # issue 25's P2 in two runs
+    assert not agree([1.00, 1.05, 1.12])  # three runs: every pair must agree
+    assert agree([0.0, 0.0])
+    assert not agree([0.0, 0.01])
+    assert agree([1.0, 1.2], tolerance=0.25)
+
+
+def test_agreement_needs_two_runs_and_figures_that_are_not_negative():
+    with pytest.raises(ValueError):
+        agree([1.0])
+    with pytest.raises(ValueError):
+        agree([-1.0, -1.05])
+
+
+def test_a_p99_needs_a_hundred_values_and_is_the_one_percent_slowest():
+    values = [float(v) for v in range(1, 1001)]
+    assert 990 <= p99(values) <= 991
+    with pytest.raises(ValueError):
+        p99(values[:99])
+
+
+def _row(figure: str, value: float, what: str = "a figure") -> Row:
+    return Row(figure, what, f"{value}x", "<= 1x", MET, value)
+
+
+def test_repeated_runs_are_compared_figure_by_figure():
+    first = [_row("P1", 0.85), _row("P2", 3.38), _row("P3", 0.37, "SQLite")]
+    second = [_row("P1", 0.92), _row("P2", 0.55), _row("P3", 0.35, "SQLite")]
+    found = compare([first, second])
+    assert [(row.figure, values, ok) for row, values, ok in found] == [
+        ("P1", [0.85, 0.92], True),
+        ("P2", [3.38, 0.55], False),
+        ("P3", [0.37, 0.35], True),
+    ]
+    assert found[0][0] is second[0]  # the last run's rows, as the table shows them
+
+
+def test_runs_of_different_figures_are_not_compared():
+    with pytest.raises(ValueError):
+        compare([[_row("P1", 1.0)], [_row("P2", 1.0)]])
+    with pytest.raises(ValueError):
+        compare([[_row("P3", 1.0, "SQLite")], [_row("P3", 1.0, "PostgreSQL")]])
+    with pytest.raises(ValueError):
+        compare([[_row("P1", 1.0), _row("P2", 1.0)], [_row("P1", 1.0)]])
+    with pytest.raises(ValueError):
+        compare([[_row("P1", 1.0)]])
