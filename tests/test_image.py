@@ -328,6 +328,34 @@ def test_the_image_carries_a_cyclonedx_sbom_of_its_python_packages(image, contai
     assert {name: listed.get(name) for name in locked} == locked
 
 
+_SANITISER_PROBE = """
+from careers.personio import sanitize
+cut = 'hi <a href="https://x'
+print(sanitize.FAST_PATH, sanitize.sanitize_html(cut) == sanitize._CLEANER.clean(cut).strip())
+"""
+
+
+@pytest.mark.system
+def test_the_images_python_cleans_cut_off_markup_with_nh3(image):
+    """The image built on Debian's python3 (3.11.2, whose possessive repeats are broken) runs
+    the sanitiser without its fast path; on a fixed Python the fast path refuses the block.
+    Either way an unclosed link is cleaned as nh3 cleans it, not passed on as it came."""
+    version = docker(
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/opt/careers/bin/python",
+        image,
+        "-c",
+        "import sys; print(*sys.version_info[:3])",
+    ).stdout.split()
+    probe = docker(
+        "run", "--rm", "--entrypoint", "/opt/careers/bin/python", image, "-c", _SANITISER_PROBE
+    ).stdout.split()
+    fixed = tuple(int(part) for part in version) >= (3, 11, 5)
+    assert probe == [str(fixed), "True"]
+
+
 def test_the_lock_file_pins_every_dependency_of_pyproject_within_its_range():
     """A dependency added to pyproject.toml without regenerating requirements.lock would be
     missing from the image (pip installs only the lock): say so here, without docker."""

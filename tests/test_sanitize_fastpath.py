@@ -11,6 +11,8 @@ with nh3's, and the whole sanitiser with nh3 followed by the LinkedIn step.
 from __future__ import annotations
 
 import random
+import re
+import sys
 from pathlib import Path
 
 from lxml import etree
@@ -354,8 +356,29 @@ def test_the_fast_path_refuses_what_nh3_would_change():
         "<b><i><u><em>x</em></u></i></b>",  # deeper than the grammar
         "<!-- comment -->",
         "<script>alert(1)</script>",
+        # Cut off: what CPython before 3.11.5 let the grammar's possessive repeats accept.
+        "<p>x",
+        'x <a href="https://x',
+        "<ul><li><b>x",
+        '<a href="https://xn--zz.com/">x</a>',  # a punycode label nh3's URL parser refuses
+        "a&nbsp b",  # written back as &nbsp;
     ]:
         assert not _accepted(block), block
+        assert sanitize_html(block) == _by_nh3(block), block
+
+
+def test_the_fast_path_is_off_where_possessive_repeats_are_broken():
+    """CPython 3.11.0-3.11.4 (Debian 12's python3, the image's base, is 3.11.2) let the
+    grammar accept cut-off markup: there every block must go to nh3. The check refuses an
+    older version, and an engine that accepts cut-off markup or refuses a clean block."""
+    fullmatch = sanitize._UNCHANGED.fullmatch
+    assert sanitize.fast_path_sound(fullmatch, (3, 11, 7))
+    assert not sanitize.fast_path_sound(fullmatch, (3, 11, 4))
+    assert not sanitize.fast_path_sound(re.compile(".*", re.DOTALL).fullmatch, (3, 12, 0))
+    assert not sanitize.fast_path_sound(re.compile("(?!)").fullmatch, (3, 12, 0))
+    # On the interpreter running the tests (3.11.7 in CI) the fast path is on, so the tests
+    # above prove the path that serves pages.
+    assert sanitize.FAST_PATH == (sys.version_info >= (3, 11, 5))
 
 
 def test_links_get_rel_as_nh3_adds_it():
