@@ -12,6 +12,7 @@ from pathlib import Path
 from careers.applications.delivery import Deliverer
 from careers.db.database import open_database
 from careers.personio.recruiting import RecruitingClient
+from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.sandbox.server import SANDBOX_COMPANY_ID, SANDBOX_TOKEN
 
 from . import filegen
@@ -150,6 +151,20 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class Ticks:
+    """A monotonic clock the test sets by hand (token lifetimes, the token budget)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# The settings that make delivery use Personio's v2 API with the sandbox's client.
+V2 = {"personio_client_id": SANDBOX_CLIENT_ID, "personio_client_secret": SANDBOX_CLIENT_SECRET}
 
 
 def run_until_idle(deliverer: Deliverer, clock: Clock, limit: int = 20) -> list[str]:

@@ -15,13 +15,11 @@ import yaml
 
 from careers.applications.delivery import Deliverer
 from careers.db.database import open_database
-from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.services import recruiting_client
 
-from .applying import Clock, apply_env, run_until_idle, submit
+from .applying import V2, Clock, apply_env, run_until_idle, submit
 
 OPENAPI = Path(__file__).parent / "fixtures" / "personio" / "personio-recruiting-api.yaml"
-V2 = {"personio_client_id": SANDBOX_CLIENT_ID, "personio_client_secret": SANDBOX_CLIENT_SECRET}
 
 
 def closed(schema: Any) -> Any:

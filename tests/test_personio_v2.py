@@ -25,19 +25,7 @@ from careers.personio.tokens import TOKEN_BURST, ClientCredentials, TokenBudget
 from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.services import recruiting_client
 
-from .applying import Clock, apply_env, run_until_idle, submit
-
-V2 = {"personio_client_id": SANDBOX_CLIENT_ID, "personio_client_secret": SANDBOX_CLIENT_SECRET}
-
-
-class Ticks:
-    """A monotonic clock the test moves by hand (token lifetimes, the token budget)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from .applying import V2, Clock, Ticks, apply_env, run_until_idle, submit
 
 
 def tokens(url: str, secret: str = SANDBOX_CLIENT_SECRET, clock=None) -> ClientCredentials:

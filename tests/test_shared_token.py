@@ -22,23 +22,12 @@ from careers.personio.tokens import TOKEN_BURST, client_key
 from careers.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from careers.services import recruiting_client
 
-from .applying import Clock, apply_env, run_until_idle, submit
+from .applying import V2, Clock, Ticks, apply_env, run_until_idle, submit
 from .apps import SECRET
 from .pg import as_url
 from .token_hosts import digest, probe, shared_token
 
 ROOT = Path(__file__).resolve().parents[1]
-V2 = {"personio_client_id": SANDBOX_CLIENT_ID, "personio_client_secret": SANDBOX_CLIENT_SECRET}
-
-
-class Ticks:
-    """The sandbox's clock, moved by hand (token lifetimes)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def v2(url: str, tokens) -> RecruitingClient:
