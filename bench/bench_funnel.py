@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from bench import baseline, measure
-from bench.measure import p99, rounds_line, spread, tree_cpu_seconds
+from bench.measure import p99_ratios, rounds_line, spread, tree_cpu_seconds
 from bench.server import free_port
 from careers.db.database import open_database
 from careers.sandbox.server import SandboxServer
@@ -132,8 +132,7 @@ def run(rounds: int, samples: int, postgres: str = "", clients: int = 1) -> dict
             counted = sum(c.n for c in database.funnel.totals(today, today))
         finally:
             database.close()
-    ratios = [p99(on) / p99(off) for on, off in zip(taken["on"], taken["off"], strict=True)]
-    on, off = (p99([v for r in taken[side] for v in r]) for side in ("on", "off"))
+    ratios, off, on = p99_ratios(taken["off"], taken["on"])
     return {
         "on": on,
         "off": off,

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from bench import baseline, bench_feed, measure
-from bench.measure import p99, rounds_line, spread, tree_cpu_seconds
+from bench.measure import p99_ratios, rounds_line, spread, tree_cpu_seconds
 from bench.server import free_port
 from careers.sandbox.server import SandboxServer
 
@@ -212,10 +212,8 @@ def bench_pages(samples: int, rounds: int = 7, warmup: int = 500) -> None:
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=10)
-    normal, hanging = taken["normal"], taken["hanging"]
+    ratios, n99, h99 = p99_ratios(taken["normal"], taken["hanging"])
     pooled = {k: [v for r in side for v in r] for k, side in taken.items()}
-    n99, h99 = p99(pooled["normal"]), p99(pooled["hanging"])
-    ratios = [p99(h) / p99(n) for h, n in zip(hanging, normal, strict=True)]
     n50, h50 = (statistics.median(pooled[k]) for k in ("normal", "hanging"))
     print(
         f"[2] list latency, one client interleaving two servers (feed answering, feed "

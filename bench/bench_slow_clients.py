@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from bench.measure import p99_ratios
 from bench.server import free_port
 from careers.applications.rules import SERVE_THREADS, UPLOAD_SLOTS
 from careers.cli.front import WORKER_CONNECTIONS
@@ -332,14 +333,14 @@ def run_paired(
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
-    pooled = {side: [v for r in rounds_ for v in r] for side, rounds_ in taken.items()}
+    ratios, idle_p99, loaded_p99 = p99_ratios(taken["idle"], taken["loaded"])
     return {
-        "rounds": [p99(b) / p99(a) for a, b in zip(taken["idle"], taken["loaded"], strict=True)],
-        "idle_p99": p99(pooled["idle"]),
-        "loaded_p99": p99(pooled["loaded"]),
+        "rounds": ratios,
+        "idle_p99": idle_p99,
+        "loaded_p99": loaded_p99,
         "failures": failures,
         "answers": dict(answers),
-        "requests": len(pooled["idle"]),
+        "requests": sum(len(r) for r in taken["idle"]),
     }
 
 

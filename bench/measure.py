@@ -49,6 +49,15 @@ def p99(values: Sequence[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
+def p99_ratios(
+    base: Sequence[Sequence[float]], other: Sequence[Sequence[float]]
+) -> tuple[list[float], float, float]:
+    """Two sides' latencies, round by round (P2, P6, P8): each round's ratio of the p99s,
+    other / base, and the p99 of each side's requests pooled."""
+    ratios = [p99(o) / p99(b) for b, o in zip(base, other, strict=True)]
+    return ratios, p99([v for r in base for v in r]), p99([v for r in other for v in r])
+
+
 TOLERANCE = 0.10  # issue 25: two runs one after the other agree within ±10 %
 
 

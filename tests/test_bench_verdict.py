@@ -12,6 +12,7 @@ from bench.measure import (
     MISSED,
     agree,
     p99,
+    p99_ratios,
     parse_rounds,
     rounds_line,
     spread,
@@ -114,3 +115,13 @@ def test_runs_of_different_figures_are_not_compared():
         compare([[_row("P1", 1.0), _row("P2", 1.0)], [_row("P1", 1.0)]])
     with pytest.raises(ValueError):
         compare([[_row("P1", 1.0)]])
+
+
+def test_p99_ratios_are_taken_round_by_round_and_pooled_per_side():
+    base = [[1.0] * 99 + [2.0], [1.0] * 100]
+    other = [[1.0] * 99 + [4.0], [2.0] * 100]
+    ratios, base_p99, other_p99 = p99_ratios(base, other)
+    assert ratios == [p99(other[0]) / p99(base[0]), 2.0]
+    assert (base_p99, other_p99) == (p99(base[0] + base[1]), p99(other[0] + other[1]))
+    with pytest.raises(ValueError):
+        p99_ratios(base, other[:1])
