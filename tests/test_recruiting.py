@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import io
 import socket
 import struct
 import time
+import warnings
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from careers.personio.recruiting import (
     DuplicateApplicant,
@@ -337,6 +341,32 @@ def test_upload_without_a_file_part_is_invalid_multipart(sandbox_server, personi
         [error] = response.json()["errors"]
         assert error["detail"] == "Invalid multipart request body and/or headers supplied."
         assert error["status"] == "400" and error["title"] == "Bad Request" and error["id"]
+
+
+def test_an_upload_that_breaks_off_leaves_no_spooled_part_open(personio):
+    """A sending host killed mid-upload: the part werkzeug was spooling is closed with the
+    request, not left for the garbage collector (whose ResourceWarning failed a CI run)."""
+    head = (
+        b'--cut\r\nContent-Disposition: form-data; name="file"; filename="cv.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n"
+    )
+    sent = head + PDF[:40]
+    environ = EnvironBuilder(
+        path="/v1/recruiting/applications/documents",
+        method="POST",
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}", "X-Company-ID": SANDBOX_COMPANY_ID},
+        content_type="multipart/form-data; boundary=cut",
+        input_stream=io.BytesIO(sent),
+        content_length=len(sent) + len(PDF),  # promised more than the client lived to send
+    ).get_environ()
+    statuses: list[str] = []
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        body = b"".join(personio(environ, lambda status, headers, *_: statuses.append(status)))
+        gc.collect()
+    assert statuses == ["400 BAD REQUEST"], body
+    assert [str(w.message) for w in seen if issubclass(w.category, ResourceWarning)] == []
+    assert personio.received_documents == {}
 
 
 def test_unreadable_upload_answer_is_transient(api, personio, cv):

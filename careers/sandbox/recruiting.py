@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from werkzeug.exceptions import NotFound
 from werkzeug.http import HTTP_STATUS_CODES
@@ -64,6 +64,37 @@ ALLOWED_EXTENSIONS = frozenset(
 )
 BAD_MULTIPART = "Invalid multipart request body and/or headers supplied."  # §4.4 (a)
 BAD_BODY = "Invalid request body supplied"  # §4.6
+
+
+class UploadRequest(Request):
+    """A werkzeug Request whose close() also closes the part a broken-off body was sending.
+
+    werkzeug spools each file part to a temporary file but hands only finished parts to
+    `request.files`, which is all Request.close() closes: a client that dies mid-upload (a
+    host killed by SIGKILL) left its last part open until the garbage collector found it.
+    Every spool made for this request is remembered and closed with it."""
+
+    def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        self._spools: list[IO[bytes]] = []
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        spool = super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+        self._spools.append(spool)
+        return spool
+
+    def close(self) -> None:
+        super().close()
+        for spool in self._spools:
+            spool.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,11 +289,6 @@ class RecruitingApi:
 
     def on_documents(self, request: Request) -> Response:
         """POST /v1/recruiting/applications/documents: one multipart part `file` (§2.2)."""
-        with request:  # closes werkzeug's spooled copies of the parts
-            return self._receive_document(request)
-
-    def _receive_document(self, request: Request) -> Response:
-        """Check and store one upload."""
         denied = self._gate(request)
         if denied is not None:
             return denied

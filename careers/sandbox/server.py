@@ -55,6 +55,7 @@ from careers.sandbox.recruiting import (
     SANDBOX_TOKEN,
     ReceivedDocument,
     RecruitingApi,
+    UploadRequest,
 )
 
 if TYPE_CHECKING:
@@ -314,7 +315,11 @@ class Sandbox:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         """WSGI entry point: log, apply a fault if one matches, else route normally."""
-        request = Request(environ)
+        with UploadRequest(environ) as request:  # its close() ends every spooled upload part
+            return self._answer(request, environ, start_response)
+
+    def _answer(self, request: Request, environ: dict[str, Any], start_response: Any) -> Any:
+        """Route one request, faults first; the response is whole before the request closes."""
         target = target_of(request.path)
         language = (request.args.get("language") or DEFAULT_LANGUAGE) if target == "feed" else None
         fault = self.faults.take(names_for(target), language) if target else None
