@@ -25,7 +25,12 @@ from . import filegen
 from .applying import JOB, deliver_all
 from .apps import SECRET
 from .pg import as_url
-from .upgrading import env_for, first_release_database, write_as_before_funnel
+from .upgrading import (
+    env_for,
+    first_release_database,
+    write_as_before_funnel,
+    write_chunks_as_before_pieces,
+)
 
 SQLITE_LATEST = migrate.latest(migrate.steps("sqlite"))
 
@@ -143,6 +148,8 @@ def test_a_database_of_every_earlier_version_upgrades_and_delivers(
     made = open_database(url, steps=earlier)  # as the release of that version made it
     if version < 4:
         write_as_before_funnel(monkeypatch, dialect)
+    if dialect == "postgresql" and version < 9:
+        write_chunks_as_before_pieces(monkeypatch)
     try:
         made.outbox.add(
             Application(

@@ -26,10 +26,11 @@ import pytest
 
 from careers.applications.model import Application, Attachment, Attribute
 from careers.applications.rules import Status
+from careers.applications.sealing import SEAL_OVERHEAD
 from careers.applications.spool import Spool
 from careers.applications.store import AlreadySubmitted, NonceReused
 from careers.db import database, migrate
-from careers.db.chunks import CHUNK_BYTES
+from careers.db.chunks import CHUNK_BYTES, PIECE_BYTES
 from careers.db.database import open_database
 from careers.db.migrate import Migration
 from careers.db.postgresql import OUR_TABLES, schema_version
@@ -39,6 +40,7 @@ from careers.store_errors import SchemaMismatch, StoreUnavailable
 from . import pg
 from .applying import Clock
 from .databases import Backend
+from .upgrading import write_chunks_as_before_pieces
 
 MIGRATIONS = migrate.steps("postgresql")
 
@@ -658,6 +660,55 @@ def test_documents_are_read_and_written_a_chunk_at_a_time(pg_backend, make):
     assert added_peak < 5 * CHUNK_BYTES, added_peak
     assert read_peak < 5 * CHUNK_BYTES, read_peak
     assert not Path(application.documents[0].path).exists()  # the outbox took it
+
+
+def test_chunks_are_kept_in_pieces_that_stay_out_of_toast(pg_backend, make):
+    """A sealed MiB as rows of PIECE_BYTES in the table's own pages: the TOAST table, where
+    a bytea of a MiB would be cut into some 525 rows and index entries, stays empty."""
+    data = os.urandom(2 * CHUNK_BYTES + 5)
+    pg_backend.outbox.add(make(files={"big.pdf": data}))
+    pieces = pg_backend.query(
+        "SELECT seq, count(*), max(length(data)), sum(length(data)) FROM document_chunks"
+        " GROUP BY seq ORDER BY seq"
+    )
+    assert [(seq, count) for seq, count, _, _ in pieces] == [(0, 132), (1, 132), (2, 1)]
+    assert max(longest for _, _, longest, _ in pieces) == PIECE_BYTES
+    assert sum(total for *_, total in pieces) == len(data) + 3 * SEAL_OVERHEAD
+    [(toast,)] = pg_backend.query(
+        "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'document_chunks'"
+    )
+    assert toast == 0
+    (document,) = pg_backend.outbox.claim(A, LEASE).documents
+    with pg_backend.outbox.open_document(document) as stream:
+        assert stream.read() == data
+
+
+def test_chunks_stored_whole_before_step_9_read_back_after_it(
+    fresh_pg_url, make, clock, monkeypatch
+):
+    """A database of the step before, with a document of two chunks stored the way releases
+    then stored it (one row a chunk), upgraded: its chunks are piece 0 and read back."""
+    before = tuple(step for step in migrate.steps("postgresql") if step.version < 9)
+    data = os.urandom(CHUNK_BYTES + 77)
+    write_chunks_as_before_pieces(monkeypatch)
+    made = open_database(fresh_pg_url, steps=before)
+    try:
+        made.outbox.add(make(files={"cv.pdf": data}))
+    finally:
+        made.close()
+        monkeypatch.undo()
+    database.upgrade(fresh_pg_url)
+    backend = Backend("postgres", clock, fresh_pg_url, "outbox")
+    try:
+        assert backend.query("SELECT seq, piece FROM document_chunks ORDER BY seq") == [
+            (0, 0),
+            (1, 0),
+        ]
+        (document,) = backend.outbox.claim(A, LEASE).documents
+        with backend.outbox.open_document(document) as stream:
+            assert stream.read() == data
+    finally:
+        backend.close()
 
 
 def test_an_empty_document_is_an_empty_stream(pg_backend, make):

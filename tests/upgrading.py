@@ -113,3 +113,24 @@ def write_as_before_funnel(monkeypatch: pytest.MonkeyPatch, dialect: str) -> Non
         monkeypatch.setitem(postgresql._statements(), "application_insert", statement.encode())
     monkeypatch.setitem(queries.load(dialect), "application_insert", statement)
     monkeypatch.setattr(outbox, "count_in", lambda *args, **kwargs: None)
+
+
+def write_chunks_as_before_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until the test undoes it, PostgreSQL stores documents the way releases before schema
+    step 9 did: each sealed MiB one `document_chunks` row of its own, without a piece."""
+    from careers.applications.sealing import seal
+    from careers.db import chunks
+
+    def store(tx, documents, key, public_id, table=chunks.DOCUMENT_CHUNKS):
+        assert table is chunks.DOCUMENT_CHUNKS, "kept files came with step 6, not before it"
+        with tx.conn.cursor().copy(
+            "COPY document_chunks (document_id, seq, data) FROM STDIN"
+        ) as copy:
+            for document_id, path in documents:
+                data = Path(path).read_bytes()
+                for seq, start in enumerate(range(0, max(len(data), 1), chunks.CHUNK_BYTES)):
+                    context = chunks.chunk_context(public_id, document_id, seq)
+                    sealed = seal(key, data[start : start + chunks.CHUNK_BYTES], context)
+                    copy.write_row((document_id, seq, sealed))
+
+    monkeypatch.setattr(chunks, "store", store)

@@ -33,16 +33,15 @@ def seal(key: bytes, plaintext: bytes, context: str) -> bytes:
 
 
 def seal_into(
-    aead: AESGCM, plaintext: bytes | memoryview, context: str, out: bytearray, at: int = 0
+    aead: AESGCM, plaintext: bytes | memoryview, context: str, out: bytearray
 ) -> memoryview:
-    """`seal` written into `out` from offset `at` (grown when too small), no copy of the
-    plaintext or the ciphertext made on the way: for document chunks of a MiB, sealed one
-    after another into one buffer, behind whatever the caller puts in front of them. The
-    view (of the sealed bytes alone) is valid until `out` is used again."""
+    """`seal` written into `out` (grown when too small), no copy of the plaintext or the
+    ciphertext made on the way: for document chunks of a MiB, sealed one after another into
+    one buffer. The view (of the sealed bytes alone) is valid until `out` is used again."""
     length = SEAL_OVERHEAD + len(plaintext)
-    if len(out) < at + length:
-        out.extend(bytes(at + length - len(out)))
-    view = memoryview(out)[at : at + length]
+    if len(out) < length:
+        out.extend(bytes(length - len(out)))
+    view = memoryview(out)[:length]
     nonce = os.urandom(NONCE_BYTES)
     view[:1] = VERSION
     view[1 : 1 + NONCE_BYTES] = nonce

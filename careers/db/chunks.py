@@ -3,9 +3,12 @@
 A spool file is copied into `document_chunks` a MiB at a time (never a whole file in
 memory), each chunk sealed with its application's key and bound to its place (application,
 document, sequence number): once the key is deleted, dead tuples, WAL and backups hold only
-noise, and no chunk can be swapped for another. An empty file is one empty chunk, so no
-chunk at all means the document is gone. Reading back is a seekable stream that holds one
-chunk (and runs one query) at a time, as httpx's multipart upload reads it.
+noise, and no chunk can be swapped for another. A sealed chunk is kept as pieces of at most
+PIECE_BYTES, one row each, small enough to stay in the table's pages: one bytea of a MiB
+would be cut into some 525 rows of a TOAST table and its index, which costs the database
+half as much again (schema step 009). An empty file is one empty chunk, so no chunk at all
+means the document is gone. Reading back is a seekable stream that holds one chunk (and
+runs one query) at a time, as httpx's multipart upload reads it.
 """
 
 from __future__ import annotations
@@ -25,13 +28,17 @@ from .postgresql import PostgresConnector, PostgresTx
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-CHUNK_BYTES = 1024 * 1024  # document bytes are stored, and read back, one MiB at a time
+CHUNK_BYTES = 1024 * 1024  # document bytes are sealed, and read back, one MiB at a time
+# A row of one piece (about 8,040 bytes with its header and columns) fits a heap page of
+# 8 KiB, and the tables' toast_tuple_target (8160) keeps it there (step 009).
+PIECE_BYTES = 8000
 
 # COPY's binary format (PostgreSQL's documentation, COPY, "Binary Format"): a signature,
 # then per row the number of fields and each field as its length and bytes (here int8,
-# int4, bytea: the columns of both chunk tables), and -1 fields to end.
+# int4, int4, bytea: the columns of both chunk tables), and -1 fields to end.
 COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)  # no flags, no extension
-ROW_HEADER = struct.Struct("!hiqiii")  # 3 fields; 8, document id; 4, seq; length of data
+# 4 fields; 8, document id; 4, seq; 4, piece; length of data
+ROW_HEADER = struct.Struct("!hiqiiiii")
 COPY_TRAILER = struct.pack("!h", -1)
 
 
@@ -46,12 +53,12 @@ class ChunkTable:
 
 
 DOCUMENT_CHUNKS = ChunkTable(
-    "COPY document_chunks (document_id, seq, data) FROM STDIN (FORMAT BINARY)",
+    "COPY document_chunks (document_id, seq, piece, data) FROM STDIN (FORMAT BINARY)",
     "chunk_layout",
     "chunk",
 )
 KEPT_CHUNKS = ChunkTable(
-    "COPY kept_chunks (file_id, seq, data) FROM STDIN (FORMAT BINARY)",
+    "COPY kept_chunks (file_id, seq, piece, data) FROM STDIN (FORMAT BINARY)",
     "kept_chunk_layout",
     "kept_chunk",
 )
@@ -72,16 +79,19 @@ def store(
     """Copy these (document id, spool path) files into chunks of `table`, in `tx`.
 
     One binary COPY for all of them: the chunks stream to the server without a round trip
-    each. Each chunk is read into one buffer and sealed into another, behind its row's
-    header in COPY's binary format, and that row goes to psycopg as a view of the buffer:
-    libpq copies it into its send buffer before `write` returns, and nothing else copies
-    the MiB on the way (psycopg's `write_row` would copy each row twice more, into a fresh
-    buffer of its own and again in slices of 128 KiB)."""
+    each. Each chunk is read into one buffer and sealed into another; its pieces are then
+    laid out behind their rows' headers, in COPY's binary format, in the first (the plain
+    bytes are sealed by then), and each chunk's rows go to psycopg in one write, as a view
+    of that buffer: libpq copies them into its send buffer before `write` returns
+    (psycopg's `write_row` would copy each row twice more, and a write per row would cost a
+    call into libpq each). Two buffers, not three: each is a MiB of fresh pages to fault in
+    per application, which cost the worker more system time than the layout itself."""
     if not documents:
         return
     aead = AESGCM(key)
-    plain = bytearray(CHUNK_BYTES)
-    sealed = bytearray(ROW_HEADER.size + CHUNK_BYTES + SEAL_OVERHEAD)
+    sealed = bytearray(CHUNK_BYTES + SEAL_OVERHEAD)
+    rows = bytearray(_rows_bytes(len(sealed)))  # the plain chunk first, then its rows
+    plain = memoryview(rows)[:CHUNK_BYTES]
     with tx.conn.cursor().copy(table.copy) as copy:
         copy.write(COPY_SIGNATURE)
         for document_id, path in documents:
@@ -92,20 +102,35 @@ def store(
                     if not size and seq > 0:
                         break
                     context = chunk_context(public_id, document_id, seq)
-                    chunk = seal_into(
-                        aead, memoryview(plain)[:size], context, sealed, ROW_HEADER.size
-                    )
-                    ROW_HEADER.pack_into(sealed, 0, 3, 8, document_id, 4, seq, len(chunk))
-                    copy.write(memoryview(sealed)[: ROW_HEADER.size + len(chunk)])
+                    chunk = seal_into(aead, plain[:size], context, sealed)
+                    copy.write(_lay_out(document_id, seq, chunk, rows))
                     seq += 1
                     if size < CHUNK_BYTES:
                         break
         copy.write(COPY_TRAILER)
 
 
-def _fill(source: io.RawIOBase, buffer: bytearray) -> int:
+def _rows_bytes(sealed: int) -> int:
+    """The COPY rows that `sealed` bytes of a chunk take, headers included."""
+    return sealed + -(-sealed // PIECE_BYTES) * ROW_HEADER.size
+
+
+def _lay_out(document_id: int, seq: int, chunk: memoryview, rows: bytearray) -> memoryview:
+    """The chunk's pieces as COPY rows in `rows` (sized by _rows_bytes); a view of them."""
+    out = memoryview(rows)
+    at = 0
+    for piece, start in enumerate(range(0, len(chunk), PIECE_BYTES)):  # never empty: sealed
+        data = chunk[start : start + PIECE_BYTES]
+        ROW_HEADER.pack_into(rows, at, 4, 8, document_id, 4, seq, 4, piece, len(data))
+        at += ROW_HEADER.size
+        out[at : at + len(data)] = data
+        at += len(data)
+    return out[:at]
+
+
+def _fill(source: io.RawIOBase, buffer: memoryview) -> int:
     """Read into `buffer` until it is full or the file ends; how many bytes were read."""
-    view, filled = memoryview(buffer), 0
+    view, filled = buffer, 0
     while filled < len(buffer):
         got = source.readinto(view[filled:])
         if not got:

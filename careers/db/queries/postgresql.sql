@@ -34,10 +34,12 @@ SELECT a.public_id FROM documents d JOIN applications a ON a.id = d.application_
 WHERE d.id = :id;
 
 -- name: chunk_layout
-SELECT seq, length(data) AS n FROM document_chunks WHERE document_id = :id ORDER BY seq;
+SELECT seq, sum(length(data)) AS n FROM document_chunks WHERE document_id = :id
+GROUP BY seq ORDER BY seq;
 
 -- name: chunk
-SELECT data FROM document_chunks WHERE document_id = :id AND seq = :seq;
+SELECT string_agg(data, ''::bytea ORDER BY piece) AS data FROM document_chunks
+WHERE document_id = :id AND seq = :seq GROUP BY seq;
 
 -- name: application_key_insert
 INSERT INTO application_keys (public_id, key, created_at) VALUES (:id, :key, :now);
@@ -166,7 +168,9 @@ VALUES (:batch, :seq, :category, :filename, :size, :now)
 RETURNING id;
 
 -- name: kept_chunk_layout
-SELECT seq, length(data) AS n FROM kept_chunks WHERE file_id = :id ORDER BY seq;
+SELECT seq, sum(length(data)) AS n FROM kept_chunks WHERE file_id = :id
+GROUP BY seq ORDER BY seq;
 
 -- name: kept_chunk
-SELECT data FROM kept_chunks WHERE file_id = :id AND seq = :seq;
+SELECT string_agg(data, ''::bytea ORDER BY piece) AS data FROM kept_chunks
+WHERE file_id = :id AND seq = :seq GROUP BY seq;
