@@ -189,7 +189,8 @@ def _busy_jiffies() -> tuple[int, int]:
 def load(seconds: float = 2.0) -> str:
     """The machine's load now: load averages, runnable tasks, and how busy the cores were
     over `seconds`, by processes other than this one and its children, with the busiest
-    other commands."""
+    other commands; then the disk's: written data the kernel has yet to write out, which
+    an fsync (P3's accept path makes several) may have to wait for or share the disk with."""
     own = set(tree_pids(os.getpid()))
     before = _per_process()
     busy0, total0 = _busy_jiffies()
@@ -211,7 +212,18 @@ def load(seconds: float = 2.0) -> str:
         f"{share:.0%} busy over {seconds:g} s ({cores} cores), other processes "
         f"{sum(others.values()) / hz / seconds:.2f} cores"
         + (" (" + ", ".join(f"{c} {t / hz / seconds:.2f}" for c, t in top) + ")" if top else "")
+        + f"; {_unwritten()}"
     )
+
+
+def _unwritten() -> str:
+    """Dirty and Writeback of /proc/meminfo: written data not yet on the disk."""
+    sizes = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Dirty", "Writeback"):
+            sizes[name] = int(value.split()[0]) / 1024
+    return f"unwritten {sizes.get('Dirty', 0):.0f} MiB, being written {sizes.get('Writeback', 0):.0f} MiB"
 
 
 def _per_process() -> dict[int, tuple[str, int]]:
