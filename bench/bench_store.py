@@ -47,8 +47,6 @@ CREATE TABLE bare_pieces (id bigint, seq integer, piece integer, data bytea,
     PRIMARY KEY (id, seq, piece)) WITH (toast_tuple_target = 8160);
 ALTER TABLE bare_pieces ALTER COLUMN data SET STORAGE EXTERNAL;
 """
-
-
 EMPTY = (
     "TRUNCATE bare_whole, bare_pieces, applications, documents, document_chunks,"
     " application_keys, submissions"
@@ -174,10 +172,10 @@ def main() -> None:
                     base = r * n
                     work = _work(side, base, files, conns, spool, db, n)
                     # Every side starts from empty tables, as a drained outbox is (rounds
-                    # into tables grown by earlier ones slowed down by up to half), and
-                    # pays for no other's dirty pages: the database's, or the 400 MB of
-                    # spool files just written, which the kernel would make whoever writes
-                    # next flush (PostgreSQL's writes count as its CPU).
+                    # into tables grown by earlier ones ran up to half as fast), and with
+                    # nothing left to write out: not the database's dirty pages, nor the
+                    # 400 MB of spool files just made, which the disk would otherwise be
+                    # busy with while the side is timed.
                     conns[0].execute(EMPTY)
                     conns[0].execute("CHECKPOINT")
                     os.sync()
