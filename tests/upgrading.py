@@ -122,7 +122,7 @@ def write_chunks_as_before_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     from careers.db import chunks
 
     def store(tx, documents, key, public_id, table=chunks.DOCUMENT_CHUNKS):
-        assert table is chunks.DOCUMENT_CHUNKS, "kept files came with step 6, not before it"
+        assert table is chunks.DOCUMENT_CHUNKS, "writes the outbox's documents only"
         with tx.conn.cursor().copy(
             "COPY document_chunks (document_id, seq, data) FROM STDIN"
         ) as copy:
