@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,17 +98,24 @@ def _postgres_version() -> str:
     return out.stdout.strip() or "not reachable"
 
 
-def print_table(rows: list[Row]) -> None:
-    header = ("#", "what", "result", "target", "met")
-    table = [header] + [
-        (r.figure, r.what, r.result, r.target, r.met.upper() if r.met == "missed" else r.met)
-        for r in rows
-    ]
+def _print_markdown(header: Sequence[str], lines: Iterable[Sequence[str]]) -> None:
+    """A Markdown table, its columns padded to their widest cell."""
+    table = [header, *lines]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for i, line in enumerate(table):
         print("| " + " | ".join(cell.ljust(widths[j]) for j, cell in enumerate(line)) + " |")
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+def print_table(rows: list[Row]) -> None:
+    _print_markdown(
+        ("#", "what", "result", "target", "met"),
+        (
+            (r.figure, r.what, r.result, r.target, r.met.upper() if r.met == "missed" else r.met)
+            for r in rows
+        ),
+    )
 
 
 Measure = Callable[[argparse.Namespace], list[Row]]
@@ -384,16 +391,13 @@ def compare(runs: list[list[Row]]) -> list[tuple[Row, list[float], bool]]:
 
 def print_agreement(runs: list[list[Row]]) -> None:
     print(f"\nThe same figures, run {len(runs)} times one after the other (issue 25):")
-    header = ("#", "what", *(f"run {i + 1}" for i in range(len(runs))), "within ±10 %")
-    table = [header] + [
-        (row.figure, row.what, *(f"{v:.3g}" for v in values), "yes" if ok else "NO")
-        for row, values, ok in compare(runs)
-    ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for i, line in enumerate(table):
-        print("| " + " | ".join(cell.ljust(widths[j]) for j, cell in enumerate(line)) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    _print_markdown(
+        ("#", "what", *(f"run {i + 1}" for i in range(len(runs))), "within ±10 %"),
+        (
+            (row.figure, row.what, *(f"{v:.3g}" for v in values), "yes" if ok else "NO")
+            for row, values, ok in compare(runs)
+        ),
+    )
 
 
 def main() -> None:
