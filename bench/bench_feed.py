@@ -7,10 +7,9 @@ the whole process, every thread counted) is what the parse costs whatever else r
 machine; wall time on a shared machine also counts the waits for a core.
 
 Every timed parse runs in a fresh process of its own, and a round takes the least CPU time of
-three such processes per side (the bytes read and the modules
-imported before the clock starts): in one process, a bare parse took 75–80 ms right after
-a `parse_feed` and 95–105 ms right after another bare parse, so which side ran first decided
-a quarter of the ratio. Also: a refresh after 1 % of the jobs changed their texts (the
+three such processes per side (the bytes read and the modules imported before the clock
+starts): in one process, a bare parse took 75–80 ms right after a `parse_feed` and 95–105 ms
+right after another bare parse, so which side ran first decided a quarter of the ratio. Also: a refresh after 1 % of the jobs changed their texts (the
 fragment cache warmed by an untimed parse of the feed first), and the peak memory of each
 parse as VmHWM growth of its process.
 """
@@ -120,8 +119,8 @@ def bench_parse(n: int, rounds: int, repeat: int = 3) -> None:
     print(
         f"[3] {n:,}-position feed ({len(data) / 1e6:.1f} MB), median of {rounds} alternating "
         f"rounds, each the least of {repeat} parses in fresh processes, CPU time: bare lxml "
-        f"parse {ms(bare, 0):.0f} ms (peak +{bare_peak / 1024:.0f} MB); parse + sanitise {ms(cold, 0):.0f} ms (peak "
-        f"+{full_peak / 1024:.0f} MB); ratio {spread(ratios)} (target <= 3x); wall time "
+        f"parse {ms(bare, 0):.0f} ms (peak +{bare_peak / 1024:.0f} MB); parse + sanitise "
+        f"{ms(cold, 0):.0f} ms (peak +{full_peak / 1024:.0f} MB); ratio {spread(ratios)} (target <= 3x); wall time "
         f"{ms(bare, 1):.0f} vs. {ms(cold, 1):.0f} ms, ratio {spread(wall_ratios)}; refresh with "
         f"1 % of jobs edited {ms(warm, 0):.0f} ms CPU, ratio {spread(warm_ratios)}"
     )
