@@ -11,8 +11,9 @@ in the same run:
 For each: idle p99, p99 under the trickle, their ratio (target <= 2x; p99 < 1 s), timeouts,
 and what the tricklers were answered (408 cut, 503 busy). bench/run.py's P6 measures the
 ratio with `run_paired` instead: an idle and a loaded `careers serve` side by side, pages
-timed on both in turn, thousands of them (issue 25: figures that reproduce). Then one candidate sends a 20 MB
-CV at 1 Mbit/s to `careers serve` and must get a 303 (skip with --quick).
+timed on both in turn, thousands of them (issue 25: figures that reproduce). Then one
+candidate sends a 20 MB CV at 1 Mbit/s to `careers serve` and must get a 303 (skip with
+--quick).
 
 Fair slots (`--scenario fair`, issue 18): 50 attackers from 50 addresses trickle 2 MB forms
 at 6 kB/s (above the 4 kB/s crawl floor, so never cut by it) and start again whenever they are
@@ -284,13 +285,13 @@ def run_paired(
     procs = [idle_proc]
     done = threading.Event()
     threads: list[threading.Thread] = []
+    # Fresh connections, as browsers often open them, from one client: no TLS context built
+    # per request (httpx.get's), which costs the client more than the request.
+    http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
     try:
         busy_proc, busy = start("serve", fresh_data(env))
         procs.append(busy_proc)
         paths = ["/en/jobs", "/healthz"]
-        # Fresh connections, as browsers often open them, from one client: no TLS context
-        # built per request (httpx.get's), which costs the client more than the request.
-        http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
         for base in (idle, busy):
             for _ in range(20):  # warm
                 for path in paths:
@@ -325,8 +326,8 @@ def run_paired(
                     failures += not ok
             for side, values in got.items():
                 taken[side].append(values)
-        http.close()
     finally:
+        http.close()
         done.set()
         for thread in threads:
             thread.join()
