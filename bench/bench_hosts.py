@@ -28,21 +28,17 @@ import hashlib
 import math
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from bench.bench_applications import JOB, write_pdf
+from bench.server import fresh_database
 from careers.applications.delivery import WINDOW_MARGIN
 from careers.applications.model import Application, Attachment
 from careers.db.database import open_database
@@ -71,26 +67,6 @@ CREATE FUNCTION bench_copy_slot() RETURNS trigger LANGUAGE plpgsql AS
 CREATE TRIGGER bench_copy_slot AFTER INSERT ON rate_log
     FOR EACH ROW EXECUTE FUNCTION bench_copy_slot();
 """
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new database `careers_bench_<random>` on the local server; its URL; dropped after."""
-    name = f"careers_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        # The postgresql:// form CAREERS_DATABASE_URL takes.
-        params = conninfo_to_dict(ADMIN_URL)
-        yield (
-            f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}"
-            f":{params.get('port', 5432)}/{name}"
-        )
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def copy_slots(url: str) -> None:
@@ -246,7 +222,7 @@ def run(quick: bool, window: int = 0, applications: int = 0) -> dict[str, Any]:
     window = window or (SCALED_WINDOW if quick else REAL_WINDOW)
     applications = applications or default_applications(quick, window)
     wall = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp_name, fresh_database() as url:
+    with tempfile.TemporaryDirectory() as tmp_name, fresh_database(ADMIN_URL) as url:
         tmp = Path(tmp_name)
         queued = time.perf_counter()
         digests = queue_backlog(url, tmp, applications)

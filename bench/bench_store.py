@@ -30,9 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.measure import cpu_seconds, load, spread
+from bench.server import fresh_database
 from careers.applications.model import Application, Attachment
 from careers.applications.spool import Spool
 from careers.db.chunks import CHUNK_BYTES, PIECE_BYTES
@@ -128,6 +128,41 @@ def application(spool: Spool, files: list[bytes], i: int) -> Application:
     )
 
 
+def measure_sides(
+    url: str, n: int, clients: int, rounds: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Each side's (applications per second, PostgreSQL CPU ms per application), round by
+    round, on the empty database at `url`."""
+    files = [os.urandom(size) for size in FILES]
+    results: dict[str, list[tuple[float, float]]] = {"whole": [], "pieces": [], "outbox": []}
+    db = open_database(url)
+    conns = [psycopg.connect(url, autocommit=True) for _ in range(clients)]
+    try:
+        conns[0].execute(BARE)
+        with tempfile.TemporaryDirectory() as tmp:
+            spool = Spool(Path(tmp) / "spool")
+            for side in results:  # warm-up: new tables' first pages, the pool's connections
+                timed(_work(side, -n, files, conns, spool, db, n // 4), n // 4, clients)
+            for r in range(rounds):
+                sides = list(results)
+                for side in sides[r % 3 :] + sides[: r % 3]:  # each side first in turn
+                    work = _work(side, r * n, files, conns, spool, db, n)
+                    # Every side starts from empty tables, as a drained outbox is (rounds
+                    # into tables grown by earlier ones ran up to half as fast), and with
+                    # nothing left to write out: not the database's dirty pages, nor the
+                    # 400 MB of spool files just made, which the disk would otherwise be
+                    # busy with while the side is timed.
+                    conns[0].execute(EMPTY)
+                    conns[0].execute("CHECKPOINT")
+                    os.sync()
+                    results[side].append(timed(work, n, clients))
+    finally:
+        db.close()
+        for conn in conns:
+            conn.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.bench_store",
@@ -145,47 +180,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"load before: {load()}", flush=True)
-    name = f"careers_bench_store_{os.getpid()}"
-    with psycopg.connect(args.postgres, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = make_conninfo(args.postgres, dbname=name)
-    params = conninfo_to_dict(url)
-    db_url = (
-        f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}"
-        f":{params.get('port', 5432)}/{name}"
-    )
-    files = [os.urandom(size) for size in FILES]
-    db = open_database(db_url)
-    conns = [psycopg.connect(url, autocommit=True) for _ in range(args.clients)]
-    results: dict[str, list[tuple[float, float]]] = {"whole": [], "pieces": [], "outbox": []}
-    try:
-        conns[0].execute(BARE)
-        with tempfile.TemporaryDirectory() as tmp:
-            spool = Spool(Path(tmp) / "spool")
-            n = args.applications
-            for side in results:  # warm-up: new tables' first pages, the pool's connections
-                timed(_work(side, -n, files, conns, spool, db, n // 4), n // 4, args.clients)
-            for r in range(args.rounds):
-                sides = list(results)
-                sides = sides[r % 3 :] + sides[: r % 3]  # each side first in turn
-                for side in sides:
-                    base = r * n
-                    work = _work(side, base, files, conns, spool, db, n)
-                    # Every side starts from empty tables, as a drained outbox is (rounds
-                    # into tables grown by earlier ones ran up to half as fast), and with
-                    # nothing left to write out: not the database's dirty pages, nor the
-                    # 400 MB of spool files just made, which the disk would otherwise be
-                    # busy with while the side is timed.
-                    conns[0].execute(EMPTY)
-                    conns[0].execute("CHECKPOINT")
-                    os.sync()
-                    results[side].append(timed(work, n, args.clients))
-    finally:
-        db.close()
-        for conn in conns:
-            conn.close()
-        with psycopg.connect(args.postgres, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name}")
+    with fresh_database(args.postgres) as url:
+        results = measure_sides(url, args.applications, args.clients, args.rounds)
     print(f"{args.applications} applications of {sum(FILES) / 1e6:.1f} MB per side and round, "
           f"{args.clients} clients, {args.rounds} rounds:")  # fmt: skip
     for side, values in results.items():

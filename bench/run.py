@@ -19,6 +19,7 @@ agree within ±10 % (issue 25's test of a figure that reproduces).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -222,28 +223,14 @@ def accepting(args: argparse.Namespace) -> list[Row]:
 
 
 def _fresh_db(args: argparse.Namespace) -> str:
-    """A throwaway database for P3 (bench_applications empties its public schema)."""
-    import secrets
+    """A throwaway database for P3 (bench_applications empties its public schema), dropped
+    when the run ends."""
+    from bench.server import fresh_database
 
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = f"careers_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(args.postgres, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    _CLEANUP.append(lambda: _drop(args.postgres, name))
-    params = conninfo_to_dict(make_conninfo(args.postgres, dbname=name))
-    return (
-        f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}"
-        f":{params.get('port', 5432)}/{name}"
-    )
-
-
-def _drop(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    stack = contextlib.ExitStack()
+    url = stack.enter_context(fresh_database(args.postgres))
+    _CLEANUP.append(stack.close)
+    return url
 
 
 _CLEANUP: list[Callable[[], None]] = []
