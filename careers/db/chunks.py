@@ -130,9 +130,9 @@ def _lay_out(document_id: int, seq: int, chunk: memoryview, rows: bytearray) -> 
 
 def _fill(source: io.RawIOBase, buffer: memoryview) -> int:
     """Read into `buffer` until it is full or the file ends; how many bytes were read."""
-    view, filled = buffer, 0
+    filled = 0
     while filled < len(buffer):
-        got = source.readinto(view[filled:])
+        got = source.readinto(buffer[filled:])
         if not got:
             break
         filled += got
